@@ -1,0 +1,58 @@
+"""The ``m365move`` command. Each subcommand lives in its own module with a ``register`` function."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from m365move.errors import InputError, M365MoveError
+
+# Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
+_COMMAND_MODULES = (
+    "m365move.cli.plan_command",
+    "m365move.cli.estate_command",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="m365move",
+        description="Safe, resumable Microsoft 365 migrations inside the CloudBlue ecosystem.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 failure, 2 bad input, others per command)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except InputError as error:
+        print(f"m365move: error: {error.one_line()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except M365MoveError as error:
+        print(f"m365move: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("m365move: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

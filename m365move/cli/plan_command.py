@@ -1,0 +1,56 @@
+"""``m365move plan``: decide every source subscription and list the orders, without touching anything."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from m365move.atomic_files import atomic_writer
+from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs
+from m365move.domain.orders import MigrationMode
+from m365move.domain.planner import plan_migration
+from m365move.domain.preflight import preflight_findings
+from m365move.plan_output.csv_format import write_plan_csv
+from m365move.plan_output.json_format import plan_to_json
+from m365move.plan_output.table_format import render_plan_table
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="plan a CSP→NCE migration (read-only)",
+        description="Plan a CSP→NCE migration: decisions, reasons and orders per source subscription. "
+        "Exit status 0 when the plan was produced, 2 for bad input.",
+    )
+    add_mode_argument(parser)
+    add_plan_input_arguments(parser)
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    parser.set_defaults(func=run_plan)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    inputs = load_plan_inputs(args)
+    plan = plan_migration(
+        inputs.estate, MigrationMode(args.mode), plans_mapping=inputs.plans_mapping, selection=inputs.selection
+    )
+    findings = preflight_findings(plan)
+    if args.output:
+        with atomic_writer(args.output, newline="") as handle:
+            _write(args.format, plan, findings, handle)
+        print(f"plan written to {args.output}: {plan.summary()}", file=sys.stderr)
+    else:
+        _write(args.format, plan, findings, sys.stdout)
+    return 0
+
+
+def _write(fmt: str, plan: Any, findings: Any, handle: Any) -> None:
+    if fmt == "json":
+        json.dump(plan_to_json(plan, findings), handle, indent=1)
+        handle.write("\n")
+    elif fmt == "csv":
+        write_plan_csv(plan, handle)
+    else:
+        handle.write(render_plan_table(plan, findings))

@@ -1,0 +1,96 @@
+"""The Commerce catalog: service plans, their licence resources, and indexes for fast look-ups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from m365move.domain.licenses import is_nce_license
+from m365move.domain.period import Period
+
+
+class ResourceRole(str, Enum):
+    """A plan resource is a licence (``base`` or ``addon``) or something else (DNS hosting, …)."""
+
+    BASE = "base"
+    ADDON = "addon"
+    OTHER = "other"
+
+    @property
+    def is_license(self) -> bool:
+        return self is not ResourceRole.OTHER
+
+
+APP_MICROSOFT365 = "microsoft365"
+APP_CSP_CONNECT_EXTENSION = "csp_connect_extension"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResource:
+    mpn: str
+    role: ResourceRole
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePlan:
+    """A Commerce service plan with what SimpleAPI lacks (resources, delegation) from the catalog."""
+
+    id: int
+    name: str
+    application: str
+    resources: tuple[PlanResource, ...]
+    billing_period: Period
+    subscription_periods: frozenset[Period]
+    delegated_to: frozenset[str]
+    upgrade_paths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def role_of(self, mpn: str) -> ResourceRole | None:
+        for resource in self.resources:
+            if resource.mpn == mpn:
+                return resource.role
+        return None
+
+    def holds_license(self, mpn: str) -> bool:
+        return any(r.mpn == mpn and r.role.is_license for r in self.resources)
+
+    @property
+    def is_nce(self) -> bool:
+        """An NCE plan holds at least one NCE (``ProductId:SkuId``) licence."""
+        return any(r.role.is_license and is_nce_license(r.mpn) for r in self.resources)
+
+
+class Catalog:
+    """All plans, indexed by id and by the licences they hold (never scanned per subscription)."""
+
+    __slots__ = ("_by_id", "_by_license")
+
+    def __init__(self, plans: Iterable[ServicePlan]) -> None:
+        self._by_id: dict[int, ServicePlan] = {}
+        by_license: defaultdict[str, list[ServicePlan]] = defaultdict(list)
+        for plan in plans:
+            self._by_id[plan.id] = plan
+            for resource in plan.resources:
+                if resource.role.is_license:
+                    by_license[resource.mpn].append(plan)
+        self._by_license = {mpn: tuple(plans) for mpn, plans in by_license.items()}
+
+    def get(self, plan_id: int) -> ServicePlan | None:
+        return self._by_id.get(plan_id)
+
+    def __getitem__(self, plan_id: int) -> ServicePlan:
+        return self._by_id[plan_id]
+
+    def __contains__(self, plan_id: object) -> bool:
+        return plan_id in self._by_id
+
+    def __iter__(self) -> Iterator[ServicePlan]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def plans_holding(self, mpn: str) -> tuple[ServicePlan, ...]:
+        """Plans that hold a licence (role base or addon) with this MPN."""
+        return self._by_license.get(mpn, ())

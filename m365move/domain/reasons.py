@@ -1,0 +1,69 @@
+"""Decisions and the machine-readable reason codes of DESIGN §2.4 (keep the strings exact)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Decision(str, Enum):
+    MIGRATE = "migrate"
+    SKIP = "skip"
+    BLOCKED = "blocked"
+
+
+class ReasonCode(str, Enum):
+    # skip: out of scope by rule
+    NOT_ACTIVE = "not-active"
+    TRIAL = "trial"
+    NO_CSP_LICENSE = "no-csp-license"
+    MIXED_RESOURCES = "mixed-resources"
+    SWITCH_UNSUPPORTED = "switch-unsupported"
+    BASE_LICENSE_COUNT = "base-license-count"
+    ALREADY_MIGRATED = "already-migrated"
+    # blocked: a precondition an operator can fix
+    TIER_CONFIG_INCOMPLETE = "tier-config-incomplete"
+    UNMAPPED_LICENSE = "unmapped-license"
+    NO_TARGET_PLAN = "no-target-plan"
+    BILLING_PERIOD_MISMATCH = "billing-period-mismatch"
+    SUBSCRIPTION_PERIOD_MISMATCH = "subscription-period-mismatch"
+    PLAN_NOT_DELEGATED = "plan-not-delegated"
+    NO_UPGRADE_PATH = "no-upgrade-path"
+    PLANS_MAPPING_INVALID = "plans-mapping-invalid"
+    INCOMPLETE_ORDER = "incomplete-order"
+    MCA_NOT_ACCEPTED = "mca-not-accepted"
+
+
+class WarningCode(str, Enum):
+    PLANS_MAPPING_IGNORED = "plans-mapping-ignored"
+
+
+SKIP_CODES = frozenset(
+    {
+        ReasonCode.NOT_ACTIVE,
+        ReasonCode.TRIAL,
+        ReasonCode.NO_CSP_LICENSE,
+        ReasonCode.MIXED_RESOURCES,
+        ReasonCode.SWITCH_UNSUPPORTED,
+        ReasonCode.BASE_LICENSE_COUNT,
+        ReasonCode.ALREADY_MIGRATED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a subscription is skipped or blocked; ``subject`` groups equal problems into findings."""
+
+    code: ReasonCode
+    message: str
+    license: str | None = None
+    # What the problem is about, e.g. ("CFQ7TTC0LH18:0001", "billing period 1 month"); used by preflight.
+    subject: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWarning:
+    code: WarningCode
+    message: str
+    license: str | None = None

@@ -1,0 +1,105 @@
+"""Reading the CSV inputs people hand us, with errors that name the file, row and column.
+
+Column names are case-sensitive (CloudBlue's convention); values are case-insensitive; extra
+columns are ignored. Row numbers count the header as row 1, as a spreadsheet shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+from m365move.domain.licenses import LicenseMapping, PlansMapping, PlansMappingRow, parse_nce_license
+from m365move.errors import InputError
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", where=str(path)) from None
+    except OSError as error:
+        raise InputError(f"cannot read the file: {error.strerror}", where=str(path)) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [name for name in required if name not in header]
+        if missing:
+            found = ", ".join(header) if header else "nothing"
+            raise InputError(
+                f"missing column {', '.join(missing)} (found {found}; column names are case-sensitive)",
+                where=f"{path}:1",
+            )
+        try:
+            for number, row in enumerate(reader, start=2):
+                if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                    continue  # blank line
+                yield number, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise InputError(f"not a readable CSV file: {error}", where=f"{path}:{reader.line_num}") from None
+
+
+def read_license_mapping(path: str | Path) -> LicenseMapping:
+    """CloudBlue's licence mapping CSV: ``CspOfferId``, ``NceProductIdSkuId``."""
+    path = Path(path)
+    mapped: dict[str, tuple[str, int]] = {}
+    for number, row in _rows(path, ("CspOfferId", "NceProductIdSkuId")):
+        offer = row["CspOfferId"]
+        if not offer:
+            raise InputError("CspOfferId is empty", where=f"{path}:{number}:CspOfferId")
+        try:
+            nce = parse_nce_license(row["NceProductIdSkuId"])
+        except ValueError as error:
+            raise InputError(str(error), where=f"{path}:{number}:NceProductIdSkuId") from None
+        earlier = mapped.get(offer.upper())
+        if earlier is not None and earlier[0] != nce:
+            raise InputError(
+                f"CspOfferId {offer} is mapped to {earlier[0]} on row {earlier[1]} and to {nce} here; keep one",
+                where=f"{path}:{number}:NceProductIdSkuId",
+            )
+        mapped[offer.upper()] = (nce, number)
+    pairs = [(offer, nce) for offer, (nce, _) in mapped.items()]
+    return LicenseMapping(pairs)
+
+
+def read_plans_mapping(path: str | Path) -> PlansMapping:
+    """Our plans mapping CSV: ``CspOfferId``, ``NcePlanId``, optional ``CspPlanId``."""
+    path = Path(path)
+    rows = []
+    for number, row in _rows(path, ("CspOfferId", "NcePlanId")):
+        if not row["CspOfferId"]:
+            raise InputError("CspOfferId is empty", where=f"{path}:{number}:CspOfferId")
+        nce_plan = _plan_id(row["NcePlanId"], f"{path}:{number}:NcePlanId")
+        csp_text = row.get("CspPlanId", "")
+        csp_plan = _plan_id(csp_text, f"{path}:{number}:CspPlanId") if csp_text else None
+        rows.append(PlansMappingRow(row["CspOfferId"], nce_plan, csp_plan))
+    return PlansMapping(rows)
+
+
+def read_source_data(path: str | Path) -> frozenset[str]:
+    """The peer script's ``--source-data``: subscription ids in column ``OaSubscriptionId``."""
+    path = Path(path)
+    ids = set()
+    for number, row in _rows(path, ("OaSubscriptionId",)):
+        value = row["OaSubscriptionId"]
+        if not value:
+            raise InputError("OaSubscriptionId is empty", where=f"{path}:{number}:OaSubscriptionId")
+        ids.add(value)
+    return frozenset(ids)
+
+
+def parse_date(text: str, where: str) -> dt.date:
+    """A YYYY-MM-DD date or InputError naming where it came from."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a date; write YYYY-MM-DD", where=where) from None
+
+
+def _plan_id(text: str, where: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a plan id (a whole number)", where=where) from None

@@ -1,0 +1,177 @@
+"""Reads an estate file (YAML or JSON), validates it field by field, and builds the domain Estate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
+from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
+from m365move.domain.licenses import LicenseMapping, normalize_offer_id
+from m365move.domain.period import Period
+from m365move.errors import InputError
+from m365move.estate.locations import validation_messages
+from m365move.estate.schema import EstateDocument
+
+# Order statuses that are final; any other status means the order is still open on the platform.
+FINAL_ORDER_STATUSES = frozenset({"completed", "error", "failed", "cancelled", "canceled"})
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class LoadedEstate:
+    """The validated document (for adapters such as the sandbox) and its domain view."""
+
+    path: Path
+    document: EstateDocument
+    estate: Estate
+
+
+def read_structured_file(path: Path) -> Any:
+    """Parse a YAML or JSON file (by suffix; YAML otherwise), or raise InputError naming it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read the file: {error}", where=str(path)) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON: {error.msg}", where=f"{path}:{error.lineno}:{error.colno}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        raise InputError(f"not valid YAML: {problem}", where=where) from None
+
+
+def load_estate(path: str | Path) -> LoadedEstate:
+    """Load and validate an estate file; InputError names the file, the field path and the problem."""
+    path = Path(path)
+    raw = read_structured_file(path)
+    if not isinstance(raw, dict):
+        raise InputError("an estate file is a mapping with 'version: 1' and a 'commerce' section", where=str(path))
+    document = parse_estate_document(raw, str(path))
+    return LoadedEstate(path, document, build_estate(document, str(path)))
+
+
+def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
+    try:
+        return EstateDocument.model_validate(raw)
+    except ValidationError as error:
+        problems = validation_messages(error)
+        field, message = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InputError(f"{message}{more}", where=f"{source}: {field}") from None
+
+
+def build_estate(document: EstateDocument, source: str) -> Estate:
+    """Cross-reference the document and convert it to the domain; the first broken reference is an error."""
+    commerce = document.commerce
+
+    def fail(field: str, message: str) -> InputError:
+        return InputError(message, where=f"{source}: commerce.{field}")
+
+    resellers: dict[str, Reseller] = {}
+    for i, r in enumerate(commerce.resellers):
+        if r.id in resellers:
+            raise fail(f"resellers[{i}].id", f"reseller id {r.id!r} appears twice")
+        resellers[r.id] = Reseller(r.id, r.name, r.tier_config)
+    customers: dict[str, Customer] = {}
+    for i, c in enumerate(commerce.customers):
+        if c.id in customers:
+            raise fail(f"customers[{i}].id", f"customer id {c.id!r} appears twice")
+        if c.reseller_id not in resellers:
+            raise fail(f"customers[{i}].reseller_id", f"reseller {c.reseller_id!r} is not in commerce.resellers")
+        customers[c.id] = Customer(c.id, c.reseller_id, c.name, c.mca_accepted)
+    plans = _build_plans(document, fail, resellers)
+    catalog = Catalog(plans.values())
+    subscriptions = _build_subscriptions(document, fail, customers, plans)
+    mapping = LicenseMapping((m.csp_offer_id, m.nce) for m in commerce.license_mappings)
+    open_orders = frozenset(o.subscription_id for o in commerce.orders if o.status not in FINAL_ORDER_STATUSES)
+    return Estate(resellers, customers, catalog, tuple(subscriptions), mapping, open_orders)
+
+
+def _build_plans(document: EstateDocument, fail: Any, resellers: dict[str, Reseller]) -> dict[int, ServicePlan]:
+    plans: dict[int, ServicePlan] = {}
+    entries = document.commerce.plans
+    known_ids = {p.id for p in entries}
+    for i, p in enumerate(entries):
+        if p.id in plans:
+            raise fail(f"plans[{i}].id", f"plan id {p.id} appears twice")
+        for reseller_id, targets in p.upgrade_paths.items():
+            for target in targets:
+                if target not in known_ids:
+                    raise fail(f"plans[{i}].upgrade_paths.{reseller_id}", f"upgrade path target plan {target} does not exist")
+        for j, reseller_id in enumerate(p.delegated_to):
+            if reseller_id not in resellers:
+                raise fail(f"plans[{i}].delegated_to[{j}]", f"reseller {reseller_id!r} is not in commerce.resellers")
+        plans[p.id] = ServicePlan(
+            id=p.id,
+            name=p.name,
+            application=p.application,
+            resources=tuple(PlanResource(_mpn(r.mpn), ResourceRole(r.role)) for r in p.resources),
+            billing_period=_period(p.billing_period),
+            subscription_periods=frozenset(_period(s) for s in p.subscription_periods),
+            delegated_to=frozenset(p.delegated_to),
+            upgrade_paths={k: tuple(v) for k, v in p.upgrade_paths.items()},
+        )
+    return plans
+
+
+def _build_subscriptions(
+    document: EstateDocument, fail: Any, customers: dict[str, Customer], plans: dict[int, ServicePlan]
+) -> list[Subscription]:
+    seen: set[str] = set()
+    result = []
+    for i, s in enumerate(document.commerce.subscriptions):
+        if s.id in seen:
+            raise fail(f"subscriptions[{i}].id", f"subscription id {s.id!r} appears twice")
+        seen.add(s.id)
+        if s.customer_id not in customers:
+            raise fail(f"subscriptions[{i}].customer_id", f"customer {s.customer_id!r} is not in commerce.customers")
+        plan = plans.get(s.plan_id)
+        if plan is None:
+            raise fail(f"subscriptions[{i}].plan_id", f"plan {s.plan_id} is not in commerce.plans")
+        resources = []
+        for j, r in enumerate(s.resources):
+            mpn = _mpn(r.mpn)
+            if plan.role_of(mpn) is None:
+                raise fail(f"subscriptions[{i}].resources[{j}].mpn", f"{r.mpn} is not a resource of plan {plan.id}")
+            resources.append(SubscriptionResource(mpn, r.quantity))
+        result.append(
+            Subscription(
+                id=s.id,
+                customer_id=s.customer_id,
+                plan_id=s.plan_id,
+                status=s.status,
+                trial=s.trial,
+                billing_period=_period(s.billing_period),
+                subscription_period=_period(s.subscription_period),
+                start_date=s.start_date,
+                expiration_date=s.expiration_date,
+                resources=tuple(resources),
+                custom_attributes=dict(s.custom_attributes),
+            )
+        )
+    return result
+
+
+@lru_cache(maxsize=256)
+def _period(text: str) -> Period:
+    return Period.parse(text)
+
+
+@lru_cache(maxsize=65536)
+def _mpn(text: str) -> str:
+    return normalize_offer_id(text)

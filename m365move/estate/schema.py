@@ -1,0 +1,127 @@
+"""The estate file's schema (pydantic), exactly as DESIGN §7 writes it.
+
+Ids are strings (``"0012"`` stays ``"0012"``); YAML integers given for ids are accepted and turned
+into strings, because people write ``id: 1000001`` unquoted. Plan ids are integers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from m365move.domain.licenses import parse_nce_license
+from m365move.domain.period import Period
+
+
+def _id_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # let the str check reject it
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+IdText = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
+
+
+def _period_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a period is written '<n> <unit>', such as '1 month'")
+    return str(Period.parse(value))
+
+
+PeriodText = Annotated[str, BeforeValidator(_period_text)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ResellerEntry(_Strict):
+    id: IdText
+    name: str = ""
+    tier_config: Literal["active", "processing", "missing"] = "active"
+
+
+class CustomerEntry(_Strict):
+    id: IdText
+    reseller_id: IdText
+    name: str = ""
+    mca_accepted: bool = True
+
+
+class PlanResourceEntry(_Strict):
+    mpn: str = Field(min_length=1)
+    role: Literal["base", "addon", "other"]
+
+
+class PlanEntry(_Strict):
+    id: int
+    name: str = ""
+    application: str = Field(min_length=1)
+    resources: list[PlanResourceEntry]
+    billing_period: PeriodText
+    subscription_periods: list[PeriodText] = Field(min_length=1)
+    delegated_to: list[IdText] = Field(default_factory=list)
+    upgrade_paths: dict[str, list[int]] = Field(default_factory=dict)
+
+
+class SubscriptionResourceEntry(_Strict):
+    mpn: str = Field(min_length=1)
+    quantity: int = Field(ge=0)
+
+
+class SubscriptionEntry(_Strict):
+    id: IdText
+    customer_id: IdText
+    plan_id: int
+    status: str = "active"
+    trial: bool = False
+    billing_period: PeriodText
+    subscription_period: PeriodText
+    start_date: dt.date | None = None
+    expiration_date: dt.date | None = None
+    resources: list[SubscriptionResourceEntry]
+    custom_attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class LicenseMappingEntry(_Strict):
+    csp_offer_id: str = Field(min_length=1)
+    nce: str
+
+    @field_validator("nce")
+    @classmethod
+    def _nce_shape(cls, value: str) -> str:
+        return parse_nce_license(value)
+
+
+class OpenOrderEntry(_Strict):
+    """An order already on the platform (our addition): open ones block their subscription."""
+
+    id: IdText
+    subscription_id: IdText
+    type: str = "change"
+    status: str = "processing"
+
+
+class CommerceSection(_Strict):
+    resellers: list[ResellerEntry] = Field(default_factory=list)
+    customers: list[CustomerEntry] = Field(default_factory=list)
+    plans: list[PlanEntry] = Field(default_factory=list)
+    subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
+    license_mappings: list[LicenseMappingEntry] = Field(default_factory=list)
+    orders: list[OpenOrderEntry] = Field(default_factory=list)
+
+
+class EstateDocument(BaseModel):
+    """A whole estate file. The other platforms' sections are validated by their own adapters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1]
+    commerce: CommerceSection = Field(default_factory=CommerceSection)
+    connect: dict[str, Any] = Field(default_factory=dict)
+    partner_center: dict[str, Any] = Field(default_factory=dict)
+    call2teams: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Renderings of a migration plan: the JSON contract, one CSV row per subscription, a table for people."""

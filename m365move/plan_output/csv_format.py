@@ -1,0 +1,36 @@
+"""One CSV row per source subscription: decision, reason codes and the orders in placing order."""
+
+from __future__ import annotations
+
+import csv
+from typing import IO
+
+from m365move.domain.subscription_plan import MigrationPlan
+
+PLAN_CSV_COLUMNS = (
+    "subscription_id", "reseller_id", "customer_id", "source_plan_id", "mode", "decision",
+    "reason_codes", "reasons", "warning_codes", "orders",
+)
+
+
+def write_plan_csv(plan: MigrationPlan, handle: IO[str]) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(PLAN_CSV_COLUMNS)
+    for sub in plan.subscriptions:
+        writer.writerow(
+            (
+                sub.subscription_id,
+                sub.reseller_id,
+                sub.customer_id,
+                sub.source_plan_id,
+                plan.mode.value,
+                sub.decision.value,
+                ";".join(r.code.value for r in sub.reasons),
+                " | ".join(r.message for r in sub.reasons),
+                ";".join(w.code.value for w in sub.warnings),
+                ";".join(
+                    f"{o.kind.value}:{o.plan_id}x{o.quantity}" if o.plan_id is not None else o.kind.value
+                    for o in sub.orders
+                ),
+            )
+        )
