@@ -45,15 +45,18 @@ class ServicePlan:
     subscription_periods: frozenset[Period]
     delegated_to: frozenset[str]
     upgrade_paths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # Derived: role by MPN, because role_of runs for every resource of every subscription.
+    _roles: Mapping[str, ResourceRole] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_roles", {r.mpn: r.role for r in self.resources})
 
     def role_of(self, mpn: str) -> ResourceRole | None:
-        for resource in self.resources:
-            if resource.mpn == mpn:
-                return resource.role
-        return None
+        return self._roles.get(mpn)
 
     def holds_license(self, mpn: str) -> bool:
-        return any(r.mpn == mpn and r.role.is_license for r in self.resources)
+        role = self._roles.get(mpn)
+        return role is not None and role.is_license
 
     @property
     def is_nce(self) -> bool:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 UNITS: Final = ("day", "month", "year", "statement_day")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Period:
-    """A period such as ``1 month``. 12 months is not 1 year: Commerce compares them exactly."""
+class Period(NamedTuple):
+    """A period such as ``1 month``. 12 months is not 1 year: Commerce compares them exactly.
+
+    A NamedTuple rather than a dataclass: periods are hashed in every planner cache look-up, and a
+    tuple hashes in C. Build them with ``Period.parse`` (validated) or ``Period.of``.
+    """
 
     duration: int
     unit: str
 
-    def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise ValueError(f"unit {self.unit!r} is not one of {', '.join(UNITS)}")
-        if self.duration <= 0:
-            raise ValueError(f"duration must be a positive whole number, not {self.duration}")
+    @classmethod
+    def of(cls, duration: int, unit: str) -> Period:
+        """A validated period."""
+        if unit not in UNITS:
+            raise ValueError(f"unit {unit!r} is not one of {', '.join(UNITS)}")
+        if duration <= 0:
+            raise ValueError(f"duration must be a positive whole number, not {duration}")
+        return cls(duration, unit)
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -30,7 +35,7 @@ class Period:
         unit = parts[1].lower()
         if unit.endswith("s") and unit[:-1] in UNITS:
             unit = unit[:-1]
-        return cls(int(parts[0]), unit)
+        return cls.of(int(parts[0]), unit)
 
     def __str__(self) -> str:
         return f"{self.duration} {self.unit}"

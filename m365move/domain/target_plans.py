@@ -38,21 +38,36 @@ class TargetPlanFinder:
     def __init__(self, catalog: Catalog, plans_mapping: PlansMapping | None = None) -> None:
         self._catalog = catalog
         self._plans_mapping = plans_mapping or PlansMapping()
-        self._qualifying_cache: dict[tuple[str, Period, Period, str], tuple[ServicePlan, ...] | Reason] = {}
+        # What the catalog offers for (licence, billing, subscription period); delegation is checked per call
+        # because (licence, periods, reseller) combinations are nearly as many as subscriptions.
+        self._offered_cache: dict[tuple[str, Period, Period], tuple[ServicePlan, ...] | Reason] = {}
 
     def qualifying_plans(self, need: LicenseNeed) -> tuple[ServicePlan, ...] | Reason:
         """Plans meeting §2.1 for this need (largest id first), or the most specific problem."""
-        key = (need.nce_license, need.billing_period, need.subscription_period, need.reseller_id)
-        cached = self._qualifying_cache.get(key)
-        if cached is None:
-            cached = self._qualify(need)
-            self._qualifying_cache[key] = cached
-        if isinstance(cached, Reason) and cached.license != need.csp_license:
-            # The cache is shared by CSP offers mapped to the same NCE licence: name this one.
-            return Reason(cached.code, cached.message, need.csp_license, cached.subject)
-        return cached
+        key = (need.nce_license, need.billing_period, need.subscription_period)
+        offered = self._offered_cache.get(key)
+        if offered is None:
+            offered = self._offered(need)
+            self._offered_cache[key] = offered
+        if isinstance(offered, Reason):
+            if offered.license != need.csp_license:
+                # The cache is shared by CSP offers mapped to the same NCE licence: name this one.
+                return Reason(offered.code, offered.message, need.csp_license, offered.subject)
+            return offered
+        reseller_id = need.reseller_id
+        delegated = [p for p in offered if reseller_id in p.delegated_to]
+        if not delegated:
+            return Reason(
+                ReasonCode.PLAN_NOT_DELEGATED,
+                f"plans {_listed(offered)} qualify for {need.nce_license} but none is delegated to "
+                f"reseller {reseller_id}; delegate one",
+                need.csp_license,
+                (need.nce_license, f"reseller {reseller_id}"),
+            )
+        return tuple(delegated)
 
-    def _qualify(self, need: LicenseNeed) -> tuple[ServicePlan, ...] | Reason:
+    def _offered(self, need: LicenseNeed) -> tuple[ServicePlan, ...] | Reason:
+        """Plans holding the licence with the right billing and subscription periods, largest id first."""
         holding = self._catalog.plans_holding(need.nce_license)
         if not holding:
             return Reason(
@@ -81,16 +96,7 @@ class TargetPlanFinder:
                 (need.nce_license, f"billing period {need.billing_period}",
                  f"subscription period {need.subscription_period}"),
             )
-        delegated = [p for p in periods if need.reseller_id in p.delegated_to]
-        if not delegated:
-            return Reason(
-                ReasonCode.PLAN_NOT_DELEGATED,
-                f"plans {_listed(periods)} qualify for {need.nce_license} but none is delegated to "
-                f"reseller {need.reseller_id}; delegate one",
-                need.csp_license,
-                (need.nce_license, f"reseller {need.reseller_id}"),
-            )
-        return tuple(sorted(delegated, key=lambda p: p.id, reverse=True))
+        return tuple(sorted(periods, key=lambda p: p.id, reverse=True))
 
     def new_subscription_target(
         self, need: LicenseNeed, source_plan: ServicePlan
