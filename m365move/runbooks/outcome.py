@@ -1,0 +1,119 @@
+"""How a run ended: status, exit code, failure summary and timings.
+
+Exit codes of ``m365move runbook run`` (and :attr:`RunStatus.exit_code`):
+
+    0  ok            every cell ran
+    1  failure       anything else of ours (e.g. no ``python3`` kernelspec)
+    2  bad input     parameters rejected before any kernel started, unknown runbook, output folder not
+                     empty (2 is shared with every command)
+    3  cell error    a cell raised; the summary names the cell and the exception
+    4  timeout       a cell ran longer than the per-cell timeout
+    5  dead kernel   the kernel died or never started
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class RunStatus(enum.Enum):
+    OK = "ok"
+    CELL_ERROR = "cell_error"
+    TIMEOUT = "timeout"
+    DEAD_KERNEL = "dead_kernel"
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT_CODES[self]
+
+
+_EXIT_CODES = {RunStatus.OK: 0, RunStatus.CELL_ERROR: 3, RunStatus.TIMEOUT: 4, RunStatus.DEAD_KERNEL: 5}
+EXIT_BAD_PARAMETERS = 2
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where and why a run stopped: the step (1-based among executed cells), its cell and the exception.
+
+    The cell is named by its label and its nbformat id: papermill inserts cells on failure, so an index
+    into the executed notebook would not point at the cell the reader means.
+    """
+
+    step: int
+    steps: int
+    label: str
+    cell_id: str
+    exception: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "steps": self.steps,
+            "cell": self.label,
+            "cell_id": self.cell_id,
+            "exception": self.exception,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RunOutcome:
+    """The result of :func:`m365move.runbooks.runner.run_runbook`; files are inside ``run_dir``."""
+
+    runbook: str
+    status: RunStatus
+    run_dir: Path
+    parameters: dict[str, Any]
+    result: dict[str, Any] | None
+    failure: Failure | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return self.status.exit_code
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.OK
+
+    @property
+    def input_notebook(self) -> Path:
+        return self.run_dir / "input.ipynb"
+
+    @property
+    def executed_notebook(self) -> Path:
+        return self.run_dir / "executed.ipynb"
+
+    @property
+    def report(self) -> Path:
+        return self.run_dir / "report.html"
+
+    def summary(self, shown_dir: Path | None = None) -> str:
+        """Lines for the console: the outcome, and on failure the failing cell and the executed notebook."""
+        where = shown_dir or self.run_dir
+        if self.failure is None:
+            return f"runbook {self.runbook}: ok ({self.timings.get('total', 0.0):.1f}s); results in {where}"
+        failure = self.failure
+        return "\n".join(
+            [
+                f"runbook {self.runbook}: {self.status.value.replace('_', ' ')} "
+                f"in step [{failure.step}/{failure.steps}] {failure.label!r}",
+                f"  {failure.exception}: {failure.message}".rstrip(": "),
+                f"  executed notebook: {where / 'executed.ipynb'}",
+                f"  report: {where / 'report.html'}",
+            ]
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``run.json`` holds (no parameters: those are in ``parameters.json``)."""
+        return {
+            "runbook": self.runbook,
+            "status": self.status.value,
+            "exit_code": self.exit_code,
+            "failure": self.failure.as_dict() if self.failure else None,
+            "timings": {key: round(value, 3) for key, value in self.timings.items()},
+        }
