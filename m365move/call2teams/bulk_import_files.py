@@ -1,0 +1,74 @@
+"""Reading the users to import (CSV or JSON) and writing the bulk-import CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from m365move.call2teams.bulk_import import BulkImport, UserRow
+from m365move.call2teams.powershell_json import decode_export, unwrap_collection
+from m365move.errors import InputError
+
+
+def read_users_file(path: str | Path) -> list[UserRow]:
+    """Users from a CSV (header row; rows numbered as a spreadsheet shows them) or a JSON array of objects."""
+    file = Path(path)
+    where = str(file)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot be read ({error.strerror})", where=where) from None
+    text = decode_export(data, where=where).lstrip("\ufeff")
+    if not text.strip():
+        raise InputError("is empty, expected users (CSV with a header row, or a JSON array)", where=where)
+    if file.suffix.lower() == ".json" or text.lstrip()[:1] in "[{":
+        return _from_json(text, where)
+    return _from_csv(text, where)
+
+
+def _from_json(text: str, where: str) -> list[UserRow]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"is not JSON (line {error.lineno}: {error.msg})", where=where) from None
+    items = unwrap_collection(value)
+    if items is None or not all(isinstance(item, dict) for item in items):
+        raise InputError("must hold a JSON array of user objects", where=where)
+    return [UserRow.from_mapping(index, item) for index, item in enumerate(items, start=1)]
+
+
+def _from_csv(text: str, where: str) -> list[UserRow]:
+    reader = csv.DictReader(io.StringIO(text))
+    headers = reader.fieldnames or []
+    if not any(header and header.strip() for header in headers):
+        raise InputError("has no header row", where=where)
+    # Row 1 is the header, so the first user is row 2, as a spreadsheet numbers it.
+    return [
+        UserRow.from_mapping(row, {key: value for key, value in record.items() if key is not None})
+        for row, record in enumerate(reader, start=2)
+    ]
+
+
+def write_import_files(bulk: BulkImport, output_dir: str | Path) -> list[Path]:
+    """Write ``call2teams_<template>_import_NNN.csv`` files (template header, ≤ 1,000 rows each)."""
+    folder = Path(output_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot be created ({error.strerror})", where=str(folder)) from None
+    written: list[Path] = []
+    for number, rows in enumerate(bulk.files(), start=1):
+        path = folder / f"call2teams_{bulk.template.value}_import_{number:03d}.csv"
+        _write_csv(path, bulk.template.columns, rows)
+        written.append(path)
+    return written
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows(rows)

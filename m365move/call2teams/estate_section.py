@@ -1,0 +1,100 @@
+"""The estate's ``call2teams`` section: tenants (domains and users, as Graph sees them) and the accounts hierarchy.
+
+Shape (YAML shown; JSON the same)::
+
+    call2teams:
+      graph_tenant: "6f1c2a9e-…"    # optional: the tenant the sandbox's Graph serves (default: the first)
+      graph_page_size: 100          # optional: Graph lists page with @odata.nextLink past this many items
+      tenants:
+        - id: "6f1c2a9e-…"         # tenant id
+          name: "Contoso"
+          domains:
+            - {id: contoso.onmicrosoft.com, is_verified: true, is_default: true}
+            - {id: contoso-a1b2.call2teams.com, is_verified: true,
+               authentication_type: Managed, supported_services: [OfficeCommunicationsOnline]}
+          users:                     # a user is homed in the domain of its user principal name
+            - {user_principal_name: c2t-activation@contoso-a1b2.call2teams.com, display_name: "C2T activation"}
+      accounts:                      # the accounts hierarchy (m365move.call2teams.accounts documents it)
+        base_accounts: [...]
+        sub_accounts: [...]
+
+Every key is optional; an empty section serves a tenant-less Graph (empty lists).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from m365move.call2teams.accounts import AccountsHierarchy
+from m365move.errors import InputError
+
+SECTION_WHERE = "estate call2teams section"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class EstateDomain(_Model):
+    id: str
+    is_verified: bool = True
+    is_default: bool = False
+    is_initial: bool = False
+    authentication_type: str = "Managed"
+    supported_services: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class EstateUser(_Model):
+    user_principal_name: str
+    display_name: str = ""
+    id: str | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.user_principal_name.rpartition("@")[2].lower()
+
+    @property
+    def object_id(self) -> str:
+        # Stable, so the same estate always serves the same ids.
+        return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{self.user_principal_name.lower()}"))
+
+
+class EstateTenant(_Model):
+    id: str
+    name: str = ""
+    domains: tuple[EstateDomain, ...] = ()
+    users: tuple[EstateUser, ...] = ()
+
+
+class Call2TeamsSection(_Model):
+    graph_tenant: str | None = None
+    graph_page_size: int | None = Field(default=None, ge=1)
+    tenants: tuple[EstateTenant, ...] = ()
+    accounts: AccountsHierarchy | None = None
+
+    def graph_served_tenant(self) -> EstateTenant | None:
+        """The tenant Graph answers for: ``graph_tenant`` (by id or name), else the first."""
+        if self.graph_tenant is None:
+            return self.tenants[0] if self.tenants else None
+        for tenant in self.tenants:
+            if self.graph_tenant in (tenant.id, tenant.name):
+                return tenant
+        raise InputError(f"graph_tenant {self.graph_tenant!r} is not one of the tenants", where=SECTION_WHERE)
+
+
+def parse_section(data: dict[str, Any] | None) -> Call2TeamsSection:
+    """Validate the section; InputError names the field that is wrong."""
+    try:
+        return Call2TeamsSection.model_validate(data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise InputError(f"{field}: {first['msg']}", where=SECTION_WHERE) from None

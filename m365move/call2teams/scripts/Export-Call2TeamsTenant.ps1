@@ -1,0 +1,83 @@
+<#
+.SYNOPSIS
+    Export a tenant's Teams voice configuration (and, optionally, its domains) for
+    `m365move call2teams check`. Read-only: it only runs Get- cmdlets and Graph GET requests.
+
+.DESCRIPTION
+    Writes one folder per tenant, named by the tenant id, under -OutputRoot:
+
+        tenant.json                   Get-CsTenant (TenantId, DisplayName)
+        voice_routing_policies.json   Get-CsOnlineVoiceRoutingPolicy
+        voice_routes.json             Get-CsOnlineVoiceRoute
+        pstn_usages.json              Get-CsOnlinePstnUsage
+        pstn_gateways.json            Get-CsOnlinePSTNGateway
+        dial_plans.json               Get-CsTenantDialPlan
+        users.json                    Get-CsOnlineUser (the properties the check reads)
+        domains.json                  Graph GET /v1.0/domains (only with -IncludeDomains)
+
+    Every file is a JSON array written with -Depth 10, so nested values (normalization rules)
+    are not cut to type names, and in UTF-8.
+
+.PARAMETER OutputRoot
+    The folder that receives the tenant's folder. Default: .\call2teams-export
+
+.PARAMETER IncludeDomains
+    Also export the domains through Microsoft Graph (needs a Connect-MgGraph session with
+    Domain.Read.All).
+
+.EXAMPLE
+    Connect-MicrosoftTeams
+    Connect-MgGraph -Scopes Domain.Read.All
+    .\Export-Call2TeamsTenant.ps1 -OutputRoot .\exports -IncludeDomains
+    m365move call2teams check --tenant-dir .\exports\<tenant id>
+#>
+[CmdletBinding()]
+param(
+    [string] $OutputRoot = '.\call2teams-export',
+    [switch] $IncludeDomains
+)
+
+#Requires -Modules MicrosoftTeams
+$ErrorActionPreference = 'Stop'
+
+function Write-Export {
+    param([string] $Folder, [string] $Name, [object[]] $Items)
+    # .NET resolves relative paths against the process directory, not PowerShell's location.
+    $path = Join-Path (Resolve-Path -LiteralPath $Folder).ProviderPath $Name
+    # -InputObject keeps a one-element result an array and an empty one "[]" (piping would unroll both).
+    $json = ConvertTo-Json -InputObject @($Items) -Depth 10
+    # WriteAllText writes UTF-8 without a BOM on Windows PowerShell 5.1 and PowerShell 7 alike.
+    [System.IO.File]::WriteAllText($path, $json, (New-Object System.Text.UTF8Encoding $false))
+    Write-Host ("{0,-30} {1,6} item(s)" -f $Name, @($Items).Count)
+}
+
+$tenant = Get-CsTenant | Select-Object TenantId, DisplayName
+$folder = Join-Path $OutputRoot ([string]$tenant.TenantId)
+New-Item -ItemType Directory -Force -Path $folder | Out-Null
+Write-Host "Exporting tenant $($tenant.DisplayName) ($($tenant.TenantId)) to $folder"
+
+Write-Export $folder 'tenant.json' @($tenant)
+Write-Export $folder 'voice_routing_policies.json' @(Get-CsOnlineVoiceRoutingPolicy)
+Write-Export $folder 'voice_routes.json' @(Get-CsOnlineVoiceRoute)
+Write-Export $folder 'pstn_usages.json' @(Get-CsOnlinePstnUsage)
+Write-Export $folder 'pstn_gateways.json' @(Get-CsOnlinePSTNGateway)
+Write-Export $folder 'dial_plans.json' @(Get-CsTenantDialPlan)
+$users = Get-CsOnlineUser -ResultSize Unlimited |
+    Select-Object Identity, UserPrincipalName, DisplayName, SipAddress, LineUri, EnterpriseVoiceEnabled,
+        @{ Name = 'OnlineVoiceRoutingPolicy'; Expression = { [string]$_.OnlineVoiceRoutingPolicy } },
+        @{ Name = 'TenantDialPlan'; Expression = { [string]$_.TenantDialPlan } }
+Write-Export $folder 'users.json' @($users)
+
+if ($IncludeDomains) {
+    $domains = @()
+    $uri = 'v1.0/domains'
+    while ($uri) {
+        $page = Invoke-MgGraphRequest -Method GET -Uri $uri -OutputType PSObject
+        $domains += @($page.value)
+        $uri = $page.'@odata.nextLink'
+    }
+    Write-Export $folder 'domains.json' $domains
+}
+else {
+    Write-Host 'domains.json not written (add -IncludeDomains, or let m365move read Graph with --graph-url).'
+}

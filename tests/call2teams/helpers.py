@@ -1,0 +1,25 @@
+"""Shared test values: fixture paths and small snapshot builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from m365move.call2teams.snapshot import TenantSnapshot
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONTOSO = FIXTURES / "contoso"
+FABRIKAM = FIXTURES / "fabrikam"
+PARTIAL = FIXTURES / "partial"
+QUIRKS = FIXTURES / "quirks"
+CONTOSO_ID = "6f1c2a9e-4b3d-4c8e-9a51-2d7b0e3f8c14"
+CONTOSO_ACCOUNT_DOMAINS = ("contoso-a1b2.call2teams.com", "contoso-c3d4.call2teams.com")
+
+
+def snapshot(tenant: str = "t1", **collections: object) -> TenantSnapshot:
+    """A snapshot with every collection exported (empty) unless given."""
+    defaults: dict[str, object] = {
+        "voice_routing_policies": (), "voice_routes": (), "pstn_usages": (), "pstn_gateways": (),
+        "dial_plans": (), "users": (), "domains": (),
+    }
+    defaults.update(collections)
+    return TenantSnapshot(tenant=tenant, source=f"/exports/{tenant}", **defaults)  # type: ignore[arg-type]

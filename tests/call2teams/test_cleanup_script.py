@@ -1,0 +1,134 @@
+"""The generated cleanup script: dependency order, -WhatIf by default, the header, quoting."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from m365move.call2teams.cleanup_script import STEPS, ScriptContext, ps_quote, render_cleanup_script
+from m365move.call2teams.domain_checks import DomainRules
+from m365move.call2teams.residual_checks import MarkerMatcher, find_residuals
+from m365move.call2teams.snapshot import VoiceRoutingPolicy
+from m365move.call2teams.snapshot_loader import load_tenant_dir
+from m365move.call2teams.tenant_check import CheckOptions, check_tenants
+from tests.call2teams.helpers import CONTOSO, CONTOSO_ACCOUNT_DOMAINS, CONTOSO_ID, snapshot
+
+WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=timezone.utc)
+CHANGE = re.compile(r"^(Grant|Set|Remove)-(Cs|Mg)\w+")
+# The cmdlet that acts in each step, in the order the steps must run.
+STEP_CMDLETS = [
+    ("Grant-CsOnlineVoiceRoutingPolicy", "Unassign users"),
+    ("Grant-CsTenantDialPlan", "Unassign users"),
+    ("Remove-CsOnlineVoiceRoute", "Voice routes"),
+    ("Set-CsOnlineVoiceRoute", "Voice routes"),
+    ("Remove-CsOnlineVoiceRoutingPolicy", "Voice routing policies"),
+    ("Set-CsOnlineVoiceRoutingPolicy", "Voice routing policies"),
+    ("Set-CsOnlinePstnUsage", "PSTN usages"),
+    ("Remove-CsTenantDialPlan", "Tenant dial plans"),
+    ("Remove-CsOnlinePSTNGateway", "PSTN gateways"),
+    ("Remove-MgDomain", "Domains"),
+]
+
+
+def _contoso_script(execute: bool = False) -> str:
+    snap = load_tenant_dir(CONTOSO)
+    report = check_tenants([snap], CheckOptions(domain_rules=DomainRules.of(account_domains=CONTOSO_ACCOUNT_DOMAINS)))
+    context = ScriptContext(tenant=snap.tenant, tenant_id=snap.tenant_id, tenant_name=snap.tenant_name,
+                            source=snap.source, generated_at=WHEN, execute=execute)
+    return render_cleanup_script(report.plans[0], report.domains.removals_for(snap.tenant), context)
+
+
+def _changes(script: str) -> list[str]:
+    commands = []
+    for line in script.splitlines():
+        # The dial-plan detach runs inside "if (...) { ... }".
+        guarded = re.match(r"^if \(.*?\) \{ (.*) \}$", line)
+        command = guarded.group(1) if guarded else line
+        if CHANGE.match(command):
+            commands.append(command)
+    return commands
+
+
+class TestOrder:
+    def test_steps_appear_in_dependency_order(self) -> None:
+        """Unassign → routes → policies → usages → dial plans → gateways → domains."""
+        script = _contoso_script()
+        positions = [script.index(f"Step {n}: {title}") for n, title in enumerate(STEPS, start=1)]
+        assert positions == sorted(positions)
+        assert list(STEPS) == ["Unassign users", "Voice routes", "Voice routing policies", "PSTN usages",
+                               "Tenant dial plans", "PSTN gateways", "Domains"]
+
+    def test_every_command_sits_in_its_step_and_steps_never_interleave(self) -> None:
+        """Each change belongs to its step, so e.g. no policy is removed before its users are unassigned."""
+        script = _contoso_script()
+        step_of_line: list[str] = []
+        current = ""
+        for line in script.splitlines():
+            if (match := re.match(r"# ---- Step \d+: (.+?) -", line)):
+                current = match.group(1)
+            step_of_line.append(current)
+        expected = dict(STEP_CMDLETS)
+        seen_steps: list[str] = []
+        for number, line in enumerate(script.splitlines()):
+            for cmdlet in expected:
+                if re.search(rf"(^|\{{ )\b{cmdlet} ", line):
+                    assert step_of_line[number] == expected[cmdlet], line
+                    seen_steps.append(step_of_line[number])
+        assert seen_steps == sorted(seen_steps, key=list(STEPS).index)
+        assert set(seen_steps) == set(STEPS)  # the Contoso export exercises every step
+
+    def test_users_are_unassigned_before_the_policy_is_removed(self) -> None:
+        script = _contoso_script()
+        assert script.index("Grant-CsOnlineVoiceRoutingPolicy -Identity 'alice@contoso.com'") < script.index(
+            "Remove-CsOnlineVoiceRoutingPolicy -Identity 'Tag:Call2Teams-Policy'")
+
+
+class TestWhatIf:
+    def test_every_change_carries_whatif_by_default(self) -> None:
+        changes = _changes(_contoso_script())
+        assert len(changes) == 14  # 3 grants, 2 routes, 2 policies, 2 usages, 2 dial plans, 2 gateways, 1 domain
+        assert all(command.endswith(" -WhatIf") for command in changes), changes
+
+    def test_execute_removes_every_whatif(self) -> None:
+        script = _contoso_script(execute=True)
+        assert _changes(script) and "-WhatIf" not in "\n".join(_changes(script))
+        assert "EXECUTE" in script
+
+    def test_blocked_domain_removal_is_commented_out(self) -> None:
+        """A domain with users left is not removed, even in execute mode; the reason is in the script."""
+        script = _contoso_script(execute=True)
+        assert "Remove-MgDomain -DomainId 'contoso-new7.call2teams.com'" in _changes(script)[-1]
+        blocked = [line for line in script.splitlines() if "contoso-old9.call2teams.com" in line]
+        assert blocked and all(line.startswith("#") for line in blocked)
+        assert "legacy-activation@contoso-old9.call2teams.com" in blocked[0]
+
+
+class TestHeader:
+    def test_header_names_tenant_mode_and_counts(self) -> None:
+        header = _contoso_script().split("#>")[0]
+        assert f"Contoso Ltd (tenant id {CONTOSO_ID})" in header
+        assert "DRY RUN" in header and "2026-05-04T09:30:00+00:00" in header
+        assert "1. Unassign users: 3" in header and "6. PSTN gateways: 2" in header
+
+    def test_script_refuses_another_tenant(self) -> None:
+        script = _contoso_script()
+        assert f"-ne '{CONTOSO_ID}'" in script and "throw" in script
+
+
+class TestQuoting:
+    @pytest.mark.parametrize(("text", "quoted"), [("Tag:O'Brien", "'Tag:O''Brien'"), ("$env:x", "'$env:x'")])
+    def test_single_quotes_stop_expansion(self, text: str, quoted: str) -> None:
+        assert ps_quote(text) == quoted
+
+    def test_names_with_quotes_survive(self) -> None:
+        snap = snapshot(voice_routing_policies=(VoiceRoutingPolicy("Tag:C2T-O'Brien", ()),))
+        script = render_cleanup_script(find_residuals(snap, MarkerMatcher()), [],
+                                       ScriptContext("t1", "/exports/t1", WHEN))
+        assert "Remove-CsOnlineVoiceRoutingPolicy -Identity 'Tag:C2T-O''Brien' -WhatIf" in script
+
+    def test_clean_tenant_script_does_nothing(self) -> None:
+        script = render_cleanup_script(find_residuals(snapshot(), MarkerMatcher()), [],
+                                       ScriptContext("t1", "/exports/t1", WHEN))
+        assert _changes(script) == [] and script.count("# nothing to do") == len(STEPS)
