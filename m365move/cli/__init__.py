@@ -14,6 +14,11 @@ from m365move.errors import InputError, M365MoveError
 _COMMAND_MODULES = (
     "m365move.cli.plan_command",
     "m365move.cli.estate_command",
+    "m365move.cli.migrate_command",
+    "m365move.cli.runs_command",
+    "m365move.cli.sandbox_command",
+    "m365move.cli.runbook_command",
+    "m365move.cli.call2teams_command",
 )
 
 EXIT_OK = 0

@@ -1,0 +1,186 @@
+"""``m365move migrate`` and ``m365move resume``: execute a plan on Commerce (dry run unless --execute)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs
+from m365move.commerce.credentials import load_credentials
+from m365move.commerce.estate_reader import read_estate
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.licenses import PlansMapping
+from m365move.domain.orders import MigrationMode
+from m365move.domain.planner import Selection
+from m365move.errors import InputError, JournalError
+from m365move.estate.csv_files import read_license_mapping, read_plans_mapping
+from m365move.execution.executor import ExecutionOptions
+from m365move.execution.journal import Journal
+from m365move.execution.migration_run import RunReport, RunRequest, run_migration
+from m365move.execution.progress import Progress
+from m365move.execution.results_file import read_results
+
+DEFAULT_WORKSPACE = "m365move-work"
+
+
+def register(subparsers: Any) -> None:
+    migrate = subparsers.add_parser(
+        "migrate", help="run a CSP→NCE migration on Commerce (dry run unless --execute)",
+        description="Plan and, with --execute, place the orders on Commerce. Credentials come from "
+        "M365MOVE_COMMERCE_USER / _PASSWORD / _SUBSCRIPTION_KEY or the M365MOVE_CONFIG file, never from arguments.",
+    )
+    add_mode_argument(migrate)
+    add_plan_input_arguments(migrate, estate_required=False)
+    migrate.add_argument("--catalog", metavar="FILE",
+                         help="catalog export (commerce.plans schema); subscriptions are then read live from Commerce")
+    migrate.add_argument("--commerce-url", required=True, metavar="URL", help="SimpleAPI base URL")
+    migrate.add_argument("--custom-order-params", action="store_true",
+                         help="carry the source's ResellerType and Margin attributes onto new orders")
+    _add_execution_arguments(migrate)
+    migrate.set_defaults(func=run_migrate)
+
+    resume = subparsers.add_parser("resume", help="complete an earlier run (mode inferred from it)")
+    resume.add_argument("source", metavar="RESULTS_CSV|RUN_ID")
+    resume.add_argument("--mode", choices=[m.value for m in MigrationMode],
+                        help="optional: must match the mode of the run being resumed")
+    _add_execution_arguments(resume)
+    resume.set_defaults(func=run_resume)
+
+
+def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--execute", action="store_true", help="really place orders (default: dry run)")
+    parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
+                        help=f"journal and results folder (default {DEFAULT_WORKSPACE})")
+    parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default WORKSPACE/journal.sqlite)")
+    parser.add_argument("--concurrency", type=int, default=8, metavar="N")
+    parser.add_argument("--order-timeout", type=float, default=600.0, metavar="SECONDS")
+    parser.add_argument("--poll-interval", type=float, default=5.0, metavar="SECONDS")
+    parser.add_argument("--batch-size", type=int, default=200, metavar="N")
+    parser.add_argument("--rate-limit", type=float, default=20.0, metavar="PER_SECOND",
+                        help="client-side limit of Commerce requests per second (0: none)")
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    if bool(args.estate) == bool(args.catalog):
+        raise InputError("give either --estate FILE or --catalog FILE (with subscriptions read from Commerce)",
+                         where="m365move migrate")
+    parameters = {
+        "mode": args.mode, "estate": _abs(args.estate), "catalog": _abs(args.catalog),
+        "license_mapping": _abs(args.license_mapping), "plans_mapping": _abs(args.plans_mapping),
+        "source_data": _abs(args.source_data), "reseller": args.reseller, "customer": args.customer,
+        "for_expiration_date": args.for_expiration_date, "commerce_url": args.commerce_url,
+        "custom_order_params": args.custom_order_params,
+    }
+    return _run(args, parameters, selection=None)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    journal = _journal(args)
+    source = Path(args.source)
+    if source.suffix.lower() == ".csv" or source.exists():
+        results = read_results(source)
+        run = journal.run(results.run_id)
+        recorded = journal.results(results.run_id)
+        for row in results.rows:
+            kept = recorded.get(row["subscription_id"])
+            if kept is None or (kept["decision"], kept["final_status"]) != (row["decision"], row["final_status"]):
+                raise InputError(
+                    f"row of subscription {row['subscription_id']} differs from the journal of run {results.run_id}; "
+                    "the file was edited: resume the run by its id instead", where=str(source))
+        if run["mode"] != results.mode.value:
+            raise InputError(f"the file says mode {results.mode.value} but run {results.run_id} was {run['mode']}",
+                             where=str(source))
+        subscription_ids = results.unfinished()
+    else:
+        run = journal.run(args.source)
+        subscription_ids = frozenset(
+            s for s, r in journal.results(args.source).items() if r["final_status"] not in ("migrated", "skipped"))
+    if args.mode and args.mode != run["mode"]:
+        raise InputError(f"run {run['run_id']} is a {run['mode']} run, not {args.mode}; drop --mode to resume it",
+                         where="--mode")
+    parameters = dict(run["parameters"]) | {"resumed_from": run["run_id"]}
+    if not subscription_ids:
+        print(f"run {run['run_id']}: nothing left to resume")
+        return 0
+    return _run(args, parameters, selection=Selection(subscription_ids=subscription_ids), journal=journal)
+
+
+def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Selection | None,
+         journal: Journal | None = None) -> int:
+    mode = MigrationMode(parameters["mode"])
+    journal = journal or _journal(args)
+    client = SimpleApiClient(parameters["commerce_url"], load_credentials(), max_retries=6,
+                             rate_limit_per_second=args.rate_limit or None)
+    try:
+        client.verify_access()
+        estate, plans_mapping, file_selection = _estate(parameters, client)
+        request = RunRequest(
+            mode=mode, estate=estate, plans_mapping=plans_mapping, selection=selection or file_selection,
+            execute=args.execute, parameters=parameters | {"execute": args.execute, "concurrency": args.concurrency},
+            options=ExecutionOptions(concurrency=args.concurrency, order_timeout=args.order_timeout,
+                                     poll_interval=args.poll_interval, batch_size=args.batch_size),
+            custom_order_params=bool(parameters.get("custom_order_params")),
+        )
+        stop = threading.Event()
+        previous = _stop_on_interrupt(stop)
+        try:
+            report = run_migration(request, journal, client, Path(args.workspace), progress=Progress(0), stop=stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        client.close()
+    _print_report(report, mode, args)
+    return 130 if report.interrupted else 0
+
+
+def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, PlansMapping, Selection]:
+    namespace = argparse.Namespace(**{k: parameters.get(k) for k in (
+        "estate", "license_mapping", "plans_mapping", "source_data", "reseller", "customer", "for_expiration_date")})
+    if parameters.get("estate"):
+        inputs = load_plan_inputs(namespace)
+        return inputs.estate, inputs.plans_mapping, inputs.selection
+    from m365move.cli.plan_inputs import selection_from_args
+
+    estate = read_estate(client, parameters["catalog"]).estate
+    if parameters.get("license_mapping"):
+        estate = estate.with_license_mapping(read_license_mapping(parameters["license_mapping"]))
+    plans = read_plans_mapping(parameters["plans_mapping"]) if parameters.get("plans_mapping") else PlansMapping()
+    return estate, plans, selection_from_args(namespace)
+
+
+def _stop_on_interrupt(stop: threading.Event) -> Any:
+    def handler(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nm365move: stopping after the subscriptions in flight (Ctrl+C again to abort now)", file=sys.stderr)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _print_report(report: RunReport, mode: MigrationMode, args: argparse.Namespace) -> None:
+    kind = "dry run (nothing placed; add --execute to place orders)" if report.dry_run else "executed"
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(report.summary.items()))
+    print(f"run {report.run_id} ({mode.value}, {kind}): {counts}")
+    print(f"results: {report.results_path}")
+    unfinished = sum(n for s, n in report.summary.items() if s in ("pending", "partially-migrated", "failed"))
+    if report.interrupted or (unfinished and not report.dry_run):
+        print(f"to complete it: m365move resume {report.results_path} --execute --workspace {args.workspace}")
+
+
+def _journal(args: argparse.Namespace) -> Journal:
+    location = args.journal or str(Path(args.workspace) / "journal.sqlite")
+    try:
+        return Journal(location)
+    except JournalError:
+        raise
+    except Exception as error:  # a malformed URL or a driver missing
+        raise InputError(f"cannot open the journal: {error}", where=location) from None
+
+
+def _abs(path: str | None) -> str | None:
+    return str(Path(path).resolve()) if path else None

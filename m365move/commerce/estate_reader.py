@@ -1,0 +1,159 @@
+"""Builds a domain ``Estate`` from a live Commerce (through the client) plus a catalog export file.
+
+SimpleAPI lacks what the planner needs about plans (resources and their roles, delegation, per-reseller
+upgrade paths), resellers' tier configuration and the licence mapping: those come from a catalog
+export in the estate file's schema (``version: 1`` with ``commerce.plans``, ``commerce.resellers``
+(their ``tier_config``) and ``commerce.license_mappings``), read once per run. Resellers, customers,
+subscriptions and open orders come from Commerce.
+
+Choices:
+- a reseller missing from the catalog export has tier config ``missing`` (its subscriptions are
+  ``blocked``, an operator can fix that; assuming ``active`` could migrate unprepared resellers);
+- a customer's MCA acceptance is the ``mcaAccepted`` attribute when Commerce has it, else the catalog
+  export's ``commerce.customers`` entry, else accepted (SimpleAPI has no such field);
+- a subscription on a plan the export does not list is not a Microsoft 365 subscription of this
+  catalog and is left out; one holding a product its plan does not list in the export is left out too
+  and reported in ``skipped`` (the export is stale: re-export it), never guessed at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from m365move.commerce.models import SubscriptionInfo
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.estate import Estate
+from m365move.errors import InputError
+from m365move.estate.loader import build_estate, parse_estate_document, read_structured_file
+from m365move.estate.schema import (
+    CommerceSection,
+    CustomerEntry,
+    EstateDocument,
+    OpenOrderEntry,
+    PlanEntry,
+    ResellerEntry,
+    SubscriptionEntry,
+    SubscriptionResourceEntry,
+)
+
+log = logging.getLogger("m365move.commerce")
+
+_OPEN_ORDER_STATUSES = ("submitted", "processing")
+
+
+@dataclass(frozen=True)
+class LiveEstate:
+    """The estate read from Commerce, the document it was built from, and the subscriptions left out."""
+
+    estate: Estate
+    document: EstateDocument
+    skipped: tuple[tuple[str, str], ...]  # (subscription id, why)
+
+
+def load_catalog(path: str | Path) -> EstateDocument:
+    """Read a catalog export (estate schema; only plans, resellers, customers and licence mappings are used)."""
+    path = Path(path)
+    raw = read_structured_file(path)
+    if not isinstance(raw, dict):
+        raise InputError("a catalog export is a mapping with 'version: 1' and 'commerce.plans'", where=str(path))
+    document = parse_estate_document(raw, str(path))
+    if not document.commerce.plans:
+        raise InputError("the catalog export lists no plans", where=f"{path}: commerce.plans")
+    return document
+
+
+def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: int = 8) -> LiveEstate:
+    """Read resellers, customers, subscriptions (with details) and open orders; ``workers`` parallel detail reads."""
+    catalog = load_catalog(catalog_path)
+    plans = {p.id: p for p in catalog.commerce.plans}
+    tier = {r.id: r.tier_config for r in catalog.commerce.resellers}
+    resellers = [
+        ResellerEntry(id=r.id, name=r.name, tier_config=tier.get(r.id, "missing")) for r in client.list_resellers()
+    ]
+    known_resellers = {r.id for r in resellers}
+    mca = {c.id: c.mca_accepted for c in catalog.commerce.customers}
+    customers = []
+    for c in client.list_customers():
+        if c.reseller_id is None or c.reseller_id not in known_resellers:
+            log.warning("customer %s: reseller %s is not visible to this user; left out", c.id, c.reseller_id)
+            continue
+        accepted = c.mca_accepted
+        customers.append(
+            CustomerEntry(
+                id=c.id,
+                reseller_id=c.reseller_id,
+                name=c.name,
+                mca_accepted=accepted if accepted is not None else mca.get(c.id, True),
+            )
+        )
+    known_customers = {c.id for c in customers}
+    basics = [s for s in client.iter_subscriptions() if s.customer_id in known_customers]
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-read") as pool:
+        detailed = list(pool.map(lambda s: s if s.has_details else client.get_subscription(s.id), basics))
+    subscriptions, skipped = _subscriptions(detailed, plans)
+    open_orders = [
+        OpenOrderEntry(id=o.id, subscription_id=o.subscription_id, type=o.type, status=o.status)
+        for status in _OPEN_ORDER_STATUSES
+        for o in client.list_orders(status=status)
+        if o.subscription_id
+    ]
+    document = EstateDocument(
+        version=1,
+        commerce=CommerceSection(
+            resellers=resellers,
+            customers=customers,
+            plans=[_visible(p, known_resellers) for p in catalog.commerce.plans],
+            subscriptions=subscriptions,
+            license_mappings=list(catalog.commerce.license_mappings),
+            orders=open_orders,
+        ),
+    )
+    if skipped:
+        log.warning("%d subscriptions left out (first: %s: %s)", len(skipped), *skipped[0])
+    estate = build_estate(document, f"Commerce at {client.base_url} with catalog {catalog_path}")
+    return LiveEstate(estate, document, tuple(skipped))
+
+
+def _visible(plan: PlanEntry, resellers: set[str]) -> PlanEntry:
+    # Delegation to a reseller this user cannot see is irrelevant here and would fail cross-checking.
+    return plan.model_copy(update={"delegated_to": [r for r in plan.delegated_to if r in resellers]})
+
+
+def _subscriptions(
+    detailed: Iterable[SubscriptionInfo], plans: dict[int, PlanEntry]
+) -> tuple[list[SubscriptionEntry], list[tuple[str, str]]]:
+    result: list[SubscriptionEntry] = []
+    skipped: list[tuple[str, str]] = []
+    for s in detailed:
+        plan = plans.get(s.plan_id) if s.plan_id is not None else None
+        if plan is None:
+            skipped.append((s.id, f"plan {s.plan_id} is not in the catalog export"))
+            continue
+        listed = {r.mpn.upper() for r in plan.resources}
+        unknown = [p.mpn for p in s.products if p.mpn.upper() not in listed]
+        if unknown:
+            skipped.append((s.id, f"holds {unknown[0]}, which the catalog export does not list for plan {plan.id}"))
+            continue
+        if s.billing_period is None or s.subscription_period is None:
+            skipped.append((s.id, "Commerce gave no billing or subscription period"))
+            continue
+        result.append(
+            SubscriptionEntry(
+                id=s.id,
+                customer_id=s.customer_id or "",
+                plan_id=plan.id,
+                status=s.status,
+                trial=bool(s.trial),
+                billing_period=str(s.billing_period),
+                subscription_period=str(s.subscription_period),
+                start_date=s.start_date or s.creation_date,
+                expiration_date=s.expiration_date,
+                resources=[SubscriptionResourceEntry(mpn=p.mpn, quantity=p.quantity) for p in s.products],
+                custom_attributes=dict(s.attributes),
+            )
+        )
+    return result, skipped

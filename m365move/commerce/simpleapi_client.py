@@ -1,0 +1,387 @@
+"""The Commerce SimpleAPI 1.15 client (httpx): the only way m365move talks to Commerce, real or sandbox.
+
+Thread-safe: one client can serve an executor's thread pool. It gets and renews the bearer token,
+follows ``offset``/``limit`` pagination, limits its own request rate, retries 429/5xx/connection
+failures with jittered backoff honouring ``Retry-After``, and never resends an order the platform may
+have taken (``OrderPlacementUncertain``). Every request carries its own ``X-Correlation-ID``; the
+ids sent and received are logged at debug level, never the credentials or the token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from m365move.commerce.credentials import CommerceCredentials
+from m365move.commerce.errors import CommerceApiError, CommerceNotFound, CommerceUnavailable, OrderPlacementUncertain
+from m365move.commerce.models import CustomerInfo, OrderInfo, OrderRequest, PlanInfo, ResellerInfo, SubscriptionInfo
+from m365move.commerce.rate_limiter import RateLimiter
+from m365move.commerce.retry_policy import (
+    RetryPolicy,
+    Verdict,
+    parse_retry_after,
+    verdict_for_error,
+    verdict_for_status,
+)
+from m365move.errors import AuthenticationError
+
+log = logging.getLogger("m365move.commerce")
+
+# Renew the token this long before it expires so a request never leaves with a token about to lapse.
+_TOKEN_MARGIN_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """Counters since the client was made: HTTP attempts, retries and what caused them."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    server_errors: int = 0
+    transport_errors: int = 0
+    token_requests: int = 0
+    rate_limited_seconds: float = 0.0
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, float] = {}
+
+    def add(self, name: str, amount: float = 1) -> None:
+        with self._lock:
+            self._values[name] = self._values.get(name, 0) + amount
+
+    def snapshot(self) -> ClientStats:
+        with self._lock:
+            v = dict(self._values)
+        return ClientStats(
+            requests=int(v.get("requests", 0)),
+            retries=int(v.get("retries", 0)),
+            throttled=int(v.get("throttled", 0)),
+            server_errors=int(v.get("server_errors", 0)),
+            transport_errors=int(v.get("transport_errors", 0)),
+            token_requests=int(v.get("token_requests", 0)),
+            rate_limited_seconds=v.get("rate_limited_seconds", 0.0),
+        )
+
+
+class SimpleApiClient:
+    """Commerce SimpleAPI at ``base_url``; ``transport`` lets tests inject an httpx transport."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: CommerceCredentials,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        rate_limit_per_second: float | None = 20.0,
+        subscription_key: str | None = None,
+        page_size: int = 100,
+        marketplace: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._subscription_key = subscription_key or credentials.subscription_key
+        self._marketplace = marketplace
+        self.page_size = page_size
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._sleep = sleep
+        self._limiter = RateLimiter(rate_limit_per_second, sleep=sleep) if rate_limit_per_second else None
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        self._token_lock = threading.Lock()
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._counters = _Counters()
+
+    def __repr__(self) -> str:
+        return f"SimpleApiClient({self.base_url!r}, user={self._credentials.user!r})"
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SimpleApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> ClientStats:
+        return self._counters.snapshot()
+
+    # ---- reads ------------------------------------------------------------------------------------
+
+    def verify_access(self) -> None:
+        """Fail fast, before any work: authenticate and read one page of resellers (PlatformError otherwise)."""
+        self._call("GET", "/resellers", params={"offset": 0, "limit": 1})
+
+    def list_resellers(self) -> list[ResellerInfo]:
+        return [ResellerInfo.model_validate(item) for item in self._paged("/resellers", {})]
+
+    def list_customers(self, reseller_id: str | None = None) -> list[CustomerInfo]:
+        return [CustomerInfo.model_validate(item) for item in self._paged("/customers", {"resellerId": reseller_id})]
+
+    def list_plans(self) -> list[PlanInfo]:
+        return [PlanInfo.model_validate(item) for item in self._paged("/plans", {})]
+
+    def get_plan(self, plan_id: int | str) -> PlanInfo:
+        """The plan with its ``switches`` (SimpleAPI ``planSwitches``)."""
+        return PlanInfo.model_validate(self._call("GET", f"/plans/{plan_id}"))
+
+    def iter_subscriptions(
+        self, customer_id: str | None = None, status: str | None = None
+    ) -> Iterator[SubscriptionInfo]:
+        """Subscriptions page by page (basic details: no plan or products; see ``get_subscription``)."""
+        for item in self._paged("/subscriptions", {"customerId": customer_id, "status": status}):
+            yield SubscriptionInfo.model_validate(item)
+
+    def list_subscriptions(self, customer_id: str | None = None, status: str | None = None) -> list[SubscriptionInfo]:
+        return list(self.iter_subscriptions(customer_id, status))
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
+        """Full details, including ``plan_id`` and ``products``."""
+        return SubscriptionInfo.model_validate(self._call("GET", f"/subscriptions/{subscription_id}"))
+
+    def list_orders(
+        self, customer_id: str | None = None, subscription_id: str | None = None, status: str | None = None
+    ) -> list[OrderInfo]:
+        params = {"customerId": customer_id, "subscriptionId": subscription_id, "status": status}
+        return [OrderInfo.model_validate(item) for item in self._paged("/orders", params)]
+
+    def find_orders(
+        self, *, po_number: str | None = None, customer_id: str | None = None, subscription_id: str | None = None
+    ) -> list[OrderInfo]:
+        """Orders filtered on the platform by customer/subscription, then by ``po_number`` here (SimpleAPI has
+        no poNumber filter). Use the customer to find every order placed for a source subscription, since a
+        sales order names the subscription it created, not its source."""
+        if customer_id is None and subscription_id is None:
+            raise ValueError("find_orders needs customer_id or subscription_id: listing every order is too costly")
+        found = self.list_orders(customer_id=customer_id, subscription_id=subscription_id)
+        return [o for o in found if po_number is None or o.po_number == po_number]
+
+    def get_order(self, order_id: str) -> OrderInfo:
+        return OrderInfo.model_validate(self._call("GET", f"/orders/{order_id}"))
+
+    # ---- writes -----------------------------------------------------------------------------------
+
+    def place_order(self, order: OrderRequest) -> OrderInfo:
+        """POST /orders. Raises OrderPlacementUncertain when the order may exist without an answer saying so."""
+        body = self._call("POST", "/orders", json=order.to_payload(), idempotent=False, po_number=order.po_number)
+        return OrderInfo.model_validate(body)
+
+    # ---- plumbing ---------------------------------------------------------------------------------
+
+    def _paged(self, path: str, params: dict[str, str | None]) -> Iterator[dict[str, Any]]:
+        query: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+        offset = 0
+        while True:
+            body = self._call("GET", path, params={**query, "offset": offset, "limit": self.page_size})
+            data = body.get("data") or []
+            yield from data
+            offset += len(data)
+            total = (body.get("pagination") or {}).get("total")
+            if (
+                not data
+                or (total is not None and offset >= int(total))
+                or (total is None and len(data) < self.page_size)
+            ):
+                return
+
+    def _bearer(self) -> str:
+        with self._token_lock:
+            if self._token is None or time.monotonic() >= self._token_expires:
+                payload = {"marketplace": self._marketplace} if self._marketplace else {}
+                body = self._call("POST", "/token", json=payload, auth="basic")
+                self._counters.add("token_requests")
+                self._token = str(body["token"])
+                lifetime = float(body.get("expiresInSeconds") or 300)
+                self._token_expires = time.monotonic() + max(lifetime - _TOKEN_MARGIN_SECONDS, lifetime / 2)
+            return self._token
+
+    def _forget_token(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:
+                self._token = None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool = True,
+        po_number: str | None = None,
+        auth: Literal["bearer", "basic"] = "bearer",
+    ) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        attempt = 0
+        renewed_token = False
+        while True:
+            headers = {"X-Subscription-Key": self._subscription_key, "X-Correlation-ID": str(uuid.uuid4())}
+            token = None
+            if auth == "bearer":
+                token = self._bearer()
+                headers["Authorization"] = f"Bearer {token}"
+            if self._limiter is not None:
+                self._counters.add("rate_limited_seconds", self._limiter.acquire())
+            basic = (self._credentials.user, self._credentials.password) if auth == "basic" else None
+            started = time.monotonic()
+            self._counters.add("requests")
+            try:
+                response = self._http.request(method, path, params=params, json=json, headers=headers, auth=basic)
+            except httpx.TransportError as error:
+                self._counters.add("transport_errors")
+                verdict = verdict_for_error(error, idempotent=idempotent)
+                log.debug(
+                    "%s %s -> %s (sent correlation %s)", method, path, type(error).__name__, headers["X-Correlation-ID"]
+                )
+                if verdict is Verdict.UNCERTAIN:
+                    raise OrderPlacementUncertain(
+                        f"{method} {url}: {_describe(error)} after the request was sent; the order "
+                        f"{po_number or ''} may exist: look it up by poNumber before placing it again",
+                        po_number=po_number,
+                        url=url,
+                    ) from error
+                if verdict is Verdict.FAIL or attempt >= self.retry_policy.max_retries:
+                    raise _unreachable(method, url, error, attempt + 1) from error
+                self._wait(attempt, None, method, path, _describe(error))
+                attempt += 1
+                continue
+
+            received = response.headers.get("X-Correlation-ID")
+            log.debug(
+                "%s %s -> %d in %.0f ms (sent correlation %s, Commerce correlation %s)",
+                method,
+                path,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                headers["X-Correlation-ID"],
+                received,
+            )
+            status = response.status_code
+            if status == 401:
+                if token is not None and not renewed_token:
+                    # Tokens lapse and a restarted gateway forgets them: renew once, then believe the 401.
+                    self._forget_token(token)
+                    renewed_token = True
+                    continue
+                raise AuthenticationError(
+                    f"Commerce at {self.base_url} refused the credentials of user {self._credentials.user!r} "
+                    f"({_message(response)}); check the user, password and subscription key "
+                    "(M365MOVE_COMMERCE_USER, M365MOVE_COMMERCE_PASSWORD, M365MOVE_COMMERCE_SUBSCRIPTION_KEY)"
+                )
+            verdict_or_none = verdict_for_status(status, idempotent=idempotent)
+            if verdict_or_none is not None:
+                self._counters.add("throttled" if status == 429 else "server_errors")
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if verdict_or_none is Verdict.UNCERTAIN:
+                    raise OrderPlacementUncertain(
+                        f"{method} {url} answered {status} (correlation {received}); the order {po_number or ''} "
+                        "may exist: look it up by poNumber before placing it again",
+                        po_number=po_number,
+                        url=url,
+                    )
+                if attempt >= self.retry_policy.max_retries or self.retry_policy.gives_up_on(retry_after):
+                    raise CommerceUnavailable(
+                        f"{method} {url} still answered {status} after {attempt + 1} attempts "
+                        f"(correlation {received}); Commerce is overloaded or down, try again later",
+                        url=url,
+                        status=status,
+                    )
+                self._wait(attempt, retry_after, method, path, f"HTTP {status}")
+                attempt += 1
+                continue
+            if status >= 400:
+                kind = CommerceNotFound if status == 404 else CommerceApiError
+                raise kind(
+                    f"{method} {url} failed with {status}: {_message(response)} (correlation {received})",
+                    method=method,
+                    url=url,
+                    status=status,
+                    code=_code(response),
+                    correlation_id=received,
+                )
+            try:
+                body = response.json()
+            except ValueError as error:
+                raise CommerceApiError(
+                    f"{method} {url} answered {status} with a body that is not JSON (correlation {received})",
+                    method=method,
+                    url=url,
+                    status=status,
+                    code=None,
+                    correlation_id=received,
+                ) from error
+            if not isinstance(body, dict):
+                raise CommerceApiError(
+                    f"{method} {url} answered {status} with JSON that is not an object (correlation {received})",
+                    method=method,
+                    url=url,
+                    status=status,
+                    code=None,
+                    correlation_id=received,
+                )
+            return body
+
+    def _wait(self, attempt: int, retry_after: float | None, method: str, path: str, cause: str) -> None:
+        delay = self.retry_policy.delay(attempt, retry_after)
+        self._counters.add("retries")
+        log.info("%s %s: %s; retry %d in %.2f s", method, path, cause, attempt + 1, delay)
+        self._sleep(delay)
+
+
+def _describe(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({type(error).__name__})"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the connection closed before a complete answer"
+    return f"{type(error).__name__}: {error}"
+
+
+def _unreachable(method: str, url: str, error: httpx.TransportError, attempts: int) -> CommerceUnavailable:
+    return CommerceUnavailable(
+        f"cannot reach Commerce SimpleAPI at {url} ({_describe(error)}, {attempts} attempts); check the URL and "
+        "that the service (or `m365move sandbox serve`) is running",
+        url=url,
+    )
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict) and body.get("message"):
+        return f"HTTP {response.status_code}: {body['message']}"
+    return f"HTTP {response.status_code}"
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["code"]) if isinstance(body, dict) and body.get("code") else None

@@ -1,0 +1,202 @@
+"""The executor (DESIGN §3): place → poll → place the second phase only when allowed → poll.
+
+Per batch of source subscriptions:
+  1. place every first-phase order (New Subscription: the sales orders; Switch Plan: the change order),
+  2. poll them to a final status (per-order timeout),
+  3. place second-phase orders only for sources whose first-phase orders all completed (the
+     cancellation; or the add-on migration orders),
+  4. poll those.
+
+Idempotency: before placing, the journal is consulted and then the platform (orders of the customer,
+matched on ``poNumber`` = the intent key); the intent is journaled as ``placing`` before the POST, so a
+crash between the POST and its journaling is resolved by the platform look-up on the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
+from m365move.commerce.models import OrderInfo
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.orders import OrderKind
+from m365move.execution.crash_points import CrashPoints
+from m365move.execution.intents import Intent, IntentState
+from m365move.execution.journal import Journal
+from m365move.execution.order_requests import order_request
+from m365move.execution.progress import Progress
+
+log = logging.getLogger(__name__)
+
+# Orders whose completion creates a subscription (its id is the order's subscriptionId once completed).
+_CREATING_KINDS = frozenset({OrderKind.SALES, OrderKind.MIGRATION})
+
+
+@dataclass(frozen=True)
+class ExecutionOptions:
+    concurrency: int = 8
+    order_timeout: float = 600.0
+    poll_interval: float = 5.0
+    batch_size: int = 200
+
+
+@dataclass
+class SubscriptionWork:
+    """One source subscription's intents as the executor moves them along."""
+
+    subscription_id: str
+    customer_id: str
+    intents: list[Intent]
+
+    def phase(self, number: int) -> list[Intent]:
+        return [i for i in self.intents if i.phase == number]
+
+    def replace(self, intent: Intent) -> None:
+        self.intents = [intent if i.key == intent.key else i for i in self.intents]
+
+    def first_phase_completed(self) -> bool:
+        first = self.phase(1)
+        return bool(first) and all(i.completed for i in first)
+
+
+class MigrationExecutor:
+    def __init__(
+        self,
+        client: SimpleApiClient,
+        journal: Journal,
+        run_id: str,
+        options: ExecutionOptions,
+        *,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        crash_points: CrashPoints | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.run_id = run_id
+        self.options = options
+        self.progress = progress or Progress(0)
+        self.stop = stop or threading.Event()
+        self.crash = crash_points or CrashPoints()
+        self._sleep = sleep
+        self.interrupted = False
+
+    def execute(self, works: Sequence[SubscriptionWork]) -> None:
+        """Run every batch; after a stop request, finish the batch in flight and return."""
+        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+            for start in range(0, len(works), self.options.batch_size):
+                if self.stop.is_set():
+                    self.interrupted = True
+                    return
+                self._run_batch(pool, works[start:start + self.options.batch_size])
+
+    def _run_batch(self, pool: ThreadPoolExecutor, batch: Sequence[SubscriptionWork]) -> None:
+        for phase in (1, 2):
+            if phase == 2:
+                batch = [w for w in batch if w.first_phase_completed()]
+            self.progress.phase(f"phase {phase}: placing")
+            list(pool.map(self._place_phase, batch, [phase] * len(batch)))
+            self.progress.phase(f"phase {phase}: polling")
+            self._poll(pool, [(w, i) for w in batch for i in w.phase(phase) if i.state is IntentState.PLACED])
+
+    # ---- placing ----------------------------------------------------------------------------------
+
+    def _place_phase(self, work: SubscriptionWork, phase: int) -> None:
+        todo = [i for i in work.phase(phase) if i.state in (IntentState.PLANNED, IntentState.PLACING)]
+        if not todo:
+            return
+        on_platform = self._orders_on_platform(work)
+        for intent in todo:
+            existing = on_platform.get(intent.key)
+            if existing is not None:
+                self._adopt(work, intent, existing)
+                continue
+            self._place(work, intent)
+
+    def _orders_on_platform(self, work: SubscriptionWork) -> dict[str, OrderInfo]:
+        """The customer's orders carrying one of our keys (a sales order names the subscription it created,
+        not its source, so the customer is the look-up that finds them all)."""
+        wanted = {i.po_number: i.key for i in work.intents}
+        return {wanted[o.po_number]: o for o in self.client.find_orders(customer_id=work.customer_id)
+                if o.po_number in wanted}
+
+    def _adopt(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
+        log.info("order %s for %s already on the platform (%s): not placing again", order.id, intent.key, order.status)
+        created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
+        self.journal.mark_placed(intent.key, order.id, order.status, created)
+        work.replace(_placed(intent, order, created))
+        self.progress.count("found on platform")
+
+    def _place(self, work: SubscriptionWork, intent: Intent) -> None:
+        self.crash.reached("before-place")
+        self.journal.mark_placing(intent.key, self.run_id)
+        try:
+            order = self.client.place_order(order_request(intent))
+        except OrderPlacementUncertain:
+            # The POST may have created it: ask the platform; if it is not there, it was not created.
+            found = self._orders_on_platform(work).get(intent.key)
+            if found is not None:
+                self._adopt(work, intent, found)
+            else:
+                self.journal.mark_not_placed(intent.key)
+                work.replace(replace(intent, state=IntentState.PLANNED))
+                self.progress.count("placement uncertain")
+            return
+        except CommerceApiError as error:
+            # Commerce refused the order (validation): final, nothing exists; a re-run may try again.
+            log.warning("Commerce refused order %s: %s", intent.key, error)
+            self.journal.mark_status(intent.key, "rejected")
+            work.replace(replace(intent, state=IntentState.FINAL, platform_status="rejected"))
+            self.progress.count("rejected")
+            return
+        self.crash.reached("after-place")
+        created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
+        self.journal.mark_placed(intent.key, order.id, order.status, created)
+        work.replace(_placed(intent, order, created))
+        self.progress.count("placed")
+        self.crash.reached("after-journal")
+
+    # ---- polling ----------------------------------------------------------------------------------
+
+    def _poll(self, pool: ThreadPoolExecutor, active: Iterable[tuple[SubscriptionWork, Intent]]) -> None:
+        waiting = list(active)
+        deadline = time.monotonic() + self.options.order_timeout
+        while waiting:
+            results = list(pool.map(self._poll_once, waiting))
+            waiting = [item for item, final in zip(waiting, results, strict=True) if not final]
+            if not waiting:
+                return
+            if time.monotonic() >= deadline:
+                for _, intent in waiting:
+                    log.warning("order %s not final after %.0f s: left pending", intent.platform_order_id,
+                                self.options.order_timeout)
+                self.progress.count("timed out", len(waiting))
+                return
+            self._sleep(self.options.poll_interval)
+
+    def _poll_once(self, item: tuple[SubscriptionWork, Intent]) -> bool:
+        work, intent = item
+        current = next(i for i in work.intents if i.key == intent.key)
+        assert current.platform_order_id is not None
+        order = self.client.get_order(current.platform_order_id)
+        if not order.is_final:
+            return False
+        created = order.subscription_id if current.kind in _CREATING_KINDS and order.completed else None
+        self.journal.mark_status(current.key, order.status, created)
+        work.replace(replace(current, state=IntentState.FINAL, platform_status=order.status,
+                             created_subscription_id=created or current.created_subscription_id))
+        self.progress.count(order.status)
+        self.crash.reached("after-poll")
+        return True
+
+
+def _placed(intent: Intent, order: OrderInfo, created: str | None) -> Intent:
+    state = IntentState.FINAL if order.is_final else IntentState.PLACED
+    return replace(intent, state=state, platform_order_id=order.id, platform_status=order.status,
+                   created_subscription_id=created)

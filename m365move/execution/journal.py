@@ -1,0 +1,305 @@
+"""The journal: a durable record of runs, intents, orders, statuses and results.
+
+SQLite (WAL) by default, one file per workspace; any SQLAlchemy URL (e.g. PostgreSQL) when several
+workers share one journal. Every state change is committed before the next platform call, which is
+what makes a crash at any instant recoverable: an intent in state ``placing`` is the one case where
+the platform must be asked whether the order exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from m365move.domain.orders import MigrationMode, OrderKind
+from m365move.errors import JournalError
+from m365move.execution.intents import Intent, IntentState
+
+metadata = MetaData()
+
+runs_table = Table(
+    "runs", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("mode", String(32), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # running | finished | interrupted | failed
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("user", String(128)),
+    Column("host", String(128)),
+    Column("parameters", Text, nullable=False),
+    Column("summary", Text),
+    Column("results_path", Text),
+)
+
+intents_table = Table(
+    "intents", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("first_run_id", String(64), nullable=False),
+    Column("last_run_id", String(64), nullable=False),
+    Column("mode", String(32), nullable=False),
+    Column("subscription_id", String(64), nullable=False, index=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("reseller_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("license", String(128)),
+    Column("nce_license", String(64)),
+    Column("plan_id", Integer),
+    Column("quantity", Integer),
+    Column("subscription_period", String(32)),
+    Column("start_date", String(10)),
+    Column("expiration_date", String(10)),
+    Column("attributes", Text, nullable=False, default="{}"),
+    Column("state", String(16), nullable=False),
+    Column("platform_order_id", String(64)),
+    Column("platform_status", String(16)),
+    Column("created_subscription_id", String(64)),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("placing_at", String(32)),
+    Column("placed_at", String(32)),
+    Column("finished_at", String(32)),
+)
+
+results_table = Table(
+    "results", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("subscription_id", String(64), primary_key=True),
+    Column("mode", String(32), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("final_status", String(32), nullable=False),
+    Column("reasons", Text, nullable=False),
+)
+
+
+# Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
+FINAL_PLATFORM_STATUSES = frozenset({"completed", "error", "cancelled", "rejected"})
+
+
+def now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def journal_url(location: str | Path) -> str:
+    """A SQLAlchemy URL as given, or a SQLite file path turned into one."""
+    text = str(location)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+class Journal:
+    """Thread-safe access to the journal; each method is one committed transaction."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.url = journal_url(location)
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._engine: Engine = create_engine(self.url, future=True)
+            if self._engine.dialect.name == "sqlite":
+                event.listen(self._engine, "connect", _sqlite_pragmas)
+            metadata.create_all(self._engine)
+        except SQLAlchemyError as error:
+            raise JournalError(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # ---- runs -------------------------------------------------------------------------------------
+
+    def start_run(self, mode: MigrationMode, dry_run: bool, parameters: dict[str, Any]) -> str:
+        run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        self._write(insert(runs_table).values(
+            run_id=run_id, mode=mode.value, dry_run=dry_run, status="running", started_at=now_text(),
+            user=_user(), host=socket.gethostname(), parameters=json.dumps(parameters, sort_keys=True),
+        ))
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, summary: dict[str, int], results_path: str | None) -> None:
+        self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(
+            status=status, finished_at=now_text(), summary=json.dumps(summary), results_path=results_path,
+        ))
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(runs_table).where(runs_table.c.run_id == run_id)).mappings().first()
+        if row is None:
+            raise JournalError(f"run {run_id} is not in the journal {self.url}; `m365move runs list` shows the runs")
+        result = dict(row)
+        result["parameters"] = json.loads(result["parameters"])
+        result["summary"] = json.loads(result["summary"]) if result["summary"] else {}
+        return result
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(runs_table).order_by(runs_table.c.started_at)).mappings().all()
+        return [dict(r) | {"summary": json.loads(r["summary"]) if r["summary"] else {}} for r in rows]
+
+    # ---- intents ----------------------------------------------------------------------------------
+
+    def record_intents(self, run_id: str, intents: Sequence[Intent]) -> list[Intent]:
+        """Journal new intents; keys already journaled keep their recorded state. Returns the journaled ones."""
+        if not intents:
+            return []
+        keys = [i.key for i in intents]
+        with self._lock, self._engine.begin() as connection:
+            existing = {
+                r["key"]: r for r in connection.execute(
+                    select(intents_table).where(intents_table.c.key.in_(keys))
+                ).mappings()
+            }
+            fresh = [_row(i, run_id) for i in intents if i.key not in existing]
+            if fresh:
+                connection.execute(insert(intents_table), fresh)
+            if existing:
+                connection.execute(
+                    update(intents_table).where(intents_table.c.key.in_(list(existing))).values(last_run_id=run_id)
+                )
+        return [_intent(existing[i.key]) if i.key in existing else i for i in intents]
+
+    def intents_of(self, subscription_ids: Iterable[str] | None = None, mode: MigrationMode | None = None) -> list[Intent]:
+        query = select(intents_table)
+        if subscription_ids is not None:
+            query = query.where(intents_table.c.subscription_id.in_(list(subscription_ids)))
+        if mode is not None:
+            query = query.where(intents_table.c.mode == mode.value)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
+            return [_intent(r) for r in rows]
+
+    def mark_placing(self, key: str, run_id: str) -> None:
+        self._set(key, state=IntentState.PLACING.value, placing_at=now_text(), last_run_id=run_id)
+
+    def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None) -> None:
+        final = status in FINAL_PLATFORM_STATUSES
+        self._set(
+            key,
+            state=(IntentState.FINAL if final else IntentState.PLACED).value,
+            platform_order_id=order_id,
+            platform_status=status,
+            created_subscription_id=created_subscription_id,
+            placed_at=now_text(),
+            finished_at=now_text() if final else None,
+        )
+
+    def mark_status(self, key: str, status: str, created_subscription_id: str | None = None) -> None:
+        final = status in FINAL_PLATFORM_STATUSES
+        values: dict[str, Any] = {"platform_status": status}
+        if final:
+            values |= {"state": IntentState.FINAL.value, "finished_at": now_text()}
+        if created_subscription_id:
+            values["created_subscription_id"] = created_subscription_id
+        self._set(key, **values)
+
+    def mark_not_placed(self, key: str) -> None:
+        """The platform has no order with this key after all: back to planned."""
+        self._set(key, state=IntentState.PLANNED.value)
+
+    def retry(self, intent: Intent, run_id: str) -> Intent:
+        """An order that ended in error or was refused gets another attempt (a new poNumber) in this run."""
+        attempt = intent.attempt + 1
+        self._set(intent.key, state=IntentState.PLANNED.value, attempt=attempt, platform_order_id=None,
+                  platform_status=None, created_subscription_id=None, finished_at=None, last_run_id=run_id)
+        return replace(intent, state=IntentState.PLANNED, attempt=attempt, platform_order_id=None,
+                       platform_status=None, created_subscription_id=None)
+
+    def fully_migrated(self, mode: MigrationMode) -> frozenset[str]:
+        """Subscriptions all of whose journaled orders completed (skipped as already-migrated)."""
+        by_sub: dict[str, bool] = {}
+        for intent in self.intents_of(mode=mode):
+            by_sub[intent.subscription_id] = by_sub.get(intent.subscription_id, True) and intent.completed
+        return frozenset(s for s, done in by_sub.items() if done)
+
+    # ---- results ----------------------------------------------------------------------------------
+
+    def record_results(self, run_id: str, rows: Sequence[dict[str, str]]) -> None:
+        if rows:
+            self._write(insert(results_table), [
+                {"run_id": run_id, "subscription_id": r["subscription_id"], "mode": r["mode"],
+                 "decision": r["decision"], "final_status": r["final_status"], "reasons": r["reasons"]}
+                for r in rows
+            ])
+
+    def results(self, run_id: str) -> dict[str, dict[str, Any]]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(results_table).where(results_table.c.run_id == run_id)).mappings()
+            return {r["subscription_id"]: dict(r) for r in rows}
+
+    # ---- plumbing ---------------------------------------------------------------------------------
+
+    def _set(self, key: str, **values: Any) -> None:
+        self._write(update(intents_table).where(intents_table.c.key == key).values(**values))
+
+    def _write(self, statement: Any, parameters: Any = None) -> None:
+        try:
+            with self._lock, self._engine.begin() as connection:
+                connection.execute(statement, parameters) if parameters is not None else connection.execute(statement)
+        except SQLAlchemyError as error:
+            raise JournalError(f"cannot write the journal {self.url}: {error.__class__.__name__}") from error
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, which is what resume covers
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _row(intent: Intent, run_id: str) -> dict[str, Any]:
+    return {
+        "key": intent.key, "first_run_id": run_id, "last_run_id": run_id, "mode": intent.mode.value,
+        "subscription_id": intent.subscription_id, "customer_id": intent.customer_id,
+        "reseller_id": intent.reseller_id, "seq": intent.seq, "kind": intent.kind.value,
+        "license": intent.license, "nce_license": intent.nce_license, "plan_id": intent.plan_id,
+        "quantity": intent.quantity, "subscription_period": intent.subscription_period,
+        "start_date": intent.start_date.isoformat() if intent.start_date else None,
+        "expiration_date": intent.expiration_date.isoformat() if intent.expiration_date else None,
+        "attributes": json.dumps(intent.attributes), "state": intent.state.value, "attempt": intent.attempt,
+    }
+
+
+def _intent(row: Any) -> Intent:
+    return Intent(
+        key=row["key"], mode=MigrationMode(row["mode"]), subscription_id=row["subscription_id"],
+        customer_id=row["customer_id"], reseller_id=row["reseller_id"], seq=row["seq"], kind=OrderKind(row["kind"]),
+        license=row["license"], nce_license=row["nce_license"], plan_id=row["plan_id"], quantity=row["quantity"],
+        subscription_period=row["subscription_period"],
+        start_date=dt.date.fromisoformat(row["start_date"]) if row["start_date"] else None,
+        expiration_date=dt.date.fromisoformat(row["expiration_date"]) if row["expiration_date"] else None,
+        attributes=json.loads(row["attributes"] or "{}"), state=IntentState(row["state"]),
+        platform_order_id=row["platform_order_id"], platform_status=row["platform_status"],
+        created_subscription_id=row["created_subscription_id"], attempt=row["attempt"] or 1,
+    )

@@ -1,0 +1,151 @@
+"""One run of ``m365move migrate`` or ``resume``: plan, journal the intents, execute, write the results."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.estate import Estate
+from m365move.domain.licenses import PlansMapping
+from m365move.domain.orders import MigrationMode
+from m365move.domain.planner import Selection, plan_migration
+from m365move.domain.reasons import Decision
+from m365move.domain.subscription_plan import SubscriptionPlan
+from m365move.execution.executor import ExecutionOptions, MigrationExecutor, SubscriptionWork
+from m365move.execution.final_status import final_status
+from m365move.execution.intents import Intent, intents_for
+from m365move.execution.journal import Journal
+from m365move.execution.progress import Progress
+from m365move.execution.results_file import write_results
+
+# The peer script's --custom-order-params carries these custom attributes of the source onto new orders.
+CUSTOM_ORDER_ATTRIBUTES = ("ResellerType", "Margin")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    mode: MigrationMode
+    estate: Estate
+    plans_mapping: PlansMapping
+    selection: Selection
+    execute: bool
+    parameters: dict[str, Any]
+    options: ExecutionOptions = ExecutionOptions()
+    custom_order_params: bool = False
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: str
+    results_path: Path
+    summary: dict[str, int]
+    interrupted: bool
+    dry_run: bool
+
+
+def run_migration(
+    request: RunRequest,
+    journal: Journal,
+    client: SimpleApiClient | None,
+    workspace: Path,
+    *,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
+    """Plan, then (with ``execute``) place and poll every order; always journal the run and write results."""
+    already = journal.fully_migrated(request.mode)
+    plan = plan_migration(request.estate, request.mode, plans_mapping=request.plans_mapping,
+                          selection=request.selection, already_migrated=already)
+    run_id = journal.start_run(request.mode, not request.execute, request.parameters)
+    plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
+    works: list[SubscriptionWork] = []
+    interrupted = False
+    try:
+        if request.execute:
+            if client is None:
+                raise ValueError("executing needs a Commerce client")
+            works = _works(request, journal, run_id, plan.migrating())
+            progress = progress or Progress(len(works))
+            progress.total = len(works)
+            executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop)
+            executor.execute(works)
+            interrupted = executor.interrupted
+            progress.done()
+    finally:
+        intents_by_sub = {w.subscription_id: w.intents for w in works}
+        if request.execute:
+            # What the journal holds is the truth (a worker may have died mid-way).
+            for sub_id, intents in _group(journal.intents_of(intents_by_sub, request.mode)).items():
+                intents_by_sub[sub_id] = intents
+        rows = [_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents_by_sub.get(sub_id, []))
+                for sub_id in _ordered_ids(plan.subscriptions, intents_by_sub)]
+        results_path = workspace / "results" / f"{run_id}.csv"
+        write_results(results_path, rows)
+        journal.record_results(run_id, rows)
+        summary = dict(Counter(r["final_status"] for r in rows))
+        journal.finish_run(run_id, "interrupted" if interrupted else "finished", summary, str(results_path))
+    return RunReport(run_id, results_path, summary, interrupted, not request.execute)
+
+
+def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[SubscriptionPlan, ...]) -> list[SubscriptionWork]:
+    subscriptions = {s.id: s for s in request.estate.subscriptions}
+    works: list[SubscriptionWork] = []
+    for sub_plan in migrating:
+        attributes: dict[str, str] = {}
+        if request.custom_order_params:
+            source = subscriptions[sub_plan.subscription_id].custom_attributes
+            attributes = {k: source[k] for k in CUSTOM_ORDER_ATTRIBUTES if k in source}
+        intents = journal.record_intents(run_id, intents_for(request.mode, sub_plan, attributes))
+        works.append(SubscriptionWork(sub_plan.subscription_id, sub_plan.customer_id, intents))
+    planned = {w.subscription_id for w in works}
+    # Started earlier but no longer "migrate" in a fresh plan (a Switch Plan source is on its NCE plan once the
+    # change order completed): the journal's intents carry on.
+    for sub_id, intents in _group(journal.intents_of(mode=request.mode)).items():
+        if sub_id in planned or all(i.completed for i in intents) or not _selected(request.selection, intents[0]):
+            continue
+        works.append(SubscriptionWork(sub_id, intents[0].customer_id, intents))
+    for work in works:
+        work.intents = [journal.retry(i, run_id) if i.failed else i for i in work.intents]
+    return works
+
+
+def _selected(selection: Selection, intent: Intent) -> bool:
+    return (
+        (selection.subscription_ids is None or intent.subscription_id in selection.subscription_ids)
+        and (selection.reseller_ids is None or intent.reseller_id in selection.reseller_ids)
+        and (selection.customer_ids is None or intent.customer_id in selection.customer_ids)
+    )
+
+
+def _group(intents: list[Intent]) -> dict[str, list[Intent]]:
+    grouped: defaultdict[str, list[Intent]] = defaultdict(list)
+    for intent in intents:
+        grouped[intent.subscription_id].append(intent)
+    return {k: sorted(v, key=lambda i: i.seq) for k, v in grouped.items()}
+
+
+def _ordered_ids(plans: tuple[SubscriptionPlan, ...], intents: Mapping[str, list[Intent]]) -> list[str]:
+    ids = [s.subscription_id for s in plans]
+    seen = set(ids)
+    return ids + [s for s in intents if s not in seen]
+
+
+def _row(run_id: str, mode: MigrationMode, plan: SubscriptionPlan | None, sub_id: str, intents: list[Intent]) -> dict[str, str]:
+    decision = Decision.MIGRATE if intents or plan is None else plan.decision
+    reasons = plan.reasons if plan is not None and not intents else ()
+    return {
+        "run_id": run_id,
+        "subscription_id": sub_id,
+        "mode": mode.value,
+        "decision": decision.value,
+        "final_status": final_status(decision, intents),
+        "orders": ";".join(f"{i.kind.value}:{i.platform_order_id or '-'}:{i.platform_status or i.state.value}"
+                           for i in intents),
+        "new_subscription_ids": ";".join(i.created_subscription_id for i in intents if i.created_subscription_id),
+        "reasons": " | ".join(f"{r.code.value}: {r.message}" for r in reasons),
+    }

@@ -1,0 +1,47 @@
+"""Progress on long work: counts by status on one line, redrawn on a terminal, periodic otherwise."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total: int, stream: TextIO | None = None, every_seconds: float = 5.0) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.counts: Counter[str] = Counter()
+        self.step = ""
+        self._lock = threading.Lock()
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._every = 0.2 if self._tty else every_seconds
+        self._last = 0.0
+
+    def phase(self, step: str) -> None:
+        with self._lock:
+            self.step = step
+        self._draw(force=True)
+
+    def count(self, status: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counts[status] += amount
+        self._draw()
+
+    def done(self) -> None:
+        self._draw(force=True)
+        if self._tty:
+            self.stream.write("\n")
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self._every:
+            return
+        self._last = now
+        with self._lock:
+            counts = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+            line = f"[{self.step}] {self.total} subscriptions | {counts}"
+        self.stream.write(("\r" + line.ljust(100)) if self._tty else line + "\n")
+        self.stream.flush()

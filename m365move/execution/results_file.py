@@ -1,0 +1,69 @@
+"""The results file of a run: one row per source subscription (like CloudBlue's total_migration_results.csv).
+
+Columns: run_id, subscription_id, mode, decision, final_status, orders (kind:order id:status, in placing
+order), new_subscription_ids, reasons. ``resume`` reads it back, checks it against the journal and infers
+the mode from it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from m365move.atomic_files import atomic_writer
+from m365move.domain.orders import MigrationMode
+from m365move.errors import InputError
+from m365move.execution.final_status import FINAL_STATUSES
+
+RESULT_COLUMNS = (
+    "run_id", "subscription_id", "mode", "decision", "final_status", "orders", "new_subscription_ids", "reasons",
+)
+
+
+def write_results(path: Path, rows: Sequence[dict[str, str]]) -> None:
+    with atomic_writer(path, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    path: Path
+    run_id: str
+    mode: MigrationMode
+    rows: tuple[dict[str, str], ...]
+
+    def unfinished(self) -> frozenset[str]:
+        """Subscriptions a resume should take up again: everything not migrated and not out of scope."""
+        return frozenset(r["subscription_id"] for r in self.rows if r["final_status"] not in ("migrated", "skipped"))
+
+
+def read_results(path: str | Path) -> ResultsFile:
+    """Read a results file; InputError naming the file and row when it is not one of ours or was edited."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"not an m365move results file: missing column {', '.join(missing)}", where=f"{path}:1")
+            rows = tuple(dict(r) for r in reader)
+    except FileNotFoundError:
+        raise InputError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"cannot read the results file: {error}", where=str(path)) from None
+    if not rows:
+        raise InputError("the results file has no rows", where=str(path))
+    modes = {r["mode"] for r in rows}
+    runs = {r["run_id"] for r in rows}
+    for number, row in enumerate(rows, start=2):
+        if row["mode"] not in {m.value for m in MigrationMode}:
+            raise InputError(f"unknown mode {row['mode']!r}", where=f"{path}:{number}:mode")
+        if row["final_status"] not in FINAL_STATUSES:
+            raise InputError(f"unknown final status {row['final_status']!r}", where=f"{path}:{number}:final_status")
+    if len(modes) > 1 or len(runs) > 1:
+        raise InputError("rows of several runs or modes; resume one run's results file at a time", where=str(path))
+    return ResultsFile(path, runs.pop(), MigrationMode(modes.pop()), rows)

@@ -1,0 +1,123 @@
+"""The Connect public API subset connect-openapi-client calls, under ``/public/v1`` (DESIGN §7).
+
+RQL is read from the raw query string, pages answer with ``Content-Range: items <first>-<last>/<total>``, and
+every call needs ``Authorization: ApiKey …`` equal to the estate's ``connect.api_key``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from m365move.sandbox.connect_state import ConnectApiProblem, ConnectState
+from m365move.sandbox.rql import RqlError, parse_query, sort_objects
+
+PREFIX = "/public/v1"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def connect_routes(state: ConnectState) -> list[BaseRoute]:
+    def guarded(handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            given = request.headers.get("authorization") or ""
+            if not secrets.compare_digest(given.encode(), state.api_key.encode()):
+                return _problem(ConnectApiProblem(401, "AUTH_001", "API request is unauthorized."))
+            try:
+                return await handler(request)
+            except ConnectApiProblem as problem:
+                return _problem(problem)
+            except RqlError as error:
+                return _problem(ConnectApiProblem(400, "RQL_001", str(error)))
+        return wrapped
+
+    def listing(name: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            return _page(request, state.collection(name))
+        return handler
+
+    def detail(name: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            return JSONResponse(state.get(name, request.path_params["id"]))
+        return handler
+
+    async def items(request: Request) -> Response:
+        return _page(request, state.product_items(request.path_params["product_id"]))
+
+    async def item(request: Request) -> Response:
+        for found in state.product_items(request.path_params["product_id"]):
+            if found["id"] == request.path_params["item_id"]:
+                return JSONResponse(found)
+        raise ConnectApiProblem(404, "PRD_404", f"item {request.path_params['item_id']} not found")
+
+    async def create_request(request: Request) -> Response:
+        return JSONResponse(state.create_request(await _body(request)), status_code=201)
+
+    async def update_request(request: Request) -> Response:
+        return JSONResponse(state.update_request(request.path_params["id"], await _body(request)))
+
+    def request_action(action: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            return JSONResponse(state.transition_request(request.path_params["id"], action, await _body(request)))
+        return handler
+
+    async def update_tier_config_request(request: Request) -> Response:
+        return JSONResponse(state.update_tier_config_request(request.path_params["id"], await _body(request)))
+
+    def tier_config_action(action: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            state.transition_tier_config_request(request.path_params["id"], action, await _body(request))
+            return Response(status_code=204)
+        return handler
+
+    routes: list[BaseRoute] = []
+    for name in ("assets", "requests", "tier/configs", "tier/config-requests", "listings", "marketplaces", "products"):
+        routes.append(Route(f"{PREFIX}/{name}", guarded(listing(name)), methods=["GET"]))
+    for name in ("assets", "requests", "tier/configs", "tier/config-requests"):
+        routes.append(Route(f"{PREFIX}/{name}/{{id}}", guarded(detail(name)), methods=["GET"]))
+    routes += [
+        Route(f"{PREFIX}/products/{{product_id}}/items", guarded(items), methods=["GET"]),
+        Route(f"{PREFIX}/products/{{product_id}}/items/{{item_id}}", guarded(item), methods=["GET"]),
+        Route(f"{PREFIX}/requests", guarded(create_request), methods=["POST"]),
+        Route(f"{PREFIX}/requests/{{id}}", guarded(update_request), methods=["PUT"]),
+        Route(f"{PREFIX}/tier/config-requests/{{id}}", guarded(update_tier_config_request), methods=["PUT"]),
+    ]
+    for action in ("approve", "fail", "inquire", "pend"):
+        routes.append(Route(f"{PREFIX}/requests/{{id}}/{action}", guarded(request_action(action)), methods=["POST"]))
+        routes.append(Route(f"{PREFIX}/tier/config-requests/{{id}}/{action}", guarded(tier_config_action(action)),
+                            methods=["POST"]))
+    return routes
+
+
+def _page(request: Request, objects: list[dict[str, Any]]) -> Response:
+    query = parse_query(request.scope.get("query_string", b"").decode("latin-1"))
+    matched = sort_objects([o for o in objects if query.predicate(o)], query.ordering)
+    total = len(matched)
+    page = matched[query.offset:query.offset + query.limit] if query.limit else []
+    last = query.offset + len(page) - 1 if page else query.offset
+    # json.dumps straight to bytes: these pages can hold a thousand nested objects.
+    body = json.dumps(page, separators=(",", ":")).encode()
+    return Response(body, media_type="application/json",
+                    headers={"Content-Range": f"items {query.offset}-{max(last, query.offset)}/{total}"})
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ConnectApiProblem(400, "REQ_000", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ConnectApiProblem(400, "REQ_000", "the body must be a JSON object")
+    return body
+
+
+def _problem(problem: ConnectApiProblem) -> JSONResponse:
+    return JSONResponse({"error_code": problem.code, "errors": problem.errors}, status_code=problem.status)

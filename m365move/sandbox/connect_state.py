@@ -1,0 +1,279 @@
+"""The Connect emulation's state: products and items, listings, tier configs and their requests, assets and
+asset requests, seeded from the estate's ``connect`` section (objects in Connect API JSON shapes).
+
+Request life cycle as Connect runs it: a created request is ``pending``; ``approve``/``fail``/``inquire`` move
+it (only from ``pending``/``inquiring``, else 400 as Connect answers); approving a purchase activates its new
+asset, approving a cancel terminates the asset. The CSP vendor's connector is played by the sandbox: cancel
+requests of CSP assets are approved ``cancel_approval_seconds`` (platform time) after creation. An asset with
+an open request refuses another one, as Connect does.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from m365move.sandbox.platform_clock import PlatformClock
+
+Json = dict[str, Any]
+SANDBOX_API_KEY = "ApiKey SU-000-000-000:sandbox"
+OPEN_STATUSES = ("draft", "tiers_setup", "pending", "inquiring")
+
+
+class ConnectApiProblem(Exception):
+    """An error answer: HTTP status, Connect error code, messages."""
+
+    def __init__(self, status: int, code: str, *errors: str) -> None:
+        self.status = status
+        self.code = code
+        self.errors = list(errors)
+        super().__init__(f"{status} {code}: {'; '.join(errors)}")
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class ConnectState:
+    """Thread-safe: routes run on the server's loop, tests read and change it from their own threads."""
+
+    def __init__(self, section: Json, clock: PlatformClock | None = None) -> None:
+        section = copy.deepcopy(section or {})
+        self.lock = threading.RLock()
+        self.api_key: str = str(section.get("api_key") or SANDBOX_API_KEY)
+        self.clock = clock or PlatformClock(float(section.get("time_scale", 1.0)))
+        self.cancel_approval_seconds = float(section.get("cancel_approval_seconds", 30.0))
+        self.marketplaces: dict[str, Json] = {m["id"]: m for m in section.get("marketplaces", [])}
+        self.products: dict[str, Json] = {}
+        self.items: dict[str, list[Json]] = {}
+        for product in section.get("products", []):
+            product = dict(product)
+            self.items[product["id"]] = [dict(i) for i in product.pop("items", [])]
+            self.products[product["id"]] = product
+        self.listings: list[Json] = list(section.get("listings", []))
+        self.tier_configs: dict[str, Json] = {t["id"]: t for t in section.get("tier_configs", [])}
+        self.tier_config_requests: dict[str, Json] = {r["id"]: r for r in section.get("tier_config_requests", [])}
+        self.assets: dict[str, Json] = {a["id"]: a for a in section.get("assets", [])}
+        self.requests: dict[str, Json] = {r["id"]: r for r in section.get("requests", [])}
+        self._due: dict[str, float] = {}  # cancel request id -> platform time the vendor approves it
+        self._ids = itertools.count(len(self.requests) + 1)
+        self._asset_ids = itertools.count(len(self.assets) + 1)
+        self.transitions: list[tuple[str, str, str]] = []  # (request id, from, to): what tests assert on
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def collection(self, name: str) -> list[Json]:
+        with self.lock:
+            self._tick()
+            if name == "assets":
+                return list(self.assets.values())
+            if name == "requests":
+                return list(self.requests.values())
+            if name == "tier/configs":
+                return list(self.tier_configs.values())
+            if name == "tier/config-requests":
+                return list(self.tier_config_requests.values())
+            if name == "listings":
+                return list(self.listings)
+            if name == "marketplaces":
+                return list(self.marketplaces.values())
+            if name == "products":
+                return list(self.products.values())
+        raise ConnectApiProblem(404, "REQ_404", f"unknown collection {name}")
+
+    def product_items(self, product_id: str) -> list[Json]:
+        with self.lock:
+            if product_id not in self.products:
+                raise ConnectApiProblem(404, "PRD_404", f"product {product_id} not found")
+            return [dict(i, product={"id": product_id}) for i in self.items[product_id]]
+
+    def get(self, name: str, object_id: str) -> Json:
+        with self.lock:
+            self._tick()
+            store = self._store(name)
+            if object_id not in store:
+                raise ConnectApiProblem(404, "REQ_404", f"{name} {object_id} not found")
+            return store[object_id]
+
+    def _store(self, name: str) -> dict[str, Json]:
+        stores: dict[str, dict[str, Json]] = {"assets": self.assets, "requests": self.requests, "tier/configs": self.tier_configs,
+                  "tier/config-requests": self.tier_config_requests}
+        return stores[name]
+
+    # -- asset requests ------------------------------------------------------------------------------
+
+    def create_request(self, body: Json) -> Json:
+        with self.lock:
+            self._tick()
+            kind = body.get("type")
+            if kind == "purchase":
+                return self._create_purchase(body)
+            if kind == "cancel":
+                return self._create_on_asset(body, "cancel")
+            raise ConnectApiProblem(400, "REQ_001", f"request type {kind!r} is not supported by the sandbox")
+
+    def _create_purchase(self, body: Json) -> Json:
+        asset_in = body.get("asset") or {}
+        product_id = (asset_in.get("product") or {}).get("id")
+        if product_id not in self.products:
+            raise ConnectApiProblem(400, "REQ_002", f"product {product_id} does not exist")
+        catalog = {i["id"]: i for i in self.items[product_id]}
+        items = []
+        for item in asset_in.get("items", []):
+            known = catalog.get(item.get("id"))
+            if known is None:
+                raise ConnectApiProblem(400, "REQ_003", f"item {item.get('id')} is not an item of {product_id}")
+            copied: Json = {k: known[k] for k in ("id", "mpn", "display_name", "period", "commitment", "type") if k in known}
+            items.append({**copied, "quantity": str(item.get("quantity", "0"))})
+        asset_id = f"AS-9{next(self._asset_ids):03d}-{len(self.assets):04d}-{next(self._ids):04d}"
+        marketplace = body.get("marketplace") or {}
+        asset = {
+            "id": asset_id, "status": "processing", "external_id": asset_in.get("external_id"),
+            "external_uid": asset_in.get("external_uid"), "product": {"id": product_id},
+            "connection": asset_in.get("connection") or {}, "items": items,
+            "params": [dict(p) for p in asset_in.get("params", [])], "tiers": asset_in.get("tiers") or {},
+            "marketplace": marketplace, "events": {"created": {"at": _now_iso()}},
+        }
+        self.assets[asset_id] = asset
+        return self._new_request("purchase", asset, marketplace)
+
+    def _create_on_asset(self, body: Json, kind: str) -> Json:
+        asset_id = (body.get("asset") or {}).get("id")
+        asset = self.assets.get(asset_id or "")
+        if asset is None:
+            raise ConnectApiProblem(400, "REQ_002", f"asset {asset_id} does not exist")
+        if asset.get("status") != "active":
+            raise ConnectApiProblem(400, "REQ_004", f"asset {asset_id} is {asset.get('status')}, not active")
+        open_ = [r["id"] for r in self.requests.values()
+                 if r["asset"]["id"] == asset_id and r["status"] in OPEN_STATUSES]
+        if open_:
+            raise ConnectApiProblem(400, "REQ_005", f"asset {asset_id} already has an open request {open_[0]}")
+        request = self._new_request(kind, asset, asset.get("marketplace") or {})
+        if kind == "cancel":
+            self._due[request["id"]] = self.clock.now() + self.cancel_approval_seconds
+        return request
+
+    def _new_request(self, kind: str, asset: Json, marketplace: Json) -> Json:
+        request_id = f"PR-{next(self._ids):04d}-{len(self.requests):04d}-{len(self.assets):04d}"
+        now = _now_iso()
+        request = {"id": request_id, "type": kind, "status": "pending", "created": now, "updated": now,
+                   "asset": asset, "marketplace": marketplace, "note": "", "reason": ""}
+        self.requests[request_id] = request
+        self.transitions.append((request_id, "", "pending"))
+        return request
+
+    def update_request(self, request_id: str, body: Json) -> Json:
+        with self.lock:
+            request = self.get("requests", request_id)
+            if request["status"] not in OPEN_STATUSES:
+                raise ConnectApiProblem(400, "REQ_006", f"request {request_id} is {request['status']}; it cannot change")
+            _merge_params(request["asset"].setdefault("params", []), (body.get("asset") or {}).get("params", []))
+            request["updated"] = _now_iso()
+            return request
+
+    def transition_request(self, request_id: str, action: str, body: Json) -> Json:
+        with self.lock:
+            request = self.get("requests", request_id)
+            status = request["status"]
+            allowed = {"approve": ("pending",), "fail": ("pending", "inquiring"), "inquire": ("pending",),
+                       "pend": ("inquiring",)}[action]
+            if status not in allowed:
+                raise ConnectApiProblem(400, "REQ_007", f"request {request_id} is {status}; cannot {action} it")
+            asset = request["asset"]
+            if action == "approve":
+                if not body.get("template_id") and not body.get("activation_tile"):
+                    raise ConnectApiProblem(400, "REQ_008", "template_id or activation_tile is required")
+                self._set(request, "approved")
+                request["template"] = {"id": body.get("template_id")}
+                request["effective_date"] = _now_iso()
+                asset["status"] = "terminated" if request["type"] == "cancel" else "active"
+            elif action == "fail":
+                self._set(request, "failed")
+                request["reason"] = str(body.get("reason") or "")
+                if request["type"] == "purchase":
+                    asset["status"] = "rejected"
+            elif action == "inquire":
+                self._set(request, "inquiring")
+            else:
+                self._set(request, "pending")
+            return request
+
+    def _set(self, request: Json, status: str) -> None:
+        self.transitions.append((request["id"], request["status"], status))
+        request["status"] = status
+        request["updated"] = _now_iso()
+
+    def _tick(self) -> None:
+        """The CSP vendor's connector approves due cancel requests."""
+        now = self.clock.now()
+        for request_id, due in list(self._due.items()):
+            if due <= now:
+                del self._due[request_id]
+                request = self.requests[request_id]
+                if request["status"] == "pending":
+                    self._set(request, "approved")
+                    request["asset"]["status"] = "terminated"
+
+    # -- tier configs --------------------------------------------------------------------------------
+
+    def update_tier_config_request(self, request_id: str, body: Json) -> Json:
+        with self.lock:
+            request = self.get("tier/config-requests", request_id)
+            if request["status"] not in OPEN_STATUSES:
+                raise ConnectApiProblem(400, "TC_006", f"tier config request {request_id} is {request['status']}")
+            _merge_params(request.setdefault("params", []), body.get("params", []))
+            return request
+
+    def transition_tier_config_request(self, request_id: str, action: str, body: Json) -> None:
+        with self.lock:
+            request = self.get("tier/config-requests", request_id)
+            status = request["status"]
+            allowed = {"approve": ("pending",), "fail": ("pending", "inquiring"), "inquire": ("pending",),
+                       "pend": ("inquiring",)}[action]
+            if status not in allowed:
+                raise ConnectApiProblem(400, "TC_007", f"tier config request {request_id} is {status}; cannot {action} it")
+            configuration = self.tier_configs.get((request.get("configuration") or {}).get("id", ""))
+            if action == "approve":
+                if not (body.get("template") or {}).get("id"):
+                    raise ConnectApiProblem(400, "TC_008", "template.id is required")
+                self._set(request, "approved")
+                request["template"] = {"id": body["template"]["id"]}
+                if configuration is not None:
+                    configuration["status"] = "active"
+                    configuration["params"] = copy.deepcopy(request.get("params", []))
+            elif action == "fail":
+                self._set(request, "failed")
+                request["reason"] = str(body.get("reason") or "")
+            elif action == "inquire":
+                self._set(request, "inquiring")
+            else:
+                self._set(request, "pending")
+
+    def submit_tier_config_request(self, request_id: str, params: dict[str, str]) -> None:
+        """The reseller answers an inquiry: new values, back to ``pending`` (tests and the demo)."""
+        with self.lock:
+            request = self.get("tier/config-requests", request_id)
+            _merge_params(request.setdefault("params", []), [{"id": k, "value": v, "value_error": ""} for k, v in params.items()])
+            self._set(request, "pending")
+
+    def snapshot(self, select: Callable[[Json], bool] | None = None) -> list[Json]:
+        with self.lock:
+            self._tick()
+            return [copy.deepcopy(r) for r in self.requests.values() if select is None or select(r)]
+
+
+def _merge_params(current: list[Json], updates: list[Json]) -> None:
+    by_id = {p.get("id"): p for p in current}
+    for update in updates:
+        param = by_id.get(update.get("id"))
+        if param is None:
+            param = {"id": update.get("id")}
+            current.append(param)
+            by_id[param["id"]] = param
+        for key in ("value", "value_error", "structured_value"):
+            if key in update:
+                param[key] = update[key]

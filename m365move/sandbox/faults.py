@@ -1,0 +1,139 @@
+"""Fault injection: what can go wrong in the sandbox, read from a YAML/JSON file, changeable at runtime.
+
+A faults file (every field optional)::
+
+    latency_ms: 50               # added to every API request
+    latency_jitter_ms: 20        # plus a uniform random 0..jitter
+    rate_429: 0.1                # share of API requests answered 429 with Retry-After
+    retry_after_seconds: 1
+    rate_5xx: 0.05               # share answered 503 (before any processing)
+    rate_drop: 0.01              # share whose connection drops after the request was processed
+    max_injected: 3              # stop the three HTTP faults above after this many (a transient outage)
+    apply_to: ["POST /orders"]   # route templates the HTTP faults hit; empty means every API route
+    order_error_rate: 0.1        # share of orders that end in `error`
+    error_subscriptions: ["3000001"]  # orders for these source subscriptions end in `error`
+    order_processing_seconds: 2  # submitted -> processing (half way) -> completed/error
+    seed: 42                     # makes the random choices repeatable
+
+Faults never apply to the admin endpoints (``/_sandbox/...``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from m365move.errors import InputError
+from m365move.estate.loader import read_structured_file
+from m365move.estate.locations import validation_messages
+
+Rate = float
+
+
+class Faults(BaseModel):
+    """The fault configuration; the default is a well-behaved platform whose orders take one second."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latency_ms: float = Field(default=0.0, ge=0)
+    latency_jitter_ms: float = Field(default=0.0, ge=0)
+    rate_429: Rate = Field(default=0.0, ge=0, le=1)
+    retry_after_seconds: float = Field(default=1.0, ge=0)
+    rate_5xx: Rate = Field(default=0.0, ge=0, le=1)
+    rate_drop: Rate = Field(default=0.0, ge=0, le=1)
+    max_injected: int | None = Field(default=None, ge=0)
+    apply_to: list[str] = Field(default_factory=list)
+    order_error_rate: Rate = Field(default=0.0, ge=0, le=1)
+    error_subscriptions: list[str] = Field(default_factory=list)
+    order_processing_seconds: float = Field(default=1.0, ge=0)
+    seed: int | None = None
+
+
+def load_faults(path: str | Path) -> Faults:
+    """Read a faults file (YAML or JSON); InputError names the file and the field."""
+    path = Path(path)
+    raw = read_structured_file(path)
+    if raw is None:
+        return Faults()
+    if not isinstance(raw, dict):
+        raise InputError("a faults file is a mapping such as 'rate_429: 0.1'", where=str(path))
+    try:
+        return Faults.model_validate(raw)
+    except ValidationError as error:
+        field, message = validation_messages(error)[0]
+        raise InputError(message, where=f"{path}: {field}") from None
+
+
+class HttpFault(str, Enum):
+    THROTTLE = "429"
+    SERVER_ERROR = "5xx"
+    DROP = "drop"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFaults:
+    """What to do to one API request: wait, then maybe answer with a fault instead of (or after) the route."""
+
+    delay_seconds: float
+    fault: HttpFault | None
+
+
+class FaultInjector:
+    """Holds the current faults and the random source; thread-safe, shared by the middleware and the state."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self._lock = threading.Lock()
+        self._faults = faults or Faults()
+        self._random = random.Random(self._faults.seed)
+        self._injected = 0
+
+    @property
+    def faults(self) -> Faults:
+        with self._lock:
+            return self._faults
+
+    def replace(self, faults: Faults) -> None:
+        """Swap the configuration (admin endpoint); the random source restarts from the new seed."""
+        with self._lock:
+            self._faults = faults
+            self._random = random.Random(faults.seed)
+            self._injected = 0
+
+    def for_request(self, route: str) -> RequestFaults:
+        """Decide the latency and the HTTP fault, if any, for a request to ``route`` ("GET /plans/{id}")."""
+        with self._lock:
+            f = self._faults
+            delay = (f.latency_ms + self._random.uniform(0, f.latency_jitter_ms)) / 1000.0
+            if f.apply_to and route not in f.apply_to:
+                return RequestFaults(delay, None)
+            if f.max_injected is not None and self._injected >= f.max_injected:
+                return RequestFaults(delay, None)
+            # One draw per request keeps the three rates independent of each other's order.
+            draw = self._random.random()
+            fault = None
+            if draw < f.rate_429:
+                fault = HttpFault.THROTTLE
+            elif draw < f.rate_429 + f.rate_5xx:
+                fault = HttpFault.SERVER_ERROR
+            elif draw < f.rate_429 + f.rate_5xx + f.rate_drop:
+                fault = HttpFault.DROP
+            if fault is not None:
+                self._injected += 1
+            return RequestFaults(delay, fault)
+
+    def order_fails(self, related_subscriptions: set[str]) -> bool:
+        """Whether a new order ends in ``error``: named subscriptions always, others at ``order_error_rate``."""
+        with self._lock:
+            f = self._faults
+            if related_subscriptions & set(f.error_subscriptions):
+                return True
+            return f.order_error_rate > 0 and self._random.random() < f.order_error_rate
+
+    def order_processing_seconds(self) -> float:
+        with self._lock:
+            return self._faults.order_processing_seconds

@@ -1,0 +1,77 @@
+"""Partner Center's new-commerce migration endpoints (DESIGN §6) under ``/partnercenter``, plus a token endpoint
+standing in for Entra ID's client-credentials flow (``/partnercenter/oauth2/token``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from m365move.sandbox.partnercenter_state import PartnerCenterProblem, PartnerCenterState
+
+PREFIX = "/partnercenter"
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
+    def guarded(handler: Handler) -> Handler:
+        async def wrapped(request: Request) -> Response:
+            if not state.token_ok(request.headers.get("authorization")):
+                return JSONResponse({"code": "Unauthorized", "description": "missing or invalid bearer token"}, status_code=401)
+            try:
+                return await handler(request)
+            except PartnerCenterProblem as problem:
+                headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
+                body: dict[str, Any] = {"code": problem.code, "description": problem.description}
+                if problem.errors:
+                    body["errors"] = problem.errors
+                return JSONResponse(body, status_code=problem.status, headers=headers)
+        return wrapped
+
+    async def token(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        issued = state.issue_token(form)
+        if issued is None:
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        return JSONResponse({"token_type": "Bearer", "expires_in": 3599, "access_token": issued})
+
+    async def validate(request: Request) -> Response:
+        body = await _body(request)
+        return JSONResponse(state.validate(request.path_params["tenant"], str(body.get("currentSubscriptionId", ""))))
+
+    async def create(request: Request) -> Response:
+        migration, created = state.create(request.path_params["tenant"], await _body(request),
+                                          request.headers.get("ms-requestid"))
+        return JSONResponse(migration, status_code=201 if created else 200)
+
+    async def get(request: Request) -> Response:
+        return JSONResponse(state.get(request.path_params["tenant"], request.path_params["id"]))
+
+    async def find(request: Request) -> Response:
+        subscription = request.query_params.get("CurrentSubscriptionId") or request.query_params.get("currentSubscriptionId")
+        items = state.find(subscription or "")
+        return JSONResponse({"totalCount": len(items), "items": items})
+
+    base = f"{PREFIX}/v1/customers/{{tenant}}/migrations/newcommerce"
+    return [
+        Route(f"{PREFIX}/oauth2/token", token, methods=["POST"]),
+        Route(f"{base}/validate", guarded(validate), methods=["POST"]),
+        Route(base, guarded(create), methods=["POST"]),
+        Route(f"{base}/{{id}}", guarded(get), methods=["GET"]),
+        Route(f"{PREFIX}/v1/migrations/newcommerce", guarded(find), methods=["GET"]),
+    ]
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        raise PartnerCenterProblem(400, "BadRequest", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise PartnerCenterProblem(400, "BadRequest", "the body must be a JSON object")
+    return body

@@ -1,0 +1,186 @@
+"""The Partner Center emulation's state: legacy subscriptions, their eligibility, migrations and rate limits,
+seeded from the estate's ``partner_center`` section.
+
+Migrations are ``Processing`` for ``migration_seconds`` of platform time, then ``Completed`` with a new-commerce
+subscription id. Creates are limited per partner and validations per customer in fixed windows (Partner
+Center: 100 creates and 450 validations per 5 minutes); a refused call gets 429 with ``Retry-After`` = the
+platform seconds until the window resets. A create repeating an ``MS-RequestId`` returns the same migration.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
+from m365move.sandbox.platform_clock import PlatformClock
+
+Json = dict[str, Any]
+_NEW_SUBSCRIPTION_NAMESPACE = uuid.UUID("8d1c6f0a-7e0b-4d9e-b2f4-5a3c2e1d0f99")
+
+
+class PartnerCenterProblem(Exception):
+    def __init__(self, status: int, code: str, description: str, *, retry_after: int | None = None,
+                 errors: list[Json] | None = None) -> None:
+        self.status = status
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+        self.errors = errors or []
+        super().__init__(f"{status} {code}: {description}")
+
+
+@dataclass
+class FixedWindowLimit:
+    count: int
+    window_seconds: float
+    _window_start: dict[str, float] = field(default_factory=dict)
+    _used: dict[str, int] = field(default_factory=dict)
+
+    def take(self, key: str, now: float) -> int | None:
+        """None when allowed (and counted); else the whole platform seconds until the window resets."""
+        start = self._window_start.get(key)
+        if start is None or now >= start + self.window_seconds:
+            # Windows are aligned to the first call, as a partner sees them: a new window starts on demand.
+            self._window_start[key] = now
+            self._used[key] = 0
+            start = now
+        if self._used[key] >= self.count:
+            return max(1, math.ceil(start + self.window_seconds - now))
+        self._used[key] += 1
+        return None
+
+
+class PartnerCenterState:
+    def __init__(self, section: Json, clock: PlatformClock | None = None) -> None:
+        section = copy.deepcopy(section or {})
+        self.lock = threading.RLock()
+        self.clock = clock or PlatformClock(float(section.get("time_scale", 1.0)))
+        credentials = section.get("credentials") or {}
+        self.client_id = str(credentials.get("client_id", "sandbox"))
+        self.client_secret = str(credentials.get("client_secret", "sandbox"))
+        self.migration_seconds = float(section.get("migration_seconds", 60.0))
+        create = section.get("create_limit") or {}
+        validate = section.get("validate_limit") or {}
+        self.create_limit = FixedWindowLimit(int(create.get("count", 100)), float(create.get("window_seconds", 300)))
+        self.validate_limit = FixedWindowLimit(int(validate.get("count", 450)), float(validate.get("window_seconds", 300)))
+        self.subscriptions: dict[str, Json] = {}
+        for customer in section.get("customers", []):
+            for subscription in customer.get("subscriptions", []):
+                self.subscriptions[str(subscription["id"]).lower()] = {**subscription, "tenant_id": customer["tenant_id"]}
+        self.migrations: dict[str, Json] = {}
+        for migration in section.get("migrations", []):
+            migration = dict(migration)
+            migration.setdefault("status", "Completed")
+            migration.setdefault("migrationType", "MicrosoftLed")
+            self.migrations[migration["id"]] = migration
+        self._by_request_id: dict[str, str] = {}
+        self._tokens: set[str] = set()
+        # (real monotonic time, accepted?) per create attempt: the rate-limit test measures utilisation from it.
+        self.create_log: list[tuple[float, bool]] = []
+        self.created_for: dict[str, int] = {}  # legacy subscription -> migrations created (must stay ≤ 1)
+
+    # -- auth ----------------------------------------------------------------------------------------
+
+    def issue_token(self, form: dict[str, str]) -> str | None:
+        ok = secrets.compare_digest(form.get("client_id", ""), self.client_id) & secrets.compare_digest(
+            form.get("client_secret", ""), self.client_secret)
+        if not ok or form.get("grant_type") != "client_credentials":
+            return None
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self._tokens.add(token)
+        return token
+
+    def token_ok(self, authorization: str | None) -> bool:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return False
+        with self.lock:
+            return authorization[7:].strip() in self._tokens
+
+    # -- the API -------------------------------------------------------------------------------------
+
+    def validate(self, tenant_id: str, subscription_id: str) -> Json:
+        with self.lock:
+            retry = self.validate_limit.take(tenant_id.lower(), self.clock.now())
+            if retry is not None:
+                raise PartnerCenterProblem(429, "TooManyRequests", "validation rate limit reached", retry_after=retry)
+            subscription = self._subscription(tenant_id, subscription_id)
+            errors = self._eligibility_errors(subscription)
+            return {"currentSubscriptionId": subscription_id, "isEligible": not errors,
+                    "catalogItemId": subscription.get("catalog_item_id"), "errors": errors}
+
+    def create(self, tenant_id: str, body: Json, request_id: str | None) -> tuple[Json, bool]:
+        """(migration, created now?) — a repeated MS-RequestId answers the first migration again."""
+        with self.lock:
+            if request_id and request_id in self._by_request_id:
+                return self._view(self.migrations[self._by_request_id[request_id]]), False
+            retry = self.create_limit.take("partner", self.clock.now())
+            self.create_log.append((time.monotonic(), retry is None))
+            if retry is not None:
+                raise PartnerCenterProblem(429, "TooManyRequests", "migration create rate limit reached", retry_after=retry)
+            subscription_id = str(body.get("currentSubscriptionId", ""))
+            subscription = self._subscription(tenant_id, subscription_id)
+            errors = self._eligibility_errors(subscription)
+            if errors:
+                raise PartnerCenterProblem(400, "NotEligible", "the subscription is not eligible", errors=errors)
+            running = [m for m in self.migrations.values()
+                       if m["currentSubscriptionId"].lower() == subscription_id.lower() and m["status"] != "Failed"]
+            if running:
+                raise PartnerCenterProblem(409, "MigrationExists", f"migration {running[0]['id']} already exists for "
+                                                                   f"subscription {subscription_id}")
+            migration_id = str(uuid.uuid4())
+            migration = {
+                "id": migration_id, "status": "Processing", "currentSubscriptionId": subscription_id,
+                "customerTenantId": tenant_id, "termDuration": body.get("termDuration"),
+                "billingCycle": body.get("billingCycle"), "quantity": body.get("quantity"),
+                "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": body.get("addOnMigrations", []),
+                "catalogItemId": subscription.get("catalog_item_id"), "migrationType": "PartnerLed",
+                "_started": self.clock.now(),
+            }
+            self.migrations[migration_id] = migration
+            if request_id:
+                self._by_request_id[request_id] = migration_id
+            key = subscription_id.lower()
+            self.created_for[key] = self.created_for.get(key, 0) + 1
+            return self._view(migration), True
+
+    def get(self, tenant_id: str, migration_id: str) -> Json:
+        with self.lock:
+            migration = self.migrations.get(migration_id)
+            if migration is None or str(migration.get("customerTenantId", tenant_id)).lower() != tenant_id.lower():
+                raise PartnerCenterProblem(404, "NotFound", f"migration {migration_id} not found for customer {tenant_id}")
+            return self._view(migration)
+
+    def find(self, subscription_id: str) -> list[Json]:
+        with self.lock:
+            return [self._view(m) for m in self.migrations.values()
+                    if str(m.get("currentSubscriptionId", "")).lower() == subscription_id.lower()]
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _subscription(self, tenant_id: str, subscription_id: str) -> Json:
+        subscription = self.subscriptions.get(subscription_id.lower())
+        if subscription is None or str(subscription["tenant_id"]).lower() != tenant_id.lower():
+            raise PartnerCenterProblem(404, "NotFound", f"subscription {subscription_id} not found for customer {tenant_id}")
+        return subscription
+
+    @staticmethod
+    def _eligibility_errors(subscription: Json) -> list[Json]:
+        codes = list(subscription.get("ineligible", []))
+        if str(subscription.get("status", "active")).lower() != "active" and 0 not in codes:
+            codes.insert(0, 0)
+        return [{"code": c, "description": ELIGIBILITY_CODES.get(c, (f"Code{c}", ""))[0]} for c in codes]
+
+    def _view(self, migration: Json) -> Json:
+        """The migration as of now: Processing turns Completed once its time has passed."""
+        if migration["status"] == "Processing" and self.clock.now() >= migration.get("_started", 0) + self.migration_seconds:
+            migration["status"] = "Completed"
+            migration["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, migration["id"]))
+        return {k: v for k, v in migration.items() if not k.startswith("_")}

@@ -1,0 +1,121 @@
+"""Running the sandbox: in a background thread on loopback for tests and the demo, or blocking for the CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from m365move.errors import PlatformError
+from m365move.estate import load_estate
+from m365move.estate.schema import EstateDocument
+from m365move.sandbox.app import SandboxContext, build_sandbox_app, sandbox_context
+from m365move.sandbox.auth import SandboxCredentials
+from m365move.sandbox.faults import Faults
+
+LOOPBACK = "127.0.0.1"
+
+
+class SandboxServer:
+    """A running sandbox: ``.url``, ``.context`` (state, faults, stats) and ``.stop()``; a context manager."""
+
+    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+        self.app = app
+        self._sock = sock
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name=f"m365move-sandbox-{port}", daemon=True)
+        self._failure: BaseException | None = None
+
+    @property
+    def context(self) -> SandboxContext:
+        return sandbox_context(self.app)
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._sock])
+        except BaseException as error:  # reported to the starting thread, which would otherwise wait forever
+            self._failure = error
+
+    def start(self, timeout: float = 10.0) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._failure is not None or not self._thread.is_alive():
+                raise PlatformError(f"the sandbox did not start on {self.url}: {self._failure}")
+            if time.monotonic() > deadline:
+                raise PlatformError(f"the sandbox did not start on {self.url} within {timeout:g} s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (idempotent)."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._sock.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise PlatformError(f"cannot listen on {host}:{port}: {error.strerror}; choose another --port") from None
+    return sock
+
+
+def _document(estate: EstateDocument | str | Path) -> EstateDocument:
+    return estate if isinstance(estate, EstateDocument) else load_estate(estate).document
+
+
+def run_sandbox(
+    estate: EstateDocument | str | Path,
+    faults: Faults | None = None,
+    *,
+    state_file: str | Path | None = None,
+    port: int = 0,
+    host: str = LOOPBACK,
+    credentials: SandboxCredentials | None = None,
+) -> SandboxServer:
+    """Start a sandbox in a background thread (port 0: any free port) and return its running handle."""
+    app = build_sandbox_app(_document(estate), faults, state_file, credentials=credentials)
+    return SandboxServer(app, _bind(host, port)).start()
+
+
+def serve(
+    estate: EstateDocument | str | Path,
+    faults: Faults | None = None,
+    *,
+    state_file: str | Path | None = None,
+    port: int = 8080,
+    host: str = LOOPBACK,
+    credentials: SandboxCredentials | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (``m365move sandbox serve``); ``announce`` gets the URL."""
+    app = build_sandbox_app(_document(estate), faults, state_file, credentials=credentials)
+    sock = _bind(host, port)
+    if announce is not None:
+        bound_host, bound_port = sock.getsockname()[:2]
+        announce(f"http://{bound_host}:{bound_port}")
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=[sock])

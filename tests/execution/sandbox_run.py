@@ -1,0 +1,61 @@
+"""Helpers for executor tests: a sandbox on an estate file, credentials in the environment, state look-ups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from m365move.sandbox.faults import Faults
+from m365move.sandbox.server import SandboxServer, run_sandbox
+
+CREDENTIALS = {
+    "M365MOVE_COMMERCE_USER": "sandbox",
+    "M365MOVE_COMMERCE_PASSWORD": "sandbox",
+    "M365MOVE_COMMERCE_SUBSCRIPTION_KEY": "sandbox",
+}
+
+
+def write_estate(folder: Path, document: dict[str, Any]) -> Path:
+    path = folder / "estate.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@contextmanager
+def sandbox_on(estate: Path, faults: Faults | None = None, state_file: Path | None = None) -> Iterator[SandboxServer]:
+    with run_sandbox(estate, faults or Faults(order_processing_seconds=0.05), state_file=state_file) as server:
+        yield server
+
+
+def state(server: SandboxServer) -> dict[str, Any]:
+    return json.loads(httpx.get(f"{server.url}/_sandbox/state", timeout=30).text)  # type: ignore[no-any-return]
+
+
+def set_faults(server: SandboxServer, faults: Faults) -> None:
+    httpx.put(f"{server.url}/_sandbox/faults", json=faults.model_dump(), timeout=30).raise_for_status()
+
+
+def migrate_args(mode: str, estate: Path, server: SandboxServer | str, workspace: Path, *extra: str) -> list[str]:
+    url = server if isinstance(server, str) else server.url
+    return ["migrate", "--mode", mode, "--estate", str(estate), "--commerce-url", url, "--workspace",
+            str(workspace), "--poll-interval", "0.02", "--rate-limit", "0", *extra]
+
+
+def use_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+
+
+def duplicate_keys(snapshot: dict[str, Any]) -> list[str]:
+    seen: dict[str, int] = {}
+    for order in snapshot["orders"]:
+        if order.get("po_number"):
+            seen[order["po_number"]] = seen.get(order["po_number"], 0) + 1
+    return [k for k, n in seen.items() if n > 1]
