@@ -97,8 +97,15 @@ def run_resume(args: argparse.Namespace) -> int:
         subscription_ids = results.unfinished()
     else:
         run = journal.run(args.source)
-        subscription_ids = frozenset(
-            s for s, r in journal.results(args.source).items() if r["final_status"] not in ("migrated", "skipped"))
+        recorded = journal.results(args.source)
+        subscription_ids = frozenset(s for s, r in recorded.items() if r["final_status"] not in ("migrated", "skipped"))
+        if not recorded and not (args.mode and args.mode != run["mode"]):
+            # The run died before writing results (killed, crashed): take up its whole selection again;
+            # the journal's intents and the platform's orders make that safe.
+            parameters = dict(run["parameters"]) | {"resumed_from": run["run_id"]}
+            print(f"run {run['run_id']} left no results (it did not finish): resuming its whole selection",
+                  file=sys.stderr)
+            return _run(args, parameters, selection=None, journal=journal)
     if args.mode and args.mode != run["mode"]:
         raise InputError(f"run {run['run_id']} is a {run['mode']} run, not {args.mode}; drop --mode to resume it",
                          where="--mode")

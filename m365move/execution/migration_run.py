@@ -14,7 +14,7 @@ from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
-from m365move.domain.reasons import Decision
+from m365move.domain.reasons import Decision, ReasonCode
 from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.execution.executor import ExecutionOptions, MigrationExecutor, SubscriptionWork
 from m365move.execution.final_status import final_status
@@ -78,9 +78,10 @@ def run_migration(
             progress.done()
     finally:
         intents_by_sub = {w.subscription_id: w.intents for w in works}
-        if request.execute:
+        done_before = [s.subscription_id for s in plan.subscriptions if _already_migrated(s)]
+        if request.execute or done_before:
             # What the journal holds is the truth (a worker may have died mid-way).
-            for sub_id, intents in _group(journal.intents_of(intents_by_sub, request.mode)).items():
+            for sub_id, intents in _group(journal.intents_of([*intents_by_sub, *done_before], request.mode)).items():
                 intents_by_sub[sub_id] = intents
         rows = [_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents_by_sub.get(sub_id, []))
                 for sub_id in _ordered_ids(plan.subscriptions, intents_by_sub)]
@@ -135,15 +136,21 @@ def _ordered_ids(plans: tuple[SubscriptionPlan, ...], intents: Mapping[str, list
     return ids + [s for s in intents if s not in seen]
 
 
+def _already_migrated(plan: SubscriptionPlan) -> bool:
+    return any(r.code is ReasonCode.ALREADY_MIGRATED for r in plan.reasons)
+
+
 def _row(run_id: str, mode: MigrationMode, plan: SubscriptionPlan | None, sub_id: str, intents: list[Intent]) -> dict[str, str]:
-    decision = Decision.MIGRATE if intents or plan is None else plan.decision
-    reasons = plan.reasons if plan is not None and not intents else ()
+    done_before = plan is not None and _already_migrated(plan)
+    decision = Decision.MIGRATE if plan is None or (intents and not done_before) else plan.decision
+    reasons = plan.reasons if plan is not None and decision is not Decision.MIGRATE else ()
     return {
         "run_id": run_id,
         "subscription_id": sub_id,
         "mode": mode.value,
         "decision": decision.value,
-        "final_status": final_status(decision, intents),
+        # Migrated by an earlier run: the decision says skip (already-migrated), the status says where it stands.
+        "final_status": "migrated" if done_before else final_status(decision, intents),
         "orders": ";".join(f"{i.kind.value}:{i.platform_order_id or '-'}:{i.platform_status or i.state.value}"
                            for i in intents),
         "new_subscription_ids": ";".join(i.created_subscription_id for i in intents if i.created_subscription_id),

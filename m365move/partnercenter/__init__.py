@@ -1,0 +1,18 @@
+"""Partner Center "new commerce migrations" (DESIGN §6): an httpx client, its models and eligibility reasons."""
+
+from m365move.partnercenter.client import PartnerCenterClient, PartnerCenterCredentials, RateLimited, migration_request_id
+from m365move.partnercenter.eligibility import eligibility_reason
+from m365move.partnercenter.models import Eligibility, EligibilityError, Migration, MigrationStatus, NewMigration
+
+__all__ = [
+    "Eligibility",
+    "EligibilityError",
+    "Migration",
+    "MigrationStatus",
+    "NewMigration",
+    "PartnerCenterClient",
+    "PartnerCenterCredentials",
+    "RateLimited",
+    "eligibility_reason",
+    "migration_request_id",
+]

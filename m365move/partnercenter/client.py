@@ -1,0 +1,246 @@
+"""Partner Center client for new-commerce migrations (DESIGN §6), over httpx.
+
+Creates carry a deterministic ``MS-RequestId`` (``migration_request_id``): Partner Center treats a repeated
+request id as the same request, so a create retried after a lost answer cannot start a second migration.
+A 429 is never slept on here: it raises ``RateLimited`` with the server's ``Retry-After`` so the caller (an
+EaaS task) reschedules instead of holding a worker. Secrets (client secret, access token) are never logged
+and never part of an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
+from m365move.errors import AuthenticationError, PlatformError
+from m365move.partnercenter.models import Eligibility, EligibilityError, Migration, NewMigration
+
+log = logging.getLogger(__name__)
+
+PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com"
+PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
+_REQUEST_ID_NAMESPACE = uuid.UUID("6f1b7c1e-2a55-4d38-9a57-0e6b7f0c3d21")
+
+
+def migration_request_id(legacy_subscription_id: str) -> str:
+    """The ``MS-RequestId`` of the one migration a legacy subscription may have: the same on every retry."""
+    return str(uuid.uuid5(_REQUEST_ID_NAMESPACE, f"nce-migration:{legacy_subscription_id.lower()}"))
+
+
+@dataclass(frozen=True)
+class PartnerCenterCredentials:
+    """App credentials for the client-credentials flow; ``repr`` hides the secret."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    token_url: str | None = None  # default: Entra ID's token endpoint for ``tenant_id``
+
+    def resolved_token_url(self) -> str:
+        return self.token_url or f"https://login.microsoftonline.com/{self.tenant_id}/oauth2/v2.0/token"
+
+
+class RateLimited(PlatformError):
+    """Partner Center answered 429; ``retry_after`` says when to come back (seconds)."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"Partner Center rate limit on {what}; retry after {retry_after:g} s")
+
+
+class MigrationRejected(PlatformError):
+    """Partner Center refused to create a migration and said why (eligibility codes)."""
+
+    def __init__(self, subscription_id: str, errors: tuple[EligibilityError, ...]) -> None:
+        self.subscription_id = subscription_id
+        self.errors = errors
+        super().__init__(f"Partner Center refused the migration of {subscription_id}: {[e.code for e in errors]}")
+
+
+class _TokenCache:
+    """Access tokens per (token URL, client id), shared by every client of the process.
+
+    The runner makes a new application instance per task; without this each task would fetch a token.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
+
+    def get(self, key: tuple[str, str, int], now: float) -> str | None:
+        with self._lock:
+            entry = self._tokens.get(key)
+            return entry[0] if entry and entry[1] > now else None
+
+    def put(self, key: tuple[str, str, int], token: str, expires_at: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, expires_at)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+TOKEN_CACHE = _TokenCache()
+
+
+class PartnerCenterClient:
+    """The new-commerce migration endpoints. ``base_url`` and ``transport`` let tests and the sandbox stand in."""
+
+    def __init__(
+        self,
+        credentials: PartnerCenterCredentials,
+        *,
+        base_url: str = PARTNER_CENTER_URL,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        correlation_id: str | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout)
+        self._retry = retry or RetryPolicy(max_retries=3, base_delay=0.2, max_delay=5.0)
+        self._sleep = sleep
+        self._clock = clock
+        self.correlation_id = correlation_id or str(uuid.uuid4())
+        self.calls = 0  # HTTP requests sent (the efficiency benchmark reads it)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PartnerCenterClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the API ---------------------------------------------------------------------------------------
+
+    def find_migrations(self, legacy_subscription_id: str) -> list[Migration]:
+        """Migrations of a legacy subscription, partner-led or Microsoft-led (``GET /v1/migrations/newcommerce``)."""
+        data = self._send("GET", "/v1/migrations/newcommerce", "migration look-up",
+                          params={"CurrentSubscriptionId": legacy_subscription_id})
+        items = data.get("items", []) if isinstance(data, dict) else data
+        return [Migration.from_json(item) for item in items or ()]
+
+    def validate(self, tenant_id: str, legacy_subscription_id: str) -> Eligibility:
+        """Whether the subscription may migrate, with Partner Center's error codes when not."""
+        data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/validate", "eligibility check",
+                          json={"currentSubscriptionId": legacy_subscription_id})
+        return Eligibility.from_json(data)
+
+    def create_migration(self, tenant_id: str, migration: NewMigration) -> Migration:
+        """Start a migration; repeated calls for the same subscription carry the same ``MS-RequestId``."""
+        request_id = migration_request_id(migration.current_subscription_id)
+        data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
+                          json=migration.to_json(), request_id=request_id,
+                          rejected_subscription=migration.current_subscription_id)
+        return Migration.from_json(data)
+
+    def get_migration(self, tenant_id: str, migration_id: str) -> Migration:
+        data = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
+        return Migration.from_json(data)
+
+    # -- plumbing --------------------------------------------------------------------------------------
+
+    def _token(self) -> str:
+        c = self._credentials
+        # The secret's hash is part of the key so a rotated secret never reuses a token cached for the old one.
+        key = (c.resolved_token_url(), c.client_id, hash(c.client_secret))
+        cached = TOKEN_CACHE.get(key, self._clock())
+        if cached:
+            return cached
+        try:
+            self.calls += 1
+            response = self._http.post(
+                c.resolved_token_url(),
+                data={"grant_type": "client_credentials", "client_id": c.client_id,
+                      "client_secret": c.client_secret, "scope": PARTNER_CENTER_SCOPE},
+            )
+        except httpx.HTTPError as error:
+            raise PlatformError(f"cannot reach the token endpoint {c.resolved_token_url()}: {type(error).__name__}") from None
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"the token endpoint refused client {c.client_id} (HTTP {response.status_code}); "
+                "check the Partner Center app id and secret variables"
+            )
+        if response.status_code >= 300:
+            raise PlatformError(f"the token endpoint answered HTTP {response.status_code}")
+        body = response.json()
+        token = str(body["access_token"])
+        TOKEN_CACHE.put(key, token, self._clock() + max(60.0, float(body.get("expires_in", 3600))) - 60.0)
+        return token
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        rejected_subscription: str | None = None,
+    ) -> Any:
+        attempt = 0
+        while True:
+            headers = {
+                "Authorization": f"Bearer {self._token()}",
+                "MS-CorrelationId": self.correlation_id,
+                # Reads get a fresh id; a create keeps its deterministic one across retries.
+                "MS-RequestId": request_id or str(uuid.uuid4()),
+                "Accept": "application/json",
+            }
+            try:
+                self.calls += 1
+                response = self._http.request(method, path, params=params, json=json, headers=headers)
+            except httpx.TransportError as error:
+                # Safe to retry every call here: reads are reads, and a create repeats its MS-RequestId.
+                if attempt >= self._retry.max_retries:
+                    raise PlatformError(f"Partner Center {what} failed: {type(error).__name__} on {method} {path}") from None
+                self._sleep(self._retry.delay(attempt))
+                attempt += 1
+                continue
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                raise RateLimited(what, retry_after if retry_after is not None else 60.0)
+            if status == 401 and attempt == 0:
+                TOKEN_CACHE.clear()  # an expired or revoked token: fetch a new one once
+                attempt += 1
+                continue
+            if status in (401, 403):
+                raise AuthenticationError(f"Partner Center refused the {what} (HTTP {status}); check the app's permissions")
+            if status >= 500:
+                if attempt >= self._retry.max_retries:
+                    raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}")
+                self._sleep(self._retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))))
+                attempt += 1
+                continue
+            if status >= 400:
+                body = _json_or_empty(response)
+                if rejected_subscription is not None and isinstance(body, dict) and body.get("errors"):
+                    errors = Eligibility.from_json({"errors": body["errors"]}).errors
+                    raise MigrationRejected(rejected_subscription, errors)
+                message = body.get("description") or body.get("message") if isinstance(body, dict) else None
+                detail = f": {message}" if message else ""
+                raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}{detail}")
+            log.debug("partner center %s %s -> %s", method, path, status)
+            return _json_or_empty(response)
+
+
+def _json_or_empty(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {}

@@ -1,0 +1,235 @@
+"""The steps the mutating migration runbooks share: resume, the confirmation gate, execution, results.
+
+The gate is the runbook's own safety: orders are placed only when ``execute`` is true *and*
+``confirm`` equals the number of subscriptions the run would migrate, counted exactly as the executor
+will count them (the fresh plan's ``migrate`` decisions plus unfinished work the journal carries on).
+A mistaken run (wrong count, a stale plan, a copy-pasted command) therefore places nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.orders import MigrationMode
+from m365move.domain.planner import Selection
+from m365move.domain.subscription_plan import MigrationPlan
+from m365move.errors import InputError, JournalError
+from m365move.execution.executor import ExecutionOptions
+from m365move.execution.final_status import FINAL_STATUSES
+from m365move.execution.journal import Journal
+from m365move.execution.migration_run import RunReport, RunRequest, run_migration
+from m365move.execution.progress import Progress
+from m365move.execution.results_file import read_results
+from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
+from m365move.runbooks.report_tables import banner, key_value_table, show_html
+
+JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal (PostgreSQL URL with its password): never a parameter
+RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons")
+UNFINISHED_STATUSES = ("pending", "partially-migrated", "failed")
+
+
+class ConfirmationRefused(InputError):
+    """``execute`` was asked for but ``confirm`` does not match what would be migrated: nothing was placed."""
+
+
+@dataclass(frozen=True)
+class ResumeTarget:
+    """A previous run to complete: its id, its recorded inputs and the subscriptions left unfinished."""
+
+    run_id: str
+    parameters: dict[str, Any]
+    subscription_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """What a run works on: its inputs, the parameters it journals, and the run it resumes (if any)."""
+
+    inputs: PlanInputs
+    parameters: dict[str, Any]
+    resumed_from: str | None = None
+
+
+def prepare_run(
+    params: MigrationParameters, mode: MigrationMode, journal: Journal, client: SimpleApiClient | None
+) -> PreparedRun:
+    """A fresh run's inputs from the parameters; a resume's from the earlier run, narrowed to what it left unfinished."""
+    if not params.resume_from:
+        recorded = params.recorded()
+        return PreparedRun(load_inputs(recorded, client), recorded)
+    resume = resume_target(journal, params.resume_from, mode)
+    # The earlier run's own files and filters, so a resume cannot quietly widen or change the run.
+    recorded = resume.parameters | {"commerce_url": params.commerce_url, "resumed_from": resume.run_id}
+    inputs = load_inputs(recorded, client)
+    narrowed = replace(inputs, selection=Selection(subscription_ids=resume.subscription_ids))
+    return PreparedRun(narrowed, recorded, resume.run_id)
+
+
+def journal_location(workspace: Path, environ: Mapping[str, str]) -> str:
+    """``$M365MOVE_JOURNAL_URL`` when set (a shared journal), else ``WORKSPACE/journal.sqlite``."""
+    return environ.get(JOURNAL_ENV) or str(workspace / "journal.sqlite")
+
+
+def resume_target(journal: Journal, source: str, mode: MigrationMode) -> ResumeTarget:
+    """The run named by a results file or a run id; InputError when it is another mode or the file was edited."""
+    path = Path(source)
+    if path.suffix.lower() == ".csv" or path.exists():
+        results = read_results(path)
+        run = _run(journal, results.run_id, source)
+        recorded = journal.results(results.run_id)
+        for row in results.rows:
+            kept = recorded.get(row["subscription_id"])
+            if kept is None or (kept["decision"], kept["final_status"]) != (row["decision"], row["final_status"]):
+                raise InputError(
+                    f"row of subscription {row['subscription_id']} differs from the journal of run {results.run_id}",
+                    where=source, hint="the file was edited: resume the run by its id instead")
+        unfinished = results.unfinished()
+    else:
+        run = _run(journal, source, "resume_from")
+        unfinished = frozenset(
+            s for s, r in journal.results(source).items() if r["final_status"] not in ("migrated", "skipped"))
+    if run["mode"] != mode.value:
+        raise InputError(f"run {run['run_id']} is a {run['mode']} run; this runbook migrates in {mode.value} mode",
+                         where="resume_from", hint=f"resume it with the {run['mode']} runbook")
+    return ResumeTarget(run["run_id"], dict(run["parameters"]), unfinished)
+
+
+def subscriptions_to_migrate(plan: MigrationPlan, journal: Journal, selection: Selection) -> list[str]:
+    """The sources an execution would work on: the plan's ``migrate`` ones plus unfinished journaled work.
+
+    A Switch Plan source whose change order completed is on its NCE plan and no longer in a fresh plan,
+    yet its add-on orders may be missing; the executor carries such work on, so the count includes it.
+    """
+    ids = [s.subscription_id for s in plan.migrating()]
+    planned = set(ids)
+    carried: dict[str, list[Any]] = {}
+    for intent in journal.intents_of(mode=plan.mode):
+        carried.setdefault(intent.subscription_id, []).append(intent)
+    for sub_id, intents in sorted(carried.items()):
+        if sub_id in planned or all(i.completed for i in intents):
+            continue
+        first = intents[0]
+        if (
+            (selection.subscription_ids is None or sub_id in selection.subscription_ids)
+            and (selection.reseller_ids is None or first.reseller_id in selection.reseller_ids)
+            and (selection.customer_ids is None or first.customer_id in selection.customer_ids)
+        ):
+            ids.append(sub_id)
+    return ids
+
+
+def confirmation_refusal(execute: bool, confirm: int | None, to_migrate: int) -> str | None:
+    """Why an execution must not go ahead, or None (a dry run always may: it places nothing)."""
+    if not execute:
+        return None
+    if confirm is None:
+        return f"execute=true needs confirm={to_migrate} (the number of subscriptions to migrate); nothing was placed."
+    if confirm != to_migrate:
+        return (f"confirm={confirm} but this run would migrate {to_migrate} subscription(s); nothing was placed. "
+                f"Review the plan above, then run again with confirm={to_migrate}.")
+    return None
+
+
+def enforce_confirmation(execute: bool, confirm: int | None, to_migrate: int, result: Mapping[str, Any]) -> None:
+    """Say plainly whether orders will be placed; on a mismatch record ``result`` as refused and raise."""
+    from m365move.runbooks.result import record_result
+
+    refusal = confirmation_refusal(execute, confirm, to_migrate)
+    if refusal is not None:
+        show_html(banner("Stopped: no orders were placed.", refusal, tone="bad"))
+        record_result(dict(result) | {"executed": False, "refused": refusal})
+        raise ConfirmationRefused(refusal)
+    if execute:
+        show_html(banner(f"Confirmed: placing the orders for {to_migrate} subscription(s).",
+                         "execute=true and confirm matches the plan.", tone="warn"))
+    else:
+        show_html(banner("Dry run: nothing will be placed.",
+                         f"To place the orders, run again with execute=true and confirm={to_migrate}.", tone="info"))
+
+
+def execute_plan(
+    inputs: PlanInputs,
+    mode: MigrationMode,
+    journal: Journal,
+    client: SimpleApiClient | None,
+    workspace: Path,
+    *,
+    execute: bool,
+    options: ExecutionOptions,
+    parameters: dict[str, Any],
+    custom_order_params: bool = False,
+) -> RunReport:
+    """Journal the run, place and poll every order (when ``execute``) and write the results file."""
+    request = RunRequest(
+        mode=mode, estate=inputs.estate, plans_mapping=inputs.plans_mapping, selection=inputs.selection,
+        execute=execute, parameters=parameters | {"execute": execute, "concurrency": options.concurrency},
+        options=options, custom_order_params=custom_order_params,
+    )
+    # The runner's step lines already say where the run is; the executor's own progress would only clutter the report.
+    quiet = Progress(0, stream=io.StringIO())
+    return run_migration(request, journal, client, workspace, progress=quiet, stop=threading.Event())
+
+
+def results_overview(report: RunReport, results_file: str, workspace: str) -> str:
+    """HTML: a banner with the final statuses, and how to complete the run when something is unfinished."""
+    counts = {status: n for status, n in status_counts(report.summary).items() if n}
+    headline = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no subscriptions"
+    left = unfinished_count(report.summary)
+    if report.dry_run:
+        tone, detail = "info", "Dry run: nothing was placed; 'pending' is what an execution would work on."
+    elif report.interrupted or left:
+        tone = "warn" if report.interrupted or not report.summary.get("failed") else "bad"
+        detail = (f"{left} subscription(s) unfinished. To complete them, run this runbook again with "
+                  f"resume_from={results_file} and workspace={workspace}, execute=true and the confirm it asks for.")
+    else:
+        tone, detail = "good", "Every subscription that could migrate has migrated."
+    facts = {"run id": report.run_id, "results file": results_file, "journal workspace": workspace}
+    return banner(f"Run {report.run_id}: {headline}", detail, tone=tone) + key_value_table(facts)
+
+
+def result_rows(results_path: Path) -> list[tuple[str, ...]]:
+    """The results file as table rows, the ones needing attention first."""
+    order = {status: n for n, status in enumerate(("failed", "partially-migrated", "pending", "blocked",
+                                                    "migrated", "skipped"))}
+    rows = read_results(results_path).rows
+    ordered = sorted(rows, key=lambda r: (order.get(r["final_status"], 9), r["subscription_id"]))
+    return [
+        (r["subscription_id"], r["decision"], r["final_status"], r["orders"].replace(";", "; "),
+         r["new_subscription_ids"].replace(";", "; "), r["reasons"])
+        for r in ordered
+    ]
+
+
+def status_counts(summary: Mapping[str, int]) -> dict[str, int]:
+    """Every final status with its count (zeros included), in the results file's order of statuses."""
+    return {status: int(summary.get(status, 0)) for status in FINAL_STATUSES}
+
+
+def path_for_result(path: Path, run_dir: Path | None = None) -> str:
+    """Relative to the run folder when inside it (the folder can move), else absolute."""
+    base = (run_dir or Path.cwd()).resolve()
+    absolute = path.resolve()
+    try:
+        return str(absolute.relative_to(base))
+    except ValueError:
+        return str(absolute)
+
+
+def unfinished_count(summary: Mapping[str, int]) -> int:
+    return sum(int(summary.get(status, 0)) for status in UNFINISHED_STATUSES)
+
+
+def _run(journal: Journal, run_id: str, where: str) -> dict[str, Any]:
+    try:
+        return journal.run(run_id)
+    except JournalError:
+        raise InputError(
+            f"run {run_id} is not in the journal at {journal.url}",
+            where=where, hint="give the workspace (or $M365MOVE_JOURNAL_URL) of the run being resumed",
+        ) from None
