@@ -78,7 +78,8 @@ def measure(estate_path: Path, count: int, concurrency: int, folder: Path) -> di
                 options=ExecutionOptions(concurrency=concurrency, poll_interval=0.05, batch_size=max(200, concurrency * 8)),
             )
             started = time.perf_counter()
-            report = run_migration(request, journal, client, folder, progress=Progress(0, stream=open(os.devnull, "w")))
+            with open(os.devnull, "w") as quiet:
+                report = run_migration(request, journal, client, folder, progress=Progress(0, stream=quiet))
             wall = time.perf_counter() - started
             requests = client.stats.requests
         placed = sum(len(s.orders) for s in plan.migrating() if s.subscription_id in chosen)

@@ -25,6 +25,7 @@ from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
 from m365move.commerce.models import OrderInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import OrderKind
+from m365move.errors import PlatformError
 from m365move.execution.crash_points import CrashPoints
 from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal
@@ -111,13 +112,19 @@ class MigrationExecutor:
         todo = [i for i in work.phase(phase) if i.state in (IntentState.PLANNED, IntentState.PLACING)]
         if not todo:
             return
-        on_platform = self._orders_on_platform(work)
-        for intent in todo:
-            existing = on_platform.get(intent.key)
-            if existing is not None:
-                self._adopt(work, intent, existing)
-                continue
-            self._place(work, intent)
+        try:
+            on_platform = self._orders_on_platform(work)
+            for intent in todo:
+                existing = on_platform.get(intent.key)
+                if existing is not None:
+                    self._adopt(work, intent, existing)
+                    continue
+                self._place(work, intent)
+        except PlatformError as error:
+            # Still failing after the client's retries: this subscription stays as journaled (a "placing"
+            # intent is checked on the platform next time); the others go on.
+            log.warning("subscription %s left for a resume: %s", work.subscription_id, error)
+            self.progress.count("left for resume")
 
     def _orders_on_platform(self, work: SubscriptionWork) -> dict[str, OrderInfo]:
         """The customer's orders carrying one of our keys (a sales order names the subscription it created,
@@ -184,7 +191,11 @@ class MigrationExecutor:
         work, intent = item
         current = next(i for i in work.intents if i.key == intent.key)
         assert current.platform_order_id is not None
-        order = self.client.get_order(current.platform_order_id)
+        try:
+            order = self.client.get_order(current.platform_order_id)
+        except PlatformError as error:
+            log.warning("polling order %s failed, will poll again: %s", current.platform_order_id, error)
+            return False
         if not order.is_final:
             return False
         created = order.subscription_id if current.kind in _CREATING_KINDS and order.completed else None

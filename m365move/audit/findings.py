@@ -1,0 +1,123 @@
+"""Audit findings: one anomaly each, with its code, severity, the ids involved and what to do.
+
+Codes (keep these exact strings; reviewers and scripts filter on them):
+
+=====================================  ========  ==============================================================
+code                                   severity  when
+=====================================  ========  ==============================================================
+``cancelled-before-targets-completed`` critical  a source was cancelled while one of its targets had not completed
+``duplicate-target``                   critical  one licence of one source has two live targets (orders or modes)
+``seat-mismatch``                      critical  a migrated licence's NCE seats differ from its CSP seats
+``target-missing``                     critical  a completed target subscription is not on the platform
+``orphan-target``                      warning   a sales/migration order no journaled source accounts for
+``stuck-migration``                    warning   still ``partially-migrated`` or ``pending`` after the threshold
+=====================================  ========  ==============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class AnomalyCode(str, Enum):
+    CANCELLED_BEFORE_TARGETS_COMPLETED = "cancelled-before-targets-completed"
+    DUPLICATE_TARGET = "duplicate-target"
+    SEAT_MISMATCH = "seat-mismatch"
+    TARGET_MISSING = "target-missing"
+    ORPHAN_TARGET = "orphan-target"
+    STUCK_MIGRATION = "stuck-migration"
+
+
+@dataclass(frozen=True)
+class CodeDescription:
+    severity: Severity
+    meaning: str
+    action: str
+
+
+CODES: Mapping[AnomalyCode, CodeDescription] = {
+    AnomalyCode.CANCELLED_BEFORE_TARGETS_COMPLETED: CodeDescription(
+        Severity.CRITICAL,
+        "the source was cancelled while a target order had not completed: the customer may be without service",
+        "reinstate the source within 7 days (NCE cancellations become irreversible), or complete the missing targets",
+    ),
+    AnomalyCode.DUPLICATE_TARGET: CodeDescription(
+        Severity.CRITICAL,
+        "one licence of one source has two live targets: the customer is billed twice",
+        "keep the target the journal records and cancel the other one",
+    ),
+    AnomalyCode.SEAT_MISMATCH: CodeDescription(
+        Severity.CRITICAL,
+        "the NCE subscription does not hold as many seats as the CSP licence it replaces",
+        "correct the NCE quantity with the reseller, or record why it was changed",
+    ),
+    AnomalyCode.TARGET_MISSING: CodeDescription(
+        Severity.CRITICAL,
+        "the journal records a completed target subscription the platform does not list",
+        "look the subscription up in Commerce; re-run the migration for this source if it is gone",
+    ),
+    AnomalyCode.ORPHAN_TARGET: CodeDescription(
+        Severity.WARNING,
+        "a sales or migration order was placed for an audited customer outside this journal",
+        "find who placed it; if it duplicates a migration, cancel it, otherwise note it in the sign-off",
+    ),
+    AnomalyCode.STUCK_MIGRATION: CodeDescription(
+        Severity.WARNING,
+        "the source is still partially migrated or pending",
+        "resume the run with m365move resume, or fix the failed order, then audit again",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One anomaly: what (code), how bad, which subscription/customer/reseller, the ids involved, what to do."""
+
+    code: AnomalyCode
+    message: str
+    subscription_id: str | None = None
+    customer_id: str | None = None
+    reseller_id: str | None = None
+    ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+    @property
+    def action(self) -> str:
+        return CODES[self.code].action
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code.value, "severity": self.severity.value, "subscription_id": self.subscription_id,
+            "customer_id": self.customer_id, "reseller_id": self.reseller_id, "ids": dict(self.ids),
+            "message": self.message, "action": self.action,
+        }
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Critical first, then by code and subscription, so the same audit always lists them alike."""
+    return sorted(findings, key=lambda f: (f.severity.rank, f.code.value, f.subscription_id or "", f.message))
+
+
+def count_by_code(findings: Iterable[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code.value] = counts.get(finding.code.value, 0) + 1
+    return counts

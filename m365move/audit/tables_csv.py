@@ -1,0 +1,25 @@
+"""Writing the audit's tables in full as CSV files (the report shows only aggregates and top rows)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from m365move.atomic_files import atomic_writer
+from m365move.audit.tables import AuditTable
+
+
+def write_tables(folder: str | Path, tables: Iterable[AuditTable]) -> list[Path]:
+    """One ``<name>.csv`` per table in ``folder`` (created if needed); returns the paths written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        path = folder / f"{table.name}.csv"
+        with atomic_writer(path, newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.headers)
+            writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+        written.append(path)
+    return written

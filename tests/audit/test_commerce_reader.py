@@ -1,0 +1,37 @@
+"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from m365move.audit.audit_report import platform_scope
+from m365move.audit.platform_state import CommercePlatform
+from m365move.audit.sources import read_journal
+from m365move.commerce.credentials import CommerceCredentials
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from tests.audit.sandbox_audit import migrate_on_sandbox
+from tests.execution.sandbox_run import sandbox_on, use_credentials
+
+
+def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_credentials(monkeypatch)
+    migrated = migrate_on_sandbox(tmp_path, failing=())
+    records = read_journal(migrated.journal)
+    scope = platform_scope(records)
+    assert len(scope.target_subscription_ids) == 3  # 3000001: base + add-on, 3000002: base
+    with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
+        httpx.post(f"{server.url}/_sandbox/reset-stats").raise_for_status()
+        with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None) as client:
+            state = CommercePlatform(client).read(scope)
+        requests = httpx.get(f"{server.url}/_sandbox/stats").json()["requests"]
+    assert requests["GET /subscriptions/{id}"] == 3
+    assert requests["GET /orders"] == 1 and "GET /orders/{id}" not in requests
+    targets = [state.subscriptions[t] for t in scope.target_subscription_ids]
+    assert all(t.products for t in targets) and sorted(sum(q for _, q in t.products or ()) for t in targets) == [3, 5, 12]
+    assert state.subscriptions["3000004"].products is None  # listed, not read in detail
+    assert {o.type for o in state.orders} == {"sales", "cancellation"}
+    assert all(o.created_at is not None and o.created_at.tzinfo is not None for o in state.orders)
+    assert state.customers["2000001"].reseller_id == "1000001" and state.resellers["1000001"] == "Northwind"
