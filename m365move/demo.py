@@ -1,40 +1,115 @@
-"""The README's demo: everything on this machine, on a generated estate and the embedded sandbox."""
+"""The README's demo: everything on this machine, on a generated estate and the embedded sandbox.
+
+1. generate a demo estate;  2. preflight and plan both modes (read-only);
+3. on a sandbox seeded from the estate: a dry run, then an executed New Subscription migration with the
+   CLI (reseller 1000001);  4. the runbooks: preflight, Switch Plan (reseller 1000002) and New
+   Subscription (reseller 1000003), each first as a dry run whose plan gives the confirmation count;
+5. the Connect extension's New Subscription mode through the local event driver (when the estate has a
+   Connect section);  6. the audit of everything above, rendered as HTML.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from m365move.cli import main as cli_main
+
+SANDBOX_CREDENTIALS = {
+    "M365MOVE_COMMERCE_USER": "sandbox",
+    "M365MOVE_COMMERCE_PASSWORD": "sandbox",
+    "M365MOVE_COMMERCE_SUBSCRIPTION_KEY": "sandbox",
+}
 
 
 def _step(title: str) -> None:
     print(f"\n=== {title}", flush=True)
 
 
+def _cli(*args: str) -> None:
+    status = cli_main(list(args))
+    if status != 0:
+        raise SystemExit(f"demo: `m365move {' '.join(args)}` exited with {status}")
+
+
+def _runbook(name: str, params: Mapping[str, object], folder: Path) -> dict[str, Any]:
+    from m365move.runbooks.runner import run_runbook
+
+    outcome = run_runbook(name, dict(params), folder, extra_env=SANDBOX_CREDENTIALS)
+    if not outcome.ok:
+        raise SystemExit(f"demo: runbook {name} failed: {outcome.failure}; see {outcome.run_dir}")
+    print(f"  {name}: {outcome.run_dir / 'report.html'}")
+    return outcome.result or {}
+
+
 def run_demo(output_dir: Path, subscriptions: int) -> int:
-    output_dir.mkdir(parents=True, exist_ok=True)
+    from m365move.sandbox.faults import Faults
+    from m365move.sandbox.server import run_sandbox
+
+    if output_dir.exists():
+        shutil.rmtree(output_dir)
+    output_dir.mkdir(parents=True)
+    os.environ.update(SANDBOX_CREDENTIALS)  # the sandbox's own credentials; a real run sets its own
     estate = output_dir / "estate.yaml"
-    _step(f"Generate a demo estate of {subscriptions} subscriptions")
-    if cli_main(["estate", "generate", "--subscriptions", str(subscriptions), "--seed", "7",
-                 "--output", str(estate)]) != 0:
-        return 1
+    workspace = output_dir / "work"
+
+    _step(f"1. Generate a demo estate of {subscriptions} subscriptions")
+    _cli("estate", "generate", "--subscriptions", str(subscriptions), "--seed", "7", "--output", str(estate))
+
     for mode in ("new-subscription", "switch-plan"):
-        _step(f"Preflight and plan, {mode} mode (read-only)")
-        if cli_main(["plan", "--mode", mode, "--estate", str(estate)]) != 0:
-            return 1
-        target = output_dir / f"plan-{mode}.json"
-        if cli_main(["plan", "--mode", mode, "--estate", str(estate), "--format", "json",
-                     "--output", str(target)]) != 0:
-            return 1
+        _step(f"2. Preflight and plan, {mode} mode (read-only)")
+        _cli("plan", "--mode", mode, "--estate", str(estate))
+        _cli("plan", "--mode", mode, "--estate", str(estate), "--format", "json",
+             "--output", str(output_dir / f"plan-{mode}.json"))
+
+    with run_sandbox(estate, Faults(order_processing_seconds=0.3)) as sandbox:
+        print(f"\nsandbox (Commerce SimpleAPI, Connect, Partner Center, Graph) at {sandbox.url}")
+        common = ["--estate", str(estate), "--commerce-url", sandbox.url, "--workspace", str(workspace),
+                  "--poll-interval", "0.2", "--rate-limit", "0"]
+        _step("3. New Subscription migration with the CLI, reseller 1000001: dry run, then executed")
+        _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", *common)
+        _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", "--execute", *common)
+
+        _step("4. Runbooks (rendered reports for reviewers)")
+        runs = output_dir / "runbooks"
+        _runbook("preflight", {"estate": str(estate), "mode": "switch-plan"}, runs / "preflight")
+        for name, reseller in (("switch_plan_migration", "1000002"), ("new_subscription_migration", "1000003")):
+            params = {"estate": str(estate), "commerce_url": sandbox.url, "reseller": reseller,
+                      "workspace": str(workspace.resolve()), "poll_interval": 0.2, "rate_limit": 0.0}
+            dry = _runbook(name, params, runs / f"{name}-dry-run")
+            result = _runbook(name, params | {"execute": True, "confirm": int(dry["to_migrate"])}, runs / name)
+            print(f"    {name}: {result.get('final_status')}")
+
+        connect_section = _connect_demo(estate, output_dir)
+
+        _step("6. Audit of everything above")
+        from m365move.audit.demo import render_audit
+
+        report = render_audit(workspace / "journal.sqlite", sandbox.url, output_dir / "audit")
+        print(f"  audit report: {report}")
     _step("Done")
-    print(f"Demo files are in {output_dir}/")
+    print(f"Everything is in {output_dir}/ (results CSVs in {workspace / 'results'}/){connect_section}")
     return 0
 
 
+def _connect_demo(estate: Path, output_dir: Path) -> str:
+    try:
+        from m365move.connect.demo import run_connect_demo  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return ""
+    _step("5. Connect extension: New Subscription mode through the local event driver")
+    summary = run_connect_demo(estate, output_dir / "connect")
+    return f"; Connect: {summary}" if isinstance(summary, str) and len(summary) < 200 else ""
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output-dir", type=Path, default=Path("demo-output"))
     parser.add_argument("--subscriptions", type=int, default=200)
     args = parser.parse_args()
