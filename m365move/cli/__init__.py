@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "m365move.cli.sandbox_command",
     "m365move.cli.runbook_command",
     "m365move.cli.call2teams_command",
+    "m365move.cli.connect_command",
     "m365move.cli.audit_command",
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from m365move.atomic_files import atomic_writer
+from m365move.connect.estate_generator import generate_connect_section
 from m365move.errors import InputError
 from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
@@ -23,6 +24,8 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument("--resellers", type=int, help="default: N/200, between 3 and 500")
     generate.add_argument("--plans", type=int, help="default: N/50, between 24 and 2000")
+    generate.add_argument("--connect-assets", type=int, metavar="N",
+                          help="CSP assets in the Connect and Partner Center sections (default: N/10, at most 24)")
     generate.add_argument("--output", required=True, metavar="FILE", help=".json for JSON, YAML otherwise")
     generate.set_defaults(func=run_generate)
     validate = commands.add_parser("validate", help="validate an estate file and print its size")
@@ -35,6 +38,10 @@ def run_generate(args: argparse.Namespace) -> int:
         raise InputError("must be at least 1", where="--subscriptions")
     size = EstateSize.for_subscriptions(args.subscriptions, args.resellers, args.plans)
     document = generate_estate(size, seed=args.seed)
+    assets = args.connect_assets if args.connect_assets is not None else min(24, args.subscriptions // 10)
+    if assets > 0:
+        # Connect's time runs 60× faster in the sandbox so that the demo's migrations settle in seconds.
+        document.update(generate_connect_section(args.seed, assets, time_scale=60))
     with atomic_writer(args.output) as handle:
         if str(args.output).lower().endswith(".json"):
             json.dump(document, handle, separators=(",", ":"))
@@ -43,7 +50,7 @@ def run_generate(args: argparse.Namespace) -> int:
             yaml.dump(document, handle, Dumper=dumper, sort_keys=False, default_flow_style=None, width=120)
     print(
         f"estate written to {args.output}: {size.subscriptions} subscriptions, "
-        f"{size.resellers} resellers, {size.plans} plans (seed {args.seed})",
+        f"{size.resellers} resellers, {size.plans} plans, {assets} Connect assets (seed {args.seed})",
         file=sys.stderr,
     )
     return 0

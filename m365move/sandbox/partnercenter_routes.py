@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,7 +34,8 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
         return wrapped
 
     async def token(request: Request) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
+        # Parsed by hand: starlette's form parser needs python-multipart, which the project does not otherwise need.
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         issued = state.issue_token(form)
         if issued is None:
             return JSONResponse({"error": "invalid_client"}, status_code=401)

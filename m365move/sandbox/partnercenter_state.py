@@ -85,6 +85,9 @@ class PartnerCenterState:
         # (real monotonic time, accepted?) per create attempt: the rate-limit test measures utilisation from it.
         self.create_log: list[tuple[float, bool]] = []
         self.created_for: dict[str, int] = {}  # legacy subscription -> migrations created (must stay ≤ 1)
+        # A client that retries a create before the Retry-After it was given is counted here (must stay 0).
+        self.early_retries = 0
+        self._retry_not_before: dict[str, float] = {}
 
     # -- auth ----------------------------------------------------------------------------------------
 
@@ -121,11 +124,16 @@ class PartnerCenterState:
         with self.lock:
             if request_id and request_id in self._by_request_id:
                 return self._view(self.migrations[self._by_request_id[request_id]]), False
-            retry = self.create_limit.take("partner", self.clock.now())
+            subscription_id = str(body.get("currentSubscriptionId", ""))
+            now = self.clock.now()
+            # A little slack for float rounding between the driver's and the sandbox's clocks.
+            if now < self._retry_not_before.pop(subscription_id.lower(), now) - 0.01:
+                self.early_retries += 1
+            retry = self.create_limit.take("partner", now)
             self.create_log.append((time.monotonic(), retry is None))
             if retry is not None:
+                self._retry_not_before[subscription_id.lower()] = now + retry
                 raise PartnerCenterProblem(429, "TooManyRequests", "migration create rate limit reached", retry_after=retry)
-            subscription_id = str(body.get("currentSubscriptionId", ""))
             subscription = self._subscription(tenant_id, subscription_id)
             errors = self._eligibility_errors(subscription)
             if errors:

@@ -1,0 +1,105 @@
+"""Connect extension benchmark: API calls per migrated CSP asset, sweep time for many assets, and the
+Partner Center create limit under load.
+
+    .venv/bin/python benchmarks/connect_sweep.py                       # all three, full sizes
+    .venv/bin/python benchmarks/connect_sweep.py --sweep-assets 2000 --rate-limit-purchases 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connect.client import ConnectClient  # noqa: E402
+
+from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
+from tests.connect.rate_limit_scenario import run_rate_limit_scenario  # noqa: E402
+from tests.connect.sandbox_fixtures import connect_rig  # noqa: E402
+
+
+class CountingClient(ConnectClient):  # type: ignore[misc]
+    """A ConnectClient that counts the HTTP calls it sends (the extension's, not the driver's)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+        self.by_sweep = 0  # calls made by the schedulable (its own threads), the rest by event handlers
+        self._count_lock = threading.Lock()
+
+    def _execute_http_call(self, method: str, url: str, kwargs: dict[str, Any]) -> None:
+        name = threading.current_thread().name
+        with self._count_lock:
+            self.calls += 1
+            self.by_sweep += name.startswith(("m365move-schedule", "m365move-sweep"))
+        super()._execute_http_call(method, url, kwargs)
+
+
+def calls_per_asset(n_assets: int) -> None:
+    with connect_rig(n_assets, seed=3, time_scale=600.0, pending_resellers=0, microsoft_led=0) as rig:
+        counting = CountingClient(rig.section["connect"]["api_key"], endpoint=sandbox_endpoint(rig.server.url),
+                                  max_retries=0)
+        rig.driver.application_client = counting
+        rig.server.context.stats.reset()
+        report = rig.driver.run_until_settled(timeout=600)
+        pc_calls = sum(n for route, n in rig.server.context.stats.snapshot()["requests"].items() if "/partnercenter" in route)
+        migrated = [a for a in rig.section["connect"]["assets"] if rig.connect.assets[a["id"]]["status"] == "terminated"]
+        items = statistics.mean(len(a["items"]) for a in migrated)
+        per_asset = (counting.calls + pc_calls) / len(migrated)
+        print(f"[calls] {len(migrated)}/{n_assets} CSP assets migrated (settled={report.settled}, {report.sweeps} sweeps, "
+              f"{report.seconds:.1f} s); {items:.2f} items per asset")
+        sweep_per_asset = counting.by_sweep / len(migrated)
+        print(f"[calls] Connect calls by the extension {counting.calls} (sweep {counting.by_sweep}, handlers "
+              f"{counting.calls - counting.by_sweep}), Partner Center calls {pc_calls} (token fetches included)")
+        print(f"[calls] per migrated asset: {per_asset:.2f} in all, {sweep_per_asset:.2f} by the sweep; "
+              f"target 2 x items + 6 = {2 * items + 6:.2f}")
+
+
+def sweep_time(n_assets: int) -> None:
+    with connect_rig(n_assets, seed=4, time_scale=1.0, pending_resellers=0) as rig:
+        client = make_connect_client(rig.section["connect"]["api_key"], sandbox_endpoint(rig.server.url), page_size=500)
+        rig.driver.application_client = client
+        parameter = {"batch_size": 500, "concurrency": 8}
+        for label in ("first sweep (creates the purchase requests)", "second sweep (nothing to create)"):
+            before = len(rig.connect.requests)
+            rig.server.context.stats.reset()
+            start = time.perf_counter()
+            record = rig.driver.run_schedule(parameter)
+            seconds = time.perf_counter() - start
+            total = rig.server.context.stats.snapshot()["total"]
+            print(f"[sweep] {n_assets} CSP assets, {label}: {seconds:.1f} s, {len(rig.connect.requests) - before} "
+                  f"requests created, {total} API calls ({record.result})")
+
+
+def rate_limit(purchases: int) -> None:
+    result = run_rate_limit_scenario(purchases, limit=100, window=300.0, time_scale=60.0, timeout=900)
+    print(f"[rate] {result.purchases} migration purchases, create limit 100 per 5 min (scaled 60x): "
+          f"{result.utilisation:.1%} of the limit sustained, {result.throttled} answers 429, "
+          f"{result.early_retries} early retries, {result.failed} failed requests, {result.approved} approved, "
+          f"{result.seconds:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls-assets", type=int, default=200)
+    parser.add_argument("--sweep-assets", type=int, default=10_000)
+    parser.add_argument("--rate-limit-purchases", type=int, default=1_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    if args.calls_assets:
+        calls_per_asset(args.calls_assets)
+    if args.sweep_assets:
+        sweep_time(args.sweep_assets)
+    if args.rate_limit_purchases:
+        rate_limit(args.rate_limit_purchases)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The m365move events application: New Subscription mode inside Connect (DESIGN §4).
+
+Stateless: the runner makes a new instance per task and may deliver a task twice; every handler reads
+Connect and Partner Center, which are the truth, and only then acts. The logic lives in ``m365move.connect``;
+this class only adapts it to the runner (responses, variables, logging).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from connect.eaas.core.decorators import event, schedulable, variables
+from connect.eaas.core.extension import EventsApplicationBase
+from connect.eaas.core.responses import BackgroundResponse, InteractiveResponse, ScheduledExecutionResponse
+
+from m365move.connect.purchase_fulfilment import Action, fulfil_purchase
+from m365move.connect.settings import VARIABLE_DEFAULTS, ExtensionSettings
+from m365move.connect.sweep import SweepParameters, run_sweep
+from m365move.connect.tier_config_checks import process_tier_config_request, validated_tier_config_request
+from m365move.errors import InputError, PlatformError
+from m365move.partnercenter.client import PartnerCenterClient
+
+# Waiting after a platform outage before the runner redelivers the task.
+OUTAGE_COUNTDOWN_SECONDS = 120
+
+
+@variables([
+    {"name": name, "initial_value": initial, "secure": secure}
+    for name, (initial, secure) in VARIABLE_DEFAULTS.items()
+])
+class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  # connect-eaas-core ships no types
+    """CSP → NCE migrations in Connect: tier-config checks, the New Subscription sweep, migration fulfilment."""
+
+    # Tests inject a transport here (httpx.MockTransport) instead of patching the Partner Center client.
+    partner_center_transport: httpx.BaseTransport | None = None
+
+    # -- tier configurations -------------------------------------------------------------------------
+
+    @event("tier_config_setup_request_processing", statuses=["pending"])  # type: ignore[untyped-decorator]
+    def handle_tier_config_setup_request(self, request: dict[str, Any]) -> BackgroundResponse:
+        return self._process_tier_config(request)
+
+    @event("tier_config_change_request_processing", statuses=["pending"])  # type: ignore[untyped-decorator]
+    def handle_tier_config_change_request(self, request: dict[str, Any]) -> BackgroundResponse:
+        return self._process_tier_config(request)
+
+    @event("tier_config_setup_request_validation", statuses=["draft"])  # type: ignore[untyped-decorator]
+    def validate_tier_config_setup_request(self, request: dict[str, Any]) -> InteractiveResponse:
+        try:
+            ok, answer = validated_tier_config_request(request, self._settings())
+        except InputError as error:
+            return InteractiveResponse.fail(http_status=400, body={"error": error.one_line()})
+        self.logger.info("tier config request %s validated: %s", request.get("id"), "ok" if ok else "needs changes")
+        return InteractiveResponse.done(body=answer)
+
+    def _process_tier_config(self, request: dict[str, Any]) -> BackgroundResponse:
+        try:
+            action, detail = process_tier_config_request(self.client, request, self._settings())
+        except InputError as error:
+            return BackgroundResponse.fail(output=error.one_line())
+        except PlatformError as error:
+            self.logger.warning("tier config request %s: %s; rescheduled", request.get("id"), error)
+            return BackgroundResponse.reschedule(OUTAGE_COUNTDOWN_SECONDS)
+        self.logger.info("tier config request %s: %s (%s)", request.get("id"), action, detail)
+        return BackgroundResponse.skip(detail) if action == "skip" else BackgroundResponse.done()
+
+    # -- migration purchases -------------------------------------------------------------------------
+
+    @event("asset_purchase_request_processing", statuses=["pending"])  # type: ignore[untyped-decorator]
+    def handle_asset_purchase_request(self, request: dict[str, Any]) -> BackgroundResponse:
+        try:
+            settings = self._settings()
+            with self._partner_center(settings) as partner_center:
+                outcome = fulfil_purchase(request, self.client, partner_center, settings)
+        except InputError as error:
+            return BackgroundResponse.fail(output=error.one_line())
+        except PlatformError as error:
+            self.logger.warning("purchase request %s: %s; rescheduled", request.get("id"), error)
+            return BackgroundResponse.reschedule(OUTAGE_COUNTDOWN_SECONDS)
+        self.logger.info("purchase request %s: %s (%s)", request.get("id"), outcome.action.value, outcome.detail)
+        if outcome.action is Action.RESCHEDULE:
+            return BackgroundResponse.reschedule(outcome.countdown)
+        if outcome.action is Action.SKIP:
+            return BackgroundResponse.skip(outcome.detail)
+        return BackgroundResponse.done()
+
+    # -- the sweep -----------------------------------------------------------------------------------
+
+    @schedulable(  # type: ignore[untyped-decorator]
+        "New Subscription sweep",
+        "Plans every active CSP asset, creates one NCE purchase request per CSP item and, once all are approved, "
+        "the CSP asset's cancel request. Parameter (JSON, optional): products, marketplace, reseller, "
+        "expiration_date, batch_size, concurrency.",
+    )
+    def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
+        try:
+            report = run_sweep(self.client, self._settings(), SweepParameters.from_schedule(schedule.get("parameter")),
+                               self.logger)
+        except (InputError, PlatformError) as error:
+            self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), error)
+            return ScheduledExecutionResponse.fail(output=str(error))
+        for outcome in report.outcomes:
+            self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value, "; ".join(outcome.reasons))
+        return ScheduledExecutionResponse.done()
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _settings(self) -> ExtensionSettings:
+        return ExtensionSettings.from_config(self.config or {})
+
+    def _partner_center(self, settings: ExtensionSettings) -> _OptionalClient:
+        if settings.partner_center is None or not settings.fulfil_migrations:
+            return _OptionalClient(None)
+        return _OptionalClient(PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint,
+                                                   transport=self.partner_center_transport))
+
+
+class _OptionalClient:
+    """A context manager around a Partner Center client that may be absent (fulfilment switched off)."""
+
+    def __init__(self, client: PartnerCenterClient | None) -> None:
+        self.client = client
+
+    def __enter__(self) -> PartnerCenterClient | None:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()

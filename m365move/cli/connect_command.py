@@ -1,0 +1,24 @@
+"""``m365move connect run-events | demo``: the Connect extension driven locally against the sandbox."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("connect", help="the Connect extension (New Subscription mode) on the sandbox")
+    commands = parser.add_subparsers(dest="connect_command", metavar="ACTION", required=True)
+    run = commands.add_parser("run-events", help="start the sandbox on an estate and run the extension's events "
+                                                 "until Connect settles (what the EaaS runner does)")
+    run.add_argument("estate", type=Path, help="estate file with connect and partner_center sections")
+    run.add_argument("--output", type=Path, default=Path("demo-output/connect"), help="where the summary goes")
+    run.add_argument("--timeout", type=float, default=300.0, help="real seconds before giving up (default 300)")
+    run.set_defaults(func=_run_events)
+
+
+def _run_events(args: argparse.Namespace) -> int:
+    from m365move.connect.demo import run_connect_demo
+
+    text = run_connect_demo(args.estate, args.output, timeout=args.timeout)
+    return 0 if "(settled)" in text.splitlines()[0] else 1

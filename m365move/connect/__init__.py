@@ -1,0 +1,7 @@
+"""The Connect side of New Subscription mode (DESIGN §4), over connect-openapi-client.
+
+``client`` makes the ConnectClient, ``queries`` reads with RQL, ``requests_api`` changes requests,
+``catalog_mapping`` turns Connect items into the domain's plans so the domain planner decides, ``sweep`` is the
+schedulable's logic, ``purchase_fulfilment`` and ``tier_config_checks`` are the event handlers' logic, and
+``event_driver`` plays the EaaS runner locally against the sandbox.
+"""

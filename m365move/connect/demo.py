@@ -1,0 +1,107 @@
+"""The Connect demo: the sandbox on an estate, the event driver running the real extension until the Connect
+side settles, and what happened to every CSP asset."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from connect.client import R
+from connect.eaas.core.extension import EventsApplicationBase
+
+from m365move.connect import queries
+from m365move.connect.client import make_connect_client, sandbox_endpoint
+from m365move.connect.event_driver import DriverReport, EventDriver
+from m365move.connect.settings import ExtensionSettings
+from m365move.connect.sweep import AssetOutcome, AssetStatus, SweepParameters, SweepReport, run_sweep
+from m365move.errors import InputError
+
+APPLICATION = "extension.events:M365MoveEventsApplication"
+
+
+def load_application(spec: str = APPLICATION) -> type[EventsApplicationBase]:
+    """The events application named like pyproject's entry point (``module:Class``)."""
+    module, _, name = spec.partition(":")
+    application: type[EventsApplicationBase] = getattr(importlib.import_module(module), name)
+    return application
+
+
+def sandbox_config(connect_section: dict[str, Any], partner_center_section: dict[str, Any], sandbox_url: str) -> dict[str, str]:
+    """The extension's variables for a sandbox: the estate's ``connect.extension_variables`` plus Partner Center
+    pointed at the sandbox with its credentials (what an operator would type into Connect's variables page)."""
+    variables = {k: str(v) for k, v in (connect_section.get("extension_variables") or {}).items()}
+    if not variables:
+        raise InputError("the estate has no connect.extension_variables", where="estate: connect")
+    credentials = partner_center_section.get("credentials") or {}
+    base = sandbox_url.rstrip("/")
+    variables.update({
+        "PARTNER_CENTER_ENDPOINT": f"{base}/partnercenter",
+        "PARTNER_CENTER_TOKEN_URL": f"{base}/partnercenter/oauth2/token",
+        "PARTNER_CENTER_TENANT_ID": variables.get("PARTNER_CENTER_TENANT_ID", "00000000-0000-0000-0000-000000000001"),
+        "PARTNER_CENTER_CLIENT_ID": str(credentials.get("client_id", "sandbox")),
+        "PARTNER_CENTER_CLIENT_SECRET": str(credentials.get("client_secret", "sandbox")),
+    })
+    return variables
+
+
+def final_state(driver: EventDriver) -> SweepReport:
+    """Every CSP asset's state now, read from Connect: active ones by a sweep that may not create anything,
+    terminated ones (cancelled after migrating) with the approved purchases that replaced them."""
+    settings = ExtensionSettings.from_config({**driver.config, "DRY_RUN": "true"})
+    report = run_sweep(driver.client, settings, SweepParameters(), logging.getLogger("m365move.connect.demo"))
+    query = R().product.id.oneof(list(settings.csp_product_ids)) & R().status.eq("terminated")
+    terminated = [str(a["id"]) for a in queries.fetch_all(driver.client, "assets", query, page_size=1000)]
+    purchases: dict[str, list[str]] = {}
+    for request in queries.migration_purchases(driver.client, settings.nce_product_ids, terminated):
+        purchases.setdefault(str(request["asset"].get("external_id")), []).append(str(request["id"]))
+    cancels = {str(r["asset"]["id"]): str(r["id"]) for r in queries.cancel_requests(driver.client, terminated)}
+    for asset_id in terminated:
+        report.outcomes.append(AssetOutcome(asset_id, AssetStatus.MIGRATED, (), tuple(sorted(purchases.get(asset_id, []))),
+                                            cancels.get(asset_id)))
+    report.outcomes.sort(key=lambda o: o.asset_id)
+    return report
+
+
+def render(report: SweepReport, driver_report: DriverReport) -> str:
+    lines = [f"Connect New Subscription mode: {driver_report.sweeps} sweeps, {len(driver_report.deliveries)} task "
+             f"deliveries in {driver_report.seconds:.1f} s ({'settled' if driver_report.settled else 'NOT settled'})"]
+    lines.append("  assets: " + ", ".join(f"{k} {v}" for k, v in report.counts().items()))
+    results = Counter(f"{r.event_type}:{r.result}" for r in driver_report.deliveries)
+    lines.append("  tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items())))
+    for outcome in report.outcomes:
+        detail = "; ".join(outcome.reasons)
+        requests = ", ".join(outcome.purchase_requests)
+        cancel = f", cancel {outcome.cancel_request}" if outcome.cancel_request else ""
+        lines.append(f"  {outcome.asset_id}: {outcome.status.value}"
+                     + (f" [{requests}{cancel}]" if requests or cancel else "") + (f" - {detail}" if detail else ""))
+    return "\n".join(lines)
+
+
+def run_connect_demo(estate_path: str | Path, output_dir: str | Path, *, timeout: float = 120.0,
+                     echo: bool = True) -> str:
+    """Start the sandbox on the estate, drive the extension until Connect settles; write and return the summary."""
+    from m365move.estate import load_estate
+    from m365move.sandbox.server import run_sandbox
+
+    document = load_estate(estate_path).document
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    with run_sandbox(document) as server:
+        config = sandbox_config(document.connect, document.partner_center, server.url)
+        client = make_connect_client(str(document.connect.get("api_key") or ""), sandbox_endpoint(server.url))
+        driver = EventDriver(load_application(), client, config, time_scale=float(document.connect.get("time_scale", 1.0)))
+        driver_report = driver.run_until_settled(timeout=timeout)
+        state = final_state(driver)
+    text = render(state, driver_report)
+    (output / "connect_demo.txt").write_text(text + "\n", encoding="utf-8")
+    (output / "connect_demo.json").write_text(json.dumps(
+        [{"asset": o.asset_id, "status": o.status.value, "reasons": list(o.reasons),
+          "purchase_requests": list(o.purchase_requests), "cancel_request": o.cancel_request} for o in state.outcomes],
+        indent=2) + "\n", encoding="utf-8")
+    if echo:
+        print(text)
+    return text

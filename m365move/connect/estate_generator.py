@@ -1,0 +1,179 @@
+"""Realistic ``connect`` and ``partner_center`` estate sections for demos, tests and benchmarks.
+
+``generate_connect_section(seed, n_assets)`` returns ``{"connect": {...}, "partner_center": {...}}``: a legacy
+CSP product and two NCE products (items of both billing periods and commitments, overlapping so that the
+largest item id decides), marketplaces and listings, tier-1 resellers with tier configs (some pending), active
+CSP assets with items, quantities and the parameters the migration needs, and the Partner Center side of
+every CSP item (legacy subscriptions, a few ineligible, one already migrated by Microsoft).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from typing import Any
+
+Json = dict[str, Any]
+CSP_PRODUCT = "PRD-100-000-001"
+NCE_PRODUCT = "PRD-200-000-001"
+NCE_EDU_PRODUCT = "PRD-200-000-002"
+MARKETPLACES = [{"id": "MP-00001", "name": "United States"}, {"id": "MP-00002", "name": "Europe"}]
+# (CSP offer id, NCE ProductId:SkuId, name); the last offer has no licence mapping row on purpose.
+OFFERS = [
+    ("91FD106F-4B2C-4938-95AC-F54F74E9A239", "CFQ7TTC0LH18:0001", "Microsoft 365 Business Basic"),
+    ("031C9E47-4802-4248-838E-778FB1D2CC05", "CFQ7TTC0LDPB:0001", "Microsoft 365 Business Standard"),
+    ("5C9FD4CC-EDCE-44A8-8E91-07DF09744609", "CFQ7TTC0LCHC:0002", "Microsoft 365 Business Premium"),
+    ("796B6B5F-613C-4E24-A17C-EBA730D49C02", "CFQ7TTC0LF8Q:0001", "Office 365 E3"),
+    ("195416C1-3447-423A-B37B-EE59A99A19C4", "CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)"),
+    ("A1B2C3D4-0000-4000-8000-00000000DEAD", "CFQ7TTC0ZZZZ:0001", "Legacy add-on without NCE mapping"),
+]
+# NCE item shapes: (period, commitment count) → monthly/1 month, monthly/1 year, yearly/1 year, yearly/3 years.
+NCE_TERMS = [("monthly", 1), ("monthly", 12), ("yearly", 1), ("yearly", 3)]
+_TERM_NAMES = {("monthly", 1): "monthly", ("monthly", 12): "annual, billed monthly", ("yearly", 1): "annual",
+               ("yearly", 3): "3 years, billed annually"}
+SANDBOX_CREDENTIALS = {"client_id": "sandbox", "client_secret": "sandbox"}
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _nce_items(product_id: str, offers: list[tuple[str, str, str]], start: int) -> list[Json]:
+    items, number = [], start
+    for _, nce, name in offers:
+        for period, count in NCE_TERMS:
+            items.append({"id": f"{product_id}-{number:04d}", "mpn": nce,
+                          "display_name": f"{name} (NCE, {_TERM_NAMES[(period, count)]})",
+                          "type": "Reservation", "period": period, "commitment": {"count": count}, "status": "published"})
+            number += 1
+    return items
+
+
+def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int = 5, pending_resellers: int = 1,
+                             ineligible_share: float = 0.03, unmapped_share: float = 0.02, microsoft_led: int = 1,
+                             time_scale: float = 1.0, migration_seconds: float = 60.0) -> dict[str, Json]:
+    """``{"connect": …, "partner_center": …}`` for ``n_assets`` active CSP assets (deterministic for a seed)."""
+    rng = random.Random(rng_seed)
+    mapped_offers = OFFERS[:-1]
+    csp_items = [{"id": f"{CSP_PRODUCT}-{i + 1:04d}", "mpn": offer, "display_name": f"{name} (legacy CSP)",
+                  "type": "Reservation", "period": "monthly", "commitment": {"count": 12}, "status": "published"}
+                 for i, (offer, _, name) in enumerate(OFFERS)]
+    # A monthly-commitment variant of Business Basic: its target is the monthly/1-month NCE item.
+    csp_items.append({"id": f"{CSP_PRODUCT}-{len(OFFERS) + 1:04d}", "mpn": OFFERS[0][0],
+                      "display_name": "Microsoft 365 Business Basic (legacy CSP, monthly)", "type": "Reservation",
+                      "period": "monthly", "status": "published"})
+    products = [
+        {"id": CSP_PRODUCT, "name": "Microsoft 365 (legacy CSP)", "status": "published", "items": csp_items},
+        {"id": NCE_PRODUCT, "name": "Microsoft 365 NCE (commercial)", "status": "published",
+         "items": _nce_items(NCE_PRODUCT, mapped_offers, 1)},
+        # The second NCE product repeats two licences with larger item ids: where it is listed, it wins.
+        {"id": NCE_EDU_PRODUCT, "name": "Microsoft 365 NCE (second catalogue)", "status": "published",
+         "items": _nce_items(NCE_EDU_PRODUCT, mapped_offers[:2], 1)},
+    ]
+    listings = [
+        {"id": "LST-001", "product": {"id": CSP_PRODUCT}, "marketplace": {"id": "MP-00001"}, "status": "listed"},
+        {"id": "LST-002", "product": {"id": CSP_PRODUCT}, "marketplace": {"id": "MP-00002"}, "status": "listed"},
+        {"id": "LST-003", "product": {"id": NCE_PRODUCT}, "marketplace": {"id": "MP-00001"}, "status": "listed"},
+        {"id": "LST-004", "product": {"id": NCE_PRODUCT}, "marketplace": {"id": "MP-00002"}, "status": "listed"},
+        {"id": "LST-005", "product": {"id": NCE_EDU_PRODUCT}, "marketplace": {"id": "MP-00001"}, "status": "listed"},
+    ]
+    resellers = [{"id": f"TA-{i + 1:03d}-000-000", "name": f"Reseller {i + 1}"} for i in range(n_resellers)]
+    tier_configs: list[Json] = []
+    tier_config_requests: list[Json] = []
+    for index, reseller in enumerate(resellers):
+        pending = index >= n_resellers - pending_resellers
+        for product in (NCE_PRODUCT, NCE_EDU_PRODUCT):
+            tc_id = f"TC-{index + 1:03d}-{product[-3:]}"
+            params = [{"id": "mpn_id", "value": str(4_000_000 + index)},
+                      {"id": "ms_partner_tenant_id", "value": _guid(rng)},
+                      {"id": "contact_email", "value": f"ops@reseller{index + 1}.example"}]
+            tier_configs.append({"id": tc_id, "name": f"{reseller['name']} NCE", "account": dict(reseller),
+                                 "product": {"id": product}, "tier_level": 1,
+                                 "status": "processing" if pending else "active", "params": [] if pending else params})
+            if pending:
+                tier_config_requests.append({"id": f"TCR-{index + 1:03d}-{product[-3:]}", "type": "setup",
+                                             "status": "pending", "created": "2026-01-01T00:00:00+00:00",
+                                             "updated": "2026-01-01T00:00:00+00:00",
+                                             "configuration": {"id": tc_id, "tier_level": 1, "account": dict(reseller),
+                                                               "product": {"id": product}},
+                                             "params": params})
+    assets: list[Json] = []
+    pc_customers: list[dict[str, Any]] = []
+    migrations: list[Json] = []
+    for n in range(n_assets):
+        reseller = resellers[rng.randrange(n_resellers)]
+        marketplace = MARKETPLACES[0 if rng.random() < 0.7 else 1]
+        tenant = _guid(rng)
+        domain = f"customer{n + 1:05d}.onmicrosoft.com"
+        chosen = rng.sample(csp_items[:len(mapped_offers)], k=rng.choice((1, 1, 2, 3)))
+        if rng.random() < unmapped_share:
+            chosen.append(csp_items[len(mapped_offers)])  # the unmapped offer blocks the asset
+        if rng.random() < 0.1:
+            chosen = [csp_items[-1]]  # the monthly-commitment variant
+        items: list[dict[str, Any]] = [
+            {"id": i["id"], "mpn": i["mpn"], "display_name": i["display_name"], "period": i["period"],
+             **({"commitment": i["commitment"]} if "commitment" in i else {}),
+             "quantity": str(rng.choice((1, 2, 5, 10, 12, 25, 50, 120)))} for i in chosen]
+        legacy = {i["id"]: _guid(rng) for i in items}
+        asset_id = f"AS-{1000 + n // 10000:04d}-{n % 10000:04d}-{rng.randrange(10000):04d}"
+        customer_id = f"TA-C{n + 1:05d}"
+        assets.append({
+            "id": asset_id, "status": "active", "external_id": f"CSP-{n + 1:06d}", "product": {"id": CSP_PRODUCT},
+            "marketplace": dict(marketplace), "connection": {"id": "CT-0000-0000-0001", "type": "production"},
+            "items": items,
+            "tiers": {"customer": {"id": customer_id, "name": f"Customer {n + 1}"}, "tier1": dict(reseller)},
+            "params": [
+                {"id": "ms_customer_id", "value": tenant},
+                {"id": "microsoft_domain", "value": domain},
+                {"id": "csp_order_id", "value": _guid(rng)},
+                {"id": "ms_subscription_ids", "value": json.dumps(legacy, separators=(",", ":"))},
+            ],
+        })
+        subscriptions = []
+        for item in items:
+            subscription: dict[str, Any] = {"id": legacy[item["id"]], "offer_id": item["mpn"],
+                                            "quantity": int(item["quantity"]), "status": "active"}
+            if rng.random() < ineligible_share:
+                subscription["ineligible"] = [rng.randrange(9)]
+            subscriptions.append(subscription)
+        pc_customers.append({"tenant_id": tenant, "domain": domain, "subscriptions": subscriptions})
+    for customer in pc_customers[:microsoft_led]:
+        first: dict[str, Any] = customer["subscriptions"][0]
+        first.pop("ineligible", None)
+        migrations.append({"id": _guid(rng), "currentSubscriptionId": first["id"], "customerTenantId": customer["tenant_id"],
+                           "status": "Completed", "newCommerceSubscriptionId": _guid(rng), "migrationType": "MicrosoftLed"})
+    variables = {
+        "CSP_PRODUCT_IDS": CSP_PRODUCT,
+        "NCE_PRODUCT_IDS": f"{NCE_PRODUCT},{NCE_EDU_PRODUCT}",
+        "LICENSE_MAPPING": "CspOfferId,NceProductIdSkuId\n" + "\n".join(f"{o},{n}" for o, n, _ in mapped_offers),
+        "PLANS_MAPPING": "",
+        "ASSET_APPROVE_TEMPLATE_ID": "TL-100-000-001",
+        "TIER_CONFIG_APPROVE_TEMPLATE_ID": "TL-100-000-002",
+        "FULFIL_MIGRATIONS": "true",
+        "MIGRATION_POLL_SECONDS": "60",
+        "DRY_RUN": "false",
+    }
+    connect = {
+        "api_key": "ApiKey SU-000-000-000:sandbox",
+        "time_scale": time_scale,
+        "cancel_approval_seconds": 30,
+        "marketplaces": MARKETPLACES,
+        "products": products,
+        "listings": listings,
+        "tier_configs": tier_configs,
+        "tier_config_requests": tier_config_requests,
+        "assets": assets,
+        "requests": [],
+        "extension_variables": variables,
+    }
+    partner_center = {
+        "credentials": dict(SANDBOX_CREDENTIALS),
+        "time_scale": time_scale,
+        "migration_seconds": migration_seconds,
+        "create_limit": {"count": 100, "window_seconds": 300},
+        "validate_limit": {"count": 450, "window_seconds": 300},
+        "customers": pc_customers,
+        "migrations": migrations,
+    }
+    return {"connect": connect, "partner_center": partner_center}

@@ -1,0 +1,203 @@
+"""Fulfilling a migration purchase (DESIGN §4): NCE purchase requests that carry ``transaction_info_object`` with
+``transaction_type: "NCEmigration"`` become Partner Center migrations.
+
+Stateless: the migration id lives in the request's ``nce_migration_id`` parameter and Partner Center is asked
+for an existing migration of the legacy subscription before creating one (Microsoft-led migrations race
+partners); the create itself carries a deterministic ``MS-RequestId``. So a redelivered task, or a task that
+crashed between "created" and "stored", never starts a second migration.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from connect.client import ConnectClient
+
+from m365move.connect import queries
+from m365move.connect.catalog_mapping import billing_cycle, item_periods, term_duration
+from m365move.connect.payloads import Json, nested_id, param_value, quantity_of
+from m365move.connect.requests_api import (
+    RequestNotPending,
+    approve_asset_request,
+    fail_asset_request,
+    inquire_asset_request,
+    update_asset_request_params,
+)
+from m365move.connect.settings import ExtensionSettings
+from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
+from m365move.partnercenter.eligibility import eligibility_reason
+from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration
+
+MIGRATION_ID_PARAM = "nce_migration_id"
+NEW_SUBSCRIPTION_PARAM = "nce_subscription_id"
+TRANSACTION_INFO = "transaction_info_object"
+MICROSOFT_DOMAIN = "microsoft_domain"
+_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.onmicrosoft\.com$", re.IGNORECASE)
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+class Action(str, Enum):
+    SKIP = "skip"
+    APPROVE = "approve"
+    FAIL = "fail"
+    INQUIRE = "inquire"
+    RESCHEDULE = "reschedule"
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentOutcome:
+    """What the handler did (the Connect call is already made) and what the runner should do next."""
+
+    action: Action
+    detail: str = ""
+    countdown: int = 0
+    migration_id: str | None = None
+    new_subscription_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPurchase:
+    """A migration purchase's parameters, validated."""
+
+    request_id: str
+    tenant_id: str
+    legacy_subscription_id: str
+    microsoft_domain: str
+    purchase_full_term: bool
+    addons: tuple[dict[str, Any], ...]
+    migration_id: str | None
+
+
+class ParameterProblem(ValueError):
+    """A parameter the reseller must fix: the request is inquired with this parameter's ``value_error``."""
+
+    def __init__(self, param_id: str, message: str) -> None:
+        self.param_id = param_id
+        super().__init__(f"{param_id}: {message}")
+        self.message = message
+
+
+def parse_migration_purchase(request: Json) -> MigrationPurchase | None:
+    """The migration in a purchase request, None when it is no migration; ParameterProblem when malformed."""
+    raw = param_value(request, TRANSACTION_INFO)
+    if raw is None:
+        return None
+    info: Any = raw
+    if isinstance(raw, str):
+        try:
+            info = json.loads(raw)
+        except ValueError:
+            raise ParameterProblem(TRANSACTION_INFO, "is not valid JSON; give a JSON object with transaction_type, "
+                                                     "ms_customer_id and subscription_id") from None
+    if not isinstance(info, dict):
+        raise ParameterProblem(TRANSACTION_INFO, "must be a JSON object")
+    if str(info.get("transaction_type", "")) != "NCEmigration":
+        return None
+    tenant = str(info.get("ms_customer_id") or "").strip()
+    if not _GUID.match(tenant):
+        raise ParameterProblem(TRANSACTION_INFO, f"ms_customer_id {tenant!r} is not a Microsoft tenant id (a GUID)")
+    legacy = str(info.get("subscription_id") or "").strip()
+    if not _GUID.match(legacy):
+        raise ParameterProblem(TRANSACTION_INFO, f"subscription_id {legacy!r} is not a legacy subscription id (a GUID)")
+    full_term = info.get("purchaseFullTerm", False)
+    if not isinstance(full_term, bool):
+        raise ParameterProblem(TRANSACTION_INFO, "purchaseFullTerm must be true or false")
+    addons = info.get("addons") or []
+    if not isinstance(addons, list) or not all(isinstance(a, dict) for a in addons):
+        raise ParameterProblem(TRANSACTION_INFO, "addons must be a list of objects")
+    domain = str(param_value(request, MICROSOFT_DOMAIN) or "").strip()
+    if not _DOMAIN.match(domain):
+        raise ParameterProblem(MICROSOFT_DOMAIN, f"{domain!r} is not the customer's initial domain (name.onmicrosoft.com)")
+    return MigrationPurchase(str(request["id"]), tenant, legacy, domain, full_term, tuple(addons),
+                             param_value(request, MIGRATION_ID_PARAM))
+
+
+def fulfil_purchase(request: Json, client: ConnectClient, partner_center: PartnerCenterClient | None,
+                    settings: ExtensionSettings) -> FulfilmentOutcome:
+    """Process one pending purchase request to its next step."""
+    if nested_id(request, "asset", "product") not in settings.nce_product_ids:
+        return FulfilmentOutcome(Action.SKIP, "not an NCE product of this extension")
+    try:
+        purchase = parse_migration_purchase(request)
+    except ParameterProblem as problem:
+        inquire_asset_request(client, str(request["id"]), {problem.param_id: problem.message},
+                              settings.asset_inquire_template_id)
+        return FulfilmentOutcome(Action.INQUIRE, str(problem))
+    if purchase is None:
+        return FulfilmentOutcome(Action.SKIP, "not a migration purchase")
+    if not settings.fulfil_migrations:
+        return FulfilmentOutcome(Action.SKIP, "fulfilment is left to the vendor's NCE connector (FULFIL_MIGRATIONS=false)")
+    if partner_center is None:
+        raise RuntimeError("Partner Center credentials are not configured (PARTNER_CENTER_* variables)")
+    try:
+        return _advance(request, purchase, client, partner_center, settings)
+    except RateLimited as limited:
+        # Honour Retry-After exactly: coming back earlier only earns another 429.
+        return FulfilmentOutcome(Action.RESCHEDULE, str(limited), countdown=max(1, int(limited.retry_after + 0.999)))
+    except RequestNotPending as moved:
+        return FulfilmentOutcome(Action.SKIP, f"the request moved on meanwhile: {moved}")
+
+
+def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, pc: PartnerCenterClient,
+             settings: ExtensionSettings) -> FulfilmentOutcome:
+    migration = _known_migration(purchase, pc)
+    if migration is None:
+        eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
+        if not eligibility.is_eligible:
+            return _fail(client, purchase, eligibility_reason(eligibility.errors))
+        try:
+            migration = pc.create_migration(purchase.tenant_id, _new_migration(client, request, purchase))
+        except MigrationRejected as rejected:
+            return _fail(client, purchase, eligibility_reason(rejected.errors))
+    if migration.id != purchase.migration_id:
+        update_asset_request_params(client, purchase.request_id, {MIGRATION_ID_PARAM: migration.id})
+    if migration.status is MigrationStatus.PROCESSING:
+        return FulfilmentOutcome(Action.RESCHEDULE, f"migration {migration.id} is processing",
+                                 countdown=settings.migration_poll_seconds, migration_id=migration.id)
+    if migration.status is MigrationStatus.COMPLETED and migration.new_commerce_subscription_id:
+        update_asset_request_params(client, purchase.request_id, {NEW_SUBSCRIPTION_PARAM: migration.new_commerce_subscription_id})
+        approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
+        return FulfilmentOutcome(Action.APPROVE, f"migration {migration.id} completed", migration_id=migration.id,
+                                 new_subscription_id=migration.new_commerce_subscription_id)
+    return _fail(client, purchase, f"Partner Center migration {migration.id} ended {migration.status.value}", migration.id)
+
+
+def _known_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) -> Migration | None:
+    """The migration already stored on the request, else one Partner Center knows for the legacy subscription."""
+    if purchase.migration_id:
+        return pc.get_migration(purchase.tenant_id, purchase.migration_id)
+    found = [m for m in pc.find_migrations(purchase.legacy_subscription_id)
+             if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
+    # Prefer a completed one (a Microsoft-led migration that won the race), then one in flight.
+    found.sort(key=lambda m: m.status is not MigrationStatus.COMPLETED)
+    return found[0] if found else None
+
+
+def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurchase) -> NewMigration:
+    items = [i for i in (request.get("asset") or {}).get("items", []) if quantity_of(i) > 0]
+    if len(items) != 1:
+        raise ValueError(f"request {purchase.request_id} must order exactly one NCE item, not {len(items)}")
+    item = items[0]
+    periods = item_periods(item)
+    if periods is None:  # the request does not repeat the item's period: ask the product
+        product = nested_id(request, "asset", "product") or ""
+        periods = item_periods(queries.product_item(client, product, str(item["id"])))
+    if periods is None:
+        raise ValueError(f"NCE item {item['id']} has no billing period; it cannot be a migration target")
+    return NewMigration(
+        current_subscription_id=purchase.legacy_subscription_id,
+        term_duration=term_duration(periods[1]),
+        billing_cycle=billing_cycle(periods[0]),
+        quantity=quantity_of(item),
+        purchase_full_term=purchase.purchase_full_term,
+        add_on_migrations=purchase.addons,
+    )
+
+
+def _fail(client: ConnectClient, purchase: MigrationPurchase, reason: str, migration_id: str | None = None) -> FulfilmentOutcome:
+    fail_asset_request(client, purchase.request_id, reason)
+    return FulfilmentOutcome(Action.FAIL, reason, migration_id=migration_id)

@@ -1,0 +1,127 @@
+"""Reading Connect with RQL: assets, product items, listings, tier configs and requests, page by page.
+
+Paging is by ``limit``/``offset`` with the total read from ``Content-Range`` (what Connect answers), one
+retried call per page, so a throttled page is fetched again without restarting the listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connect.client import ConnectClient, R
+from connect.client.utils import parse_content_range
+
+from m365move.connect.client import with_retries
+from m365move.connect.payloads import Json
+
+# Connect allows up to 1000 per page on these collections; ids in an ``in()`` list are kept well below URL limits.
+MAX_PAGE = 1000
+IN_LIST_CHUNK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFilters:
+    """Which CSP assets a sweep reads (the schedule's parameter)."""
+
+    product_ids: tuple[str, ...]
+    marketplace_id: str | None = None
+    reseller_id: str | None = None  # tier-1 account id
+
+
+def rql(query: Any) -> str:
+    return str(query) if query else ""
+
+
+def fetch_pages(client: ConnectClient, path: str, query: Any = None, *, page_size: int = 100,
+                ordering: str | None = None) -> Iterator[list[Json]]:
+    """Every page of ``path`` matching the RQL ``query`` (an ``R`` or a string)."""
+    parts = [p for p in (rql(query), f"ordering({ordering})" if ordering else "") if p]
+    url = f"{path}?{'&'.join(parts)}" if parts else path
+    limit = max(1, min(page_size, MAX_PAGE))
+    offset = 0
+    while True:
+        current = offset
+
+        def call(at: int = current) -> tuple[list[Json], Any]:
+            page = client.get(url, params={"limit": limit, "offset": at})
+            return list(page or []), parse_content_range(client.response.headers.get("Content-Range"))
+
+        page, content_range = with_retries(client, f"GET {path}", call)
+        if page:
+            yield page
+        if not page or content_range is None or content_range.last >= content_range.count - 1:
+            return
+        offset += len(page)
+
+
+def fetch_all(client: ConnectClient, path: str, query: Any = None, *, page_size: int = 100,
+              ordering: str | None = None) -> list[Json]:
+    return [obj for page in fetch_pages(client, path, query, page_size=page_size, ordering=ordering) for obj in page]
+
+
+def chunks(ids: Sequence[str], size: int = IN_LIST_CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+# -- the reads the extension needs -------------------------------------------------------------------
+
+
+def active_assets(client: ConnectClient, filters: AssetFilters, *, page_size: int = 100) -> Iterator[list[Json]]:
+    """Pages of active assets of the CSP products (ordered by id so pages are stable between runs)."""
+    query = R().product.id.oneof(list(filters.product_ids)) & R().status.eq("active")
+    if filters.marketplace_id:
+        query &= R().marketplace.id.eq(filters.marketplace_id)
+    if filters.reseller_id:
+        query &= R().tiers.tier1.id.eq(filters.reseller_id)
+    return fetch_pages(client, "assets", query, page_size=page_size, ordering="id")
+
+
+def product_items(client: ConnectClient, product_id: str) -> list[Json]:
+    return fetch_all(client, f"products/{product_id}/items", page_size=MAX_PAGE)
+
+
+def listings(client: ConnectClient, product_ids: Iterable[str]) -> list[Json]:
+    """Where the products are sold: ``{product: {id}, marketplace: {id}, status}``."""
+    query = R().product.id.oneof(list(product_ids)) & R().status.eq("listed")
+    return fetch_all(client, "listings", query, page_size=MAX_PAGE)
+
+
+def active_tier_configs(client: ConnectClient, product_ids: Iterable[str]) -> list[Json]:
+    query = R().product.id.oneof(list(product_ids)) & R().status.eq("active")
+    return fetch_all(client, "tier/configs", query, page_size=MAX_PAGE)
+
+
+def migration_purchases(client: ConnectClient, nce_product_ids: Sequence[str], source_asset_ids: Sequence[str]) -> list[Json]:
+    """Purchase requests the sweep made for these CSP assets (they carry the source asset as ``external_id``)."""
+    found: list[Json] = []
+    for ids in chunks(source_asset_ids):
+        query = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
+                 & R().asset.external_id.oneof(ids))
+        found.extend(fetch_all(client, "requests", query, page_size=MAX_PAGE))
+    return found
+
+
+def cancel_requests(client: ConnectClient, asset_ids: Sequence[str]) -> list[Json]:
+    found: list[Json] = []
+    for ids in chunks(asset_ids):
+        found.extend(fetch_all(client, "requests", R().type.eq("cancel") & R().asset.id.oneof(ids), page_size=MAX_PAGE))
+    return found
+
+
+def pending_purchase_requests(client: ConnectClient, product_ids: Sequence[str]) -> list[Json]:
+    query = R().type.eq("purchase") & R().status.eq("pending") & R().asset.product.id.oneof(list(product_ids))
+    return fetch_all(client, "requests", query, page_size=MAX_PAGE, ordering="created")
+
+
+def pending_tier_config_requests(client: ConnectClient, product_ids: Sequence[str]) -> list[Json]:
+    query = (R().status.eq("pending") & R().configuration.product.id.oneof(list(product_ids))
+             & R().type.oneof(["setup", "update"]))
+    return fetch_all(client, "tier/config-requests", query, page_size=MAX_PAGE, ordering="created")
+
+
+def product_item(client: ConnectClient, product_id: str, item_id: str) -> Json:
+    result: Json = with_retries(client, "GET product item", lambda: client.products[product_id].items[item_id].get())
+    return result

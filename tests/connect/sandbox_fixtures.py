@@ -1,0 +1,57 @@
+"""A sandbox seeded with a generated Connect estate, and an event driver running the real extension on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from extension.events import M365MoveEventsApplication
+from m365move.connect.client import make_connect_client, sandbox_endpoint
+from m365move.connect.demo import sandbox_config
+from m365move.connect.estate_generator import generate_connect_section
+from m365move.connect.event_driver import EventDriver
+from m365move.estate.schema import EstateDocument
+from m365move.partnercenter.client import TOKEN_CACHE
+from m365move.sandbox.connect_state import ConnectState
+from m365move.sandbox.partnercenter_state import PartnerCenterState
+from m365move.sandbox.server import SandboxServer, run_sandbox
+
+
+@dataclass
+class Rig:
+    server: SandboxServer
+    driver: EventDriver
+    connect: ConnectState
+    partner_center: PartnerCenterState
+    section: dict[str, Any]
+
+    def requests(self, **match: str) -> list[dict[str, Any]]:
+        return self.connect.snapshot(lambda r: all(r.get(k) == v for k, v in match.items()))
+
+    def purchases_of(self, asset_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests(type="purchase") if r["asset"].get("external_id") == asset_id]
+
+    def cancels_of(self, asset_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests(type="cancel") if r["asset"]["id"] == asset_id]
+
+
+@contextmanager
+def connect_rig(n_assets: int = 8, *, seed: int = 11, time_scale: float = 600.0,
+                change: Callable[[dict[str, Any]], None] | None = None, workers: int = 8,
+                **generator: Any) -> Iterator[Rig]:
+    generator.setdefault("ineligible_share", 0.0)
+    generator.setdefault("unmapped_share", 0.0)
+    section = generate_connect_section(seed, n_assets, time_scale=time_scale, **generator)
+    if change is not None:
+        change(section)
+    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    TOKEN_CACHE.clear()
+    with run_sandbox(document) as server:
+        client = make_connect_client(section["connect"]["api_key"], sandbox_endpoint(server.url))
+        config = sandbox_config(section["connect"], section["partner_center"], server.url)
+        driver = EventDriver(M365MoveEventsApplication, client, config, time_scale=time_scale, workers=workers)
+        yield Rig(server, driver, server.app.state.connect, server.app.state.partner_center, section)
+    TOKEN_CACHE.clear()

@@ -1,0 +1,19 @@
+"""Partner Center's create limit: throughput stays near the limit and every 429 becomes a reschedule."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.connect.rate_limit_scenario import run_rate_limit_scenario
+
+
+@pytest.mark.slow
+def test_create_limit_is_used_and_never_fails_a_request() -> None:
+    """100 purchases against 25 creates per 5 minutes (6 s real): ≥ 90 % of the limit, no request failed."""
+    result = run_rate_limit_scenario(100, limit=25, window=300.0, time_scale=50.0, timeout=90)
+    assert result.purchases == 100
+    assert result.throttled > 0  # the limit really was hit
+    assert result.failed == 0 and result.failed_tasks == 0
+    assert result.early_retries == 0  # every reschedule honoured Retry-After
+    assert result.approved == 100
+    assert result.utilisation >= 0.9, result
