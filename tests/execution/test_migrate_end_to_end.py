@@ -204,3 +204,19 @@ class TestBadInput:
     def test_unknown_run_id(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["resume", "20990101T000000Z-abcdef", "--workspace", str(tmp_path / "w")]) == 1
         assert "not in the journal" in capsys.readouterr().err
+
+
+class TestCustomOrderParams:
+    @pytest.mark.parametrize("flag", [True, False])
+    def test_reseller_type_and_margin_carried_only_when_asked(self, tmp_path: Path, flag: bool) -> None:
+        """--custom-order-params copies the source's ResellerType and Margin (and nothing else) onto new orders."""
+        builder = standard().subscription("3000001")
+        builder.commerce["subscriptions"][0]["custom_attributes"] = {"ResellerType": "indirect", "Margin": "12",
+                                                                     "Internal": "x"}
+        path, workspace = write_estate(tmp_path, builder.doc), tmp_path / "work"
+        extra = ["--custom-order-params"] if flag else []
+        with sandbox_on(path) as server:
+            assert main(migrate_args("new-subscription", path, server, workspace, "--execute", *extra)) == 0
+            orders = state(server)["orders"]
+        expected = {"ResellerType": "indirect", "Margin": "12"} if flag else {}
+        assert orders and all(o["attributes"] == expected for o in orders)
