@@ -7,6 +7,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from m365move.domain.estate import Estate, Subscription
+from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode, PlannedOrder
 from m365move.domain.plan_new_subscription import plan_new_subscription_orders
@@ -55,10 +56,11 @@ def plan_migration(
 ) -> MigrationPlan:
     """Decide every selected source subscription; deterministic for the same input."""
     finder = TargetPlanFinder(estate.catalog, plans_mapping)
-    plans = [
-        plan_subscription(estate, mode, s, finder, already_migrated)
-        for s in source_subscriptions(estate, selection or Selection())
-    ]
+    with cyclic_gc_paused():
+        plans = [
+            plan_subscription(estate, mode, s, finder, already_migrated)
+            for s in source_subscriptions(estate, selection or Selection())
+        ]
     return MigrationPlan(mode, tuple(plans))
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import Enum
 
+from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.reasons import Decision, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan
 
@@ -42,6 +43,11 @@ _ACCOUNT_CODES = {
 
 def preflight_findings(plan: MigrationPlan) -> list[Finding]:
     """Errors (blockers), warnings, then info (skip counts); most affected first within each."""
+    with cyclic_gc_paused():
+        return _findings(plan)
+
+
+def _findings(plan: MigrationPlan) -> list[Finding]:
     subjects_by_group: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
     affected: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
     messages: dict[tuple[str, tuple[str, ...]], str] = {}
