@@ -7,6 +7,8 @@ this class only adapts it to the runner (responses, variables, logging).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -34,6 +36,10 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     # Tests inject a transport here (httpx.MockTransport) instead of patching the Partner Center client.
     partner_center_transport: httpx.BaseTransport | None = None
+    # Platform time (seconds) for the Partner Center client's create limit, token expiry and short waits; the local
+    # event driver sets both on each instance (the sandbox may run time faster than real time). None: real time.
+    platform_clock: Callable[[], float] | None = None
+    platform_sleep: Callable[[float], None] | None = None
 
     # -- tier configurations -------------------------------------------------------------------------
 
@@ -113,7 +119,10 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         if settings.partner_center is None or not settings.fulfil_migrations:
             return _OptionalClient(None)
         return _OptionalClient(PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint,
-                                                   transport=self.partner_center_transport))
+                                                   transport=self.partner_center_transport,
+                                                   clock=self.platform_clock or time.monotonic,
+                                                   sleep=self.platform_sleep or time.sleep,
+                                                   create_limit=settings.partner_center_create_limit))
 
 
 class _OptionalClient:

@@ -152,6 +152,7 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
         "TIER_CONFIG_APPROVE_TEMPLATE_ID": "TL-100-000-002",
         "FULFIL_MIGRATIONS": "true",
         "MIGRATION_POLL_SECONDS": "60",
+        "PARTNER_CENTER_CREATE_LIMIT": "100/300",  # the sandbox's create_limit below
         "DRY_RUN": "false",
     }
     connect = {

@@ -1,14 +1,21 @@
 """A local stand-in for the EaaS runner (``m365move connect run-events``): it finds the tasks Connect would send
 this extension, runs the real handlers with the real ConnectClient, and honours their answers.
 
-Like the runner it makes a new application instance per task, redelivers a rescheduled task only after its
-countdown, does not redeliver a task that was done, skipped or failed until the object changes, and runs the
-schedulable beside the events. Countdowns are platform seconds: with ``time_scale`` (the sandbox's speed-up) a
-300 s countdown waits 300 / time_scale real seconds.
+Like the runner it makes a new application instance per task, redelivers a rescheduled task when its
+countdown ends (with the object as it is then), does not redeliver a task that was done, skipped or failed until
+the object changes, and runs the schedulable beside the events. Countdowns are platform seconds: with
+``time_scale`` (the sandbox's speed-up) a 300 s countdown waits 300 / time_scale real seconds, and each
+application instance is given the platform clock (``platform_clock``) for the limits it keeps itself.
+
+Finding tasks costs the driver, not the extension, but it shares the machine with both: new tasks are found by
+asking for pending requests changed since the last look (all of them now and then), and a rescheduled task is
+read again by id when its countdown ends rather than by re-listing every pending request.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 import logging
 import threading
 import time
@@ -17,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from connect.client import ConnectClient
+from connect.client import ConnectClient, R
 from connect.eaas.core.enums import ResultType
 from connect.eaas.core.extension import EventsApplicationBase
 
@@ -83,15 +90,31 @@ class EventDriver:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._due: dict[str, float] = {}  # object id -> real time it may be delivered again
+        self._due_kind: dict[str, str] = {}  # object id -> its event type (to read it again when due)
+        self._due_heap: list[tuple[float, str]] = []  # (due, object id); stale entries are skipped
         self._consumed: set[tuple[str, str]] = set()  # (object id, its `updated`) already answered
+        self._finished: dict[str, float] = {}  # object id -> real time its last delivery ended
         self._in_flight: set[str] = set()
+        self._wake = threading.Event()  # set when the driver should look again before its pause ends
         self.history: list[TaskRecord] = []
 
     # -- one step each -------------------------------------------------------------------------------
 
     def new_instance(self) -> EventsApplicationBase:
         """A fresh application per task, as the runner does (nothing survives between tasks)."""
-        return self.application(self.application_client, self.logger, dict(self.config))
+        instance = self.application(self.application_client, self.logger, dict(self.config))
+        if hasattr(instance, "platform_clock"):
+            instance.platform_clock = self.platform_time
+        if hasattr(instance, "platform_sleep"):
+            instance.platform_sleep = self.platform_sleep
+        return instance
+
+    def platform_time(self) -> float:
+        """Platform seconds (real seconds × ``time_scale``), the unit of countdowns and Retry-After."""
+        return self._clock() * self.time_scale
+
+    def platform_sleep(self, seconds: float) -> None:
+        self._sleep(max(0.0, seconds) / self.time_scale)
 
     def run_schedule(self, parameter: Mapping[str, Any] | None = None) -> TaskRecord:
         schedulable = self.application.get_schedulables()[0]
@@ -109,31 +132,75 @@ class EventDriver:
         countdown = int(getattr(response, "countdown", 0) or 0)
         record = TaskRecord(event_type, str(obj["id"]), str(response.status), countdown, response.output, self._clock())
         with self._lock:
+            ended = self._clock()
             if response.status == ResultType.RESCHEDULE:
-                self._due[record.object_id] = self._clock() + countdown / self.time_scale
+                due = ended + countdown / self.time_scale
+                self._due[record.object_id] = due
+                self._due_kind[record.object_id] = event_type
+                heapq.heappush(self._due_heap, (due, record.object_id))
             else:
-                self._due.pop(record.object_id, None)
+                self._forget_due(record.object_id)
                 self._consumed.add((record.object_id, str(obj.get("updated", ""))))
+            self._finished[record.object_id] = ended
         self._remember(record)
         return record
 
-    def pending_tasks(self) -> list[tuple[str, Json]]:
-        """The tasks Connect would deliver now: pending tier-config and purchase requests of the NCE products."""
+    def pending_tasks(self, *, changed_since: dt.datetime | None = None) -> list[tuple[str, Json]]:
+        """The tasks Connect would deliver now: pending tier-config and purchase requests of the NCE products
+        (only those changed since ``changed_since`` when given: a rescheduled task is found by ``due_tasks``)."""
         now = self._clock()
         products = self.settings.nce_product_ids
+        changed = R().updated.ge(changed_since.strftime("%Y-%m-%dT%H:%M:%S")) if changed_since else None
         tasks: list[tuple[str, Json]] = []
-        for request in queries.pending_tier_config_requests(self.client, products):
+        for request in queries.pending_tier_config_requests(self.client, products, changed):
             tasks.append((TIER_CONFIG_TASK if request.get("type") == "setup" else TIER_CONFIG_CHANGE_TASK, request))
-        for request in queries.pending_purchase_requests(self.client, products):
+        for request in queries.pending_purchase_requests(self.client, products, changed):
             tasks.append((PURCHASE_TASK, request))
         with self._lock:
-            # A rescheduled task whose object moved on (approved, failed…) will never be delivered again.
-            pending_ids = {str(obj["id"]) for _, obj in tasks}
-            for stale in [i for i in self._due if i not in pending_ids and i not in self._in_flight]:
-                del self._due[stale]
-            return [(kind, obj) for kind, obj in tasks
-                    if self._due.get(str(obj["id"]), 0.0) <= now and str(obj["id"]) not in self._in_flight
-                    and (str(obj["id"]), str(obj.get("updated", ""))) not in self._consumed]
+            if changed_since is None:
+                # A rescheduled task whose object moved on (approved, failed…) will never be delivered again.
+                pending_ids = {str(obj["id"]) for _, obj in tasks}
+                for stale in [i for i in self._due if i not in pending_ids and i not in self._in_flight]:
+                    self._forget_due(stale)
+            return self._deliverable(tasks, now)
+
+    def due_tasks(self) -> list[tuple[str, Json]]:
+        """Rescheduled tasks whose countdown has ended, read again from Connect (the runner sends the object as
+        it is at redelivery); those whose object moved on are forgotten."""
+        now = self._clock()
+        with self._lock:
+            due: dict[str, str] = {}
+            while self._due_heap and self._due_heap[0][0] <= now:
+                _, object_id = heapq.heappop(self._due_heap)
+                if object_id in self._due and self._due[object_id] <= now and object_id not in self._in_flight:
+                    due[object_id] = self._due_kind.get(object_id, PURCHASE_TASK)
+        if not due:
+            return []
+        purchases = [i for i, kind in due.items() if kind == PURCHASE_TASK]
+        tier_configs = [i for i, kind in due.items() if kind != PURCHASE_TASK]
+        found: list[tuple[str, Json]] = []
+        for obj in queries.requests_by_id(self.client, purchases):
+            found.append((PURCHASE_TASK, obj))
+        for obj in queries.tier_config_requests_by_id(self.client, tier_configs):
+            found.append((TIER_CONFIG_TASK if obj.get("type") == "setup" else TIER_CONFIG_CHANGE_TASK, obj))
+        with self._lock:
+            pending = [(kind, obj) for kind, obj in found if obj.get("status") == "pending"]
+            pending_ids = {str(obj["id"]) for _, obj in pending}
+            for gone in [i for i in due if i not in pending_ids and i not in self._in_flight]:
+                self._forget_due(gone)
+            return self._deliverable(pending, now)
+
+    def _deliverable(self, tasks: list[tuple[str, Json]], fetched_at: float) -> list[tuple[str, Json]]:
+        """Tasks not waiting on a countdown, not running, not answered in this version, and not read before their
+        last delivery ended (a list read while a handler ran may hold the object as it was mid-way)."""
+        return [(kind, obj) for kind, obj in tasks
+                if self._due.get(str(obj["id"]), 0.0) <= fetched_at and str(obj["id"]) not in self._in_flight
+                and (str(obj["id"]), str(obj.get("updated", ""))) not in self._consumed
+                and self._finished.get(str(obj["id"]), float("-inf")) < fetched_at]
+
+    def _forget_due(self, object_id: str) -> None:
+        self._due.pop(object_id, None)
+        self._due_kind.pop(object_id, None)
 
     def deliver_pending(self) -> list[TaskRecord]:
         """Deliver every task due now and wait for all of them."""
@@ -146,18 +213,24 @@ class EventDriver:
     def next_due_in(self) -> float | None:
         """Real seconds until the next rescheduled task is due (None when none is waiting)."""
         with self._lock:
-            if not self._due:
-                return None
-            return max(0.0, min(self._due.values()) - self._clock())
+            heap = self._due_heap
+            # Entries are left behind when a task is rescheduled again or moves on: drop them here.
+            while heap and (self._due.get(heap[0][1]) != heap[0][0] or heap[0][1] in self._in_flight):
+                heapq.heappop(heap)
+            return max(0.0, heap[0][0] - self._clock()) if heap else None
 
     # -- until nothing moves -------------------------------------------------------------------------
 
     def run_until_settled(self, *, timeout: float = 120.0, parameter: Mapping[str, Any] | None = None,
-                          sweep_every: float = 30.0, idle_poll: float = 0.02) -> DriverReport:
+                          sweep_every: float = 30.0, idle_poll: float = 0.02, discover_every: float = 0.25,
+                          full_discovery_every: float = 5.0) -> DriverReport:
         """Sweep, deliver, wait for countdowns, sweep again… until a sweep changes nothing and no task waits.
 
         The schedulable runs in its own thread, as the runner runs schedules beside events, so a long sweep never
-        holds back a task whose countdown ended. ``sweep_every`` is platform seconds between sweep starts.
+        holds back a task whose countdown ended. ``sweep_every`` is platform seconds between sweep starts. A
+        rescheduled task is delivered when its countdown ends; new or changed pending requests are looked for
+        every ``discover_every`` real seconds and after each sweep (every pending request every
+        ``full_discovery_every`` s).
         """
         report = DriverReport()
         start = self._clock()
@@ -166,6 +239,9 @@ class EventDriver:
         workers = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="m365move-task")
         running: Future[bool] | None = None
         last_sweep: float | None = None
+        next_discovery = start
+        next_full = start
+        seen_since: dt.datetime | None = None
         try:
             while self._clock() - start < timeout:
                 if running is not None and running.done():
@@ -173,16 +249,31 @@ class EventDriver:
                         report.settled = True
                         break
                     running = None
+                    next_discovery = self._clock()  # the sweep may have created requests
                 now = self._clock()
                 if running is None and (last_sweep is None or (now - last_sweep) * self.time_scale >= sweep_every):
                     running = sweeps.submit(self._sweep_changed_nothing, parameter)
+                    running.add_done_callback(lambda _: self._wake.set())  # its new requests are looked for at once
                     report.sweeps += 1
                     last_sweep = now
                 # Tasks start as soon as they are due, beside those still running (no batch waits for its slowest).
-                started = self._dispatch(workers)
+                started = self._dispatch(workers, self.due_tasks())
+                now = self._clock()
+                if now >= next_discovery:
+                    # Wall-clock, as Connect stamps `updated`; a margin covers requests changed while we read.
+                    wall = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=2)
+                    full = now >= next_full or seen_since is None
+                    started += self._dispatch(workers, self.pending_tasks(changed_since=None if full else seen_since))
+                    seen_since = wall
+                    next_discovery = now + discover_every
+                    if full:
+                        next_full = now + full_discovery_every
                 if not started:
                     wait = self.next_due_in()
-                    self._sleep(min(wait if wait is not None else idle_poll, idle_poll * 10) or idle_poll)
+                    until_discovery = max(0.0, next_discovery - self._clock())
+                    pause = min(wait if wait is not None else idle_poll * 10, until_discovery, idle_poll * 10)
+                    self._wake.wait(max(pause, 0.001))
+                    self._wake.clear()
         finally:
             sweeps.shutdown(wait=True)
             workers.shutdown(wait=True)
@@ -190,8 +281,7 @@ class EventDriver:
         report.seconds = self._clock() - start
         return report
 
-    def _dispatch(self, pool: ThreadPoolExecutor) -> int:
-        tasks = self.pending_tasks()
+    def _dispatch(self, pool: ThreadPoolExecutor, tasks: list[tuple[str, Json]]) -> int:
         for event_type, obj in tasks:
             with self._lock:
                 self._in_flight.add(str(obj["id"]))
@@ -233,7 +323,9 @@ class EventDriver:
             log.exception("task %s on %s raised", event_type, obj.get("id"))
             record = TaskRecord(event_type, str(obj["id"]), "fail", 0, f"{type(error).__name__}: {error}", self._clock())
             with self._lock:
+                self._forget_due(record.object_id)
                 self._consumed.add((record.object_id, str(obj.get("updated", ""))))
+                self._finished[record.object_id] = self._clock()
             self._remember(record)
             return record
 

@@ -10,6 +10,7 @@ crashed between "created" and "stored", never starts a second migration.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -136,40 +137,59 @@ def fulfil_purchase(request: Json, client: ConnectClient, partner_center: Partne
     try:
         return _advance(request, purchase, client, partner_center, settings)
     except RateLimited as limited:
-        # Honour Retry-After exactly: coming back earlier only earns another 429.
-        return FulfilmentOutcome(Action.RESCHEDULE, str(limited), countdown=max(1, int(limited.retry_after + 0.999)))
+        # Honour Retry-After (or the booked slot) to the second: earlier only earns another 429, later wastes the limit.
+        return FulfilmentOutcome(Action.RESCHEDULE, str(limited), countdown=max(1, math.ceil(limited.retry_after)))
     except RequestNotPending as moved:
         return FulfilmentOutcome(Action.SKIP, f"the request moved on meanwhile: {moved}")
 
 
 def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, pc: PartnerCenterClient,
              settings: ExtensionSettings) -> FulfilmentOutcome:
-    migration = _known_migration(purchase, pc)
-    if migration is None:
-        eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
-        if not eligibility.is_eligible:
-            return _fail(client, purchase, eligibility_reason(eligibility.errors))
-        try:
-            migration = pc.create_migration(purchase.tenant_id, _new_migration(client, request, purchase))
-        except MigrationRejected as rejected:
-            return _fail(client, purchase, eligibility_reason(rejected.errors))
+    migration: Migration | None
+    reason = ""
+    if purchase.migration_id:
+        # The id stored on the request is the migration: read it directly (no look-up, no validation, no create).
+        migration = pc.get_migration(purchase.tenant_id, purchase.migration_id)
+    else:
+        # A create slot first, so a task the create limit would refuse spends no call; then DESIGN §4's order:
+        # an existing migration (Microsoft-led ones race partners), eligibility, the create.
+        with pc.create_slot(purchase.legacy_subscription_id):
+            migration = _existing_migration(purchase, pc)
+            if migration is None:
+                eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
+                if not eligibility.is_eligible:
+                    reason = eligibility_reason(eligibility.errors)
+                else:
+                    try:
+                        migration = pc.create_migration(purchase.tenant_id, _new_migration(client, request, purchase))
+                    except MigrationRejected as rejected:
+                        reason = eligibility_reason(rejected.errors)
+        if migration is None:
+            return _fail(client, purchase, reason)
+    completed = migration.status is MigrationStatus.COMPLETED and bool(migration.new_commerce_subscription_id)
+    store: dict[str, str] = {}
     if migration.id != purchase.migration_id:
-        update_asset_request_params(client, purchase.request_id, {MIGRATION_ID_PARAM: migration.id})
+        store[MIGRATION_ID_PARAM] = migration.id
+    if completed and migration.new_commerce_subscription_id:
+        store[NEW_SUBSCRIPTION_PARAM] = migration.new_commerce_subscription_id
     if migration.status is MigrationStatus.PROCESSING:
+        if store:
+            update_asset_request_params(client, purchase.request_id, store)
         return FulfilmentOutcome(Action.RESCHEDULE, f"migration {migration.id} is processing",
                                  countdown=settings.migration_poll_seconds, migration_id=migration.id)
-    if migration.status is MigrationStatus.COMPLETED and migration.new_commerce_subscription_id:
-        update_asset_request_params(client, purchase.request_id, {NEW_SUBSCRIPTION_PARAM: migration.new_commerce_subscription_id})
+    if completed:
+        # One update for both ids (Connect's approve takes no parameters), then the approval.
+        update_asset_request_params(client, purchase.request_id, store)
         approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
         return FulfilmentOutcome(Action.APPROVE, f"migration {migration.id} completed", migration_id=migration.id,
                                  new_subscription_id=migration.new_commerce_subscription_id)
+    if store:
+        update_asset_request_params(client, purchase.request_id, store)
     return _fail(client, purchase, f"Partner Center migration {migration.id} ended {migration.status.value}", migration.id)
 
 
-def _known_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) -> Migration | None:
-    """The migration already stored on the request, else one Partner Center knows for the legacy subscription."""
-    if purchase.migration_id:
-        return pc.get_migration(purchase.tenant_id, purchase.migration_id)
+def _existing_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) -> Migration | None:
+    """A migration Partner Center already knows for the legacy subscription (partner-led or Microsoft-led)."""
     found = [m for m in pc.find_migrations(purchase.legacy_subscription_id)
              if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
     # Prefer a completed one (a Microsoft-led migration that won the race), then one in flight.

@@ -104,6 +104,18 @@ def migration_purchases(client: ConnectClient, nce_product_ids: Sequence[str], s
     return found
 
 
+def migration_and_cancel_requests(client: ConnectClient, nce_product_ids: Sequence[str],
+                                  source_asset_ids: Sequence[str]) -> list[Json]:
+    """``migration_purchases`` and ``cancel_requests`` of the same CSP assets in one read per chunk of ids."""
+    found: list[Json] = []
+    for ids in chunks(source_asset_ids):
+        purchases = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
+                     & R().asset.external_id.oneof(ids))
+        cancels = R().type.eq("cancel") & R().asset.id.oneof(ids)
+        found.extend(fetch_all(client, "requests", purchases | cancels, page_size=MAX_PAGE))
+    return found
+
+
 def cancel_requests(client: ConnectClient, asset_ids: Sequence[str]) -> list[Json]:
     found: list[Json] = []
     for ids in chunks(asset_ids):
@@ -111,15 +123,30 @@ def cancel_requests(client: ConnectClient, asset_ids: Sequence[str]) -> list[Jso
     return found
 
 
-def pending_purchase_requests(client: ConnectClient, product_ids: Sequence[str]) -> list[Json]:
+def pending_purchase_requests(client: ConnectClient, product_ids: Sequence[str], also: Any = None) -> list[Json]:
+    """Pending purchase requests of the products (``also``: a further RQL condition, e.g. changed since)."""
     query = R().type.eq("purchase") & R().status.eq("pending") & R().asset.product.id.oneof(list(product_ids))
+    if also is not None:
+        query &= also
     return fetch_all(client, "requests", query, page_size=MAX_PAGE, ordering="created")
 
 
-def pending_tier_config_requests(client: ConnectClient, product_ids: Sequence[str]) -> list[Json]:
+def pending_tier_config_requests(client: ConnectClient, product_ids: Sequence[str], also: Any = None) -> list[Json]:
     query = (R().status.eq("pending") & R().configuration.product.id.oneof(list(product_ids))
              & R().type.oneof(["setup", "update"]))
+    if also is not None:
+        query &= also
     return fetch_all(client, "tier/config-requests", query, page_size=MAX_PAGE, ordering="created")
+
+
+def requests_by_id(client: ConnectClient, request_ids: Sequence[str]) -> list[Json]:
+    """Asset requests by id, in as few calls as the ``in()`` lists allow."""
+    return [r for ids in chunks(request_ids) for r in fetch_all(client, "requests", R().id.oneof(ids), page_size=MAX_PAGE)]
+
+
+def tier_config_requests_by_id(client: ConnectClient, request_ids: Sequence[str]) -> list[Json]:
+    return [r for ids in chunks(request_ids)
+            for r in fetch_all(client, "tier/config-requests", R().id.oneof(ids), page_size=MAX_PAGE)]
 
 
 def product_item(client: ConnectClient, product_id: str, item_id: str) -> Json:

@@ -26,6 +26,8 @@ VARIABLE_DEFAULTS: dict[str, tuple[str, bool]] = {
     "PARTNER_CENTER_TENANT_ID": ("<partner tenant id>", False),
     "PARTNER_CENTER_CLIENT_ID": ("<app id>", False),
     "PARTNER_CENTER_CLIENT_SECRET": ("<app secret>", True),
+    # Partner Center's create limit as "creates/seconds" (documented: 100 per 5 minutes); empty: only honour 429s.
+    "PARTNER_CENTER_CREATE_LIMIT": ("100/300", False),
     "FULFIL_MIGRATIONS": ("true", False),
     "MIGRATION_POLL_SECONDS": ("300", False),
     "DRY_RUN": ("true", False),
@@ -52,6 +54,7 @@ class ExtensionSettings:
     tier_config_approve_template_id: str = ""
     partner_center_endpoint: str = PARTNER_CENTER_URL
     partner_center: PartnerCenterCredentials | None = field(default=None, repr=False)
+    partner_center_create_limit: tuple[int, float] | None = (100, 300.0)
     fulfil_migrations: bool = True
     migration_poll_seconds: int = 300
     dry_run: bool = True
@@ -80,6 +83,8 @@ class ExtensionSettings:
             tier_config_approve_template_id=text("TIER_CONFIG_APPROVE_TEMPLATE_ID"),
             partner_center_endpoint=text("PARTNER_CENTER_ENDPOINT") or PARTNER_CENTER_URL,
             partner_center=credentials,
+            partner_center_create_limit=_rate(config.get("PARTNER_CENTER_CREATE_LIMIT"), "PARTNER_CENTER_CREATE_LIMIT",
+                                              default=(100, 300.0)),
             fulfil_migrations=_flag(text("FULFIL_MIGRATIONS"), "FULFIL_MIGRATIONS", default=True),
             migration_poll_seconds=_whole(text("MIGRATION_POLL_SECONDS"), "MIGRATION_POLL_SECONDS", default=300),
             dry_run=_flag(text("DRY_RUN"), "DRY_RUN", default=True),
@@ -106,6 +111,23 @@ def _whole(text: str, name: str, *, default: int) -> int:
     if not text.isdigit():
         raise InputError(f"{text!r} is not a whole number of seconds", where=f"variable {name}")
     return int(text)
+
+
+def _rate(raw: str | None, name: str, *, default: tuple[int, float]) -> tuple[int, float] | None:
+    """``"100/300"`` → (100, 300.0); absent → ``default``; empty, ``0`` or ``off`` → None (no client-side limit)."""
+    if raw is None:
+        return default
+    text = str(raw).strip().lower()
+    if text in ("", "0", "off", "none"):
+        return None
+    count, _, seconds = text.partition("/")
+    try:
+        limit = (int(count), float(seconds))
+    except ValueError:
+        limit = (0, 0.0)
+    if limit[0] < 1 or limit[1] <= 0:
+        raise InputError(f"{raw!r} is not a limit like 100/300 (creates per seconds)", where=f"variable {name}")
+    return limit
 
 
 def _csv_rows(text: str, name: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

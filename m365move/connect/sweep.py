@@ -3,7 +3,7 @@ item, and only when every target request is approved, the cancel request of the 
 
 Stateless and idempotent: Connect is the record. Each migration purchase carries the CSP asset id as
 ``asset.external_id`` and a uuid5 of (CSP asset, CSP item) as ``asset.external_uid``; before creating anything
-the sweep reads the purchase and cancel requests of the whole page of assets (a few calls per page, not per
+the sweep reads the purchase and cancel requests of the whole page of assets (one call per 100 assets, not per
 asset) and creates only what is missing.
 """
 
@@ -145,10 +145,11 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
         asset, _ = mapped.sources[subscription_plan.subscription_id]
         by_asset.setdefault(str(asset["id"]), []).append(subscription_plan)
     asset_ids = list(by_asset)
-    purchases = {str(r["asset"].get("external_uid")): r
-                 for r in queries.migration_purchases(client, settings.nce_product_ids, asset_ids)}
-    cancels = {nested_id(r, "asset") or "": r for r in queries.cancel_requests(client, asset_ids)
-               if r.get("status") not in ("failed", "revoked")}
+    # The page's purchase and cancel requests in one read (per 100 assets), not one read each.
+    requests = queries.migration_and_cancel_requests(client, settings.nce_product_ids, asset_ids)
+    purchases = {str(r["asset"].get("external_uid")): r for r in requests if r.get("type") == "purchase"}
+    cancels = {nested_id(r, "asset") or "": r for r in requests
+               if r.get("type") == "cancel" and r.get("status") not in ("failed", "revoked")}
     assets_by_id = {str(a["id"]): a for a in assets}
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
     return list(pool.map(lambda w: _sweep_asset(client, settings, mapped, w[0], w[1], purchases, cancels), work))

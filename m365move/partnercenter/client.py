@@ -3,7 +3,11 @@
 Creates carry a deterministic ``MS-RequestId`` (``migration_request_id``): Partner Center treats a repeated
 request id as the same request, so a create retried after a lost answer cannot start a second migration.
 A 429 is never slept on here: it raises ``RateLimited`` with the server's ``Retry-After`` so the caller (an
-EaaS task) reschedules instead of holding a worker. Secrets (client secret, access token) are never logged
+EaaS task) reschedules instead of holding a worker. With a create limit (``create_limit``) the client keeps
+Partner Center's create limit on its side (``limits.CreateLimiter``): ``create_slot`` is asked before a task
+spends any call on a migration it may not be allowed to create yet, and answers ``RateLimited`` with the time
+its booked slot opens. Every client of a process shares one HTTP connection pool (the runner makes a client
+per task; building an httpx client costs more than the calls it makes). Secrets (client secret, access token) are never logged
 and never part of an exception message.
 """
 
@@ -13,7 +17,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +26,7 @@ import httpx
 
 from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
 from m365move.errors import AuthenticationError, PlatformError
+from m365move.partnercenter.limits import CreateLimiter, Grant, create_limiter
 from m365move.partnercenter.models import Eligibility, EligibilityError, Migration, NewMigration
 
 log = logging.getLogger(__name__)
@@ -49,11 +55,16 @@ class PartnerCenterCredentials:
 
 
 class RateLimited(PlatformError):
-    """Partner Center answered 429; ``retry_after`` says when to come back (seconds)."""
+    """Partner Center answered 429, or the client's own create limit has no slot yet (``booked``); ``retry_after``
+    says when to come back (seconds)."""
 
-    def __init__(self, what: str, retry_after: float) -> None:
+    def __init__(self, what: str, retry_after: float, *, booked: bool = False) -> None:
         self.retry_after = retry_after
-        super().__init__(f"Partner Center rate limit on {what}; retry after {retry_after:g} s")
+        self.booked = booked
+        if booked:
+            super().__init__(f"Partner Center create limit reached; {what} booked in {retry_after:.3g} s")
+        else:
+            super().__init__(f"Partner Center rate limit on {what}; retry after {retry_after:g} s")
 
 
 class MigrationRejected(PlatformError):
@@ -73,6 +84,8 @@ class _TokenCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Held while one client fetches a token, so tasks starting together fetch one token, not one each.
+        self.fetching = threading.Lock()
         self._tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
 
     def get(self, key: tuple[str, str, int], now: float) -> str | None:
@@ -92,6 +105,27 @@ class _TokenCache:
 TOKEN_CACHE = _TokenCache()
 
 
+class _SharedTransport(httpx.BaseTransport):
+    """The process's connection pool, shared by every client; closing a client leaves it open."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._transport: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._transport is None:
+                self._transport = httpx.HTTPTransport()
+            transport = self._transport
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        """Clients close their transport on exit; the pool stays for the next task."""
+
+
+SHARED_TRANSPORT = _SharedTransport()
+
+
 class PartnerCenterClient:
     """The new-commerce migration endpoints. ``base_url`` and ``transport`` let tests and the sandbox stand in."""
 
@@ -106,9 +140,18 @@ class PartnerCenterClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         correlation_id: str | None = None,
+        create_limit: tuple[int, float] | None = None,
+        min_countdown: float = 30.0,
     ) -> None:
         self._credentials = credentials
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport, timeout=timeout)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport or SHARED_TRANSPORT, timeout=timeout)
+        self._limiter: CreateLimiter | None = (
+            create_limiter(base_url, f"{credentials.tenant_id}/{credentials.client_id}", *create_limit) if create_limit else None)
+        # The EaaS runner reschedules no sooner than 30 s (connect-eaas-core raises shorter countdowns to 30).
+        self._min_countdown = min_countdown
+        self._slot: Grant | None = None
+        self._slot_claimed = False
+        self._slot_used = False
         self._retry = retry or RetryPolicy(max_retries=3, base_delay=0.2, max_delay=5.0)
         self._sleep = sleep
         self._clock = clock
@@ -139,13 +182,68 @@ class PartnerCenterClient:
                           json={"currentSubscriptionId": legacy_subscription_id})
         return Eligibility.from_json(data)
 
+    @contextmanager
+    def create_slot(self, legacy_subscription_id: str) -> Iterator[None]:
+        """Hold one of the create limit's slots while looking up, validating and creating (a no-op without a limit).
+
+        Raises ``RateLimited`` (``booked``) before any call when the slot is booked in a later window:
+        ``retry_after`` is when to come back, a little before that window opens, so the look-up and validation
+        are done when it opens. A slot that opens sooner than a task can be rescheduled to (``min_countdown``,
+        the runner's shortest countdown) is waited for just before the create instead. A slot no create was sent
+        for is given back.
+        """
+        limiter = self._limiter
+        if limiter is None:
+            yield
+            return
+        key = legacy_subscription_id.lower()
+        grant = limiter.acquire(key, self._clock())
+        if grant.wait > self._min_countdown + limiter.lead:
+            raise RateLimited(f"the create of {legacy_subscription_id}", grant.wait - limiter.lead, booked=True)
+        self._slot, self._slot_claimed, self._slot_used = grant, grant.wait <= 0, False
+        try:
+            yield
+        finally:
+            if self._slot_claimed and not self._slot_used:
+                limiter.unused(self._slot)
+            elif not self._slot_claimed:
+                limiter.cancel(key)
+            self._slot = None
+
     def create_migration(self, tenant_id: str, migration: NewMigration) -> Migration:
         """Start a migration; repeated calls for the same subscription carry the same ``MS-RequestId``."""
         request_id = migration_request_id(migration.current_subscription_id)
-        data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
-                          json=migration.to_json(), request_id=request_id,
-                          rejected_subscription=migration.current_subscription_id)
+        grant = self._claim_slot()
+        self._slot_used = True  # sent, or maybe sent: the slot counts either way
+        try:
+            data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
+                              json=migration.to_json(), request_id=request_id,
+                              rejected_subscription=migration.current_subscription_id)
+        except RateLimited as limited:
+            if self._limiter is not None:
+                self._limiter.throttled(grant, self._clock(), limited.retry_after)
+            raise
+        except MigrationRejected:
+            if self._limiter is not None and grant is not None:
+                self._limiter.sent(grant, self._clock())
+            raise
+        if self._limiter is not None and grant is not None:
+            self._limiter.sent(grant, self._clock())
         return Migration.from_json(data)
+
+    def _claim_slot(self) -> Grant | None:
+        """The slot ``create_slot`` holds; a booked one is waited for here (it opens within ``min_countdown``)."""
+        limiter, slot = self._limiter, self._slot
+        if limiter is None or slot is None or self._slot_claimed:
+            return slot
+        while True:
+            grant = limiter.acquire(slot.key, self._clock())
+            if grant.wait <= 0:
+                self._slot, self._slot_claimed = grant, True
+                return grant
+            if grant.wait > self._min_countdown + limiter.lead:  # the window moved (a 429 meanwhile): come back
+                raise RateLimited(f"the create of {slot.key}", grant.wait - limiter.lead, booked=True)
+            self._sleep(grant.wait)
 
     def get_migration(self, tenant_id: str, migration_id: str) -> Migration:
         data = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
@@ -160,6 +258,11 @@ class PartnerCenterClient:
         cached = TOKEN_CACHE.get(key, self._clock())
         if cached:
             return cached
+        with TOKEN_CACHE.fetching:
+            return TOKEN_CACHE.get(key, self._clock()) or self._fetch_token(key)
+
+    def _fetch_token(self, key: tuple[str, str, int]) -> str:
+        c = self._credentials
         try:
             self.calls += 1
             response = self._http.post(

@@ -42,6 +42,7 @@ class FixedWindowLimit:
     window_seconds: float
     _window_start: dict[str, float] = field(default_factory=dict)
     _used: dict[str, int] = field(default_factory=dict)
+    filled: int = 0  # windows that reached the limit (tests: the limit really was binding)
 
     def take(self, key: str, now: float) -> int | None:
         """None when allowed (and counted); else the whole platform seconds until the window resets."""
@@ -54,6 +55,8 @@ class FixedWindowLimit:
         if self._used[key] >= self.count:
             return max(1, math.ceil(start + self.window_seconds - now))
         self._used[key] += 1
+        if self._used[key] == self.count:
+            self.filled += 1
         return None
 
 

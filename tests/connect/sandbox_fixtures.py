@@ -15,6 +15,7 @@ from m365move.connect.estate_generator import generate_connect_section
 from m365move.connect.event_driver import EventDriver
 from m365move.estate.schema import EstateDocument
 from m365move.partnercenter.client import TOKEN_CACHE
+from m365move.partnercenter.limits import LIMITERS
 from m365move.sandbox.connect_state import ConnectState
 from m365move.sandbox.partnercenter_state import PartnerCenterState
 from m365move.sandbox.server import SandboxServer, run_sandbox
@@ -49,9 +50,11 @@ def connect_rig(n_assets: int = 8, *, seed: int = 11, time_scale: float = 600.0,
         change(section)
     document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
     TOKEN_CACHE.clear()
+    LIMITERS.clear()
     with run_sandbox(document) as server:
         client = make_connect_client(section["connect"]["api_key"], sandbox_endpoint(server.url))
         config = sandbox_config(section["connect"], section["partner_center"], server.url)
         driver = EventDriver(M365MoveEventsApplication, client, config, time_scale=time_scale, workers=workers)
         yield Rig(server, driver, server.app.state.connect, server.app.state.partner_center, section)
     TOKEN_CACHE.clear()
+    LIMITERS.clear()

@@ -14,6 +14,7 @@ from connect.eaas.core.enums import ResultType
 from extension.events import M365MoveEventsApplication
 from m365move.partnercenter.client import TOKEN_CACHE, migration_request_id
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
+from m365move.partnercenter.limits import LIMITERS
 from tests.extension.fakes import CONFIG, LEGACY, TENANT, FakePartnerCenter
 
 ENDPOINT = "https://connect.test/public/v1"
@@ -24,8 +25,10 @@ TCR_ID = "TCR-100-200-300-001"
 @pytest.fixture(autouse=True)
 def fresh_tokens() -> Iterator[None]:
     TOKEN_CACHE.clear()
+    LIMITERS.clear()
     yield
     TOKEN_CACHE.clear()
+    LIMITERS.clear()
 
 
 @pytest.fixture
