@@ -1,0 +1,23 @@
+"""The README's demo command runs to the end on this machine (smaller estate, same steps)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from m365move.demo import run_demo
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_every_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_demo(tmp_path / "demo", subscriptions=120) == 0
+    out = capsys.readouterr().out
+    for step in ("1. Generate", "2. Preflight", "3. New Subscription migration", "4. Runbooks", "5. Connect", "6. Audit"):
+        assert step in out
+    audit = json.loads((tmp_path / "demo" / "audit" / "result.json").read_text())
+    assert audit["anomalies"] == 0
+    assert audit["summary"]["migrated"] > 0
+    assert (tmp_path / "demo" / "connect").is_dir()
