@@ -13,6 +13,7 @@ and never part of an exception message.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -122,8 +123,17 @@ class _SharedTransport(httpx.BaseTransport):
     def close(self) -> None:
         """Clients close their transport on exit; the pool stays for the next task."""
 
+    def shutdown(self) -> None:
+        """Close the pool's connections (at interpreter exit; a later request opens a new pool)."""
+        with self._lock:
+            transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
+
 
 SHARED_TRANSPORT = _SharedTransport()
+# Closed before interpreter teardown, so kept-alive sockets are not left to the garbage collector.
+atexit.register(SHARED_TRANSPORT.shutdown)
 
 
 class PartnerCenterClient:
