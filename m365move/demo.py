@@ -51,6 +51,8 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
     from m365move.sandbox.faults import Faults
     from m365move.sandbox.server import run_sandbox
 
+    # Runbooks run inside their own run folder: every path handed to them must be absolute.
+    output_dir = output_dir.resolve()
     if output_dir.exists():
         shutil.rmtree(output_dir)
     output_dir.mkdir(parents=True)

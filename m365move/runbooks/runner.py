@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from m365move.errors import InputError, M365MoveError
+from m365move.runbooks.caller_paths import absolute_caller_paths
 from m365move.runbooks.catalog import KERNEL_NAME, Runbook, find_runbook
 from m365move.runbooks.cells import is_step, notebook_text, read_notebook_file
 from m365move.runbooks.environment import kernel_environment
@@ -104,7 +105,7 @@ def validate_parameters(
     cell: ParametersCell = runbook.parameters_cell()
     given: dict[str, object] = dict(load_parameters_file(Path(params_file))) if params_file else {}
     given.update(params)
-    values = resolve_parameters(cell, given, runbook=runbook.name)
+    values = resolve_parameters(cell, absolute_caller_paths(given), runbook=runbook.name)
     if runbook.mutating and values.get("execute") is True and values.get("confirm") is None:
         # The notebook would refuse too, but only after a kernel start; say it now.
         raise ParameterError(
