@@ -71,8 +71,8 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
 
     def tier_config_action(action: str) -> Handler:
         async def handler(request: Request) -> Response:
-            state.transition_tier_config_request(request.path_params["id"], action, await _body(request))
-            return Response(status_code=204)
+            answer = state.transition_tier_config_request(request.path_params["id"], action, await _body(request))
+            return Response(status_code=204) if answer is None else JSONResponse(answer)
         return handler
 
     routes: list[BaseRoute] = []

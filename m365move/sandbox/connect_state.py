@@ -6,6 +6,10 @@ it (only from ``pending``/``inquiring``, else 400 as Connect answers); approving
 asset, approving a cancel terminates the asset. The CSP vendor's connector is played by the sandbox: cancel
 requests of CSP assets are approved ``cancel_approval_seconds`` (platform time) after creation. An asset with
 an open request refuses another one, as Connect does.
+
+Objects follow the Connect OpenAPI spec's response schemas (tests/sandbox/test_connect_spec_conformance.py): seeded
+and created assets get the fields the spec requires that an estate need not spell out (``external_uid``,
+``contract``, the ``connection``'s provider, vendor and hub, ``params``), and product items a ``unit`` and ``name``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import copy
 import datetime as dt
 import itertools
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +27,12 @@ from m365move.sandbox.platform_clock import PlatformClock
 Json = dict[str, Any]
 SANDBOX_API_KEY = "ApiKey SU-000-000-000:sandbox"
 OPEN_STATUSES = ("draft", "tiers_setup", "pending", "inquiring")
+# What Connect fills in on every asset and item (dp.Subscription, dp.UIItem) when the estate leaves it out.
+DEFAULT_CONNECTION: Json = {"provider": {"id": "PA-000-000", "name": "Sandbox provider"},
+                            "vendor": {"id": "VA-000-000", "name": "Sandbox vendor"},
+                            "hub": {"id": "HB-0000-0000", "name": "Sandbox hub"}}
+DEFAULT_CONTRACT: Json = {"id": "CRD-00000-00000-00000", "type": "distribution", "name": "Sandbox distribution contract"}
+DEFAULT_UNIT: Json = {"id": "unit-license", "name": "License", "title": "License"}
 
 
 class ConnectApiProblem(Exception):
@@ -52,12 +63,12 @@ class ConnectState:
         self.items: dict[str, list[Json]] = {}
         for product in section.get("products", []):
             product = dict(product)
-            self.items[product["id"]] = [dict(i) for i in product.pop("items", [])]
+            self.items[product["id"]] = [_complete_item(dict(i)) for i in product.pop("items", [])]
             self.products[product["id"]] = product
         self.listings: list[Json] = list(section.get("listings", []))
         self.tier_configs: dict[str, Json] = {t["id"]: t for t in section.get("tier_configs", [])}
         self.tier_config_requests: dict[str, Json] = {r["id"]: r for r in section.get("tier_config_requests", [])}
-        self.assets: dict[str, Json] = {a["id"]: a for a in section.get("assets", [])}
+        self.assets: dict[str, Json] = {a["id"]: _complete_asset(a) for a in section.get("assets", [])}
         self.requests: dict[str, Json] = {r["id"]: r for r in section.get("requests", [])}
         self._due: dict[str, float] = {}  # cancel request id -> platform time the vendor approves it
         self._ids = itertools.count(len(self.requests) + 1)
@@ -89,7 +100,7 @@ class ConnectState:
         with self.lock:
             if product_id not in self.products:
                 raise ConnectApiProblem(404, "PRD_404", f"product {product_id} not found")
-            return [dict(i, product={"id": product_id}) for i in self.items[product_id]]
+            return [dict(i) for i in self.items[product_id]]
 
     def get(self, name: str, object_id: str) -> Json:
         with self.lock:
@@ -131,13 +142,13 @@ class ConnectState:
             items.append({**copied, "quantity": str(item.get("quantity", "0"))})
         asset_id = f"AS-9{next(self._asset_ids):03d}-{len(self.assets):04d}-{next(self._ids):04d}"
         marketplace = body.get("marketplace") or {}
-        asset = {
+        asset = _complete_asset({
             "id": asset_id, "status": "processing", "external_id": asset_in.get("external_id"),
             "external_uid": asset_in.get("external_uid"), "product": {"id": product_id},
-            "connection": asset_in.get("connection") or {}, "items": items,
+            "connection": dict(asset_in.get("connection") or {}), "items": items,
             "params": [dict(p) for p in asset_in.get("params", [])], "tiers": asset_in.get("tiers") or {},
             "marketplace": marketplace, "events": {"created": {"at": _now_iso()}},
-        }
+        })
         self.assets[asset_id] = asset
         return self._new_request("purchase", asset, marketplace)
 
@@ -188,7 +199,8 @@ class ConnectState:
                 if not body.get("template_id") and not body.get("activation_tile"):
                     raise ConnectApiProblem(400, "REQ_008", "template_id or activation_tile is required")
                 self._set(request, "approved")
-                request["template"] = {"id": body.get("template_id")}
+                if body.get("template_id"):
+                    request["template"] = _template(body["template_id"])
                 request["effective_date"] = _now_iso()
                 asset["status"] = "terminated" if request["type"] == "cancel" else "active"
             elif action == "fail":
@@ -228,7 +240,9 @@ class ConnectState:
             _merge_params(request.setdefault("params", []), body.get("params", []))
             return request
 
-    def transition_tier_config_request(self, request_id: str, action: str, body: Json) -> None:
+    def transition_tier_config_request(self, request_id: str, action: str, body: Json) -> Json | None:
+        """Move a tier-config request; ``approve`` answers ``{template, effective_date}`` as Connect does, the other
+        actions nothing (204)."""
         with self.lock:
             request = self.get("tier/config-requests", request_id)
             status = request["status"]
@@ -241,17 +255,21 @@ class ConnectState:
                 if not (body.get("template") or {}).get("id"):
                     raise ConnectApiProblem(400, "TC_008", "template.id is required")
                 self._set(request, "approved")
-                request["template"] = {"id": body["template"]["id"]}
+                request["template"] = _template(body["template"]["id"])
+                request["effective_date"] = _now_iso()
                 if configuration is not None:
                     configuration["status"] = "active"
                     configuration["params"] = copy.deepcopy(request.get("params", []))
-            elif action == "fail":
+                return {"template": {"id": body["template"]["id"], "representation": ""},
+                        "effective_date": request["effective_date"]}
+            if action == "fail":
                 self._set(request, "failed")
                 request["reason"] = str(body.get("reason") or "")
             elif action == "inquire":
                 self._set(request, "inquiring")
             else:
                 self._set(request, "pending")
+            return None
 
     def submit_tier_config_request(self, request_id: str, params: dict[str, str]) -> None:
         """The reseller answers an inquiry: new values, back to ``pending`` (tests and the demo)."""
@@ -264,6 +282,32 @@ class ConnectState:
         with self.lock:
             self._tick()
             return [copy.deepcopy(r) for r in self.requests.values() if select is None or select(r)]
+
+
+def _complete_asset(asset: Json) -> Json:
+    """The fields dp.Subscription requires that a seeded or purchased asset may lack (Connect sets them)."""
+    if not asset.get("external_uid"):
+        asset["external_uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"connect-sandbox-asset:{asset['id']}"))
+    asset.setdefault("external_id", None)
+    connection = asset.get("connection")
+    if not isinstance(connection, dict):
+        connection = asset["connection"] = {}
+    for key, value in DEFAULT_CONNECTION.items():
+        connection.setdefault(key, dict(value))
+    asset.setdefault("contract", dict(DEFAULT_CONTRACT))
+    asset.setdefault("params", [])
+    return asset
+
+
+def _template(template_id: str) -> Json:
+    """dp.TemplateReference; the sandbox has no templates, so a template is named by its id."""
+    return {"id": template_id, "name": template_id}
+
+
+def _complete_item(item: Json) -> Json:
+    item.setdefault("name", item.get("display_name", item.get("id")))
+    item.setdefault("unit", dict(DEFAULT_UNIT))
+    return item
 
 
 def _merge_params(current: list[Json], updates: list[Json]) -> None:
