@@ -12,8 +12,10 @@ from m365move.demo import run_demo
 pytestmark = pytest.mark.slow
 
 
-def test_demo_runs_every_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_demo(tmp_path / "demo", subscriptions=120) == 0
+def test_demo_runs_every_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """As `scripts/demo` runs it: a relative output folder under the current directory."""
+    monkeypatch.chdir(tmp_path)
+    assert run_demo(Path("demo"), subscriptions=120) == 0
     out = capsys.readouterr().out
     for step in ("1. Generate", "2. Preflight", "3. New Subscription migration", "4. Runbooks", "5. Connect", "6. Audit"):
         assert step in out
