@@ -12,10 +12,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from m365move.domain.orders import FINAL_ORDER_STATUSES
 from m365move.domain.period import UNITS, Period
-
-# Order statuses after which an order never changes again.
-FINAL_ORDER_STATUSES = frozenset({"completed", "error", "cancelled"})
 
 
 def _period(value: Any) -> Any:

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
+# SimpleAPI order statuses after which an order never changes (submitted and processing are open).
+FINAL_ORDER_STATUSES = frozenset({"completed", "error", "cancelled"})
+
 
 class MigrationMode(str, Enum):
     NEW_SUBSCRIPTION = "new-subscription"

@@ -14,13 +14,14 @@ from pydantic import ValidationError
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
 from m365move.domain.licenses import LicenseMapping, normalize_offer_id
+from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate.locations import validation_messages
 from m365move.estate.schema import EstateDocument
 
-# Order statuses that are final; any other status means the order is still open on the platform.
-FINAL_ORDER_STATUSES = frozenset({"completed", "error", "failed", "cancelled", "canceled"})
+# An estate's order is open unless final; estates written by hand also say "failed" or "canceled".
+FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from m365move.domain.orders import MigrationMode, OrderKind
+from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
 from m365move.execution.intents import Intent, IntentState
 
@@ -98,7 +98,7 @@ results_table = Table(
 
 
 # Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
-FINAL_PLATFORM_STATUSES = frozenset({"completed", "error", "cancelled", "rejected"})
+FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
 
 
 def now_text() -> str:
