@@ -34,6 +34,8 @@ from m365move.execution.progress import Progress
 
 log = logging.getLogger(__name__)
 
+HEARTBEAT_SECONDS = 10.0
+
 # Orders whose completion creates a subscription (its id is the order's subscriptionId once completed).
 _CREATING_KINDS = frozenset({OrderKind.SALES, OrderKind.MIGRATION})
 
@@ -90,12 +92,27 @@ class MigrationExecutor:
 
     def execute(self, works: Sequence[SubscriptionWork]) -> None:
         """Run every batch; after a stop request, finish the batch in flight and return."""
-        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-            for start in range(0, len(works), self.options.batch_size):
-                if self.stop.is_set():
-                    self.interrupted = True
-                    return
-                self._run_batch(pool, works[start:start + self.options.batch_size])
+        finished = threading.Event()
+        beating = threading.Thread(target=self._heartbeat, args=(finished,), name="journal-heartbeat", daemon=True)
+        beating.start()
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                for start in range(0, len(works), self.options.batch_size):
+                    if self.stop.is_set():
+                        self.interrupted = True
+                        return
+                    self._run_batch(pool, works[start:start + self.options.batch_size])
+        finally:
+            finished.set()
+            beating.join()
+
+    def _heartbeat(self, finished: threading.Event) -> None:
+        """Tell workers sharing the journal that this run is alive (its claims are not to be taken over)."""
+        while not finished.wait(HEARTBEAT_SECONDS):
+            try:
+                self.journal.heartbeat(self.run_id)
+            except Exception as error:  # noqa: BLE001 - a missed beat must not stop the migration
+                log.warning("journal heartbeat failed: %s", error)
 
     def _run_batch(self, pool: ThreadPoolExecutor, batch: Sequence[SubscriptionWork]) -> None:
         for phase in (1, 2):
@@ -141,8 +158,15 @@ class MigrationExecutor:
         self.progress.count("found on platform")
 
     def _place(self, work: SubscriptionWork, intent: Intent) -> None:
+        if (intent.state is IntentState.PLACING and intent.claimed_by not in (None, self.run_id)
+                and not self.journal.claim_is_stale(intent.claimed_by)):
+            self.progress.count("placed by another worker")  # alive: it will finish its own POST
+            return
         self.crash.reached("before-place")
-        self.journal.mark_placing(intent.key, self.run_id)
+        if not self.journal.claim(intent, self.run_id):
+            self.progress.count("placed by another worker")  # it changed since we read it
+            return
+        intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id)
         try:
             order = self.client.place_order(order_request(intent))
         except OrderPlacementUncertain:
@@ -152,7 +176,7 @@ class MigrationExecutor:
                 self._adopt(work, intent, found)
             else:
                 self.journal.mark_not_placed(intent.key)
-                work.replace(replace(intent, state=IntentState.PLANNED))
+                work.replace(replace(intent, state=IntentState.PLANNED, claimed_by=None))
                 self.progress.count("placement uncertain")
             return
         except CommerceApiError as error:

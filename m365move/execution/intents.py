@@ -49,6 +49,8 @@ class Intent:
     created_subscription_id: str | None = None
     # Raised when an order that ended in error is placed again; part of the poNumber from attempt 2 on.
     attempt: int = 1
+    # The run that marked it "placing" (a journal shared by several workers).
+    claimed_by: str | None = None
 
     @property
     def po_number(self) -> str:

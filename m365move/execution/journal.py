@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import os
 import socket
 import threading
 import uuid
@@ -34,7 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
@@ -53,6 +54,8 @@ runs_table = Table(
     Column("user", String(128)),
     Column("host", String(128)),
     Column("parameters", Text, nullable=False),
+    Column("pid", Integer),
+    Column("heartbeat_at", String(32)),
     Column("summary", Text),
     Column("results_path", Text),
 )
@@ -81,6 +84,7 @@ intents_table = Table(
     Column("platform_status", String(16)),
     Column("created_subscription_id", String(64)),
     Column("attempt", Integer, nullable=False, default=1),
+    Column("claimed_by", String(64)),  # the run placing it: several workers may share one journal
     Column("placing_at", String(32)),
     Column("placed_at", String(32)),
     Column("finished_at", String(32)),
@@ -96,6 +100,9 @@ results_table = Table(
     Column("reasons", Text, nullable=False),
 )
 
+
+# A claim whose run has not beaten its heart for this long may be taken over (a worker on another host died).
+CLAIM_STALE_SECONDS = 120.0
 
 # Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
 FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
@@ -122,7 +129,7 @@ class Journal:
             self._engine: Engine = create_engine(self.url, future=True)
             if self._engine.dialect.name == "sqlite":
                 event.listen(self._engine, "connect", _sqlite_pragmas)
-            metadata.create_all(self._engine)
+            _create_tables(self._engine)
         except SQLAlchemyError as error:
             raise JournalError(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}") from None
         self._lock = threading.Lock()
@@ -137,8 +144,25 @@ class Journal:
         self._write(insert(runs_table).values(
             run_id=run_id, mode=mode.value, dry_run=dry_run, status="running", started_at=now_text(),
             user=_user(), host=socket.gethostname(), parameters=json.dumps(parameters, sort_keys=True),
+            pid=os.getpid(), heartbeat_at=now_text(),
         ))
         return run_id
+
+    def heartbeat(self, run_id: str) -> None:
+        """A running run says it is alive, so that other workers leave its claims alone."""
+        self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(heartbeat_at=now_text()))
+
+    def claim_is_stale(self, claimed_by: str, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+        """Whether the run holding a claim is gone: its process is dead on this host, it finished, or it has
+        not beaten its heart for ``stale_after`` seconds. Only then may another run take the claim over."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(runs_table).where(runs_table.c.run_id == claimed_by)).mappings().first()
+        if row is None or row["status"] != "running":
+            return True
+        if row["host"] == socket.gethostname() and row["pid"] and not _process_alive(int(row["pid"])):
+            return True
+        beat = dt.datetime.fromisoformat(row["heartbeat_at"]) if row["heartbeat_at"] else None
+        return beat is None or (dt.datetime.now(dt.timezone.utc) - beat).total_seconds() > stale_after
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, int], results_path: str | None) -> None:
         self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(
@@ -192,8 +216,20 @@ class Journal:
             rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
             return [_intent(r) for r in rows]
 
-    def mark_placing(self, key: str, run_id: str) -> None:
-        self._set(key, state=IntentState.PLACING.value, placing_at=now_text(), last_run_id=run_id)
+    def claim(self, intent: Intent, run_id: str) -> bool:
+        """Mark the intent ``placing`` for this run, only if nobody changed it since it was read (compare and
+        set): of several workers sharing the journal, exactly one places each order."""
+        seen_claim = intents_table.c.claimed_by.is_(None) if intent.claimed_by is None else (
+            intents_table.c.claimed_by == intent.claimed_by)
+        statement = update(intents_table).where(
+            intents_table.c.key == intent.key, intents_table.c.state == intent.state.value,
+            intents_table.c.attempt == intent.attempt, seen_claim,
+        ).values(state=IntentState.PLACING.value, claimed_by=run_id, placing_at=now_text(), last_run_id=run_id)
+        try:
+            with self._lock, self._engine.begin() as connection:
+                return bool(connection.execute(statement).rowcount == 1)
+        except SQLAlchemyError as error:
+            raise JournalError(f"cannot write the journal {self.url}: {error.__class__.__name__}") from error
 
     def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None) -> None:
         final = status in FINAL_PLATFORM_STATUSES
@@ -218,15 +254,16 @@ class Journal:
 
     def mark_not_placed(self, key: str) -> None:
         """The platform has no order with this key after all: back to planned."""
-        self._set(key, state=IntentState.PLANNED.value)
+        self._set(key, state=IntentState.PLANNED.value, claimed_by=None)
 
     def retry(self, intent: Intent, run_id: str) -> Intent:
         """An order that ended in error or was refused gets another attempt (a new poNumber) in this run."""
         attempt = intent.attempt + 1
         self._set(intent.key, state=IntentState.PLANNED.value, attempt=attempt, platform_order_id=None,
-                  platform_status=None, created_subscription_id=None, finished_at=None, last_run_id=run_id)
+                  platform_status=None, created_subscription_id=None, finished_at=None, last_run_id=run_id,
+                  claimed_by=None)
         return replace(intent, state=IntentState.PLANNED, attempt=attempt, platform_order_id=None,
-                       platform_status=None, created_subscription_id=None)
+                       platform_status=None, created_subscription_id=None, claimed_by=None)
 
     def fully_migrated(self, mode: MigrationMode) -> frozenset[str]:
         """Subscriptions all of whose journaled orders completed (skipped as already-migrated)."""
@@ -261,6 +298,18 @@ class Journal:
                 connection.execute(statement, parameters) if parameters is not None else connection.execute(statement)
         except SQLAlchemyError as error:
             raise JournalError(f"cannot write the journal {self.url}: {error.__class__.__name__}") from error
+
+
+def _create_tables(engine: Engine) -> None:
+    # Workers starting together on one new journal race to create the tables: the loser retries, and
+    # then finds them there.
+    for attempt in range(3):
+        try:
+            metadata.create_all(engine)
+            return
+        except OperationalError as error:
+            if "already exists" not in str(error) or attempt == 2:
+                raise
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -302,4 +351,15 @@ def _intent(row: Any) -> Intent:
         attributes=json.loads(row["attributes"] or "{}"), state=IntentState(row["state"]),
         platform_order_id=row["platform_order_id"], platform_status=row["platform_status"],
         created_subscription_id=row["created_subscription_id"], attempt=row["attempt"] or 1,
+        claimed_by=row["claimed_by"],
     )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -23,7 +23,7 @@ def journal_with_one_migration(path: Path) -> str:
     sales = Intent(f"M365MOVE-NS-3000001-sales-{BASE}", MigrationMode.NEW_SUBSCRIPTION, "3000001", "2000001", "1000001",
                    0, OrderKind.SALES, BASE, "CFQ7TTC0LH18:0001", 6001, 12, "1 year", None, None)
     journal.record_intents(run_id, [sales])
-    journal.mark_placing(sales.key, run_id)
+    assert journal.claim(sales, run_id)
     journal.mark_placed(sales.key, "9000001", "completed", "4000001")
     journal.record_results(run_id, [{"subscription_id": "3000001", "mode": "new-subscription", "decision": "migrate",
                                      "final_status": "migrated", "reasons": ""}])
