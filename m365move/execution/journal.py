@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -35,7 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
@@ -190,6 +191,16 @@ class Journal:
         """Journal new intents; keys already journaled keep their recorded state. Returns the journaled ones."""
         if not intents:
             return []
+        for attempt in range(3):
+            try:
+                return self._record_intents(run_id, intents)
+            except IntegrityError:
+                # Another worker sharing the journal inserted some of these keys meanwhile: read them back.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record_intents(self, run_id: str, intents: Sequence[Intent]) -> list[Intent]:
         keys = [i.key for i in intents]
         with self._lock, self._engine.begin() as connection:
             existing = {
@@ -301,22 +312,25 @@ class Journal:
 
 
 def _create_tables(engine: Engine) -> None:
-    # Workers starting together on one new journal race to create the tables: the loser retries, and
-    # then finds them there.
-    for attempt in range(3):
+    # Workers starting together on one new journal race to create the tables and to switch it to WAL (which
+    # takes an exclusive lock SQLite does not wait for): the losers retry, and then find it done.
+    for attempt in range(40):
         try:
             metadata.create_all(engine)
             return
         except OperationalError as error:
-            if "already exists" not in str(error) or attempt == 2:
+            racing = "already exists" in str(error) or "database is locked" in str(error)
+            if not racing or attempt == 39:
                 raise
+            time.sleep(0.05 * (1 + attempt % 5))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
+    # First: waiting for a lock instead of failing, since switching to WAL itself takes one (workers start together).
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, which is what resume covers
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
