@@ -31,6 +31,8 @@ class Progress:
         self._draw()
 
     def done(self) -> None:
+        if not self.total and not self.counts:
+            return  # nothing was to be done: no progress line to leave behind
         self._draw(force=True)
         if self._tty:
             self.stream.write("\n")
