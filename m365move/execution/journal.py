@@ -36,7 +36,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
@@ -318,8 +318,9 @@ def _create_tables(engine: Engine) -> None:
         try:
             metadata.create_all(engine)
             return
-        except OperationalError as error:
-            racing = "already exists" in str(error) or "database is locked" in str(error)
+        except SQLAlchemyError as error:
+            text = str(error)
+            racing = any(sign in text for sign in ("already exists", "database is locked", "duplicate key"))
             if not racing or attempt == 39:
                 raise
             time.sleep(0.05 * (1 + attempt % 5))

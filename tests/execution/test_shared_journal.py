@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +15,19 @@ from m365move.domain.orders import MigrationMode, OrderKind
 from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal
 from tests.estate_builder import BASE, standard
+from tests.execution.postgres_server import postgres_url
 from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
 
 
 def intent(key: str = "K1") -> Intent:
     return Intent(key, MigrationMode.NEW_SUBSCRIPTION, "3000001", "2000001", "1000001", 0, OrderKind.SALES, BASE,
                   "CFQ7TTC0LH18:0001", 6001, 12, "1 year", None, None)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with postgres_url() as url:
+        yield url
 
 
 class TestClaims:
@@ -59,7 +68,23 @@ class TestClaims:
 
 
 @pytest.mark.slow
-def test_two_workers_on_one_journal_place_each_order_once(tmp_path: Path) -> None:
+def test_claims_on_postgresql(postgres: str) -> None:
+    """The same compare-and-set on a PostgreSQL journal (what several hosts share)."""
+    journal = Journal(postgres)
+    first = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
+    second = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
+    seen_by_first, = journal.record_intents(first, [intent("PG-K1")])
+    seen_by_second, = journal.record_intents(second, [intent("PG-K1")])
+    assert journal.claim(seen_by_first, first) is True
+    assert journal.claim(seen_by_second, second) is False
+    assert journal.claim_is_stale(first) is False
+    journal.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_workers_on_one_journal_place_each_order_once(tmp_path: Path, backend: str,
+                                                          request: pytest.FixtureRequest) -> None:
     builder = standard()
     for n in range(30):
         builder.subscription(str(3000001 + n), resources=[(BASE, n + 1)])
@@ -68,6 +93,7 @@ def test_two_workers_on_one_journal_place_each_order_once(tmp_path: Path) -> Non
     with sandbox_on(estate) as server:
         command = [sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
                    "--commerce-url", server.url, "--execute", "--workspace", str(tmp_path / "work"),
+                   *(["--journal", _fresh_database(request.getfixturevalue("postgres"))] if backend == "postgresql" else []),
                    "--poll-interval", "0.05", "--rate-limit", "0", "--concurrency", "4"]
         workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for _ in range(2)]
@@ -82,3 +108,14 @@ def test_two_workers_on_one_journal_place_each_order_once(tmp_path: Path) -> Non
     assert duplicate_keys(snapshot) == []
     kinds = [o["type"] for o in snapshot["orders"]]
     assert (kinds.count("sales"), kinds.count("cancellation")) == (30, 30)
+
+
+def _fresh_database(server_url: str) -> str:
+    """A new database on the test server, so each test's journal starts empty."""
+    import psycopg
+
+    name = f"journal_{uuid.uuid4().hex[:8]}"
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
