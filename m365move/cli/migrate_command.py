@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs
+from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
 from m365move.commerce.simpleapi_client import SimpleApiClient
@@ -22,7 +22,7 @@ from m365move.execution.executor import ExecutionOptions
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport, RunRequest, run_migration
 from m365move.execution.progress import Progress
-from m365move.execution.results_file import read_results
+from m365move.execution.resume import find_resume_target
 
 DEFAULT_WORKSPACE = "m365move-work"
 
@@ -80,40 +80,19 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_resume(args: argparse.Namespace) -> int:
     journal = _journal(args)
-    source = Path(args.source)
-    if source.suffix.lower() == ".csv" or source.exists():
-        results = read_results(source)
-        run = journal.run(results.run_id)
-        recorded = journal.results(results.run_id)
-        for row in results.rows:
-            kept = recorded.get(row["subscription_id"])
-            if kept is None or (kept["decision"], kept["final_status"]) != (row["decision"], row["final_status"]):
-                raise InputError(
-                    f"row of subscription {row['subscription_id']} differs from the journal of run {results.run_id}; "
-                    "the file was edited: resume the run by its id instead", where=str(source))
-        if run["mode"] != results.mode.value:
-            raise InputError(f"the file says mode {results.mode.value} but run {results.run_id} was {run['mode']}",
-                             where=str(source))
-        subscription_ids = results.unfinished()
-    else:
-        run = journal.run(args.source)
-        recorded = journal.results(args.source)
-        subscription_ids = frozenset(s for s, r in recorded.items() if r["final_status"] not in ("migrated", "skipped"))
-        if not recorded and not (args.mode and args.mode != run["mode"]):
-            # The run died before writing results (killed, crashed): take up its whole selection again;
-            # the journal's intents and the platform's orders make that safe.
-            parameters = dict(run["parameters"]) | {"resumed_from": run["run_id"]}
-            print(f"run {run['run_id']} left no results (it did not finish): resuming its whole selection",
-                  file=sys.stderr)
-            return _run(args, parameters, selection=None, journal=journal)
-    if args.mode and args.mode != run["mode"]:
-        raise InputError(f"run {run['run_id']} is a {run['mode']} run, not {args.mode}; drop --mode to resume it",
+    target = find_resume_target(journal, args.source)
+    if args.mode and args.mode != target.mode.value:
+        raise InputError(f"run {target.run_id} is a {target.mode.value} run, not {args.mode}; drop --mode to resume it",
                          where="--mode")
-    parameters = dict(run["parameters"]) | {"resumed_from": run["run_id"]}
-    if not subscription_ids:
-        print(f"run {run['run_id']}: nothing left to resume")
+    parameters = target.parameters | {"resumed_from": target.run_id}
+    if target.subscription_ids is None:
+        # The run died before writing results: its whole selection again (journal and platform keep it safe).
+        print(f"run {target.run_id} left no results (it did not finish): resuming its whole selection", file=sys.stderr)
+        return _run(args, parameters, selection=None, journal=journal)
+    if not target.subscription_ids:
+        print(f"run {target.run_id}: nothing left to resume")
         return 0
-    return _run(args, parameters, selection=Selection(subscription_ids=subscription_ids), journal=journal)
+    return _run(args, parameters, selection=Selection(subscription_ids=target.subscription_ids), journal=journal)
 
 
 def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Selection | None,
@@ -150,8 +129,6 @@ def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, P
     if parameters.get("estate"):
         inputs = load_plan_inputs(namespace)
         return inputs.estate, inputs.plans_mapping, inputs.selection
-    from m365move.cli.plan_inputs import selection_from_args
-
     estate = read_estate(client, parameters["catalog"]).estate
     if parameters.get("license_mapping"):
         estate = estate.with_license_mapping(read_license_mapping(parameters["license_mapping"]))

@@ -103,16 +103,24 @@ def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[
             attributes = {k: source[k] for k in CUSTOM_ORDER_ATTRIBUTES if k in source}
         intents = journal.record_intents(run_id, intents_for(request.mode, sub_plan, attributes))
         works.append(SubscriptionWork(sub_plan.subscription_id, sub_plan.customer_id, intents))
-    planned = {w.subscription_id for w in works}
-    # Started earlier but no longer "migrate" in a fresh plan (a Switch Plan source is on its NCE plan once the
-    # change order completed): the journal's intents carry on.
-    for sub_id, intents in _group(journal.intents_of(mode=request.mode)).items():
-        if sub_id in planned or all(i.completed for i in intents) or not _selected(request.selection, intents[0]):
-            continue
+    planned = frozenset(w.subscription_id for w in works)
+    for sub_id, intents in unfinished_journal_work(journal, request.mode, request.selection, planned).items():
         works.append(SubscriptionWork(sub_id, intents[0].customer_id, intents))
     for work in works:
         work.intents = [journal.retry(i, run_id) if i.failed else i for i in work.intents]
     return works
+
+
+def unfinished_journal_work(
+    journal: Journal, mode: MigrationMode, selection: Selection, exclude: frozenset[str] = frozenset()
+) -> dict[str, list[Intent]]:
+    """Sources started earlier whose orders are not all completed, within the selection: a run carries them on
+    even when a fresh plan no longer says "migrate" (a Switch Plan source is on its NCE plan once its change
+    order completed)."""
+    return {
+        sub_id: intents for sub_id, intents in _group(journal.intents_of(mode=mode)).items()
+        if sub_id not in exclude and not all(i.completed for i in intents) and _selected(selection, intents[0])
+    }
 
 
 def _selected(selection: Selection, intent: Intent) -> bool:

@@ -23,9 +23,10 @@ from m365move.errors import InputError, JournalError
 from m365move.execution.executor import ExecutionOptions
 from m365move.execution.final_status import FINAL_STATUSES
 from m365move.execution.journal import Journal
-from m365move.execution.migration_run import RunReport, RunRequest, run_migration
+from m365move.execution.migration_run import RunReport, RunRequest, run_migration, unfinished_journal_work
 from m365move.execution.progress import Progress
 from m365move.execution.results_file import read_results
+from m365move.execution.resume import ResumeTarget, find_resume_target
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
 from m365move.runbooks.report_tables import banner, key_value_table, show_html
 
@@ -36,15 +37,6 @@ UNFINISHED_STATUSES = ("pending", "partially-migrated", "failed")
 
 class ConfirmationRefused(InputError):
     """``execute`` was asked for but ``confirm`` does not match what would be migrated: nothing was placed."""
-
-
-@dataclass(frozen=True)
-class ResumeTarget:
-    """A previous run to complete: its id, its recorded inputs and the subscriptions left unfinished."""
-
-    run_id: str
-    parameters: dict[str, Any]
-    subscription_ids: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -67,6 +59,8 @@ def prepare_run(
     # The earlier run's own files and filters, so a resume cannot quietly widen or change the run.
     recorded = resume.parameters | {"commerce_url": params.commerce_url, "resumed_from": resume.run_id}
     inputs = load_inputs(recorded, client)
+    if resume.subscription_ids is None:  # the run left no results: its whole selection again
+        return PreparedRun(inputs, recorded, resume.run_id)
     narrowed = replace(inputs, selection=Selection(subscription_ids=resume.subscription_ids))
     return PreparedRun(narrowed, recorded, resume.run_id)
 
@@ -78,26 +72,17 @@ def journal_location(workspace: Path, environ: Mapping[str, str]) -> str:
 
 def resume_target(journal: Journal, source: str, mode: MigrationMode) -> ResumeTarget:
     """The run named by a results file or a run id; InputError when it is another mode or the file was edited."""
-    path = Path(source)
-    if path.suffix.lower() == ".csv" or path.exists():
-        results = read_results(path)
-        run = _run(journal, results.run_id, source)
-        recorded = journal.results(results.run_id)
-        for row in results.rows:
-            kept = recorded.get(row["subscription_id"])
-            if kept is None or (kept["decision"], kept["final_status"]) != (row["decision"], row["final_status"]):
-                raise InputError(
-                    f"row of subscription {row['subscription_id']} differs from the journal of run {results.run_id}",
-                    where=source, hint="the file was edited: resume the run by its id instead")
-        unfinished = results.unfinished()
-    else:
-        run = _run(journal, source, "resume_from")
-        unfinished = frozenset(
-            s for s, r in journal.results(source).items() if r["final_status"] not in ("migrated", "skipped"))
-    if run["mode"] != mode.value:
-        raise InputError(f"run {run['run_id']} is a {run['mode']} run; this runbook migrates in {mode.value} mode",
-                         where="resume_from", hint=f"resume it with the {run['mode']} runbook")
-    return ResumeTarget(run["run_id"], dict(run["parameters"]), unfinished)
+    try:
+        target = find_resume_target(journal, source)
+    except JournalError:
+        raise InputError(
+            f"run {source} is not in the journal at {journal.url}",
+            where="resume_from", hint="give the workspace (or $M365MOVE_JOURNAL_URL) of the run being resumed",
+        ) from None
+    if target.mode is not mode:
+        raise InputError(f"run {target.run_id} is a {target.mode.value} run; this runbook migrates in {mode.value} mode",
+                         where="resume_from", hint=f"resume it with the {target.mode.value} runbook")
+    return target
 
 
 def subscriptions_to_migrate(plan: MigrationPlan, journal: Journal, selection: Selection) -> list[str]:
@@ -107,21 +92,8 @@ def subscriptions_to_migrate(plan: MigrationPlan, journal: Journal, selection: S
     yet its add-on orders may be missing; the executor carries such work on, so the count includes it.
     """
     ids = [s.subscription_id for s in plan.migrating()]
-    planned = set(ids)
-    carried: dict[str, list[Any]] = {}
-    for intent in journal.intents_of(mode=plan.mode):
-        carried.setdefault(intent.subscription_id, []).append(intent)
-    for sub_id, intents in sorted(carried.items()):
-        if sub_id in planned or all(i.completed for i in intents):
-            continue
-        first = intents[0]
-        if (
-            (selection.subscription_ids is None or sub_id in selection.subscription_ids)
-            and (selection.reseller_ids is None or first.reseller_id in selection.reseller_ids)
-            and (selection.customer_ids is None or first.customer_id in selection.customer_ids)
-        ):
-            ids.append(sub_id)
-    return ids
+    carried = unfinished_journal_work(journal, plan.mode, selection, exclude=frozenset(ids))
+    return ids + sorted(carried)
 
 
 def confirmation_refusal(execute: bool, confirm: int | None, to_migrate: int) -> str | None:
@@ -223,13 +195,3 @@ def path_for_result(path: Path, run_dir: Path | None = None) -> str:
 
 def unfinished_count(summary: Mapping[str, int]) -> int:
     return sum(int(summary.get(status, 0)) for status in UNFINISHED_STATUSES)
-
-
-def _run(journal: Journal, run_id: str, where: str) -> dict[str, Any]:
-    try:
-        return journal.run(run_id)
-    except JournalError:
-        raise InputError(
-            f"run {run_id} is not in the journal at {journal.url}",
-            where=where, hint="give the workspace (or $M365MOVE_JOURNAL_URL) of the run being resumed",
-        ) from None

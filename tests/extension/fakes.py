@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+ENDPOINT = "https://connect.test/public/v1"
 TENANT = "11111111-2222-4333-8444-555555555555"
 LEGACY = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 SECRET = "s3cr3t-Partner-Center-app-secret-value"

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from connect.client.testing import ConnectClientMocker
 from connect.eaas.core.enums import ResultType
 
-from m365move.partnercenter.client import TOKEN_CACHE
-from m365move.partnercenter.limits import LIMITERS, CreateLimiter
+from m365move.partnercenter.limits import CreateLimiter
 from tests.extension.fakes import LEGACY, FakePartnerCenter
-from tests.extension.test_handlers import ENDPOINT, REQUEST_ID, app_for, purchase
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters() -> Iterator[None]:
-    TOKEN_CACHE.clear()
-    LIMITERS.clear()
-    yield
-    TOKEN_CACHE.clear()
-    LIMITERS.clear()
-
-
-@pytest.fixture
-def mocker() -> Iterator[ConnectClientMocker]:
-    with ConnectClientMocker(ENDPOINT) as m:
-        yield m
+from tests.extension.test_handlers import REQUEST_ID, app_for, purchase
 
 
 class TestCreateLimiter:

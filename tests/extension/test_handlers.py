@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,29 +11,12 @@ from connect.client.testing import ConnectClientMocker, get_requests_mocker
 from connect.eaas.core.enums import ResultType
 
 from extension.events import M365MoveEventsApplication
-from m365move.partnercenter.client import TOKEN_CACHE, migration_request_id
+from m365move.partnercenter.client import migration_request_id
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
-from m365move.partnercenter.limits import LIMITERS
-from tests.extension.fakes import CONFIG, LEGACY, TENANT, FakePartnerCenter
+from tests.extension.fakes import CONFIG, ENDPOINT, LEGACY, TENANT, FakePartnerCenter
 
-ENDPOINT = "https://connect.test/public/v1"
 REQUEST_ID = "PR-1000-2000-3000-001"
 TCR_ID = "TCR-100-200-300-001"
-
-
-@pytest.fixture(autouse=True)
-def fresh_tokens() -> Iterator[None]:
-    TOKEN_CACHE.clear()
-    LIMITERS.clear()
-    yield
-    TOKEN_CACHE.clear()
-    LIMITERS.clear()
-
-
-@pytest.fixture
-def mocker() -> Iterator[ConnectClientMocker]:
-    with ConnectClientMocker(ENDPOINT) as m:
-        yield m
 
 
 def app_for(pc: FakePartnerCenter | None = None, **config: str) -> M365MoveEventsApplication:
