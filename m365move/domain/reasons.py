@@ -32,6 +32,10 @@ class ReasonCode(str, Enum):
     PLANS_MAPPING_INVALID = "plans-mapping-invalid"
     INCOMPLETE_ORDER = "incomplete-order"
     MCA_NOT_ACCEPTED = "mca-not-accepted"
+    # the source's seats differ from the completed NCE quantities: no cancellation
+    SEAT_COUNT_CHANGED = "seat-count-changed"
+    # an order or NCE subscription for this source exists under the other mode
+    MIGRATED_IN_OTHER_MODE = "migrated-in-other-mode"
 
 
 class WarningCode(str, Enum):
