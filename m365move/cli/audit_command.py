@@ -4,8 +4,12 @@
                    [--commerce-url URL | --platform-snapshot FILE] [--reseller ID]… [--customer ID]…
                    [--stuck-after-hours H] [--format table|json] [--rows N] [--output-dir DIR]
                    [--save-platform-snapshot FILE]
+    m365move audit verify DIR [--manifest-sha256 HASH] [--format text|json]
 
 Exit status: 0 no critical anomaly, 3 critical anomalies found (a sign-off gate), 2 bad input, 1 other failure.
+``--output-dir`` also gets ``result.json`` and, last, ``manifest.json`` (see ``m365move.bundle``).
+``audit verify``: 0 the folder is as sealed, 3 something was changed, added or removed, or the signature
+is bad (each problem named on its own line), 2 no manifest there.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from m365move.atomic_files import write_text_atomically
 from m365move.audit.audit_report import build_audit, platform_scope, read_records
 from m365move.audit.inputs import AuditInputs
 from m365move.audit.platform_snapshot import write_platform_snapshot
@@ -32,9 +39,11 @@ from m365move.audit.tables import (
     unfinished_table,
 )
 from m365move.audit.tables_csv import write_tables
+from m365move.bundle import seal_folder, verify_folder
 from m365move.errors import InputError
 
 EXIT_CRITICAL_ANOMALIES = 3
+EXIT_TAMPERED = 3
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +66,33 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--output-dir", metavar="DIR", help="write every table in full as CSV files here")
     parser.add_argument("--save-platform-snapshot", metavar="FILE", help="save the platform state read, to audit again offline")
     parser.set_defaults(func=run_audit_command)
+    actions = parser.add_subparsers(dest="audit_action", metavar="ACTION", required=False)
+    verify = actions.add_parser(
+        "verify", help="check a sealed audit or runbook folder against its manifest",
+        description="Say whether anything in a sealed folder (an audit's --output-dir, a runbook run folder) was "
+                    "changed, added or removed since its manifest was written, and whether its signature holds. "
+                    "The trusted public key comes from M365MOVE_VERIFY_KEY.",
+    )
+    verify.add_argument("folder", metavar="DIR")
+    verify.add_argument("--manifest-sha256", metavar="HASH", help="the manifest hash quoted at sign-off: require it")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.set_defaults(func=run_verify_command)
+
+
+def run_verify_command(args: argparse.Namespace) -> int:
+    verification = verify_folder(args.folder, expected_hash=args.manifest_sha256)
+    if args.format == "json":
+        print(json.dumps(verification.as_dict(), indent=2))
+    else:
+        signed = f", signed by Ed25519 key {verification.signed_by}" if verification.signed_by else ", not signed"
+        print(f"{verification.folder}: manifest sha256 {verification.manifest_hash} ({verification.files} files{signed})")
+        for problem in verification.problems:
+            print(problem.line())
+        for note in verification.notes:
+            print(f"note: {note}")
+        print("intact: nothing changed, added or removed" if verification.intact
+              else f"NOT INTACT: {len(verification.problems)} problem(s)")
+    return 0 if verification.intact else EXIT_TAMPERED
 
 
 def run_audit_command(args: argparse.Namespace) -> int:
@@ -82,6 +118,10 @@ def run_audit_command(args: argparse.Namespace) -> int:
     report = build_audit(records, state, dt.datetime.now(dt.timezone.utc), options)
     if args.output_dir:
         write_tables(args.output_dir, all_tables(report))
+        write_text_atomically(Path(args.output_dir) / "result.json",
+                              json.dumps(report.result(findings_limit=len(report.findings)), indent=2) + "\n")
+        seal = seal_folder(args.output_dir, kind="audit", parameters=_parameters(args))
+        print(seal.describe(), file=sys.stderr)
     if args.format == "json":
         print(json.dumps(report.result(findings_limit=len(report.findings)), indent=2))
     else:
@@ -89,6 +129,13 @@ def run_audit_command(args: argparse.Namespace) -> int:
                       status_by_mode_table(report), by_reseller_table(report)):
             print(text_table(table, args.rows))
     return EXIT_CRITICAL_ANOMALIES if report.severity_counts()["critical"] else 0
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, object]:
+    """The options the audit ran with, for its manifest (no credentials: those never are options)."""
+    names = ("journal", "results", "run", "commerce_url", "platform_snapshot", "reseller", "customer",
+             "stuck_after_hours", "output_dir", "save_platform_snapshot")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, [])}
 
 
 def text_table(table: AuditTable, limit: int) -> str:

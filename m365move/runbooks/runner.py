@@ -8,6 +8,9 @@ A run folder (default ``./runs/<name>-<UTC timestamp>/``) holds::
     result.json       what the notebook recorded with ``record_result`` (``null`` if nothing)
     parameters.json   every parameter's value, defaults filled in
     run.json          status, exit code, failure summary and timings
+    manifest.json     written last: every other file's SHA-256, the tool, parameters, time and user; its
+                      hash is shown in report.html (``m365move audit verify RUN_DIR`` checks the folder)
+    manifest.sig      its Ed25519 signature, when ``M365MOVE_SIGNING_KEY`` is set
 
 Nothing is created before the parameters have been validated, so a rejected run leaves no folder.
 Environment values given to the run reach the kernel only (see ``environment.py``); no file holds them.
@@ -25,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from m365move.bundle import seal_folder
 from m365move.errors import InputError, M365MoveError
 from m365move.runbooks.caller_paths import absolute_caller_paths
 from m365move.runbooks.catalog import KERNEL_NAME, Runbook, find_runbook
@@ -95,6 +99,8 @@ def run_runbook(
     timings["total"] = time.perf_counter() - started
     timings["overhead"] = timings["total"] - timings["cells"]
     _write_json(run_dir / "run.json", outcome.as_dict())  # again, with the render and total times
+    # Last: the manifest seals the folder (every file's SHA-256; the report shows the manifest's hash).
+    seal_folder(run_dir, kind=f"runbook {runbook.name}", parameters=values)
     return outcome
 
 

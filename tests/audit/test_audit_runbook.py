@@ -51,7 +51,7 @@ def planted_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditRun]:
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
                 exit_code = main(["audit", "--journal", str(migrated.journal), "--commerce-url", server.url,
-                                  "--stuck-after-hours", "0", "--format", "json"])
+                                  "--stuck-after-hours", "0", "--format", "json", "--output-dir", str(folder / "cli")])
         yield AuditRun(folder / "run", result, planted, json.loads(out.getvalue()), exit_code)
 
 
@@ -102,6 +102,28 @@ class TestPlantedAnomalies:
         text = (planted_run.folder / "report.html").read_text()
         assert text.index("3 critical anomalies") < text.index('id="Anomalies"') < text.index("seat-mismatch")
         assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,', text)) == 2
+
+
+class TestSealedBundles:
+    def test_the_runbook_folder_verifies_and_its_report_shows_the_manifest_hash(self, planted_run: AuditRun) -> None:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["audit", "verify", str(planted_run.folder)]) == 0
+        manifest_hash = re.search(r"manifest sha256 ([0-9a-f]{64})", out.getvalue())
+        assert manifest_hash and manifest_hash.group(1) in (planted_run.folder / "report.html").read_text()
+
+    def test_the_cli_output_folder_is_sealed_with_its_parameters(self, planted_run: AuditRun) -> None:
+        cli_folder = planted_run.folder.parent / "cli"
+        manifest = json.loads((cli_folder / "manifest.json").read_text())
+        assert manifest["kind"] == "audit" and manifest["parameters"]["stuck_after_hours"] == 0
+        assert {"findings.csv", "result.json"} <= {f["path"] for f in manifest["files"]}
+        assert json.loads((cli_folder / "result.json").read_text())["anomalies_by_code"] == \
+            planted_run.result["anomalies_by_code"]
+        (cli_folder / "findings.csv").write_text("severity,code\n")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["audit", "verify", str(cli_folder)]) == 3
+        assert "changed: findings.csv" in out.getvalue()
 
 
 class TestCleanRun:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from m365move import cli
+from m365move.bundle import verify_folder
 from m365move.runbooks.outcome import RunOutcome, RunStatus
 from m365move.runbooks.render import render_report
 from m365move.runbooks.runner import run_runbook
@@ -27,6 +28,17 @@ class TestPassingRun:
         assert outcome.status is RunStatus.OK and outcome.exit_code == 0
         names = {path.name for path in outcome.run_dir.iterdir()}
         assert {"input.ipynb", "executed.ipynb", "report.html", "result.json", "parameters.json", "run.json"} <= names
+
+    def test_the_run_folder_ends_sealed_and_its_report_shows_the_manifest_hash(
+        self, ok_run: tuple[RunOutcome, list[str]]
+    ) -> None:
+        outcome, _ = ok_run
+        verification = verify_folder(outcome.run_dir, environ={})
+        assert verification.intact, [p.line() for p in verification.problems]
+        manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+        assert manifest["kind"] == "runbook demo_ok" and manifest["parameters"]["subscription_id"] == "0012"
+        assert {"report.html", "run.json", "result.json", "executed.ipynb"} <= {f["path"] for f in manifest["files"]}
+        assert verification.manifest_hash in outcome.report.read_text()
 
     def test_input_is_the_runbook_as_it_was(self, ok_run: tuple[RunOutcome, list[str]], fixtures_dir: Path) -> None:
         outcome, _ = ok_run
