@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from m365move.errors import InputError, M365MoveError
+from m365move.version_info import version_text
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
 _COMMAND_MODULES = (
     "m365move.cli.plan_command",
     "m365move.cli.estate_command",
+    "m365move.cli.catalog_command",
     "m365move.cli.migrate_command",
     "m365move.cli.runs_command",
     "m365move.cli.sandbox_command",
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Safe, resumable Microsoft 365 migrations inside the CloudBlue ecosystem.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument("--version", action="version", version=f"m365move {version_text()}",
+                        help="print the version (and the git commit when run from a checkout) and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

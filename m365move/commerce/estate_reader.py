@@ -24,11 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from m365move.commerce.models import SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
 from m365move.errors import InputError
-from m365move.estate.loader import build_estate, parse_estate_document, read_structured_file
+from m365move.estate.catalog_file import parse_catalog, to_estate_document
+from m365move.estate.loader import build_estate, read_structured_file
 from m365move.estate.schema import (
     CommerceSection,
     CustomerEntry,
@@ -55,12 +58,19 @@ class LiveEstate:
 
 
 def load_catalog(path: str | Path) -> EstateDocument:
-    """Read a catalog export (estate schema; only plans, resellers, customers and licence mappings are used)."""
+    """Read a catalog file (``m365move catalog export``, completed by hand) or a whole estate file.
+
+    Only plans, resellers, customers and licence mappings are used. A catalog with fields still to be
+    completed (``null``) is an InputError naming the first gap.
+    """
     path = Path(path)
     raw = read_structured_file(path)
     if not isinstance(raw, dict):
         raise InputError("a catalog export is a mapping with 'version: 1' and 'commerce.plans'", where=str(path))
-    document = parse_estate_document(raw, str(path))
+    try:
+        document = EstateDocument.model_validate(raw)
+    except ValidationError:
+        document = to_estate_document(parse_catalog(raw, str(path)), str(path))
     if not document.commerce.plans:
         raise InputError("the catalog export lists no plans", where=f"{path}: commerce.plans")
     return document
