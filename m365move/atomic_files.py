@@ -10,6 +10,18 @@ from pathlib import Path
 from typing import IO
 
 
+def _process_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any thread writes files.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600 files; output files get the mode a plain open() would give (group-readable
+# under the usual umask), so a colleague or a reviewer in the operator's group can read them.
+_FILE_MODE = 0o666 & ~_process_umask()
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | Path, *, newline: str | None = None) -> Iterator[IO[str]]:
     """Yield a text handle; the file appears at ``path`` only if the block finishes without error."""
@@ -21,6 +33,7 @@ def atomic_writer(path: str | Path, *, newline: str | None = None) -> Iterator[I
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, _FILE_MODE)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
