@@ -15,6 +15,7 @@ from m365move.call2teams.bulk_import_files import read_users_file, write_import_
 from m365move.call2teams.cleanup_script import ScriptContext, render_cleanup_script
 from m365move.call2teams.domain_checks import DEFAULT_DOMAIN_SUFFIX, DomainRules
 from m365move.call2teams.export_script import export_script_text
+from m365move.call2teams.findings import Verdict
 from m365move.call2teams.graph_client import TOKEN_ENV_VAR, GraphClient
 from m365move.call2teams.move_readiness import MoveMethod, MoveRequest, assess_move
 from m365move.call2teams.render import render_check, render_move
@@ -24,6 +25,8 @@ from m365move.call2teams.tenant_check import CheckOptions, check_tenants
 from m365move.errors import InputError
 
 _MAX_LISTED_ROWS = 10
+# The verdict is not-ready (the report is still written in full): scripts can tell it from a failure (1, 2).
+EXIT_NOT_READY = 7
 
 
 def register(subparsers: Any) -> None:
@@ -130,7 +133,7 @@ def _check(args: argparse.Namespace) -> int:
             snapshots = [with_graph_domains(snapshots[0], client, domain_suffix=options.domain_rules.suffix)]
     report = check_tenants(snapshots, options)
     _emit(_json(report.to_dict()) if args.format == "json" else render_check(report), args.output)
-    return 0
+    return EXIT_NOT_READY if report.verdict is Verdict.NOT_READY else 0
 
 
 def _cleanup_script(args: argparse.Namespace) -> int:
@@ -148,7 +151,7 @@ def _cleanup_script(args: argparse.Namespace) -> int:
     script = render_cleanup_script(report.plans[0], report.domains.removals_for(snapshot.tenant), context)
     _emit(script, args.output)
     mode = "EXECUTES the changes" if args.execute_removals else "dry run: every change carries -WhatIf"
-    print(f"wrote {args.output} for tenant {snapshot.tenant} ({mode}); verdict {report.verdict.value}")
+    print(f"wrote {args.output} for tenant {snapshot.tenant!r} ({mode}); verdict {report.verdict.value}")
     if snapshot.not_exported:
         print(f"not exported, so not cleaned: {', '.join(snapshot.not_exported)}", file=sys.stderr)
     return 0
@@ -173,7 +176,7 @@ def _move_readiness(args: argparse.Namespace) -> int:
     )
     report = assess_move(hierarchy, request, today=date.today())
     _emit(_json(report.to_dict()) if args.format == "json" else render_move(report), args.output)
-    return 0
+    return EXIT_NOT_READY if report.verdict is Verdict.NOT_READY else 0
 
 
 def _bulk_import(args: argparse.Namespace) -> int:

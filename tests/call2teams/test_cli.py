@@ -25,7 +25,7 @@ class TestCheck:
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(CONTOSO), "--tenant-dir", str(FABRIKAM),
                             "--account-domains", *CONTOSO_ACCOUNT_DOMAINS, "fabrikam-x9y8.call2teams.com",
                             "--format", "json")
-        assert code == 0
+        assert code == 7  # not-ready
         report = json.loads(out)
         validate(report, "call2teams.schema.json")
         assert report["verdict"] == "not-ready"
@@ -48,14 +48,14 @@ class TestCheck:
         target = tmp_path / "report.txt"
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(CONTOSO), "--marker", "UK-", "--output", str(target))
         text = target.read_text()
-        assert code == 0 and out == ""
+        assert code == 7 and out == ""
         assert "NOT-READY" in text and "markers: uk-" in text and "Tag:UK-Local" in text
         assert "Tag:Call2Teams-Policy" not in text  # the default markers are replaced
 
     def test_not_exported_files_are_reported(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(PARTIAL), "--format", "json")
         report = json.loads(out)
-        assert code == 0 and report["verdict"] == "not-ready"
+        assert code == 7 and report["verdict"] == "not-ready"
         assert report["tenants"][0]["not_exported"] == ["voice_routes.json", "domains.json"]
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(PARTIAL))
         assert "NOT EXPORTED (not checked): voice_routes.json, domains.json" in out
@@ -115,14 +115,14 @@ class TestMoveReadiness:
                             "--format", "json")
         report = json.loads(out)
         validate(report, "call2teams.schema.json")
-        assert code == 0 and report["verdict"] == "not-ready" and report["cooling_off_ends"] == "2026-06-15"
+        assert code == 7 and report["verdict"] == "not-ready" and report["cooling_off_ends"] == "2026-06-15"
         assert {f["code"] for f in report["findings"]} == {
             "insufficient-licences", "permission-required", "service-desk-case-required", "cooling-off"}
 
     def test_target_not_empty_table(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = _run(capsys, "move-readiness", "--accounts", str(FIXTURES / "accounts.yaml"),
                             "--source", "SA-101", "--target", "SA-202")
-        assert code == 0 and "target-not-empty" in out and "user:ops@litware.com" in out
+        assert code == 7 and "target-not-empty" in out and "user:ops@litware.com" in out
         assert "Checklist:" in out
 
     def test_diy_json_has_checklist(self, capsys: pytest.CaptureFixture[str]) -> None:

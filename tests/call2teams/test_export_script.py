@@ -6,6 +6,7 @@ import re
 
 from m365move.call2teams.export_script import export_script_text
 from m365move.call2teams.snapshot_loader import ALL_FILES, DOMAINS, REQUIRED_FILES
+from tests.call2teams.powershell_grammar import commands, expandable_strings, parse
 
 # Cmdlets that touch the tenant (Teams Cs*, Graph Mg*); exporting must only read.
 TENANT_CMDLET = re.compile(r"\b([A-Z][a-z]+)-(Cs\w+|Mg\w+)\b")
@@ -37,3 +38,14 @@ def test_writes_exactly_the_loaders_file_names() -> None:
 def test_writes_arrays_deep_enough() -> None:
     script = export_script_text()
     assert "ConvertTo-Json -InputObject @($Items) -Depth 10" in script
+
+
+def test_export_script_parses_and_expands_no_tenant_value() -> None:
+    """Read with the PowerShell grammar: only read-only commands, no double-quoted (expanding) string at all."""
+    root = parse(export_script_text())
+    names = {command.name for command in commands(root)}
+    assert names <= {"Get-CsTenant", "Get-CsOnlineVoiceRoutingPolicy", "Get-CsOnlineVoiceRoute", "Get-CsOnlinePstnUsage",
+                     "Get-CsOnlinePSTNGateway", "Get-CsTenantDialPlan", "Get-CsOnlineUser", "Get-CsGroupPolicyAssignment",
+                     "Invoke-MgGraphRequest", "Write-Export", "Write-Host", "Select-Object", "Join-Path", "Resolve-Path",
+                     "ConvertTo-Json", "New-Object", "New-Item", "Out-Null", "Where-Object", "ForEach-Object"}, names
+    assert expandable_strings(root) == []

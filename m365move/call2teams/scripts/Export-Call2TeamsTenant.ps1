@@ -48,13 +48,16 @@ function Write-Export {
     $json = ConvertTo-Json -InputObject @($Items) -Depth 10
     # WriteAllText writes UTF-8 without a BOM on Windows PowerShell 5.1 and PowerShell 7 alike.
     [System.IO.File]::WriteAllText($path, $json, (New-Object System.Text.UTF8Encoding $false))
-    Write-Host ("{0,-30} {1,6} item(s)" -f $Name, @($Items).Count)
+    Write-Host ('{0,-30} {1,6} item(s)' -f $Name, @($Items).Count)
 }
 
-$tenant = Get-CsTenant | Select-Object TenantId, DisplayName
-$folder = Join-Path $OutputRoot ([string]$tenant.TenantId)
+$tenant = Get-CsTenant | Select-Object -Property 'TenantId', 'DisplayName'
+# The folder is named by the tenant id: accept only a GUID there, so no tenant value can steer the path.
+$tenantId = ([guid][string]$tenant.TenantId).ToString()
+$folder = Join-Path $OutputRoot $tenantId
 New-Item -ItemType Directory -Force -Path $folder | Out-Null
-Write-Host "Exporting tenant $($tenant.DisplayName) ($($tenant.TenantId)) to $folder"
+# Tenant values are only ever format arguments, never part of a double-quoted (expanding) string.
+Write-Host ('Exporting tenant {0} ({1}) to {2}' -f $tenant.DisplayName, $tenantId, $folder)
 
 Write-Export $folder 'tenant.json' @($tenant)
 Write-Export $folder 'voice_routing_policies.json' @(Get-CsOnlineVoiceRoutingPolicy)
@@ -63,7 +66,7 @@ Write-Export $folder 'pstn_usages.json' @(Get-CsOnlinePstnUsage)
 Write-Export $folder 'pstn_gateways.json' @(Get-CsOnlinePSTNGateway)
 Write-Export $folder 'dial_plans.json' @(Get-CsTenantDialPlan)
 $users = Get-CsOnlineUser -ResultSize Unlimited |
-    Select-Object Identity, UserPrincipalName, DisplayName, SipAddress, LineUri, EnterpriseVoiceEnabled,
+    Select-Object -Property 'Identity', 'UserPrincipalName', 'DisplayName', 'SipAddress', 'LineUri', 'EnterpriseVoiceEnabled',
         @{ Name = 'OnlineVoiceRoutingPolicy'; Expression = { [string]$_.OnlineVoiceRoutingPolicy } },
         @{ Name = 'TenantDialPlan'; Expression = { [string]$_.TenantDialPlan } }
 Write-Export $folder 'users.json' @($users)
