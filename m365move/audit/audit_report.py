@@ -105,12 +105,16 @@ class AuditReport:
 
 
 def platform_scope(records: AuditRecords) -> PlatformScope:
-    """What the platform must tell: the journal's customers, the audited subscriptions, the targets' seats."""
+    """What the platform must tell: the journal's customers, the audited subscriptions, the targets' seats,
+    and the seats of every New Subscription source with a completed sales order (grown since? lost seats)."""
     return PlatformScope(
         customer_ids=frozenset(i.customer_id for i in records.intents),
         subscription_ids=frozenset(r.subscription_id for r in records.results) | {i.subscription_id for i in records.intents},
         target_subscription_ids=frozenset(
             t for i in records.intents if i.kind in TARGET_KINDS and i.completed and (t := i.target_subscription_id)
+        ),
+        source_subscription_ids=frozenset(
+            i.subscription_id for i in records.intents if i.mode == "new-subscription" and i.kind == "sales" and i.completed
         ),
     )
 

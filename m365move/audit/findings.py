@@ -54,7 +54,8 @@ CODES: Mapping[AnomalyCode, CodeDescription] = {
     AnomalyCode.CANCELLED_BEFORE_TARGETS_COMPLETED: CodeDescription(
         Severity.CRITICAL,
         "the source was cancelled while a target order had not completed: the customer may be without service",
-        "reinstate the source within 7 days (NCE cancellations become irreversible), or complete the missing targets",
+        "complete the missing targets now (m365move resume, or place them by hand); if they cannot be completed, "
+        "reinstate the source within 7 days (NCE cancellations become irreversible)",
     ),
     AnomalyCode.DUPLICATE_TARGET: CodeDescription(
         Severity.CRITICAL,
@@ -94,6 +95,9 @@ class Finding:
     customer_id: str | None = None
     reseller_id: str | None = None
     ids: Mapping[str, str] = field(default_factory=dict)
+    # What to do when this case needs other advice than its code's (e.g. never "reinstate" a source whose
+    # targets completed since); None: the code's action.
+    advice: str | None = None
 
     @property
     def severity(self) -> Severity:
@@ -101,7 +105,7 @@ class Finding:
 
     @property
     def action(self) -> str:
-        return CODES[self.code].action
+        return self.advice or CODES[self.code].action
 
     def as_dict(self) -> dict[str, object]:
         return {

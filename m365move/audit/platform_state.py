@@ -58,11 +58,18 @@ class PlatformOrder:
 
 @dataclass(frozen=True)
 class PlatformScope:
-    """What to read: the audited customers and subscriptions, and the targets whose quantities matter."""
+    """What to read: the audited customers and subscriptions, and the subscriptions whose quantities matter:
+    the targets, and the New Subscription sources they must match."""
 
     customer_ids: frozenset[str]
     subscription_ids: frozenset[str]
     target_subscription_ids: frozenset[str]
+    source_subscription_ids: frozenset[str] = frozenset()
+
+    @property
+    def seat_subscription_ids(self) -> frozenset[str]:
+        """Every subscription to read in detail (products and quantities)."""
+        return self.target_subscription_ids | self.source_subscription_ids
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ class CommercePlatform:
                 subscriptions |= {s.id: _subscription(s) for s in client.iter_subscriptions()
                                   if s.id in scope.subscription_ids}
             if self.read_seats:
-                wanted = sorted(scope.target_subscription_ids)
+                wanted = sorted(scope.seat_subscription_ids)
                 for detail in pool.map(self._details, wanted):
                     if detail is not None:
                         subscriptions[detail.id] = _subscription(detail)

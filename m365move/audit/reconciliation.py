@@ -1,7 +1,7 @@
 """Reconciliation: the journal against the platform, one check per rule a reviewer signs off.
 
-- every migrated licence: the NCE seats on the platform equal the CSP seats journaled (``seat-mismatch``,
-  ``target-missing``);
+- every migrated licence: the NCE seats on the platform equal the CSP seats journaled, and the seats the New
+  Subscription source holds now or held when cancelled (``seat-mismatch``, ``target-missing``);
 - every cancelled source: all its targets completed before the cancellation was placed
   (``cancelled-before-targets-completed``);
 - no licence of a source has two live targets (``duplicate-target``);
@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from m365move.audit.findings import AnomalyCode, Finding, sort_findings
-from m365move.audit.platform_state import PlatformOrder, PlatformState
+from m365move.audit.platform_state import PlatformOrder, PlatformState, PlatformSubscription
 from m365move.audit.records import CREATING_KINDS, TARGET_KINDS, IntentRecord, parse_po_number
 from m365move.audit.summary import UNFINISHED, SubscriptionStatus
+
+# Statuses of a subscription that no longer bills (Commerce: a cancellation order made it "terminated").
+CANCELLED_STATUSES = frozenset({"terminated", "removed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Unfinished:
     reseller_id: str | None
     waiting_since: dt.datetime | None
     waited: dt.timedelta | None
+    failure_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,21 +102,27 @@ def reconcile(
 def seat_check(
     scoped: Mapping[str, Sequence[IntentRecord]], statuses: Mapping[str, SubscriptionStatus], platform: PlatformState | None
 ) -> tuple[CheckOutcome, list[Finding]]:
+    """Every completed target holds the seats journaled for it, and, in New Subscription mode, as many seats as
+    the source holds now (or held when it was cancelled): a source that grew after its sales order and was then
+    cancelled lost the difference, whatever the journal says."""
     name = "NCE seats equal CSP seats"
     if platform is None:
         return CheckOutcome(name, 0, 0, "not run: no platform state"), []
     findings: list[Finding] = []
     checked = unread = 0
     for sub, intents in scoped.items():
-        if statuses[sub].status != "migrated":
-            continue
+        migrated = statuses[sub].status == "migrated"
+        source = platform.subscriptions.get(sub)
         for intent in intents:
             target_id = intent.target_subscription_id
             if intent.kind not in TARGET_KINDS or not intent.completed or intent.quantity is None or target_id is None:
                 continue
+            source_seats = _source_seats(intent, source)
+            if not migrated and source_seats is None:
+                continue
             target = platform.subscriptions.get(target_id)
             if target is None:
-                if intent.customer_id in platform.customers_read:
+                if migrated and intent.customer_id in platform.customers_read:
                     checked += 1
                     findings.append(Finding(
                         AnomalyCode.TARGET_MISSING,
@@ -120,7 +130,7 @@ def seat_check(
                         "is not on the platform",
                         sub, ids=_ids(target_subscription=target_id, order=intent.platform_order_id, license=intent.license),
                     ))
-                else:
+                elif migrated:
                     unread += 1
                 continue
             if target.products is None:
@@ -128,7 +138,7 @@ def seat_check(
                 continue
             checked += 1
             nce_seats = target.seats(intent.nce_license) if intent.nce_license else sum(q for _, q in target.products)
-            if nce_seats != intent.quantity:
+            if migrated and nce_seats != intent.quantity:
                 findings.append(Finding(
                     AnomalyCode.SEAT_MISMATCH,
                     f"licence {intent.license}: {intent.quantity} CSP seats, {nce_seats} NCE seats "
@@ -136,14 +146,56 @@ def seat_check(
                     sub, ids=_ids(target_subscription=target_id, license=intent.license, nce_license=intent.nce_license,
                                   csp_seats=str(intent.quantity), nce_seats=str(nce_seats)),
                 ))
+            elif source is not None and source_seats is not None and source_seats != nce_seats:
+                findings.append(_source_seats_finding(sub, intent, target_id, source.status, source_seats, nce_seats))
     note = f"{unread} target(s) without quantities read" if unread else ""
     return CheckOutcome(name, checked, len(findings), note), findings
+
+
+def _source_seats(intent: IntentRecord, source: PlatformSubscription | None) -> int | None:
+    """The seats of the intent's licence on its New Subscription source now; None when unknown or not comparable
+    (in Switch Plan mode the source becomes the target, and its add-ons move to their own subscriptions)."""
+    if intent.mode != "new-subscription" or intent.kind != "sales" or not intent.license:
+        return None
+    if source is None or source.products is None:
+        return None
+    return source.seats(intent.license)
+
+
+def _source_seats_finding(
+    sub: str, intent: IntentRecord, target_id: str, source_status: str, source_seats: int, nce_seats: int
+) -> Finding:
+    difference = source_seats - nce_seats
+    ids = _ids(target_subscription=target_id, license=intent.license, nce_license=intent.nce_license,
+               csp_seats=str(source_seats), nce_seats=str(nce_seats), migrated_seats=str(intent.quantity))
+    if source_status in CANCELLED_STATUSES:
+        message = (f"licence {intent.license}: the source held {source_seats} seats when it was cancelled, NCE "
+                   f"subscription {target_id} holds {nce_seats} (the sales order was for {intent.quantity})")
+        if difference > 0:
+            message += f": {difference} seats lost"
+            advice = (f"add the {difference} missing seats to NCE subscription {target_id} now; do not reinstate the "
+                      f"source: its {nce_seats} migrated seats are live on NCE (reinstating bills them twice)")
+        else:
+            advice = (f"reduce NCE subscription {target_id} to {source_seats} seats with the reseller, or record "
+                      "why the customer holds more; the source was correctly cancelled, do not reinstate it")
+    else:
+        message = (f"licence {intent.license}: the source now holds {source_seats} seats, NCE subscription {target_id} "
+                   f"holds {nce_seats}: the seat count changed since the sales order (seat-count-changed)")
+        change = f"add {difference}" if difference > 0 else f"remove {-difference}"
+        advice = (f"do not cancel the source yet: align the seats first ({change} on NCE subscription {target_id}, "
+                  f"or bring the source back to {nce_seats}), then m365move resume")
+    return Finding(AnomalyCode.SEAT_MISMATCH, message, sub, ids=ids, advice=advice)
 
 
 def cancellation_check(
     scoped: Mapping[str, Sequence[IntentRecord]], platform: PlatformState | None, resolution: dt.timedelta
 ) -> tuple[CheckOutcome, list[Finding]]:
-    """A source is cancelled when the journal placed a cancellation or the platform has a live one on it."""
+    """A source is cancelled when the journal placed a cancellation or the platform has a live one on it.
+
+    Judged from the final state across modes: the cancellation is early when one of the targets *of the mode
+    that cancelled* had not completed before it. A later run in the other mode (a stale estate) whose orders
+    the platform refused on the cancelled source does not make a correct cancellation early.
+    """
     platform_cancellations: defaultdict[str, list[PlatformOrder]] = defaultdict(list)
     platform_orders: dict[str, PlatformOrder] = {}
     if platform is not None:
@@ -162,34 +214,56 @@ def cancellation_check(
         times = [i.placing_at for i in journaled if i.placing_at] + [o.created_at + resolution for o in on_platform
                                                                       if o.created_at]
         cancelled_at = min(times) if times else None
-        problems = _early_cancellation_problems(intents, cancelled_at, platform_orders)
+        modes = {i.mode for i in journaled}
+        problems, still_open = _early_cancellation_problems(intents, cancelled_at, platform_orders, modes)
         if problems:
             order_ids = [i.platform_order_id for i in journaled if i.platform_order_id] + [o.id for o in on_platform]
+            advice = None if still_open else (
+                "the targets have completed since: the customer was without those licences in between and has them "
+                "now; do not reinstate the source (it would bill the seats twice), record the gap in the sign-off")
             findings.append(Finding(
                 AnomalyCode.CANCELLED_BEFORE_TARGETS_COMPLETED,
                 f"cancelled{' at ' + _time(cancelled_at) if cancelled_at else ''} while " + "; ".join(problems),
-                sub, ids=_ids(cancellation_orders=",".join(dict.fromkeys(order_ids))),
+                sub, ids=_ids(cancellation_orders=",".join(dict.fromkeys(order_ids))), advice=advice,
             ))
     return CheckOutcome("cancellations after every target completed", checked, len(findings)), findings
 
 
 def _early_cancellation_problems(
-    intents: Sequence[IntentRecord], cancelled_at: dt.datetime | None, platform_orders: Mapping[str, PlatformOrder]
-) -> list[str]:
+    intents: Sequence[IntentRecord], cancelled_at: dt.datetime | None, platform_orders: Mapping[str, PlatformOrder],
+    modes: Collection[str],
+) -> tuple[list[str], bool]:
+    """What had not completed when the source was cancelled, and whether any of it is still not completed.
+
+    ``modes``: the modes whose journaled cancellation cancelled it (their targets are the ones that count);
+    empty for a cancellation found on the platform only, where each licence needs one target completed in time.
+    """
     targets = [i for i in intents if i.kind in TARGET_KINDS]
-    if not targets:
-        return ["no target order was journaled"]
+    relevant = [i for i in targets if i.mode in modes] if modes else targets
+    if not relevant:
+        return [f"no {' or '.join(sorted(modes)) + ' ' if modes else ''}target order was journaled"], True
     problems: list[str] = []
-    for target in targets:
-        label = f"{target.kind} order {target.platform_order_id or '(not placed)'} for {target.license}"
-        on_platform = platform_orders.get(target.platform_order_id or "")
-        if not target.completed:
-            problems.append(f"{label} was {target.platform_status or target.state}")
-        elif cancelled_at and target.finished_at and target.finished_at > cancelled_at:
-            problems.append(f"{label} completed only at {_time(target.finished_at)}")
-        elif on_platform is not None and on_platform.status != "completed":
-            problems.append(f"{label} is {on_platform.status} on the platform")
-    return problems
+    still_open = False
+    by_licence: defaultdict[str, list[IntentRecord]] = defaultdict(list)
+    for target in relevant:
+        by_licence[(target.license or "").upper()].append(target)
+    for group in by_licence.values():
+        found: list[tuple[str, bool]] = []
+        for target in group:
+            label = f"{target.kind} order {target.platform_order_id or '(not placed)'} for {target.license}"
+            on_platform = platform_orders.get(target.platform_order_id or "")
+            if not target.completed:
+                found.append((f"{label} was {target.platform_status or target.state}", True))
+            elif on_platform is not None and on_platform.status != "completed":
+                found.append((f"{label} is {on_platform.status} on the platform", True))
+            elif cancelled_at and target.finished_at and target.finished_at > cancelled_at:
+                found.append((f"{label} completed only at {_time(target.finished_at)}", False))
+            else:
+                found = []  # this licence had a target completed in time
+                break
+        problems += [text for text, _ in found]
+        still_open = still_open or any(open_ for _, open_ in found)
+    return problems, still_open
 
 
 def duplicate_check(
@@ -272,11 +346,13 @@ def stuck_check(
         if status.status not in UNFINISHED:
             continue
         waited = now - status.last_activity if status.last_activity else None
-        unfinished.append(Unfinished(sub, status.status, status.customer_id, status.reseller_id, status.last_activity, waited))
+        unfinished.append(Unfinished(sub, status.status, status.customer_id, status.reseller_id, status.last_activity, waited,
+                                     status.failure_message))
         if waited is None or waited >= threshold:
             since = "since an unknown time" if waited is None else f"since {_time(status.last_activity)} ({_duration(waited)})"
+            why = f"; the platform said: {status.failure_message}" if status.failure_message else ""
             findings.append(Finding(
-                AnomalyCode.STUCK_MIGRATION, f"{status.status} {since}; last run {status.last_run_id}", sub,
+                AnomalyCode.STUCK_MIGRATION, f"{status.status} {since}; last run {status.last_run_id}{why}", sub,
                 ids=_ids(run=status.last_run_id),
             ))
     unfinished.sort(key=lambda u: (u.waiting_since is not None, u.waiting_since or now))
@@ -286,7 +362,7 @@ def stuck_check(
 def _owned(finding: Finding, owners: Mapping[str, tuple[str | None, str | None]]) -> Finding:
     customer, reseller = owners.get(finding.subscription_id or "", (None, None))
     return Finding(finding.code, finding.message, finding.subscription_id, finding.customer_id or customer,
-                   finding.reseller_id or reseller, finding.ids)
+                   finding.reseller_id or reseller, finding.ids, finding.advice)
 
 
 def _ids(**values: str | None) -> dict[str, str]:

@@ -57,6 +57,10 @@ class IntentRecord:
     finished_at: dt.datetime | None
     first_run_id: str
     last_run_id: str
+    # The platform's own words when it refused the order or the order ended in error (journals written before
+    # the column existed: None), and why a second-phase order is held back (e.g. seat-count-changed).
+    failure_message: str | None = None
+    hold_reason: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -93,6 +97,7 @@ class ResultRecord:
     final_status: str
     reasons: str
     order_ids: tuple[str, ...] = ()
+    failure_message: str = ""
 
 
 @dataclass(frozen=True)

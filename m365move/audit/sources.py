@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import column, create_engine, inspect, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from m365move.audit.records import AuditRecords, IntentRecord, ResultRecord, RunRecord, parse_time
 from m365move.errors import InputError, JournalError
-from m365move.execution.journal import intents_table, journal_url, results_table, runs_table
+from m365move.execution.journal import journal_url, runs_table
 from m365move.execution.results_file import read_results
 
 _INTENT_COLUMNS = (
@@ -23,6 +23,9 @@ _INTENT_COLUMNS = (
     "quantity", "state", "platform_order_id", "platform_status", "created_subscription_id", "attempt",
     "placing_at", "placed_at", "finished_at", "first_run_id", "last_run_id",
 )
+# Columns later journals have (read when present; older journals lack them): the platform's failure message
+# per order and per result, and why a second-phase order is held back.
+_OPTIONAL_INTENT_COLUMNS = ("failure_message", "hold_reason")
 
 
 def read_journal(location: str | Path) -> AuditRecords:
@@ -38,11 +41,20 @@ def read_journal(location: str | Path) -> AuditRecords:
                 if missing:
                     raise InputError(f"not an m365move journal: no table {', '.join(sorted(missing))}", where=str(location))
                 runs = tuple(_run(dict(row), str(location)) for row in connection.execute(select(runs_table)).mappings())
-                columns = [intents_table.c[name] for name in _INTENT_COLUMNS]
-                intents = tuple(_intent(row) for row in connection.execute(select(*columns)))
+                present = {c["name"] for c in inspect(connection).get_columns("intents")}
+                optional = [name for name in _OPTIONAL_INTENT_COLUMNS if name in present]
+                intents_now = table("intents", *(column(name) for name in (*_INTENT_COLUMNS, *optional)))
+                intents = tuple(
+                    _intent(row[: len(_INTENT_COLUMNS)], dict(zip(optional, row[len(_INTENT_COLUMNS):], strict=True)))
+                    for row in connection.execute(select(*intents_now.columns))
+                )
+                result_names = ["run_id", "subscription_id", "mode", "decision", "final_status", "reasons"]
+                with_messages = "failure_message" in {c["name"] for c in inspect(connection).get_columns("results")}
+                results_now = table("results", *(column(n) for n in result_names + ["failure_message"] * with_messages))
                 results = tuple(
-                    ResultRecord(r.run_id, r.subscription_id, r.mode, r.decision, r.final_status, r.reasons)
-                    for r in connection.execute(select(results_table))
+                    ResultRecord(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+                                 failure_message=str(r[6] or "") if with_messages else "")
+                    for r in connection.execute(select(*results_now.columns))
                 )
         finally:
             engine.dispose()
@@ -58,6 +70,7 @@ def read_results_file(path: str | Path) -> AuditRecords:
         ResultRecord(
             r["run_id"], r["subscription_id"], r["mode"], r["decision"], r["final_status"], r["reasons"],
             tuple(part.split(":")[1] for part in r["orders"].split(";") if part.count(":") >= 2 and part.split(":")[1] != "-"),
+            failure_message=r.get("failure_message") or "",
         )
         for r in results_file.rows
     )
@@ -80,7 +93,7 @@ def _run(row: dict[str, object], source: str) -> RunRecord:
     )
 
 
-def _intent(row: tuple[object, ...]) -> IntentRecord:
+def _intent(row: tuple[object, ...], optional: dict[str, object]) -> IntentRecord:
     (key, mode, sub, customer, reseller, seq, kind, license, nce, quantity, state, order_id, status, created,
      attempt, placing_at, placed_at, finished_at, first_run, last_run) = row
     return IntentRecord(
@@ -88,6 +101,7 @@ def _intent(row: tuple[object, ...]) -> IntentRecord:
         _text(nce), None if quantity is None else int(str(quantity)), str(state), _text(order_id), _text(status),
         _text(created), int(str(attempt or 1)), parse_time(_text(placing_at)), parse_time(_text(placed_at)),
         parse_time(_text(finished_at)), str(first_run), str(last_run),
+        failure_message=_text(optional.get("failure_message")) or None, hold_reason=_text(optional.get("hold_reason")) or None,
     )
 
 

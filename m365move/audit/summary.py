@@ -33,6 +33,8 @@ class SubscriptionStatus:
     last_activity: dt.datetime | None  # latest order step or run end: when it started waiting
     completed_at: dt.datetime | None  # when its last order completed (migrated only)
     orders: int
+    # The platform's own words for each failed order ("sales <licence>: ..."), from the journal or results file.
+    failure_message: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,31 @@ class Filters:
 
 
 def status_from_intents(intents: Sequence[IntentRecord]) -> str:
-    """The run's final-status rule (``execution/final_status.py``) over journaled intent records."""
-    if intents and all(i.completed for i in intents):
+    """The run's final-status rule (``execution/final_status.py``) over journaled intent records.
+
+    Judged from the final state across modes: a source whose every order of one mode completed is migrated,
+    whatever a later run in the other mode (say, from a stale estate) left behind; that run's refused
+    orders are not unfinished work.
+    """
+    if completed_mode(intents):
         return "migrated"
     if any(i.failed for i in intents):
         return "partially-migrated" if any(i.platform_order_id for i in intents) else "failed"
     return "pending"
+
+
+def completed_mode(intents: Sequence[IntentRecord]) -> str | None:
+    """The mode whose every journaled order completed (the one that migrated the source), if any."""
+    modes: dict[str, bool] = {}
+    for intent in intents:
+        modes[intent.mode] = modes.get(intent.mode, True) and intent.completed
+    return next((mode for mode, done in modes.items() if done), None)
+
+
+def failure_messages(intents: Iterable[IntentRecord]) -> str:
+    """Why each failed order failed, in the platform's words: ``<kind> <licence>: <message>`` joined by `` | ``."""
+    return " | ".join(f"{i.kind} {i.license or 'SOURCE'}: {i.failure_message}" for i in intents
+                      if i.failed and i.failure_message)
 
 
 def group_intents(intents: Iterable[IntentRecord]) -> dict[str, list[IntentRecord]]:
@@ -82,9 +103,11 @@ def subscription_statuses(
             finished = [i.finished_at for i in intents if i.finished_at is not None]
             last = max(intents, key=lambda i: i.last_activity or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
             entry = SubscriptionStatus(
-                sub_id, last.mode, status, customer, reseller, last.last_run_id, row.reasons if row else "",
+                sub_id, completed_mode(intents) or last.mode, status, customer, reseller, last.last_run_id,
+                row.reasons if row else "",
                 max(activity) if activity else None,
                 max(finished) if status == "migrated" and finished else None, len(intents),
+                failure_messages(intents) or (row.failure_message if row else ""),
             )
         else:
             assert row is not None
@@ -93,7 +116,7 @@ def subscription_statuses(
             if run is not None and run.dry_run and status == "pending":
                 status = "not-executed"
             entry = SubscriptionStatus(sub_id, row.mode, status, customer, reseller, row.run_id, row.reasons,
-                                       run.finished_at if run else None, None, len(row.order_ids))
+                                       run.finished_at if run else None, None, len(row.order_ids), row.failure_message)
         if filters.keeps(entry):
             statuses[sub_id] = entry
     return statuses

@@ -94,11 +94,13 @@ def findings_table(report: AuditReport) -> AuditTable:
 def unfinished_table(report: AuditReport) -> AuditTable:
     rows = tuple(
         (u.subscription_id, u.status, report.customer_label(u.customer_id), report.reseller_label(u.reseller_id),
-         _time(u.waiting_since), round(u.waited.total_seconds() / 3600, 1) if u.waited is not None else None)
+         _time(u.waiting_since), round(u.waited.total_seconds() / 3600, 1) if u.waited is not None else None,
+         u.failure_message)
         for u in report.reconciliation.unfinished
     )
     return AuditTable("unfinished", "Still partially migrated or pending (longest waiting first)",
-                      ("subscription", "status", "customer", "reseller", "waiting since", "hours waited"), rows)
+                      ("subscription", "status", "customer", "reseller", "waiting since", "hours waited",
+                       "failure_message"), rows)
 
 
 def checks_table(report: AuditReport) -> AuditTable:
@@ -110,12 +112,12 @@ def subscriptions_table(report: AuditReport) -> AuditTable:
     rows = tuple(
         (s.subscription_id, s.mode, s.status, s.customer_id, report.customer_names.get(s.customer_id or "", ""),
          s.reseller_id, report.reseller_names.get(s.reseller_id or "", ""), s.last_run_id, s.orders,
-         _time(s.completed_at), _time(s.last_activity), s.reasons)
+         _time(s.completed_at), _time(s.last_activity), s.reasons, s.failure_message)
         for s in report.statuses.values()
     )
     return AuditTable("subscriptions", "Every audited subscription",
                       ("subscription", "mode", "status", "customer_id", "customer", "reseller_id", "reseller",
-                       "last_run", "orders", "completed_at", "last_activity", "reasons"), rows)
+                       "last_run", "orders", "completed_at", "last_activity", "reasons", "failure_message"), rows)
 
 
 def all_tables(report: AuditReport) -> list[AuditTable]:

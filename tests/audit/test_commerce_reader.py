@@ -13,6 +13,7 @@ from m365move.audit.sources import read_journal
 from m365move.commerce.credentials import CommerceCredentials
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from tests.audit.sandbox_audit import migrate_on_sandbox
+from tests.estate_builder import BASE
 from tests.execution.sandbox_run import sandbox_on, use_credentials
 
 
@@ -27,11 +28,13 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
         with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None) as client:
             state = CommercePlatform(client).read(scope)
         requests = httpx.get(f"{server.url}/_sandbox/stats").json()["requests"]
-    assert requests["GET /subscriptions/{id}"] == 3
+    assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and their 2 sources (seats lost on cancel?)
     assert requests["GET /orders"] == 1 and "GET /orders/{id}" not in requests
     targets = [state.subscriptions[t] for t in scope.target_subscription_ids]
     assert all(t.products for t in targets) and sorted(sum(q for _, q in t.products or ()) for t in targets) == [3, 5, 12]
     assert state.subscriptions["3000004"].products is None  # listed, not read in detail
+    assert scope.source_subscription_ids == {"3000001", "3000002"}
+    assert state.subscriptions["3000001"].status == "terminated" and state.subscriptions["3000001"].seats(BASE) == 12
     assert {o.type for o in state.orders} == {"sales", "cancellation"}
     assert all(o.created_at is not None and o.created_at.tzinfo is not None for o in state.orders)
     assert state.customers["2000001"].reseller_id == "1000001" and state.resellers["1000001"] == "Northwind"
