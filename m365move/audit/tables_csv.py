@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 
 from m365move.atomic_files import atomic_writer
 from m365move.audit.tables import AuditTable
+from m365move.spreadsheet_csv import FormulaSafeWriter
 
 
 def write_tables(folder: str | Path, tables: Iterable[AuditTable]) -> list[Path]:
@@ -18,8 +18,7 @@ def write_tables(folder: str | Path, tables: Iterable[AuditTable]) -> list[Path]
     for table in tables:
         path = folder / f"{table.name}.csv"
         with atomic_writer(path, newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.headers)
-            writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+            writer = FormulaSafeWriter(handle, table.headers, lineterminator="\n")
+            writer.writerows(table.rows)
         written.append(path)
     return written

@@ -11,6 +11,7 @@ from pathlib import Path
 from m365move.call2teams.bulk_import import BulkImport, UserRow
 from m365move.call2teams.powershell_json import decode_export, unwrap_collection
 from m365move.errors import InputError
+from m365move.spreadsheet_csv import FormulaSafeWriter
 
 
 def read_users_file(path: str | Path) -> list[UserRow]:
@@ -62,13 +63,13 @@ def write_import_files(bulk: BulkImport, output_dir: str | Path) -> list[Path]:
     written: list[Path] = []
     for number, rows in enumerate(bulk.files(), start=1):
         path = folder / f"call2teams_{bulk.template.value}_import_{number:03d}.csv"
-        _write_csv(path, bulk.template.columns, rows)
+        _write_csv(path, bulk.template.columns, bulk.template.number_columns, rows)
         written.append(path)
     return written
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _write_csv(path: Path, columns: Sequence[str], numbers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    # The number columns hold E.164 numbers validated by build_import: their leading + stays.
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(columns)
+        writer = FormulaSafeWriter(handle, columns, e164_columns=numbers, lineterminator="\r\n")
         writer.writerows(rows)

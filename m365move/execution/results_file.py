@@ -16,6 +16,7 @@ from m365move.atomic_files import atomic_writer
 from m365move.domain.orders import MigrationMode
 from m365move.errors import InputError
 from m365move.execution.final_status import FINAL_STATUSES
+from m365move.spreadsheet_csv import FormulaSafeDictWriter, restore_row
 
 RESULT_COLUMNS = (
     "run_id", "subscription_id", "mode", "decision", "final_status", "orders", "new_subscription_ids", "reasons",
@@ -24,7 +25,7 @@ RESULT_COLUMNS = (
 
 def write_results(path: Path, rows: Sequence[dict[str, str]]) -> None:
     with atomic_writer(path, newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, lineterminator="\n")
+        writer = FormulaSafeDictWriter(handle, fieldnames=RESULT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -50,7 +51,7 @@ def read_results(path: str | Path) -> ResultsFile:
             missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(f"not an m365move results file: missing column {', '.join(missing)}", where=f"{path}:1")
-            rows = tuple(dict(r) for r in reader)
+            rows = tuple(restore_row(r) for r in reader)
     except FileNotFoundError:
         raise InputError("file not found", where=str(path)) from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from typing import IO
 
 from m365move.domain.subscription_plan import MigrationPlan
+from m365move.spreadsheet_csv import FormulaSafeWriter
 
 PLAN_CSV_COLUMNS = (
     "subscription_id", "reseller_id", "customer_id", "source_plan_id", "mode", "decision",
@@ -14,8 +14,7 @@ PLAN_CSV_COLUMNS = (
 
 
 def write_plan_csv(plan: MigrationPlan, handle: IO[str]) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(PLAN_CSV_COLUMNS)
+    writer = FormulaSafeWriter(handle, PLAN_CSV_COLUMNS, lineterminator="\n")
     for sub in plan.subscriptions:
         writer.writerow(
             (
