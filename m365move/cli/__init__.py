@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from m365move.errors import InputError, M365MoveError
+from m365move.terminal_text import visible
 from m365move.version_info import version_text
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
@@ -55,10 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as error:
-        print(f"m365move: error: {error.one_line()}", file=sys.stderr)
+        print(f"m365move: error: {visible(error.one_line())}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except M365MoveError as error:
-        print(f"m365move: error: {error}", file=sys.stderr)
+        print(f"m365move: error: {visible(error)}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("m365move: interrupted", file=sys.stderr)

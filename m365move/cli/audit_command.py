@@ -41,6 +41,7 @@ from m365move.audit.tables import (
 from m365move.audit.tables_csv import write_tables
 from m365move.bundle import seal_folder, verify_folder
 from m365move.errors import InputError
+from m365move.terminal_text import visible
 
 EXIT_CRITICAL_ANOMALIES = 3
 EXIT_TAMPERED = 3
@@ -141,7 +142,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, object]:
 def text_table(table: AuditTable, limit: int) -> str:
     """A plain-text table with a title; rows beyond ``limit`` are counted, not shown."""
     rows = table.rows if limit <= 0 else table.rows[:limit]
-    cells = [list(table.headers)] + [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [list(table.headers)] + [["" if v is None else visible(v) for v in row] for row in rows]
     widths = [min(60, max(len(r[i]) for r in cells)) for i in range(len(table.headers))]
     lines = [f"{table.title}:"]
     if not table.rows:

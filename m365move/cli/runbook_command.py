@@ -12,6 +12,7 @@ from pathlib import Path
 
 from m365move.runbooks.catalog import find_runbook, list_runbooks, notebooks_dir
 from m365move.runbooks.parameters import Parameter
+from m365move.terminal_text import visible, visible_lines
 
 EXIT_CHECK_FAILED = 1
 
@@ -71,9 +72,9 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     width = max(len(runbook.name) for runbook in runbooks)
     for runbook in runbooks:
-        print(f"{runbook.name:<{width}}  {runbook.mode:<9}  {runbook.title}")
+        print(visible(f"{runbook.name:<{width}}  {runbook.mode:<9}  {runbook.title}"))
         if runbook.purpose:
-            print(f"{'':<{width}}  {'':<9}  {runbook.purpose}")
+            print(visible(f"{'':<{width}}  {'':<9}  {runbook.purpose}"))
     return 0
 
 
@@ -89,7 +90,7 @@ def _show(args: argparse.Namespace) -> int:
         print(f"confirmation: {runbook.confirm or 'execute=true and confirm=… (not described by the runbook)'}")
         print("  without it the runbook changes nothing")
     print()
-    print(_parameters_table(parameters) if parameters else "no parameters")
+    print(visible_lines(_parameters_table(parameters)) if parameters else "no parameters")
     return 0
 
 

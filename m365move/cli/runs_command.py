@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from m365move.execution.journal import Journal
+from m365move.terminal_text import visible
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +33,7 @@ def run_list(args: argparse.Namespace) -> int:
     for run in runs:
         kind = "dry-run" if run["dry_run"] else "executed"
         counts = ", ".join(f"{n} {s}" for s, n in sorted(run["summary"].items()))
-        print(f"{run['run_id']}  {run['mode']:16} {kind:8} {run['status']:11} {run['user']}@{run['host']}  {counts}")
+        print(visible(f"{run['run_id']}  {run['mode']:16} {kind:8} {run['status']:11} {run['user']}@{run['host']}  {counts}"))
     return 0
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from m365move.domain.preflight import Finding
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan
+from m365move.terminal_text import visible, visible_lines
 
 SAMPLE_ROWS = 20
 
@@ -22,9 +23,10 @@ def render_plan_table(plan: MigrationPlan, findings: list[Finding]) -> str:
     if problems:
         lines.append("Findings (fix the errors to unblock subscriptions):")
         for f in problems:
-            subjects = ", ".join(f.subjects[:6]) + (f" (+{len(f.subjects) - 6} more)" if len(f.subjects) > 6 else "")
+            subjects = ", ".join(visible(s) for s in f.subjects[:6])
+            subjects += f" (+{len(f.subjects) - 6} more)" if len(f.subjects) > 6 else ""
             lines.append(f"  {f.severity.value.upper():7} {f.code:30} {f.affected_subscriptions:>7} subs  {subjects}")
-            lines.append(f"          {f.message}")
+            lines.append(f"          {visible(f.message)}")
         lines.append("")
     skipped = Counter(r.code.value for s in plan.subscriptions if s.decision is Decision.SKIP for r in s.reasons)
     if skipped:
@@ -45,5 +47,6 @@ def render_plan_table(plan: MigrationPlan, findings: list[Finding]) -> str:
             )
         else:
             detail = ", ".join(r.code.value for r in sub.reasons)
-        lines.append(f"  {sub.subscription_id:>14}  {sub.reseller_id:>10}  {sub.decision.value:8}  {detail}")
-    return "\n".join(lines) + "\n"
+        lines.append(f"  {visible(sub.subscription_id):>14}  {visible(sub.reseller_id):>10}  {sub.decision.value:8}  {detail}")
+    # Names and ids were made visible one by one above; this catches anything else that reached a line.
+    return visible_lines("\n".join(lines)) + "\n"
