@@ -2,17 +2,16 @@
 
 Time advances lazily: every call first moves due orders ``submitted -> processing -> completed|error``
 and applies the effects of completed ones, so no background thread is needed and a test can move the
-clock forward (``advance_clock``) instead of sleeping. With a state file every mutation is written
-atomically (temporary file + rename), and a file that exists at start replaces the estate's seed, so a
+clock forward (``advance_clock``) instead of sleeping. Orders waiting for their next step sit in a heap
+by due time, so a call looks only at the orders that are due. With a state file every change appends
+the records it touched (``state_log``); a file that exists at start replaces the estate's seed, so a
 restarted server loses nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import tempfile
+import heapq
 import threading
 import time
 from collections import defaultdict
@@ -28,6 +27,7 @@ from m365move.errors import InputError
 from m365move.estate.loader import FINAL_ORDER_STATUSES
 from m365move.estate.schema import CustomerEntry, EstateDocument, PlanEntry, ResellerEntry
 from m365move.sandbox.faults import FaultInjector
+from m365move.sandbox.state_log import StateLog, read_state
 
 ORDER_TYPES = ("sales", "change", "migration", "cancellation")
 # Commerce's own wording for a switch that keeps the subscription's dates (DESIGN §2.3).
@@ -124,6 +124,12 @@ class CommerceState:
         self._lock = threading.RLock()
         self._injector = injector or FaultInjector()
         self._state_file = state_file
+        self._log: StateLog | None = None
+        # Records changed since the last line was appended to the state file.
+        self._changed_orders: set[str] = set()
+        self._changed_subscriptions: set[str] = set()
+        # (due epoch seconds, numeric order key, order id) of every order with a step still to take.
+        self._due: list[tuple[float, tuple[int, str], str]] = []
         self._clock = clock
         self._offset = snapshot.clock_offset
         self._next_id = snapshot.next_id
@@ -142,6 +148,8 @@ class CommerceState:
         self._open_orders: set[str] = set()
         for order in snapshot.orders:
             self._add_order(order)
+        self._changed_orders.clear()
+        self._changed_subscriptions.clear()
 
     # ---- construction and persistence -------------------------------------------------------------
 
@@ -163,26 +171,21 @@ class CommerceState:
         state = cls(snapshot, injector=injector, state_file=path, clock=clock)
         if path is not None:
             with state._lock:
-                state._save()
+                # The whole state once (this also compacts the changes the previous run appended).
+                state._log = StateLog(path, state.snapshot_json().encode())
         return state
 
     def _save(self) -> None:
-        if self._state_file is None:
+        """Append what changed since the last save: cost in proportion to the change, not the estate."""
+        if self._log is None:
             return
-        data = self.snapshot_json()
-        directory = self._state_file.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        # Write-then-rename so a crash mid-write leaves the previous complete file, never half of one.
-        fd, tmp = tempfile.mkstemp(prefix=self._state_file.name + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._state_file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        orders = [self._orders[i].model_dump(mode="json") for i in sorted(self._changed_orders, key=_numeric_key)]
+        subscriptions = [self._subscriptions[i].model_dump(mode="json")
+                         for i in sorted(self._changed_subscriptions, key=_numeric_key)]
+        self._changed_orders.clear()
+        self._changed_subscriptions.clear()
+        self._log.append({"clock_offset": self._offset, "next_id": self._next_id,
+                          "orders": orders, "subscriptions": subscriptions})
 
     def snapshot_json(self) -> str:
         """The whole state as JSON (what the state file holds)."""
@@ -215,19 +218,36 @@ class CommerceState:
 
     def _advance(self) -> None:
         now = self.now()
-        changed = False
-        for order_id in sorted(self._open_orders, key=_numeric_key):
+        due = self._due
+        if not due or due[0][0] > now:
+            return
+        ready: list[tuple[tuple[int, str], str]] = []
+        while due and due[0][0] <= now:
+            _, key, order_id = heapq.heappop(due)
+            ready.append((key, order_id))
+        for _, order_id in sorted(ready):  # in id order, as the platform processes them
             order = self._orders[order_id]
             if order.status == "submitted" and order.processing_at is not None and now >= order.processing_at:
                 order.status = "processing"
                 order.provisioning_time = _utc(now)
-                changed = True
+                self._changed_orders.add(order_id)
             if order.status == "processing" and order.final_at is not None and now >= order.final_at:
                 self._finish(order)
                 self._open_orders.discard(order_id)
-                changed = True
-        if changed:
+                self._changed_orders.add(order_id)
+            self._schedule(order)
+        if self._changed_orders or self._changed_subscriptions:
             self._save()
+
+    def _schedule(self, order: OrderRecord) -> None:
+        """Put an open order in the heap at the time of its next step (seeded orders never move)."""
+        if order.status == "submitted" and order.processing_at is not None:
+            at = order.processing_at
+        elif order.status == "processing" and order.final_at is not None:
+            at = order.final_at
+        else:
+            return
+        heapq.heappush(self._due, (at, _numeric_key(order.id), order.id))
 
     # ---- reads ------------------------------------------------------------------------------------
 
@@ -382,7 +402,7 @@ class CommerceState:
             raise OrderRejected(f"subscription {subscription.id} has order {busy[0]} in progress; wait for it")
         if order.type == "change":
             plan = self._plan_for(order)
-            targets = self.plans[subscription.plan_id].upgrade_paths.get(customer.reseller_id, [])
+            targets = self.plans[subscription.plan_id].upgrade_paths.get(customer.reseller_id, ())
             if plan.id not in targets:
                 raise OrderRejected(
                     f"plan {plan.id} is not an upgrade path of plan {subscription.plan_id} "
@@ -433,6 +453,7 @@ class CommerceState:
         subscription = self._subscriptions[order.subscription_id or ""]
         if subscription.status in ("terminated", "removed"):
             raise OrderRejected(f"subscription {subscription.id} is {subscription.status}")
+        self._changed_subscriptions.add(subscription.id)
         if order.type == "cancellation":
             subscription.status = "terminated"
             return
@@ -468,17 +489,20 @@ class CommerceState:
 
     def _add_subscription(self, subscription: SubscriptionRecord) -> None:
         self._subscriptions[subscription.id] = subscription
+        self._changed_subscriptions.add(subscription.id)
         self._subscription_order.append(subscription.id)
         self._subscriptions_by_customer[subscription.customer_id].append(subscription.id)
 
     def _add_order(self, order: OrderRecord) -> None:
         self._orders[order.id] = order
+        self._changed_orders.add(order.id)
         self._order_ids.append(order.id)
         self._orders_by_customer[order.customer_id].append(order.id)
         if order.subscription_id:
             self._orders_by_subscription[order.subscription_id].append(order.id)
         if order.is_open:
             self._open_orders.add(order.id)
+            self._schedule(order)
 
 
 # ---- seeding and loading --------------------------------------------------------------------------
@@ -530,8 +554,8 @@ def _seed_snapshot(document: EstateDocument) -> _Snapshot:
 
 def _read_snapshot(path: Path) -> _Snapshot:
     try:
-        return _Snapshot.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError, json.JSONDecodeError) as error:
+        return _Snapshot.model_validate(read_state(path))
+    except (OSError, ValidationError, ValueError) as error:
         raise InputError(
             f"not a sandbox state file ({str(error).splitlines()[0]})",
             where=str(path),

@@ -14,6 +14,7 @@ from typing import Any
 
 from m365move.cli import main
 from m365move.sandbox.faults import Faults
+from m365move.sandbox.state_log import read_state
 from tests.estate_builder import ADDON, BASE, NCE_BASE, standard
 from tests.execution.sandbox_run import migrate_args, sandbox_on, write_estate
 
@@ -45,7 +46,7 @@ def migrate_on_sandbox(folder: Path, customer_name: str = "Contoso", failing: tu
 
 def plant_anomalies(state_file: Path) -> dict[str, str]:
     """Edit the saved state: one anomaly of each platform kind; returns the ids a test should find."""
-    state: dict[str, Any] = json.loads(state_file.read_text())
+    state: dict[str, Any] = read_state(state_file)
     orders, subscriptions = state["orders"], state["subscriptions"]
 
     def sales_of(source: str) -> dict[str, Any]:

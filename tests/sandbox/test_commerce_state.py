@@ -12,6 +12,7 @@ from sandbox_fixtures import estate_document
 from m365move.errors import InputError
 from m365move.sandbox.commerce_state import CommerceState, OrderRejected
 from m365move.sandbox.faults import FaultInjector, Faults
+from m365move.sandbox.state_log import read_state
 
 
 class FakeClock:
@@ -128,7 +129,7 @@ class TestPersistence:
         path = tmp_path / "state.json"
         state, clock = _state(state_file=path)
         order = state.place_order(CANCEL)
-        saved = json.loads(path.read_text())
+        saved = read_state(path)
         assert [o["po_number"] for o in saved["orders"] if o["id"] == order.id] == ["P1"]
         clock.now += 11
         state.get_order(order.id)
@@ -150,3 +151,51 @@ class TestPersistence:
         path.write_text("{not json")
         with pytest.raises(InputError, match="not a sandbox state file"):
             _state(state_file=path)
+
+
+class TestStateLog:
+    def test_changes_are_appended_not_rewritten(self, tmp_path: Path) -> None:
+        """Each change adds one line holding only what it touched; the snapshot line is written once."""
+        path = tmp_path / "state.json"
+        state, clock = _state(state_file=path)
+        snapshot_line = path.read_bytes()
+        order = state.place_order(CANCEL)
+        clock.now += 11
+        state.get_order(order.id)
+        lines = path.read_bytes().splitlines(keepends=True)
+        assert lines[0] == snapshot_line and len(lines) == 3
+        changes = [json.loads(line) for line in lines[1:]]
+        assert [[o["status"] for o in c["orders"]] for c in changes] == [["submitted"], ["completed"]]
+        assert [[s["id"] for s in c["subscriptions"]] for c in changes] == [[], ["3000001"]]
+
+    def test_a_line_cut_short_by_a_crash_is_ignored(self, tmp_path: Path) -> None:
+        path = tmp_path / "state.json"
+        state, _ = _state(state_file=path)
+        kept = state.place_order(CANCEL)
+        with path.open("ab") as handle:
+            handle.write(b'{"orders": [{"id": "999')  # the sandbox died writing this; no answer went out
+        resumed, _ = _state(state_file=path)
+        assert resumed.get_order(kept.id) is not None
+        assert resumed.get_order("999") is None
+        # Restarting compacts the file: one snapshot line again, without the torn tail.
+        assert len(path.read_bytes().splitlines()) == 1
+
+    def test_a_corrupt_change_line_is_an_input_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "state.json"
+        _state(state_file=path)
+        with path.open("ab") as handle:
+            handle.write(b"not json\n")
+        with pytest.raises(InputError, match="not a sandbox state file"):
+            _state(state_file=path)
+
+    def test_orders_move_on_in_due_order_without_scanning(self, tmp_path: Path) -> None:
+        """Seeded orders never move; placed ones move when due, whatever order they were placed in."""
+        state, clock = _state()
+        first = state.place_order(CANCEL)
+        clock.now += 4
+        second = state.place_order({**CANCEL, "subscriptionId": "3000002", "poNumber": "P2"})
+        clock.now += 7  # the first is due, the second is not
+        assert state.get_order(first.id).status == "completed"  # type: ignore[union-attr]
+        assert state.get_order(second.id).status != "completed"  # type: ignore[union-attr]
+        clock.now += 4
+        assert state.get_order(second.id).status == "completed"  # type: ignore[union-attr]
