@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--plans", type=int, help="default: N/50, between 24 and 2000")
     generate.add_argument("--connect-assets", type=int, metavar="N",
                           help="CSP assets in the Connect and Partner Center sections (default: N/10, at most 24)")
-    generate.add_argument("--output", required=True, metavar="FILE", help=".json for JSON, YAML otherwise")
+    generate.add_argument("--output", required=True, metavar="FILE",
+                          help="the estate file: JSON, or YAML when the name ends in .yaml or .yml "
+                          "(JSON loads several times faster at 100k subscriptions)")
     generate.set_defaults(func=run_generate)
     validate = commands.add_parser("validate", help="validate an estate file and print its size")
     validate.add_argument("estate", metavar="FILE")
@@ -43,17 +45,22 @@ def run_generate(args: argparse.Namespace) -> int:
         # Connect's time runs 60× faster in the sandbox so that the demo's migrations settle in seconds.
         document.update(generate_connect_section(args.seed, assets, time_scale=60))
     with atomic_writer(args.output) as handle:
-        if str(args.output).lower().endswith(".json"):
-            json.dump(document, handle, separators=(",", ":"))
-        else:
+        if wants_yaml(args.output):
             dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
             yaml.dump(document, handle, Dumper=dumper, sort_keys=False, default_flow_style=None, width=120)
+        else:
+            json.dump(document, handle, separators=(",", ":"))
     print(
         f"estate written to {args.output}: {size.subscriptions} subscriptions, "
         f"{size.resellers} resellers, {size.plans} plans, {assets} Connect assets (seed {args.seed})",
         file=sys.stderr,
     )
     return 0
+
+
+def wants_yaml(path: str) -> bool:
+    """YAML only when asked for by the file's name: JSON is what loads fast (see the README)."""
+    return path.lower().endswith((".yaml", ".yml"))
 
 
 def run_validate(args: argparse.Namespace) -> int:
