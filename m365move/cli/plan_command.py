@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -13,7 +12,7 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings
 from m365move.plan_output.csv_format import write_plan_csv
-from m365move.plan_output.json_format import plan_to_json
+from m365move.plan_output.json_format import write_plan_json
 from m365move.plan_output.table_format import render_plan_table
 
 
@@ -33,9 +32,10 @@ def register(subparsers: Any) -> None:
 
 def run_plan(args: argparse.Namespace) -> int:
     inputs = load_plan_inputs(args)
-    plan = plan_migration(
-        inputs.estate, MigrationMode(args.mode), plans_mapping=inputs.plans_mapping, selection=inputs.selection
-    )
+    estate, plans_mapping, selection = inputs.estate, inputs.plans_mapping, inputs.selection
+    # Planning needs only the domain estate: the validated document (as big again) is let go here.
+    del inputs
+    plan = plan_migration(estate, MigrationMode(args.mode), plans_mapping=plans_mapping, selection=selection)
     findings = preflight_findings(plan)
     if args.output:
         with atomic_writer(args.output, newline="") as handle:
@@ -48,8 +48,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def _write(fmt: str, plan: Any, findings: Any, handle: Any) -> None:
     if fmt == "json":
-        json.dump(plan_to_json(plan, findings), handle, indent=1)
-        handle.write("\n")
+        write_plan_json(plan, findings, handle)
     elif fmt == "csv":
         write_plan_csv(plan, handle)
     else:

@@ -1,10 +1,18 @@
-"""Reads an estate file (YAML or JSON), validates it field by field, and builds the domain Estate."""
+"""Reads an estate file (YAML or JSON), validates it field by field, and builds the domain Estate.
+
+Speed at 100k subscriptions: a JSON estate is parsed and validated in one pass by pydantic's own JSON
+parser (``model_validate_json``, no intermediate dicts); only when that refuses the file is it read
+again the slow way, whose errors name the line or the field path exactly as people read them. Loading
+runs with the cyclic garbage collector paused: the hundreds of thousands of objects it builds form no
+cycles, and a collector left on rescans all of them every few thousand allocations.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +21,7 @@ from pydantic import ValidationError
 
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
+from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.licenses import LicenseMapping, normalize_offer_id
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
@@ -24,6 +33,7 @@ from m365move.estate.schema import EstateDocument
 FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,47 @@ def read_structured_file(path: Path) -> Any:
 def load_estate(path: str | Path) -> LoadedEstate:
     """Load and validate an estate file; InputError names the file, the field path and the problem."""
     path = Path(path)
-    raw = read_structured_file(path)
-    if not isinstance(raw, dict):
-        raise InputError("an estate file is a mapping with 'version: 1' and a 'commerce' section", where=str(path))
-    document = parse_estate_document(raw, str(path))
-    return LoadedEstate(path, document, build_estate(document, str(path)))
+    with cyclic_gc_paused():
+        document = _fast_json_document(path) if _looks_like_json(path) else None
+        if document is None:
+            raw = read_structured_file(path)
+            if not isinstance(raw, dict):
+                raise InputError(
+                    "an estate file is a mapping with 'version: 1' and a 'commerce' section", where=str(path)
+                )
+            document = parse_estate_document(raw, str(path))
+            del raw  # the validated document replaces it: do not hold both at the peak
+        return LoadedEstate(path, document, build_estate(document, str(path)))
+
+
+def _looks_like_json(path: Path) -> bool:
+    """A .json file, or one whose content starts as a JSON object does (JSON is also valid YAML)."""
+    if path.suffix.lower() == ".json":
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return head.removeprefix(_UTF8_BOM).lstrip().startswith(b"{")
+
+
+def _fast_json_document(path: Path) -> EstateDocument | None:
+    """The document parsed and validated straight from the file's bytes, or None when anything is wrong.
+
+    None sends the caller down the ordinary path, which reports the problem with the line and column
+    (bad JSON) or the field path (bad content); a valid file never takes that path.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    try:
+        return EstateDocument.model_validate_json(data)
+    except ValidationError:
+        return None
 
 
 def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
@@ -110,13 +156,18 @@ def _build_plans(document: EstateDocument, fail: Any, resellers: dict[str, Resel
     for i, p in enumerate(entries):
         if p.id in plans:
             raise fail(f"plans[{i}].id", f"plan id {p.id} appears twice")
-        for reseller_id, targets in p.upgrade_paths.items():
-            for target in targets:
-                if target not in known_ids:
-                    raise fail(f"plans[{i}].upgrade_paths.{reseller_id}", f"upgrade path target plan {target} does not exist")
-        for j, reseller_id in enumerate(p.delegated_to):
-            if reseller_id not in resellers:
-                raise fail(f"plans[{i}].delegated_to[{j}]", f"reseller {reseller_id!r} is not in commerce.resellers")
+        # Set operations first (a plan has paths for hundreds of resellers); the loops only find the culprit.
+        if not known_ids.issuperset(chain.from_iterable(p.upgrade_paths.values())):
+            for reseller_id, targets in p.upgrade_paths.items():
+                for target in targets:
+                    if target not in known_ids:
+                        raise fail(f"plans[{i}].upgrade_paths.{reseller_id}",
+                                   f"upgrade path target plan {target} does not exist")
+        delegated_to = frozenset(p.delegated_to)
+        if not delegated_to <= resellers.keys():
+            for j, reseller_id in enumerate(p.delegated_to):
+                if reseller_id not in resellers:
+                    raise fail(f"plans[{i}].delegated_to[{j}]", f"reseller {reseller_id!r} is not in commerce.resellers")
         plans[p.id] = ServicePlan(
             id=p.id,
             name=p.name,
@@ -124,8 +175,8 @@ def _build_plans(document: EstateDocument, fail: Any, resellers: dict[str, Resel
             resources=tuple(PlanResource(_mpn(r.mpn), ResourceRole(r.role)) for r in p.resources),
             billing_period=_period(p.billing_period),
             subscription_periods=frozenset(_period(s) for s in p.subscription_periods),
-            delegated_to=frozenset(p.delegated_to),
-            upgrade_paths={k: tuple(v) for k, v in p.upgrade_paths.items()},
+            delegated_to=delegated_to,
+            upgrade_paths=p.upgrade_paths,
         )
     return plans
 
@@ -134,7 +185,8 @@ def _build_subscriptions(
     document: EstateDocument, fail: Any, customers: dict[str, Customer], plans: dict[int, ServicePlan]
 ) -> list[Subscription]:
     seen: set[str] = set()
-    result = []
+    result: list[Subscription] = []
+    append = result.append
     for i, s in enumerate(document.commerce.subscriptions):
         if s.id in seen:
             raise fail(f"subscriptions[{i}].id", f"subscription id {s.id!r} appears twice")
@@ -150,19 +202,21 @@ def _build_subscriptions(
             if plan.role_of(mpn) is None:
                 raise fail(f"subscriptions[{i}].resources[{j}].mpn", f"{r.mpn} is not a resource of plan {plan.id}")
             resources.append(SubscriptionResource(mpn, r.quantity))
-        result.append(
+        # Positional, in the field order of Subscription: 100k of these are built.
+        append(
             Subscription(
-                id=s.id,
-                customer_id=s.customer_id,
-                plan_id=s.plan_id,
-                status=s.status,
-                trial=s.trial,
-                billing_period=_period(s.billing_period),
-                subscription_period=_period(s.subscription_period),
-                start_date=s.start_date,
-                expiration_date=s.expiration_date,
-                resources=tuple(resources),
-                custom_attributes=dict(s.custom_attributes),
+                s.id,
+                s.customer_id,
+                s.plan_id,
+                s.status,
+                s.trial,
+                _period(s.billing_period),
+                _period(s.subscription_period),
+                s.start_date,
+                s.expiration_date,
+                tuple(resources),
+                # The document's own mapping: both are read-only, a copy would only cost memory.
+                s.custom_attributes,
             )
         )
     return result

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
+import orjson
+
+from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.orders import PlannedOrder
 from m365move.domain.preflight import Finding
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
@@ -16,6 +19,28 @@ def plan_to_json(plan: MigrationPlan, findings: list[Finding]) -> dict[str, Any]
         "findings": [finding_to_json(f) for f in findings],
         "subscriptions": [subscription_to_json(s) for s in plan.subscriptions],
     }
+
+
+# Subscriptions are encoded this many at a time: the output never exists twice in memory as a whole.
+_CHUNK = 2000
+
+
+def write_plan_json(plan: MigrationPlan, findings: list[Finding], handle: IO[str]) -> None:
+    """The same document as ``plan_to_json``, written with orjson: one finding and one subscription per
+    line (easy to grep and to diff; a 100k plan is written in a fraction of a second)."""
+    with cyclic_gc_paused():
+        handle.write('{\n "mode": ' + _text(plan.mode.value) + ',\n "summary": ' + _text(plan.summary()))
+        handle.write(',\n "findings": [' + ",".join("\n  " + _text(finding_to_json(f)) for f in findings) + "\n ]")
+        handle.write(',\n "subscriptions": [')
+        subscriptions = plan.subscriptions
+        for start in range(0, len(subscriptions), _CHUNK):
+            chunk = subscriptions[start : start + _CHUNK]
+            handle.write(("," if start else "") + ",".join("\n  " + _text(subscription_to_json(s)) for s in chunk))
+        handle.write("\n ]\n}\n")
+
+
+def _text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from m365move.cli import main
+from m365move.estate.loader import load_estate
 from tests.contract_schemas import validate
 from tests.estate_builder import ADDON, BASE, standard
 
@@ -121,3 +122,18 @@ def test_estate_generate_and_validate(tmp_path: Path, capsys: pytest.CaptureFixt
     validate(document, "plan.schema.json")
     decisions = {s["decision"] for s in document["subscriptions"]}
     assert decisions == {"migrate", "skip", "blocked"}
+
+
+@pytest.mark.parametrize(("name", "first"), [("estate.out", b"{"), ("estate.yaml", b"version"), ("estate.yml", b"version")])
+def test_estate_generate_writes_json_unless_asked(tmp_path: Path, name: str, first: bytes) -> None:
+    path = tmp_path / name
+    assert main(["estate", "generate", "--subscriptions", "20", "--output", str(path)]) == 0
+    assert path.read_bytes().startswith(first)
+    assert len(load_estate(path).estate.subscriptions) == 20
+
+
+def test_plan_json_output_is_one_subscription_per_line(estate_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "plan", "--mode", "switch-plan", "--estate", str(estate_file), "--format", "json")
+    document = json.loads(out)
+    lines = [line for line in out.splitlines() if line.startswith('  {"subscription_id"')]
+    assert status == 0 and len(lines) == len(document["subscriptions"]) > 0
