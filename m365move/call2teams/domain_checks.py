@@ -2,9 +2,11 @@
 
 Call2Teams sets up 2 domains per tenant, subdomains of ``call2teams.com`` (suffix configurable). More
 than 2, unverified ones, ones not belonging to the current account, or one claimed by two tenants are
-conflicts that are safe to remove before a fresh Sync. Users homed in a domain that is to be removed
-block its removal (``domain-has-users``); the account's own domains normally hold one activation user
-each (carrier mode needs a licensed user to activate a domain), which is fine and not reported.
+conflicts that are safe to remove before a fresh Sync. Objects still using a domain that is to be removed
+(Graph's ``domainNameReferences``: users by UPN, groups by mail, applications by identifier URI) block its
+removal (``domain-has-users``, listing every one of them with the way to move it); the account's own domains
+normally hold one activation user each (carrier mode needs a licensed user to activate a domain), which is
+fine and not reported.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from m365move.call2teams.findings import Finding, FindingCode, Severity
-from m365move.call2teams.snapshot import Domain, TenantSnapshot
+from m365move.call2teams.snapshot import DependantKind, Domain, DomainDependant, TenantSnapshot
 
 DEFAULT_DOMAIN_SUFFIX = "call2teams.com"
 DOMAINS_PER_TENANT = 2
@@ -38,12 +40,30 @@ class DomainRules:
 
 @dataclass(frozen=True, slots=True)
 class DomainRemoval:
-    """A Call2Teams domain to remove from a tenant, why, and the users who must move out first."""
+    """A Call2Teams domain to remove from a tenant, why, and what must move out of it first."""
 
     tenant: str
     domain: str
     reasons: tuple[str, ...]
     users: tuple[str, ...] = ()
+    # Every object using the domain (users, groups, applications), users first.
+    dependants: tuple[DomainDependant, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.users or self.dependants)
+
+
+# How each kind of dependant is moved off a domain (the fix texts and the script's comments say it).
+MOVE_STEPS = {
+    DependantKind.USER: "change its user principal name (and mail addresses) to another verified domain "
+                        "(Update-MgUser -UserId <id> -UserPrincipalName <name>@<other domain>)",
+    DependantKind.GROUP: "change its mail and proxy addresses to another verified domain "
+                         "(Exchange Online: Set-UnifiedGroup or Set-DistributionGroup -PrimarySmtpAddress, then remove "
+                         "the old address)",
+    DependantKind.APPLICATION: "remove the domain from its identifier URIs (application ID URI) "
+                               "(Update-MgApplication -ApplicationId <id> -IdentifierUris <URIs without it>)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,15 +148,29 @@ def _check_tenant(
     removals: list[DomainRemoval] = []
     for domain_id, why in reasons.items():
         users = snapshot.users_in_domain(domain_id)
-        removals.append(DomainRemoval(tenant, domain_id, tuple(why), users))
-        if users:
+        dependants = snapshot.dependants_of(domain_id)
+        removals.append(DomainRemoval(tenant, domain_id, tuple(why), users, dependants))
+        if dependants:
+            by_kind = {kind: [d for d in dependants if d.kind is kind] for kind in DependantKind}
+            listed = "; ".join(
+                f"{len(found)} {kind.value}(s) ({', '.join(d.label for d in found)}): {MOVE_STEPS[kind]}"
+                for kind, found in by_kind.items() if found
+            )
             findings.append(Finding(
                 FindingCode.DOMAIN_HAS_USERS,
                 Severity.ERROR,
-                (domain_id, *users),
-                f"{domain_id} is to be removed ({', '.join(why)}) but {len(users)} user(s) are still homed in it: "
-                "change their user principal names to another domain first; removal is blocked until they move.",
+                (domain_id, *(d.label for d in dependants)),
+                f"{domain_id} is to be removed ({', '.join(why)}) but {len(dependants)} object(s) still use it; "
+                f"move each first: {listed}. Removal is blocked until they move (or use Graph's forceDelete, "
+                "which renames them to the initial domain: cleanup-script --force-delete-domains).",
                 tenant=tenant,
-                details={"domain": domain_id, "users": list(users)},
+                details={
+                    "domain": domain_id,
+                    "users": [d.label for d in by_kind[DependantKind.USER]],
+                    "groups": [{"id": d.id, "name": d.label} for d in by_kind[DependantKind.GROUP]],
+                    "applications": [{"id": d.id, "name": d.display_name, "identifier_uris": list(d.names),
+                                      "multi_tenant": d.is_multi_tenant_application}
+                                     for d in by_kind[DependantKind.APPLICATION]],
+                },
             ))
     return findings, removals

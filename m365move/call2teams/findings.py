@@ -25,6 +25,8 @@ class FindingCode(str, Enum):
     RESIDUAL_PSTN_GATEWAY = "residual-pstn-gateway"
     RESIDUAL_DIAL_PLAN = "residual-dial-plan"
     USER_ASSIGNED_RESIDUAL_POLICY = "user-assigned-residual-policy"
+    GROUP_ASSIGNED_RESIDUAL_POLICY = "group-assigned-residual-policy"
+    TENANT_DEFAULT_RESIDUAL_POLICY = "tenant-default-residual-policy"
     EXTRA_CALL2TEAMS_DOMAINS = "extra-call2teams-domains"
     UNVERIFIED_CALL2TEAMS_DOMAIN = "unverified-call2teams-domain"
     FOREIGN_CALL2TEAMS_DOMAIN = "foreign-call2teams-domain"

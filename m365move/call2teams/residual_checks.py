@@ -8,13 +8,15 @@ case-insensitive) or when it references one (a PSTN usage, a gateway, a normaliz
 - **detach** the Call2Teams references otherwise, so a customer's own object survives; ``Global``
   policies and dial plans cannot be removed, so they are always detached.
 
-Users granted a policy or dial plan that is to be removed must be unassigned first.
+Users granted a policy or dial plan that is to be removed must be unassigned first, and so must groups
+(group policy assignments); a tenant-wide default (the ``Global`` instance, set by ``Grant-... -Global``)
+that carries only Call2Teams's usages or rules is reset (``-PolicyName $null``) instead of detached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 
 from m365move.call2teams.findings import Finding, FindingCode, Severity
@@ -96,22 +98,53 @@ class UserAssignment:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupGrant:
+    group_id: str
+    rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAssignment:
+    """Groups granted a policy (or dial plan) that is to be removed (``Get-CsGroupPolicyAssignment``)."""
+
+    policy_type: PolicyType
+    policy: str
+    groups: tuple[GroupGrant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDefaultReset:
+    """A tenant-wide default that is Call2Teams's: reset with ``Grant-... -Global -PolicyName $null``."""
+
+    policy_type: PolicyType
+    references: tuple[str, ...]
+    # The residual policy (or dial plan) whose content the default carries, when one does.
+    matches: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResidualPlan:
     """A tenant's residual objects, grouped by kind."""
 
     tenant: str
     assignments: tuple[UserAssignment, ...] = ()
+    group_assignments: tuple[GroupAssignment, ...] = ()
+    tenant_defaults: tuple[TenantDefaultReset, ...] = ()
     voice_routes: tuple[ResidualObject, ...] = ()
     voice_routing_policies: tuple[ResidualObject, ...] = ()
     pstn_usages: tuple[ResidualObject, ...] = ()
     dial_plans: tuple[ResidualObject, ...] = ()
     pstn_gateways: tuple[ResidualObject, ...] = ()
+    # For the script's pre-flight: per policy type, the names of what is removed, and the tenant default's
+    # content as exported (None when tenant_defaults.json was not exported).
+    removed_names: Mapping[PolicyType, tuple[str, ...]] = field(default_factory=dict)
+    exported_defaults: Mapping[PolicyType, tuple[str, ...]] | None = None
 
     @property
     def is_empty(self) -> bool:
         return not (
-            self.assignments or self.voice_routes or self.voice_routing_policies or self.pstn_usages
-            or self.dial_plans or self.pstn_gateways
+            self.assignments or self.group_assignments or self.tenant_defaults or self.voice_routes
+            or self.voice_routing_policies or self.pstn_usages or self.dial_plans or self.pstn_gateways
         )
 
 
@@ -183,48 +216,130 @@ def find_residuals(snapshot: TenantSnapshot, matcher: MarkerMatcher) -> Residual
         if (marker := matcher.marker_in(gateway.identity, gateway.fqdn))
     ]
 
+    removed = _removed_names(snapshot, policies, dial_plans)
+    resets = _tenant_default_resets(snapshot, matcher, removed)
+    reset_types = {reset.policy_type for reset in resets}
+    # A reset default replaces detaching Call2Teams's references from the same Global instance.
+    if PolicyType.VOICE_ROUTING_POLICY in reset_types:
+        policies = [p for p in policies if policy_name(p.identity).lower() != "global"]
+    if PolicyType.DIAL_PLAN in reset_types:
+        dial_plans = [p for p in dial_plans if policy_name(p.identity).lower() != "global"]
+    exported_defaults: dict[PolicyType, tuple[str, ...]] | None = None
+    if snapshot.tenant_defaults is not None:
+        exported_defaults = {PolicyType.VOICE_ROUTING_POLICY: (), PolicyType.DIAL_PLAN: ()}
+        for default in snapshot.tenant_defaults:
+            if (kind := _policy_type(default.policy_type)) is not None:
+                exported_defaults[kind] = (default.usages if kind is PolicyType.VOICE_ROUTING_POLICY
+                                           else tuple(rule.name for rule in default.rules))
+
     return ResidualPlan(
         tenant=snapshot.tenant,
-        assignments=_assignments(snapshot, matcher, policies, dial_plans),
+        assignments=_assignments(snapshot, matcher, removed),
+        group_assignments=_group_assignments(snapshot, matcher, removed),
+        tenant_defaults=resets,
         voice_routes=tuple(routes),
         voice_routing_policies=tuple(policies),
         pstn_usages=tuple(usage_objects),
         dial_plans=tuple(dial_plans),
         pstn_gateways=tuple(gateways_found),
+        removed_names={kind: tuple(sorted(names, key=str.lower)) for kind, names in removed.items()},
+        exported_defaults=exported_defaults,
     )
 
 
-def _assignments(
-    snapshot: TenantSnapshot,
-    matcher: MarkerMatcher,
-    policies: Sequence[ResidualObject],
-    dial_plans: Sequence[ResidualObject],
-) -> tuple[UserAssignment, ...]:
-    removed_policies = {policy_name(p.identity).lower() for p in policies if p.action is Action.REMOVE}
+def _policy_type(text: str) -> PolicyType | None:
+    return next((kind for kind in PolicyType if kind.value.lower() == text.strip().lower()), None)
+
+
+def _removed_names(
+    snapshot: TenantSnapshot, policies: Sequence[ResidualObject], dial_plans: Sequence[ResidualObject]
+) -> dict[PolicyType, set[str]]:
+    """Per policy type, every name a removed policy is granted by (lower-cased: Teams compares them so)."""
     removed_plan_ids = {p.identity for p in dial_plans if p.action is Action.REMOVE}
-    removed_plans = {
-        name.lower()
-        for plan in snapshot.dial_plans or ()
-        if plan.identity in removed_plan_ids
-        for name in (policy_name(plan.identity), plan.simple_name)
-        if name
+    return {
+        PolicyType.VOICE_ROUTING_POLICY: {
+            policy_name(p.identity).lower() for p in policies if p.action is Action.REMOVE
+        },
+        PolicyType.DIAL_PLAN: {
+            name.lower()
+            for plan in snapshot.dial_plans or ()
+            if plan.identity in removed_plan_ids
+            for name in (policy_name(plan.identity), plan.simple_name)
+            if name
+        },
     }
+
+
+def _is_residual_grant(granted: str, removed: set[str], matcher: MarkerMatcher) -> bool:
+    # A marker in the granted name counts even when the policy itself was not exported or is gone.
+    return granted.lower() in removed or matcher.marker_in(granted) is not None
+
+
+def _tenant_default_resets(
+    snapshot: TenantSnapshot, matcher: MarkerMatcher, removed: dict[PolicyType, set[str]]
+) -> tuple[TenantDefaultReset, ...]:
+    """Tenant-wide defaults that hold nothing but Call2Teams's usages (or rules): they were granted from it."""
+    resets: list[TenantDefaultReset] = []
+    for default in snapshot.tenant_defaults or ():
+        kind = _policy_type(default.policy_type)
+        if kind is PolicyType.VOICE_ROUTING_POLICY:
+            content = default.usages
+            marked = matcher.marked(content)
+            candidates = {policy_name(p.identity): set(p.pstn_usages) for p in snapshot.voice_routing_policies or ()
+                          if policy_name(p.identity).lower() in removed[kind] and p.pstn_usages}
+        elif kind is PolicyType.DIAL_PLAN:
+            content = tuple(rule.name for rule in default.rules)
+            marked = tuple(rule.name for rule in default.rules
+                           if matcher.marker_in(rule.name, rule.description, rule.translation))
+            candidates = {plan.name: {rule.name for rule in plan.normalization_rules}
+                          for plan in snapshot.dial_plans or ()
+                          if plan.name.lower() in removed[kind] and plan.normalization_rules}
+        else:
+            continue
+        matches = next((name for name, held in candidates.items() if held == set(content)), None)
+        if content and (matches or len(marked) == len(content)):
+            resets.append(TenantDefaultReset(kind, marked or content, matches))
+    return tuple(resets)
+
+
+def _assignments(
+    snapshot: TenantSnapshot, matcher: MarkerMatcher, removed: dict[PolicyType, set[str]]
+) -> tuple[UserAssignment, ...]:
     # Policy names are case-insensitive in Teams: group by the lowered name, show the first spelling met.
     grouped: dict[tuple[PolicyType, str], list[str]] = {}
     spelling: dict[tuple[PolicyType, str], str] = {}
     for user in snapshot.users or ():
-        # A marker in the granted name counts even when the policy itself was not exported or is gone.
-        for policy_type, granted, removed in (
-            (PolicyType.VOICE_ROUTING_POLICY, user.voice_routing_policy, removed_policies),
-            (PolicyType.DIAL_PLAN, user.dial_plan, removed_plans),
+        for policy_type, granted in (
+            (PolicyType.VOICE_ROUTING_POLICY, user.voice_routing_policy),
+            (PolicyType.DIAL_PLAN, user.dial_plan),
         ):
-            if granted and (granted.lower() in removed or matcher.marker_in(granted)):
+            if granted and _is_residual_grant(granted, removed[policy_type], matcher):
                 key = (policy_type, granted.lower())
                 spelling.setdefault(key, granted)
                 grouped.setdefault(key, []).append(user.user_principal_name)
     return tuple(
         UserAssignment(key[0], spelling[key], tuple(sorted(users, key=str.lower)))
         for key, users in sorted(grouped.items(), key=lambda item: (item[0][0].value, item[0][1]))
+    )
+
+
+def _group_assignments(
+    snapshot: TenantSnapshot, matcher: MarkerMatcher, removed: dict[PolicyType, set[str]]
+) -> tuple[GroupAssignment, ...]:
+    grouped: dict[tuple[PolicyType, str], list[GroupGrant]] = {}
+    spelling: dict[tuple[PolicyType, str], str] = {}
+    for assignment in snapshot.group_policy_assignments or ():
+        policy_type = _policy_type(assignment.policy_type)
+        granted = policy_name(assignment.policy_name)
+        if policy_type is None or not granted or not _is_residual_grant(granted, removed[policy_type], matcher):
+            continue
+        key = (policy_type, granted.lower())
+        spelling.setdefault(key, granted)
+        grouped.setdefault(key, []).append(GroupGrant(assignment.group_id, assignment.rank))
+    return tuple(
+        GroupAssignment(key[0], spelling[key],
+                        tuple(sorted(groups, key=lambda g: (g.rank is None, g.rank or 0, g.group_id.lower()))))
+        for key, groups in sorted(grouped.items(), key=lambda item: (item[0][0].value, item[0][1]))
     )
 
 
@@ -251,6 +366,37 @@ def residual_findings(plan: ResidualPlan) -> list[Finding]:
             details={"policy": assignment.policy, "policy_type": assignment.policy_type.value},
         )
         for assignment in plan.assignments
+    ]
+    findings += [
+        Finding(
+            FindingCode.GROUP_ASSIGNED_RESIDUAL_POLICY,
+            Severity.ERROR,
+            tuple(group.group_id for group in assignment.groups),
+            f"Remove the group policy assignments of {assignment.policy_type.value} {assignment.policy!r} from "
+            f"these {len(assignment.groups)} group(s) (Remove-CsGroupPolicyAssignment -GroupId <id> -PolicyType "
+            f"{assignment.policy_type.value}) before removing it: Teams refuses to remove a policy still granted "
+            "to a group. The cleanup script does this before any removal.",
+            tenant=plan.tenant,
+            details={"policy": assignment.policy, "policy_type": assignment.policy_type.value,
+                     "groups": [{"group_id": g.group_id, "rank": g.rank} for g in assignment.groups]},
+        )
+        for assignment in plan.group_assignments
+    ]
+    findings += [
+        Finding(
+            FindingCode.TENANT_DEFAULT_RESIDUAL_POLICY,
+            Severity.ERROR,
+            ("Global",),
+            f"The tenant-wide default {reset.policy_type.value} (its Global instance, set by "
+            f"{reset.policy_type.grant_cmdlet} -Global) is Call2Teams's"
+            + (f" (granted from {reset.matches!r})" if reset.matches else "")
+            + f": reset it with {reset.policy_type.grant_cmdlet} -Global -PolicyName $null before removing any "
+            "policy. The cleanup script does this before any removal.",
+            tenant=plan.tenant,
+            details={"policy_type": reset.policy_type.value, "policy": reset.matches,
+                     "references": list(reset.references)},
+        )
+        for reset in plan.tenant_defaults
     ]
     for residual in (*plan.voice_routes, *plan.voice_routing_policies, *plan.pstn_usages, *plan.dial_plans,
                      *plan.pstn_gateways):

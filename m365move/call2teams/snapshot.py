@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 
 def policy_name(identity: str) -> str:
@@ -96,6 +97,58 @@ class TeamsUser:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupPolicyAssignment:
+    """``Get-CsGroupPolicyAssignment``: a policy granted to every member of a group, with its rank."""
+
+    group_id: str
+    policy_type: str
+    policy_name: str
+    rank: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDefault:
+    """The tenant-wide grant of one policy type: its ``Global`` instance (``Grant-... -Global`` sets it).
+
+    ``usages`` for ``OnlineVoiceRoutingPolicy``, ``rules`` (normalization rule names) for ``TenantDialPlan``.
+    """
+
+    policy_type: str
+    identity: str = "Global"
+    usages: tuple[str, ...] = ()
+    rules: tuple[NormalizationRule, ...] = ()
+
+
+class DependantKind(str, Enum):
+    """The directory objects Graph's ``domainNameReferences`` lists."""
+
+    USER = "user"
+    GROUP = "group"
+    APPLICATION = "application"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainDependant:
+    """A directory object whose name uses a domain: a user's UPN, a group's mail, an application's URIs."""
+
+    kind: DependantKind
+    id: str
+    display_name: str = ""
+    # The name that uses the domain: UPN, mail address, or the identifier URIs.
+    names: tuple[str, ...] = ()
+    # Applications only: "AzureADMyOrg" is single-tenant; anything else is multi-tenant (forceDelete fails).
+    sign_in_audience: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.names[0] if self.names else self.display_name or self.id
+
+    @property
+    def is_multi_tenant_application(self) -> bool:
+        return self.kind is DependantKind.APPLICATION and (self.sign_in_audience or "AzureADMyOrg") != "AzureADMyOrg"
+
+
+@dataclass(frozen=True, slots=True)
 class Domain:
     """A Graph ``domain``: ``id`` is the domain name."""
 
@@ -124,6 +177,10 @@ class TenantSnapshot:
     # Users homed in a domain as Graph's domainNameReferences reported them (live loading only);
     # otherwise the checks fall back to the UPNs in users.json.
     domain_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Every object Graph's domainNameReferences reported per domain (users, groups, applications).
+    domain_dependants: Mapping[str, tuple[DomainDependant, ...]] = field(default_factory=dict)
+    group_policy_assignments: tuple[GroupPolicyAssignment, ...] | None = None
+    tenant_defaults: tuple[TenantDefault, ...] | None = None
     not_exported: tuple[str, ...] = ()
 
     def users_in_domain(self, domain: str) -> tuple[str, ...]:
@@ -131,4 +188,17 @@ class TenantSnapshot:
         key = domain.lower()
         upns = set(self.domain_references.get(key, ()))
         upns.update(user.user_principal_name for user in self.users or () if user.domain == key)
+        upns.update(d.label for d in self.domain_dependants.get(key, ()) if d.kind is DependantKind.USER)
         return tuple(sorted(upns, key=str.lower))
+
+    def dependants_of(self, domain: str) -> tuple[DomainDependant, ...]:
+        """Every object using ``domain``: Graph's references, plus users.json's users not among them."""
+        key = domain.lower()
+        found = list(self.domain_dependants.get(key, ()))
+        known = {name.lower() for d in found for name in d.names}
+        for upn in self.users_in_domain(key):
+            if upn.lower() not in known:
+                found.append(DomainDependant(DependantKind.USER, upn, names=(upn,)))
+                known.add(upn.lower())
+        order = {DependantKind.USER: 0, DependantKind.GROUP: 1, DependantKind.APPLICATION: 2}
+        return tuple(sorted(found, key=lambda d: (order[d.kind], d.label.lower())))

@@ -8,7 +8,12 @@ One folder per tenant::
     pstn_gateways.json            Get-CsOnlinePSTNGateway
     dial_plans.json               Get-CsTenantDialPlan
     users.json                    Get-CsOnlineUser (selected properties)
+    group_policy_assignments.json Get-CsGroupPolicyAssignment (voice routing policy and tenant dial plan types)
+    tenant_defaults.json          the tenant-wide grants: Get-CsOnlineVoiceRoutingPolicy -Identity Global and
+                                  Get-CsTenantDialPlan -Identity Global, each with its PolicyType
     domains.json                  optional: Graph GET /domains (the ``value`` array or the whole response)
+    domain_name_references.json   optional: Graph GET /domains/{id}/domainNameReferences, each object with
+                                  the ``domainId`` it was read for
     tenant.json                   optional: Get-CsTenant (TenantId, DisplayName)
 
 A missing file is "not exported" (listed in ``TenantSnapshot.not_exported``), never "none".
@@ -24,11 +29,15 @@ from typing import TYPE_CHECKING
 
 from m365move.call2teams.powershell_json import PsRecord, parse_export
 from m365move.call2teams.snapshot import (
+    DependantKind,
     DialPlan,
     Domain,
+    DomainDependant,
+    GroupPolicyAssignment,
     NormalizationRule,
     PstnGateway,
     TeamsUser,
+    TenantDefault,
     TenantSnapshot,
     VoiceRoute,
     VoiceRoutingPolicy,
@@ -62,11 +71,19 @@ PSTN_USAGES = ExportFile("pstn_usages.json", "Get-CsOnlinePstnUsage", ("Identity
 PSTN_GATEWAYS = ExportFile("pstn_gateways.json", "Get-CsOnlinePSTNGateway", ("Identity", "Fqdn"))
 DIAL_PLANS = ExportFile("dial_plans.json", "Get-CsTenantDialPlan", ("Identity", "NormalizationRules"))
 USERS = ExportFile("users.json", "Get-CsOnlineUser", ("UserPrincipalName",))
+GROUP_POLICY_ASSIGNMENTS = ExportFile(
+    "group_policy_assignments.json", "Get-CsGroupPolicyAssignment", ("GroupId", "PolicyType", "PolicyName"))
+TENANT_DEFAULTS = ExportFile(
+    "tenant_defaults.json", "Get-CsOnlineVoiceRoutingPolicy -Identity Global and Get-CsTenantDialPlan -Identity Global",
+    ("PolicyType", "Identity"), ("GroupId",))
 DOMAINS = ExportFile("domains.json", "Graph GET /domains", ("id", "isVerified"))
+DOMAIN_NAME_REFERENCES = ExportFile(
+    "domain_name_references.json", "Graph GET /domains/{id}/domainNameReferences", ("domainId", "id"))
 TENANT = ExportFile("tenant.json", "Get-CsTenant", ("TenantId",))
 
-REQUIRED_FILES = (VOICE_ROUTING_POLICIES, VOICE_ROUTES, PSTN_USAGES, PSTN_GATEWAYS, DIAL_PLANS, USERS)
-ALL_FILES = (*REQUIRED_FILES, DOMAINS, TENANT)
+REQUIRED_FILES = (VOICE_ROUTING_POLICIES, VOICE_ROUTES, PSTN_USAGES, PSTN_GATEWAYS, DIAL_PLANS, USERS,
+                  GROUP_POLICY_ASSIGNMENTS, TENANT_DEFAULTS)
+ALL_FILES = (*REQUIRED_FILES, DOMAINS, DOMAIN_NAME_REFERENCES, TENANT)
 
 
 def load_tenant_dir(directory: str | Path) -> TenantSnapshot:
@@ -93,7 +110,12 @@ def load_tenant_dir(directory: str | Path) -> TenantSnapshot:
     gateways = records(PSTN_GATEWAYS)
     dial_plans = records(DIAL_PLANS)
     users = records(USERS)
+    group_assignments = records(GROUP_POLICY_ASSIGNMENTS)
+    defaults = records(TENANT_DEFAULTS)
     domains = records(DOMAINS)
+    dependants: dict[str, list[DomainDependant]] = {}
+    for record in records(DOMAIN_NAME_REFERENCES) or ():
+        dependants.setdefault(record.required_text("domainId").lower(), []).append(dependant_from_graph(record))
     return TenantSnapshot(
         tenant=tenant_id or folder.name,
         tenant_id=tenant_id,
@@ -106,6 +128,10 @@ def load_tenant_dir(directory: str | Path) -> TenantSnapshot:
         dial_plans=None if dial_plans is None else tuple(_dial_plan(r) for r in dial_plans),
         users=None if users is None else tuple(_user(r) for r in users),
         domains=None if domains is None else tuple(domain_from_graph(r) for r in domains),
+        group_policy_assignments=None if group_assignments is None else tuple(
+            _group_assignment(r) for r in group_assignments),
+        tenant_defaults=None if defaults is None else tuple(_tenant_default(r) for r in defaults),
+        domain_dependants={domain: tuple(found) for domain, found in dependants.items()},
         not_exported=tuple(spec.name for spec in (*REQUIRED_FILES, DOMAINS) if spec.name not in present),
     )
 
@@ -215,6 +241,74 @@ def _assigned_policy(record: PsRecord, name: str, upn: str) -> str | None:
     return policy_name(text) if text else None
 
 
+def _policy_type_text(record: PsRecord, label: str) -> str:
+    text = record.required_text("PolicyType", label=label)
+    if text.strip().isdigit():
+        # ConvertTo-Json writes an enum as its number; the export script writes the name ([string]).
+        raise InputError(f"PolicyType ({label}) is the number {text}, expected its name", where=record.where,
+                         hint="re-run Export-Call2TeamsTenant.ps1, which writes policy types as names")
+    return text
+
+
+def _group_assignment(record: PsRecord) -> GroupPolicyAssignment:
+    group_id = record.required_text("GroupId")
+    rank = record.text("Rank", label=group_id)
+    if rank is not None and not rank.strip().lstrip("-").isdigit():
+        raise InputError(f"Rank ({group_id}) is {rank!r}, expected a whole number", where=record.where)
+    return GroupPolicyAssignment(
+        group_id=group_id,
+        policy_type=_policy_type_text(record, group_id),
+        policy_name=record.text("PolicyName", label=group_id) or "",
+        rank=int(rank) if rank is not None else None,
+    )
+
+
+def _tenant_default(record: PsRecord) -> TenantDefault:
+    identity = record.required_text("Identity")
+    rules = tuple(
+        NormalizationRule(name=rule.text("Name") or "", pattern=rule.text("Pattern") or "",
+                          translation=rule.text("Translation") or "", description=rule.text("Description") or "")
+        for rule in record.record_list("NormalizationRules", label=identity)
+    )
+    return TenantDefault(
+        policy_type=_policy_type_text(record, identity),
+        identity=identity,
+        usages=record.text_list("OnlinePstnUsages", label=identity),
+        rules=rules,
+    )
+
+
+_DEPENDANT_KINDS = {
+    "#microsoft.graph.user": DependantKind.USER,
+    "#microsoft.graph.group": DependantKind.GROUP,
+    "#microsoft.graph.application": DependantKind.APPLICATION,
+}
+
+
+def dependant_from_graph(record: PsRecord) -> DomainDependant:
+    """One object of Graph's ``domainNameReferences`` (a directoryObject: user, group or application)."""
+    object_id = record.required_text("id")
+    odata_type = (record.text("@odata.type") or "").lower()
+    kind = _DEPENDANT_KINDS.get(odata_type)
+    if kind is None:
+        # Without @odata.type, the properties tell: a UPN is a user's, identifier URIs an application's.
+        kind = (DependantKind.USER if "userPrincipalName" in record
+                else DependantKind.APPLICATION if "identifierUris" in record else DependantKind.GROUP)
+    if kind is DependantKind.USER:
+        names = tuple(n for n in (record.text("userPrincipalName", label=object_id),) if n)
+    elif kind is DependantKind.GROUP:
+        names = tuple(n for n in (record.text("mail", label=object_id),) if n)
+    else:
+        names = record.text_list("identifierUris", label=object_id)
+    return DomainDependant(
+        kind=kind,
+        id=object_id,
+        display_name=record.text("displayName", label=object_id) or "",
+        names=names,
+        sign_in_audience=record.text("signInAudience", label=object_id),
+    )
+
+
 def domain_from_graph(record: PsRecord) -> Domain:
     """A Graph ``domain`` resource (any property casing) as a Domain."""
     domain_id = record.required_text("id")
@@ -244,18 +338,22 @@ def with_graph_domains(snapshot: TenantSnapshot, client: GraphClient, *, domain_
         domain_from_graph(PsRecord(item, where=f"{client.base_url} /domains")) for item in client.list_domains()
     )
     suffix = "." + domain_suffix.lower().lstrip(".")
-    references = {
+    dependants = {
         domain.id: tuple(
-            str(ref["userPrincipalName"])
+            dependant_from_graph(PsRecord(ref, where=f"{client.base_url} /domains/{domain.id}/domainNameReferences"))
             for ref in client.domain_name_references(domain.id)
-            if ref.get("userPrincipalName")  # references may also be groups or applications
         )
         for domain in domains
         if domain.id.endswith(suffix)
+    }
+    references = {
+        domain: tuple(d.label for d in found if d.kind is DependantKind.USER and d.names)
+        for domain, found in dependants.items()
     }
     return dataclasses.replace(
         snapshot,
         domains=domains,
         domain_references=references,
+        domain_dependants=dependants,
         not_exported=tuple(name for name in snapshot.not_exported if name != DOMAINS.name),
     )

@@ -35,7 +35,7 @@ class TenantCheckReport:
             collection is not None
             for s in self.snapshots
             for collection in (s.voice_routing_policies, s.voice_routes, s.pstn_usages, s.pstn_gateways,
-                               s.dial_plans, s.users)
+                               s.dial_plans, s.users, s.group_policy_assignments, s.tenant_defaults)
         )
 
     @property

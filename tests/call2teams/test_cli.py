@@ -56,9 +56,11 @@ class TestCheck:
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(PARTIAL), "--format", "json")
         report = json.loads(out)
         assert code == 7 and report["verdict"] == "not-ready"
-        assert report["tenants"][0]["not_exported"] == ["voice_routes.json", "domains.json"]
+        assert report["tenants"][0]["not_exported"] == ["voice_routes.json", "group_policy_assignments.json",
+                                                         "tenant_defaults.json", "domains.json"]
         code, out, _ = _run(capsys, "check", "--tenant-dir", str(PARTIAL))
-        assert "NOT EXPORTED (not checked): voice_routes.json, domains.json" in out
+        assert ("NOT EXPORTED (not checked): voice_routes.json, group_policy_assignments.json, "
+                "tenant_defaults.json, domains.json") in out
 
     @pytest.mark.parametrize(("quirk", "expected"), [
         ("not_json.json", "is not JSON"),

@@ -51,7 +51,8 @@ class TestFixtureExports:
     def test_missing_files_are_not_exported_not_empty(self) -> None:
         """A missing file is reported as not exported and kept as None, never as an empty list."""
         snap = load_tenant_dir(PARTIAL)
-        assert snap.not_exported == ("voice_routes.json", "domains.json")
+        assert snap.not_exported == ("voice_routes.json", "group_policy_assignments.json", "tenant_defaults.json",
+                                     "domains.json")
         assert snap.voice_routes is None and snap.domains is None
         assert snap.voice_routing_policies is not None
 

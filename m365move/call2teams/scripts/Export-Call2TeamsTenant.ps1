@@ -13,7 +13,15 @@
         pstn_gateways.json            Get-CsOnlinePSTNGateway
         dial_plans.json               Get-CsTenantDialPlan
         users.json                    Get-CsOnlineUser (the properties the check reads)
+        group_policy_assignments.json Get-CsGroupPolicyAssignment for the OnlineVoiceRoutingPolicy and
+                                      TenantDialPlan policy types (group id, policy name, rank)
+        tenant_defaults.json          the tenant-wide grants: Grant-CsOnlineVoiceRoutingPolicy -Global and
+                                      Grant-CsTenantDialPlan -Global set each type's Global instance, read
+                                      back with Get-CsOnlineVoiceRoutingPolicy -Identity Global and
+                                      Get-CsTenantDialPlan -Identity Global
         domains.json                  Graph GET /v1.0/domains (only with -IncludeDomains)
+        domain_name_references.json   Graph GET /v1.0/domains/{id}/domainNameReferences for every domain:
+                                      the users, groups and applications using it (only with -IncludeDomains)
 
     Every file is a JSON array written with -Depth 10, so nested values (normalization rules)
     are not cut to type names, and in UTF-8.
@@ -22,12 +30,12 @@
     The folder that receives the tenant's folder. Default: .\call2teams-export
 
 .PARAMETER IncludeDomains
-    Also export the domains through Microsoft Graph (needs a Connect-MgGraph session with
-    Domain.Read.All).
+    Also export the domains and the objects using them through Microsoft Graph (needs a
+    Connect-MgGraph session with Domain.Read.All and Directory.Read.All).
 
 .EXAMPLE
     Connect-MicrosoftTeams
-    Connect-MgGraph -Scopes Domain.Read.All
+    Connect-MgGraph -Scopes Domain.Read.All, Directory.Read.All
     .\Export-Call2TeamsTenant.ps1 -OutputRoot .\exports -IncludeDomains
     m365move call2teams check --tenant-dir .\exports\<tenant id>
 #>
@@ -71,6 +79,26 @@ $users = Get-CsOnlineUser -ResultSize Unlimited |
         @{ Name = 'TenantDialPlan'; Expression = { [string]$_.TenantDialPlan } }
 Write-Export $folder 'users.json' @($users)
 
+# Group policy assignments of the two policy types Call2Teams grants (Grant-... -Group, New-CsGroupPolicyAssignment).
+# PolicyType is written as its name: ConvertTo-Json would write an enum as a number.
+$groupAssignments = foreach ($policyType in @('OnlineVoiceRoutingPolicy', 'TenantDialPlan')) {
+    Get-CsGroupPolicyAssignment -PolicyType $policyType |
+        Select-Object -Property 'GroupId', 'PolicyName', 'Rank', 'CreatedTime', 'CreatedBy',
+            @{ Name = 'PolicyType'; Expression = { [string]$_.PolicyType } }
+}
+Write-Export $folder 'group_policy_assignments.json' @($groupAssignments)
+
+# The tenant-wide grants: Grant-... -Global sets the Global instance of the policy type, read back by identity.
+$tenantDefaults = @(
+    Get-CsOnlineVoiceRoutingPolicy -Identity 'Global' |
+        Select-Object -Property @{ Name = 'PolicyType'; Expression = { 'OnlineVoiceRoutingPolicy' } },
+            'Identity', 'OnlinePstnUsages', 'Description'
+    Get-CsTenantDialPlan -Identity 'Global' |
+        Select-Object -Property @{ Name = 'PolicyType'; Expression = { 'TenantDialPlan' } },
+            'Identity', 'SimpleName', 'NormalizationRules', 'Description'
+)
+Write-Export $folder 'tenant_defaults.json' $tenantDefaults
+
 if ($IncludeDomains) {
     $domains = @()
     $uri = 'v1.0/domains'
@@ -80,7 +108,21 @@ if ($IncludeDomains) {
         $uri = $page.'@odata.nextLink'
     }
     Write-Export $folder 'domains.json' $domains
+
+    # Every object whose name uses a domain (users, groups, applications), tagged with the domain it uses.
+    $references = foreach ($domain in $domains) {
+        $domainId = [string]$domain.id
+        $uri = 'v1.0/domains/{0}/domainNameReferences' -f [uri]::EscapeDataString($domainId)
+        while ($uri) {
+            $page = Invoke-MgGraphRequest -Method GET -Uri $uri -OutputType PSObject
+            foreach ($item in @($page.value)) {
+                $item | Add-Member -NotePropertyName 'domainId' -NotePropertyValue $domainId -PassThru
+            }
+            $uri = $page.'@odata.nextLink'
+        }
+    }
+    Write-Export $folder 'domain_name_references.json' @($references)
 }
 else {
-    Write-Host 'domains.json not written (add -IncludeDomains, or let m365move read Graph with --graph-url).'
+    Write-Host 'domains.json and domain_name_references.json not written (add -IncludeDomains, or let m365move read Graph with --graph-url).'
 }
