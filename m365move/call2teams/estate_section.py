@@ -14,6 +14,11 @@ Shape (YAML shown; JSON the same)::
                authentication_type: Managed, supported_services: [OfficeCommunicationsOnline]}
           users:                     # a user is homed in the domain of its user principal name
             - {user_principal_name: c2t-activation@contoso-a1b2.call2teams.com, display_name: "C2T activation"}
+          groups:                    # a group uses the domain of its mail address
+            - {mail: voice-admins@contoso-a1b2.call2teams.com, display_name: "Voice admins"}
+          applications:              # an application uses the domains of its identifier URIs
+            - {display_name: "C2T provisioning", identifier_uris: ["https://contoso-a1b2.call2teams.com/app"],
+               sign_in_audience: AzureADMyOrg}
       accounts:                      # the accounts hierarchy (m365move.call2teams.accounts documents it)
         base_accounts: [...]
         sub_accounts: [...]
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -67,11 +73,43 @@ class EstateUser(_Model):
         return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{self.user_principal_name.lower()}"))
 
 
+class EstateGroup(_Model):
+    mail: str
+    display_name: str = ""
+    id: str | None = None
+
+    @property
+    def domain(self) -> str:
+        return self.mail.rpartition("@")[2].lower()
+
+    @property
+    def object_id(self) -> str:
+        return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"group:{self.mail.lower()}"))
+
+
+class EstateApplication(_Model):
+    display_name: str = ""
+    identifier_uris: tuple[str, ...] = ()
+    sign_in_audience: str = "AzureADMyOrg"
+    id: str | None = None
+
+    def uses(self, domain: str) -> bool:
+        """Whether an identifier URI's host is the domain or one of its subdomains."""
+        hosts = (urlsplit(uri).hostname or "" for uri in self.identifier_uris)
+        return any(host == domain or host.endswith("." + domain) for host in hosts)
+
+    @property
+    def object_id(self) -> str:
+        return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"application:{self.display_name}:{self.identifier_uris}"))
+
+
 class EstateTenant(_Model):
     id: str
     name: str = ""
     domains: tuple[EstateDomain, ...] = ()
     users: tuple[EstateUser, ...] = ()
+    groups: tuple[EstateGroup, ...] = ()
+    applications: tuple[EstateApplication, ...] = ()
 
 
 class Call2TeamsSection(_Model):

@@ -242,7 +242,7 @@ def find_residuals(snapshot: TenantSnapshot, matcher: MarkerMatcher) -> Residual
         pstn_usages=tuple(usage_objects),
         dial_plans=tuple(dial_plans),
         pstn_gateways=tuple(gateways_found),
-        removed_names={kind: tuple(sorted(names, key=str.lower)) for kind, names in removed.items()},
+        removed_names=_removed_spellings(snapshot, policies, dial_plans),
         exported_defaults=exported_defaults,
     )
 
@@ -268,6 +268,20 @@ def _removed_names(
             if name
         },
     }
+
+
+def _removed_spellings(
+    snapshot: TenantSnapshot, policies: Sequence[ResidualObject], dial_plans: Sequence[ResidualObject]
+) -> dict[PolicyType, tuple[str, ...]]:
+    """The names of ``_removed_names`` as the tenant spells them (the script compares case-insensitively)."""
+    removed_plan_ids = {p.identity for p in dial_plans if p.action is Action.REMOVE}
+    spellings = {
+        PolicyType.VOICE_ROUTING_POLICY: [policy_name(p.identity) for p in policies if p.action is Action.REMOVE],
+        PolicyType.DIAL_PLAN: [name for plan in snapshot.dial_plans or () if plan.identity in removed_plan_ids
+                               for name in (policy_name(plan.identity), plan.simple_name) if name],
+    }
+    return {kind: tuple({name.lower(): name for name in reversed(names)}.values())[::-1]
+            for kind, names in spellings.items()}
 
 
 def _is_residual_grant(granted: str, removed: set[str], matcher: MarkerMatcher) -> bool:

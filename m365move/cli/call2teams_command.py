@@ -48,6 +48,10 @@ def register(subparsers: Any) -> None:
     _add_rule_options(cleanup)
     cleanup.add_argument("--execute-removals", action="store_true",
                          help="make the changes for real (default: every change carries -WhatIf)")
+    cleanup.add_argument("--force-delete-domains", action="store_true",
+                         help="offer Graph's forceDelete for domains still in use: it renames their users, groups "
+                              "and applications to the initial domain (fails above 1,000 objects or with a "
+                              "multi-tenant application)")
     cleanup.add_argument("--output", required=True, metavar="FILE")
     cleanup.set_defaults(func=_cleanup_script)
 
@@ -147,6 +151,7 @@ def _cleanup_script(args: argparse.Namespace) -> int:
         source=snapshot.source,
         generated_at=datetime.now(timezone.utc),
         execute=args.execute_removals,
+        force_delete_domains=args.force_delete_domains,
     )
     script = render_cleanup_script(report.plans[0], report.domains.removals_for(snapshot.tenant), context)
     _emit(script, args.output)

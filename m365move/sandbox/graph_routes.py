@@ -3,7 +3,7 @@
 Routes (Graph's JSON shapes)::
 
     GET /v1.0/domains                                  {"value": [domain, ...]}
-    GET /v1.0/domains/{id}/domainNameReferences        {"value": [user, ...]}
+    GET /v1.0/domains/{id}/domainNameReferences        {"value": [user, group, application, ...]}
 
 The section's shape is documented in ``m365move.call2teams.estate_section``: ``tenants`` with
 ``domains`` and ``users``, ``accounts`` (the hierarchy), optional ``graph_tenant`` (which tenant
@@ -19,7 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from m365move.call2teams.estate_section import EstateDomain, EstateTenant, EstateUser, parse_section
+from m365move.call2teams.estate_section import (
+    EstateApplication,
+    EstateDomain,
+    EstateGroup,
+    EstateTenant,
+    EstateUser,
+    parse_section,
+)
 
 _CONTEXT = "https://graph.microsoft.com/v1.0/$metadata"
 
@@ -49,6 +56,8 @@ def graph_routes(call2teams_section: dict[str, Any]) -> list[Route]:
                 "objects are not present.",
             )
         users = [_user_json(user) for user in (tenant.users if tenant else ()) if user.domain == domain.id]
+        users += [_group_json(group) for group in (tenant.groups if tenant else ()) if group.domain == domain.id]
+        users += [_application_json(app) for app in (tenant.applications if tenant else ()) if app.uses(domain.id)]
         return _page(request, users, page_size, f"{_CONTEXT}#directoryObjects")
 
     return [
@@ -112,3 +121,13 @@ def _user_json(user: EstateUser) -> dict[str, Any]:
         "displayName": user.display_name,
         "userPrincipalName": user.user_principal_name,
     }
+
+
+def _group_json(group: EstateGroup) -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.group", "id": group.object_id, "displayName": group.display_name,
+            "mail": group.mail}
+
+
+def _application_json(app: EstateApplication) -> dict[str, Any]:
+    return {"@odata.type": "#microsoft.graph.application", "id": app.object_id, "displayName": app.display_name,
+            "identifierUris": list(app.identifier_uris), "signInAudience": app.sign_in_audience}

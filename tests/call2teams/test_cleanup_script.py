@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -14,14 +15,17 @@ from m365move.call2teams.residual_checks import MarkerMatcher, find_residuals
 from m365move.call2teams.snapshot import VoiceRoutingPolicy
 from m365move.call2teams.snapshot_loader import load_tenant_dir
 from m365move.call2teams.tenant_check import CheckOptions, check_tenants
-from tests.call2teams.helpers import CONTOSO, CONTOSO_ACCOUNT_DOMAINS, CONTOSO_ID, snapshot
+from tests.call2teams.helpers import CONTOSO, CONTOSO_ACCOUNT_DOMAINS, CONTOSO_ID, NORTHWIND, snapshot
 
 WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=timezone.utc)
 CHANGE = re.compile(r"^(Grant|Set|Remove)-(Cs|Mg)\w+")
 # The cmdlet that acts in each step, in the order the steps must run.
 STEP_CMDLETS = [
-    ("Grant-CsOnlineVoiceRoutingPolicy", "Unassign users"),
-    ("Grant-CsTenantDialPlan", "Unassign users"),
+    ("Grant-CsOnlineVoiceRoutingPolicy -Identity", "Unassign users"),
+    ("Grant-CsTenantDialPlan -Identity", "Unassign users"),
+    ("Remove-CsGroupPolicyAssignment", "Remove group policy assignments"),
+    ("Grant-CsOnlineVoiceRoutingPolicy -Global", "Reset tenant defaults"),
+    ("Grant-CsTenantDialPlan -Global", "Reset tenant defaults"),
     ("Remove-CsOnlineVoiceRoute", "Voice routes"),
     ("Set-CsOnlineVoiceRoute", "Voice routes"),
     ("Remove-CsOnlineVoiceRoutingPolicy", "Voice routing policies"),
@@ -33,8 +37,8 @@ STEP_CMDLETS = [
 ]
 
 
-def _contoso_script(execute: bool = False) -> str:
-    snap = load_tenant_dir(CONTOSO)
+def _contoso_script(execute: bool = False, folder: Path = CONTOSO) -> str:
+    snap = load_tenant_dir(folder)
     report = check_tenants([snap], CheckOptions(domain_rules=DomainRules.of(account_domains=CONTOSO_ACCOUNT_DOMAINS)))
     context = ScriptContext(tenant=snap.tenant, tenant_id=snap.tenant_id, tenant_name=snap.tenant_name,
                             source=snap.source, generated_at=WHEN, execute=execute)
@@ -54,16 +58,19 @@ def _changes(script: str) -> list[str]:
 
 class TestOrder:
     def test_steps_appear_in_dependency_order(self) -> None:
-        """Unassign → routes → policies → usages → dial plans → gateways → domains."""
+        """Pre-flight → every grant gone (users, groups, tenant default) → routes → policies → usages → dial plans
+        → gateways → domains."""
         script = _contoso_script()
         positions = [script.index(f"Step {n}: {title}") for n, title in enumerate(STEPS, start=1)]
         assert positions == sorted(positions)
-        assert list(STEPS) == ["Unassign users", "Voice routes", "Voice routing policies", "PSTN usages",
+        assert list(STEPS) == ["Pre-flight", "Unassign users", "Remove group policy assignments",
+                               "Reset tenant defaults", "Voice routes", "Voice routing policies", "PSTN usages",
                                "Tenant dial plans", "PSTN gateways", "Domains"]
 
-    def test_every_command_sits_in_its_step_and_steps_never_interleave(self) -> None:
+    @pytest.mark.parametrize("folder", [CONTOSO, NORTHWIND], ids=["contoso", "northwind"])
+    def test_every_command_sits_in_its_step_and_steps_never_interleave(self, folder: Path) -> None:
         """Each change belongs to its step, so e.g. no policy is removed before its users are unassigned."""
-        script = _contoso_script()
+        script = _contoso_script(folder=folder)
         step_of_line: list[str] = []
         current = ""
         for line in script.splitlines():
@@ -78,7 +85,12 @@ class TestOrder:
                     assert step_of_line[number] == expected[cmdlet], line
                     seen_steps.append(step_of_line[number])
         assert seen_steps == sorted(seen_steps, key=list(STEPS).index)
-        assert set(seen_steps) == set(STEPS)  # the Contoso export exercises every step
+        # Between them, the two exports exercise every step that changes something (the pre-flight only reads).
+        changing = set(STEPS) - {"Pre-flight"}
+        if folder == CONTOSO:
+            assert set(seen_steps) == changing - {"Remove group policy assignments", "Reset tenant defaults"}
+        else:
+            assert {"Unassign users", "Remove group policy assignments", "Reset tenant defaults"} <= set(seen_steps)
 
     def test_users_are_unassigned_before_the_policy_is_removed(self) -> None:
         script = _contoso_script()
@@ -111,7 +123,7 @@ class TestHeader:
         script = _contoso_script()
         header = script.split("#>")[0]
         assert "DRY RUN" in header and "2026-05-04T09:30:00+00:00" in header
-        assert "1. Unassign users: 3" in header and "6. PSTN gateways: 2" in header
+        assert "2. Unassign users: 3" in header and "9. PSTN gateways: 2" in header
         assert "Contoso" not in header  # names never go into the <# #> block
         assert "$TenantName = 'Contoso Ltd'" in script and f"$TenantId = '{CONTOSO_ID}'" in script
 

@@ -27,11 +27,15 @@ from m365move.call2teams.cleanup_script import ScriptContext, render_cleanup_scr
 from m365move.call2teams.domain_checks import DomainRules
 from m365move.call2teams.residual_checks import MarkerMatcher
 from m365move.call2teams.snapshot import (
+    DependantKind,
     DialPlan,
     Domain,
+    DomainDependant,
+    GroupPolicyAssignment,
     NormalizationRule,
     PstnGateway,
     TeamsUser,
+    TenantDefault,
     TenantSnapshot,
     VoiceRoute,
     VoiceRoutingPolicy,
@@ -56,22 +60,22 @@ PLACEHOLDER = "PLACEHOLDER"
 
 # The script for the hostile tenant, command by command (dry run): what must be there and nothing else.
 INTENDED_COMMANDS = [
-    "Write-Host",
-    "Get-CsTenant",
-    "Grant-CsOnlineVoiceRoutingPolicy",
-    "Grant-CsTenantDialPlan",
-    "Remove-CsOnlineVoiceRoute",
-    "Set-CsOnlineVoiceRoute",
-    "Remove-CsOnlineVoiceRoutingPolicy",
-    "Set-CsOnlineVoiceRoutingPolicy",
+    "Write-Host",  # the tenant the script is for
+    "Get-CsTenant",  # the guard against another tenant
+    # Pre-flight: re-read user grants, group grants and tenant defaults of both policy types.
+    "New-Object", "Get-CsOnlineUser",
+    "Get-CsGroupPolicyAssignment", "Get-CsOnlineVoiceRoutingPolicy", "ForEach-Object", "Where-Object", "Where-Object",
+    "Get-CsGroupPolicyAssignment", "Get-CsTenantDialPlan", "ForEach-Object", "Where-Object", "Where-Object",
+    "Write-Host",  # lists what is stale before the throw
+    "Grant-CsOnlineVoiceRoutingPolicy", "Grant-CsTenantDialPlan",  # unassign users
+    "Remove-CsGroupPolicyAssignment", "Remove-CsGroupPolicyAssignment",  # group grants
+    "Grant-CsOnlineVoiceRoutingPolicy",  # reset the tenant default
+    "Remove-CsOnlineVoiceRoute", "Set-CsOnlineVoiceRoute",
+    "Remove-CsOnlineVoiceRoutingPolicy", "Set-CsOnlineVoiceRoutingPolicy",
     "Set-CsOnlinePstnUsage",
-    "Remove-CsTenantDialPlan",
-    "Get-CsTenantDialPlan",
-    "Where-Object",
-    "Set-CsTenantDialPlan",
+    "Remove-CsTenantDialPlan", "Get-CsTenantDialPlan", "Where-Object", "Set-CsTenantDialPlan",
     "Remove-CsOnlinePSTNGateway",
-    "Import-Module",
-    "Remove-MgDomain",
+    "Import-Module", "Remove-MgDomain", "Invoke-MgForceDomainDelete",
     "Write-Host",
 ]
 
@@ -88,6 +92,7 @@ def hostile_tenant(name: str) -> TenantSnapshot:
         voice_routing_policies=(
             VoiceRoutingPolicy(f"Tag:C2T-{name}", (f"C2T-usage-{name}",)),
             VoiceRoutingPolicy("Global", (f"C2T-usage-{name}", "Local")),
+            VoiceRoutingPolicy("Tag:Sales", (f"C2T-usage-{name}", "Local")),
         ),
         voice_routes=(
             VoiceRoute(f"C2T-route-{name}", f"C2T-route-{name}", ".*", (f"C2T-usage-{name}",), (f"sbc-{name}.c2t.io",)),
@@ -100,15 +105,29 @@ def hostile_tenant(name: str) -> TenantSnapshot:
             DialPlan("Global", "", (NormalizationRule(f"C2T-rule-{name}"), NormalizationRule("Local"))),
         ),
         users=(TeamsUser(f"{name}@contoso.com", name, f"C2T-{name}", f"C2T-dp-{name}"),),
+        group_policy_assignments=(
+            GroupPolicyAssignment(f"group-{name}", "OnlineVoiceRoutingPolicy", f"C2T-{name}", 1),
+            GroupPolicyAssignment(f"group-dp-{name}", "TenantDialPlan", f"Tag:C2T-dp-{name}", 2),
+        ),
+        # The tenant default voice routing policy was granted from the Call2Teams one (same usages): reset.
+        tenant_defaults=(
+            TenantDefault("OnlineVoiceRoutingPolicy", usages=(f"C2T-usage-{name}",)),
+            TenantDefault("TenantDialPlan", rules=(NormalizationRule(f"C2T-rule-{name}"), NormalizationRule("Local"))),
+        ),
         domains=(Domain(domain_free, is_verified=False), Domain(domain_blocked, is_verified=False)),
         domain_references={domain_blocked: (f"u-{name}@{domain_blocked}",)},
+        domain_dependants={domain_blocked: (
+            DomainDependant(DependantKind.GROUP, f"g-{name}", name, (f"mail-{name}@{domain_blocked}",)),
+            DomainDependant(DependantKind.APPLICATION, f"a-{name}", name, (f"https://{domain_blocked}/{name}",)),
+        )},
     )
 
 
-def render(snapshot: TenantSnapshot, *, execute: bool = False) -> str:
+def render(snapshot: TenantSnapshot, *, execute: bool = False, force_delete: bool = True) -> str:
     report = check_tenants([snapshot], CheckOptions(matcher=MarkerMatcher(), domain_rules=DomainRules.of()))
     context = ScriptContext(tenant=snapshot.tenant, source=snapshot.source, generated_at=WHEN, execute=execute,
-                            tenant_id=snapshot.tenant_id, tenant_name=snapshot.tenant_name)
+                            tenant_id=snapshot.tenant_id, tenant_name=snapshot.tenant_name,
+                            force_delete_domains=force_delete)
     return render_cleanup_script(report.plans[0], report.domains.removals_for(snapshot.tenant), context)
 
 
@@ -140,7 +159,7 @@ class TestPlaceholderScript:
     def test_placeholder_script_runs_the_intended_commands(self) -> None:
         found = commands(parse(render(hostile_tenant(PLACEHOLDER))))
         assert [c.name for c in found] == INTENDED_COMMANDS
-        removals = [c for c in found if c.name.startswith(("Remove-", "Set-", "Grant-"))]
+        removals = [c for c in found if c.name.startswith(("Remove-", "Set-", "Grant-", "Invoke-MgForce"))]
         assert all(c.parameters[-1] == "-WhatIf" for c in removals if c.name != "Set-CsTenantDialPlan")
 
     def test_every_field_is_exercised(self) -> None:
@@ -151,9 +170,11 @@ class TestPlaceholderScript:
                          "PLACEHOLDER@contoso.com", "c2t-a-placeholder.call2teams.com"):
             assert expected in literals, expected
         assert literals.count(PLACEHOLDER) == 4  # tenant label, name, id, export folder
+        assert "group-PLACEHOLDER" in literals and "group-dp-PLACEHOLDER" in literals
         # Comments carry the policy users are granted, the blocked domain's users and the reasons.
         assert "'u-PLACEHOLDER@c2t-b-placeholder.call2teams.com'" in script
         assert "'C2T-PLACEHOLDER'" in script
+        assert "'mail-PLACEHOLDER@c2t-b-placeholder.call2teams.com'" in script and "'a-PLACEHOLDER'" in script
 
 
 @pytest.mark.parametrize("execute", [False, True], ids=["dry-run", "execute"])
