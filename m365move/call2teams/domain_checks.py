@@ -161,8 +161,8 @@ def _check_tenant(
                 Severity.ERROR,
                 (domain_id, *(d.label for d in dependants)),
                 f"{domain_id} is to be removed ({', '.join(why)}) but {len(dependants)} object(s) still use it; "
-                f"move each first: {listed}. Removal is blocked until they move (or use Graph's forceDelete, "
-                "which renames them to the initial domain: cleanup-script --force-delete-domains).",
+                f"move each first: {listed}. Removal is blocked until they move (cleanup-script "
+                "--force-delete-domains offers instead to have Graph rename them to the initial domain).",
                 tenant=tenant,
                 details={
                     "domain": domain_id,

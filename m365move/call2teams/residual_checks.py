@@ -387,7 +387,9 @@ def residual_findings(plan: ResidualPlan) -> list[Finding]:
             Severity.ERROR,
             tuple(group.group_id for group in assignment.groups),
             f"Remove the group policy assignments of {assignment.policy_type.value} {assignment.policy!r} from "
-            f"these {len(assignment.groups)} group(s) (Remove-CsGroupPolicyAssignment -GroupId <id> -PolicyType "
+            f"these {len(assignment.groups)} group(s) ("
+            + ", ".join(f"{g.group_id} rank {g.rank if g.rank is not None else '?'}" for g in assignment.groups)
+            + f"; Remove-CsGroupPolicyAssignment -GroupId <id> -PolicyType "
             f"{assignment.policy_type.value}) before removing it: Teams refuses to remove a policy still granted "
             "to a group. The cleanup script does this before any removal.",
             tenant=plan.tenant,

@@ -107,6 +107,7 @@ class TestChecks:
         assert voice.objects == (GROUP_RANK_1, GROUP_RANK_2)
         assert voice.details["groups"] == [{"group_id": GROUP_RANK_1, "rank": 1}, {"group_id": GROUP_RANK_2, "rank": 2}]
         assert "Remove-CsGroupPolicyAssignment" in voice.fix
+        assert f"{GROUP_RANK_1} rank 1, {GROUP_RANK_2} rank 2" in voice.fix
         assert by_policy["C2T-DialPlan"].objects == (DIAL_PLAN_GROUP,)
 
     def test_tenant_defaults_granted_from_call2teams_are_found(self) -> None:
@@ -213,6 +214,7 @@ class TestDomainDependants:
         assert [g["name"] for g in blocked.details["groups"]] == [f"voice-admins@{OLD_DOMAIN}"]
         assert [a["name"] for a in blocked.details["applications"]] == ["C2T provisioning"]
         assert "Update-MgUser" in blocked.fix and "PrimarySmtpAddress" in blocked.fix and "IdentifierUris" in blocked.fix
+        assert "forcedelete" not in blocked.fix.lower()  # only the option that asks for it is named
 
     def test_script_lists_all_three_and_force_delete_only_when_asked(self) -> None:
         snap = load_tenant_dir(NORTHWIND)
