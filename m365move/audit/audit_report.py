@@ -11,9 +11,11 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from m365move.audit.findings import Finding, Severity, count_by_code
+from m365move.audit.connect_checks import ConnectAudit, audit_connect
+from m365move.audit.connect_records import ConnectSnapshot
+from m365move.audit.findings import Finding, Severity, count_by_code, sort_findings
 from m365move.audit.platform_state import PlatformScope, PlatformSource, PlatformState
 from m365move.audit.reconciliation import Reconciliation, ReconciliationOptions, reconcile
 from m365move.audit.records import TARGET_KINDS, AuditRecords, RunRecord, combine
@@ -52,10 +54,20 @@ class AuditReport:
     platform_source: str | None
     reseller_names: dict[str, str] = field(default_factory=dict)
     customer_names: dict[str, str] = field(default_factory=dict)
+    # The Connect side (CSP assets, purchases, Partner Center), when Connect was audited too.
+    connect: ConnectAudit | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return self.reconciliation.findings
+        """Commerce's and Connect's findings together, critical first."""
+        if self.connect is None:
+            return self.reconciliation.findings
+        return tuple(sort_findings(self.reconciliation.findings + self.connect.findings))
+
+    @property
+    def audited_platforms(self) -> tuple[str, ...]:
+        journals = ("Commerce",) if self.sources else ()
+        return journals + (("Connect",) if self.connect is not None else ())
 
     def status_counts(self) -> dict[str, int]:
         return counts_by_status(self.statuses.values())
@@ -100,7 +112,14 @@ class AuditReport:
             "findings": [f.as_dict() for f in self.findings[:findings_limit]],
             "findings_shown": min(len(self.findings), findings_limit),
             "checks": [{"check": c.name, "checked": c.checked, "anomalies": c.anomalies, "note": c.note}
-                       for c in self.reconciliation.checks],
+                       for c in self.reconciliation.checks + (self.connect.checks if self.connect else ())],
+            "connect": None if self.connect is None else {
+                "source": self.connect.source,
+                "assets": len(self.connect.statuses),
+                "summary": self.connect.status_counts(),
+                "anomalies": len(self.connect.findings),
+                "requests": self.connect.requests_made,
+            },
         }
 
 
@@ -120,9 +139,11 @@ def platform_scope(records: AuditRecords) -> PlatformScope:
 
 
 def build_audit(
-    records: AuditRecords, platform: PlatformState | None, now: dt.datetime, options: AuditOptions = AuditOptions()
+    records: AuditRecords, platform: PlatformState | None, now: dt.datetime, options: AuditOptions = AuditOptions(),
+    connect: ConnectAudit | None = None,
 ) -> AuditReport:
-    """The whole audit of ``records`` (already read) against ``platform`` (None: journal-only checks)."""
+    """The whole audit of ``records`` (already read) against ``platform`` (None: journal-only checks), with the
+    Connect side already judged (``connect``) when Connect was read too."""
     known_intents = records.intents
     selected = records.select_runs(options.run_ids)
     statuses = subscription_statuses(selected, platform, options.filters)
@@ -138,12 +159,18 @@ def build_audit(
         platform_source=platform.source if platform else None,
         reseller_names=dict(platform.resellers) if platform else {},
         customer_names={c.id: c.name for c in platform.customers.values()} if platform else {},
+        connect=connect,
     )
 
 
-def read_records(journals: Sequence[str | Path] = (), results_files: Sequence[str | Path] = ()) -> AuditRecords:
+def read_records(
+    journals: Sequence[str | Path] = (), results_files: Sequence[str | Path] = (), *, connect: bool = False
+) -> AuditRecords:
+    """The journals' and results files' records; none at all only for a Connect-only audit (``connect``)."""
     if not journals and not results_files:
-        raise InputError("nothing to audit", hint="give at least one journal or results file")
+        if connect:
+            return AuditRecords()
+        raise InputError("nothing to audit", hint="give at least one journal or results file, or a Connect URL")
     return combine([read_journal(j) for j in journals] + [read_results_file(r) for r in results_files])
 
 
@@ -154,12 +181,20 @@ def run_audit(
     options: AuditOptions = AuditOptions(),
     *,
     now: dt.datetime | None = None,
+    connect: ConnectSource | None = None,
 ) -> AuditReport:
-    """Read, then audit; the platform is read once, for the selected runs' customers and targets."""
-    records = read_records(journals, results_files)
+    """Read, then audit; the platform is read once, for the selected runs' customers and targets; Connect (and
+    Partner Center) once, in bulk, when ``connect`` is given."""
+    records = read_records(journals, results_files, connect=connect is not None)
     _check_runs(records, options.run_ids)
-    state = platform.read(platform_scope(records.select_runs(options.run_ids))) if platform else None
-    return build_audit(records, state, now or dt.datetime.now(dt.timezone.utc), options)
+    state = platform.read(platform_scope(records.select_runs(options.run_ids))) if platform and records.sources else None
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    connect_audit = audit_connect(connect.read(), moment, options.reconciliation.stuck_after) if connect else None
+    return build_audit(records, state, moment, options, connect_audit)
+
+
+class ConnectSource(Protocol):
+    def read(self) -> ConnectSnapshot: ...
 
 
 def _check_runs(records: AuditRecords, run_ids: Collection[str] | None) -> None:

@@ -11,7 +11,11 @@ code                                   severity  when
 ``target-missing``                     critical  a completed target subscription is not on the platform
 ``orphan-target``                      warning   a sales/migration order no journaled source accounts for
 ``stuck-migration``                    warning   still ``partially-migrated`` or ``pending`` after the threshold
+``microsoft-led-duplicate``            critical  Connect: Microsoft migrated a legacy subscription we migrated too
+``approved-migration-failed``          critical  Connect: a purchase was approved but its Partner Center migration failed
 =====================================  ========  ==============================================================
+
+The first six mean the same for Commerce (journals) and Connect (requests and Partner Center migrations).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class AnomalyCode(str, Enum):
     TARGET_MISSING = "target-missing"
     ORPHAN_TARGET = "orphan-target"
     STUCK_MIGRATION = "stuck-migration"
+    MICROSOFT_LED_DUPLICATE = "microsoft-led-duplicate"
+    APPROVED_MIGRATION_FAILED = "approved-migration-failed"
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,20 @@ CODES: Mapping[AnomalyCode, CodeDescription] = {
         "the source is still partially migrated or pending",
         "resume the run with m365move resume, or fix the failed order, then audit again",
     ),
+    AnomalyCode.MICROSOFT_LED_DUPLICATE: CodeDescription(
+        Severity.CRITICAL,
+        "Microsoft migrated the legacy subscription itself while our purchase or migration for it stands: two NCE "
+        "subscriptions for one CSP item",
+        "keep Microsoft's new-commerce subscription; fail our purchase if it is still pending, else cancel our NCE "
+        "subscription within 7 days of its purchase (NCE cancellations become irreversible) and record it",
+    ),
+    AnomalyCode.APPROVED_MIGRATION_FAILED: CodeDescription(
+        Severity.CRITICAL,
+        "the NCE purchase was approved (an NCE asset bills) but Partner Center's migration of the legacy "
+        "subscription failed: no new-commerce subscription stands behind it",
+        "do not cancel the CSP asset; check the migration in Partner Center: retry it while the legacy subscription "
+        "is active, or suspend the NCE asset until it completes",
+    ),
 }
 
 
@@ -98,6 +118,8 @@ class Finding:
     # What to do when this case needs other advice than its code's (e.g. never "reinstate" a source whose
     # targets completed since); None: the code's action.
     advice: str | None = None
+    # Where it was found: "Commerce" (journals against SimpleAPI) or "Connect" (requests and Partner Center).
+    platform: str = "Commerce"
 
     @property
     def severity(self) -> Severity:
@@ -111,7 +133,7 @@ class Finding:
         return {
             "code": self.code.value, "severity": self.severity.value, "subscription_id": self.subscription_id,
             "customer_id": self.customer_id, "reseller_id": self.reseller_id, "ids": dict(self.ids),
-            "message": self.message, "action": self.action,
+            "message": self.message, "action": self.action, "platform": self.platform,
         }
 
 

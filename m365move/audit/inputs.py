@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +15,10 @@ from m365move.audit.platform_snapshot import SnapshotPlatform
 from m365move.audit.platform_state import CommercePlatform, PlatformSource
 from m365move.audit.reconciliation import ReconciliationOptions
 from m365move.audit.summary import Filters
+from m365move.errors import InputError
+
+if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only when Connect is audited (slow)
+    from m365move.audit.connect_reader import ConnectPlatform
 
 
 class AuditInputs(BaseModel):
@@ -29,6 +34,12 @@ class AuditInputs(BaseModel):
     reseller: str | None = None
     customer: str | None = None
     stuck_after_hours: float = Field(default=24.0, ge=0)
+    # Connect (and Partner Center): the API root, the products, an optional marketplace; keys from the environment.
+    connect_url: str | None = None
+    csp_products: str | None = None
+    nce_products: str | None = None
+    marketplace: str | None = None
+    partner_center_url: str | None = None
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
@@ -37,8 +48,13 @@ class AuditInputs(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if not self.journals and not self.results_files:
-            raise ValueError("give journal (the migration workspace's journal.sqlite) or results (a results CSV)")
+        if not self.journals and not self.results_files and not self.connect_url:
+            raise ValueError("give journal (the migration workspace's journal.sqlite), results (a results CSV) "
+                             "or connect_url (audit Connect)")
+        if self.connect_url and not (_split(self.csp_products) and _split(self.nce_products)):
+            raise ValueError("a Connect audit needs csp_products and nce_products (product ids, comma-separated)")
+        if self.partner_center_url and not self.connect_url:
+            raise ValueError("partner_center_url goes with connect_url (Partner Center is read for Connect's purchases)")
         if self.commerce_url and self.platform_snapshot:
             raise ValueError("give commerce_url (a live read) or platform_snapshot (a file), not both")
         return self
@@ -73,6 +89,42 @@ class AuditInputs(BaseModel):
                 yield CommercePlatform(client)
         else:
             yield None
+
+    @contextmanager
+    def connect(self) -> Iterator[ConnectPlatform | None]:
+        """The Connect reader these inputs ask for (None: no Connect audit). The API key comes from
+        ``M365MOVE_CONNECT_API_KEY``; Partner Center's app credentials from ``M365MOVE_PARTNER_CENTER_TENANT_ID``,
+        ``…_CLIENT_ID``, ``…_CLIENT_SECRET`` (and ``…_TOKEN_URL`` where it is not Entra ID's)."""
+        if not self.connect_url:
+            yield None
+            return
+        from m365move.audit.connect_reader import ConnectPlatform, ConnectScope
+        from m365move.connect.client import make_connect_client
+        from m365move.partnercenter.client import PartnerCenterClient, PartnerCenterCredentials
+
+        api_key = os.environ.get(CONNECT_API_KEY_VARIABLE, "").strip()
+        if not api_key:
+            raise InputError(f"no Connect API key: set {CONNECT_API_KEY_VARIABLE}", where="connect_url")
+        client = make_connect_client(api_key, self.connect_url)
+        scope = ConnectScope(tuple(_split(self.csp_products) or ()), tuple(_split(self.nce_products) or ()),
+                             self.marketplace or None)
+        if not self.partner_center_url:
+            yield ConnectPlatform(client, scope, None, source=f"Connect at {self.connect_url}")
+            return
+        missing = [name for name in PARTNER_CENTER_VARIABLES if not os.environ.get(name, "").strip()]
+        if missing:
+            raise InputError(f"no Partner Center credentials: set {', '.join(missing)}", where="partner_center_url")
+        tenant, client_id, secret = (os.environ[name].strip() for name in PARTNER_CENTER_VARIABLES)
+        credentials = PartnerCenterCredentials(tenant, client_id, secret,
+                                               os.environ.get("M365MOVE_PARTNER_CENTER_TOKEN_URL", "").strip() or None)
+        with PartnerCenterClient(credentials, base_url=self.partner_center_url) as partner_center:
+            yield ConnectPlatform(client, scope, partner_center,
+                                  source=f"Connect at {self.connect_url}, Partner Center at {self.partner_center_url}")
+
+
+CONNECT_API_KEY_VARIABLE = "M365MOVE_CONNECT_API_KEY"
+PARTNER_CENTER_VARIABLES = ("M365MOVE_PARTNER_CENTER_TENANT_ID", "M365MOVE_PARTNER_CENTER_CLIENT_ID",
+                            "M365MOVE_PARTNER_CENTER_CLIENT_SECRET")
 
 
 def _split(text: str | None) -> list[str] | None:

@@ -362,7 +362,7 @@ def stuck_check(
 def _owned(finding: Finding, owners: Mapping[str, tuple[str | None, str | None]]) -> Finding:
     customer, reseller = owners.get(finding.subscription_id or "", (None, None))
     return Finding(finding.code, finding.message, finding.subscription_id, finding.customer_id or customer,
-                   finding.reseller_id or reseller, finding.ids, finding.advice)
+                   finding.reseller_id or reseller, finding.ids, finding.advice, finding.platform)
 
 
 def _ids(**values: str | None) -> dict[str, str]:

@@ -38,6 +38,8 @@ def executive_summary(report: AuditReport) -> str:
         tone, headline = "good", "No anomalies: the journal and the platform agree"
     unchecked = [c.name for c in report.reconciliation.checks if c.note.startswith("not run")]
     detail = f"{audited:,} subscriptions audited in {len(report.runs)} run(s)."
+    if report.connect is not None:
+        detail += f" {len(report.connect.statuses):,} CSP assets audited in Connect."
     if unchecked:
         detail += " Not checked without a platform state: " + ", ".join(unchecked) + "."
     tiles = [(label, counts.get(status, 0), colour) for status, label, colour in _TILES]
@@ -45,7 +47,8 @@ def executive_summary(report: AuditReport) -> str:
     context = {
         "audited": report.generated_at.strftime("%Y-%m-%d %H:%M UTC"),
         "journals and results files": ", ".join(report.sources),
-        "platform": report.platform_source or "not read (journal-only audit)",
+        "platform": report.platform_source or ("not read (journal-only audit)" if report.sources else "no journal audited"),
+        "Connect": report.connect.source if report.connect else "not audited",
         "runs": f"{len(report.runs)}: " + ", ".join(r.run_id for r in report.runs[:5])
         + (f" … and {len(report.runs) - 5} more" if len(report.runs) > 5 else ""),
     }
@@ -72,7 +75,9 @@ def findings_section(report: AuditReport, limit: int) -> str:
         nowrap=(0,),
     )
     table = findings_table(report)
-    short = AuditTable(table.name, table.title, table.headers[:-1], tuple(row[:-1] for row in table.rows))
+    keep = [n for n, header in enumerate(table.headers) if header != "what to do"]  # the summary above says it
+    short = AuditTable(table.name, table.title, tuple(table.headers[n] for n in keep),
+                       tuple(tuple(row[n] for n in keep) for row in table.rows))
     return summary + table_section(short, limit, empty="No anomalies found.", nowrap=(0, 1, 2))
 
 

@@ -84,11 +84,43 @@ def findings_table(report: AuditReport) -> AuditTable:
     rows = tuple(
         (f.severity.value, f.code.value, f.subscription_id, report.customer_label(f.customer_id) if f.customer_id else "",
          report.reseller_label(f.reseller_id) if f.reseller_id else "", f.message,
-         ", ".join(f"{k}={v}" for k, v in f.ids.items()), f.action)
+         ", ".join(f"{k}={v}" for k, v in f.ids.items()), f.action, f.platform)
         for f in report.findings
     )
     return AuditTable("findings", "Anomalies", ("severity", "code", "subscription", "customer", "reseller", "what",
-                                                "ids", "what to do"), rows)
+                                                "ids", "what to do", "platform"), rows)
+
+
+def platforms_table(report: AuditReport) -> AuditTable:
+    """Commerce (journals) and Connect (CSP assets) side by side: statuses, anomalies, critical ones."""
+    commerce = report.status_counts()
+    connect = report.connect.status_counts() if report.connect else {}
+    statuses = list(dict.fromkeys([*STATUSES, *connect]))
+    by_platform: dict[str, list[str]] = {"Commerce": [], "Connect": []}
+    for finding in report.findings:
+        by_platform.setdefault(finding.platform, []).append(finding.severity.value)
+    has_commerce, has_connect = bool(report.sources), report.connect is not None
+    rows: list[Row] = [
+        (status, commerce.get(status, 0) if has_commerce else "", connect.get(status, 0) if has_connect else "")
+        for status in statuses if commerce.get(status) or connect.get(status)
+    ]
+    rows += [("anomalies", len(by_platform["Commerce"]) if has_commerce else "",
+              len(by_platform["Connect"]) if has_connect else ""),
+             ("of which critical", by_platform["Commerce"].count("critical") if has_commerce else "",
+              by_platform["Connect"].count("critical") if has_connect else "")]
+    return AuditTable("platforms", "Commerce and Connect side by side",
+                      ("what", "Commerce (subscriptions)", "Connect (CSP assets)"), tuple(rows))
+
+
+def connect_assets_table(report: AuditReport) -> AuditTable:
+    connect = report.connect
+    rows = tuple(
+        (s.asset_id, s.status, report.customer_label(s.customer_id), report.reseller_label(s.reseller_id), s.purchases,
+         s.cancel_request or "", s.detail)
+        for s in (connect.statuses.values() if connect else ())
+    )
+    return AuditTable("connect_assets", "Every audited CSP asset in Connect",
+                      ("asset", "status", "customer", "reseller", "purchases", "cancel_request", "detail"), rows)
 
 
 def unfinished_table(report: AuditReport) -> AuditTable:
@@ -104,7 +136,8 @@ def unfinished_table(report: AuditReport) -> AuditTable:
 
 
 def checks_table(report: AuditReport) -> AuditTable:
-    rows = tuple((c.name, c.checked, c.anomalies, c.note) for c in report.reconciliation.checks)
+    checks = report.reconciliation.checks + (report.connect.checks if report.connect else ())
+    rows = tuple((c.name, c.checked, c.anomalies, c.note) for c in checks)
     return AuditTable("checks", "Reconciliation checks", ("check", "checked", "anomalies", "note"), rows)
 
 
@@ -122,9 +155,12 @@ def subscriptions_table(report: AuditReport) -> AuditTable:
 
 def all_tables(report: AuditReport) -> list[AuditTable]:
     """Every table, in report order; the CSV files hold each in full."""
-    return [executive_table(report), checks_table(report), findings_table(report), unfinished_table(report),
-            status_by_mode_table(report), by_reseller_table(report), by_customer_table(report), runs_table(report),
-            subscriptions_table(report)]
+    tables = [executive_table(report), checks_table(report), findings_table(report), unfinished_table(report),
+              status_by_mode_table(report), by_reseller_table(report), by_customer_table(report), runs_table(report),
+              subscriptions_table(report)]
+    if report.connect is not None:
+        tables += [platforms_table(report), connect_assets_table(report)]
+    return tables
 
 
 def _grouped(

@@ -4,6 +4,7 @@
                    [--commerce-url URL | --platform-snapshot FILE] [--reseller ID]… [--customer ID]…
                    [--stuck-after-hours H] [--format table|json] [--rows N] [--output-dir DIR]
                    [--save-platform-snapshot FILE]
+                   [--connect-url URL --csp-product ID… --nce-product ID… [--marketplace ID] [--partner-center-url URL]]
     m365move audit verify DIR [--manifest-sha256 HASH] [--format text|json]
 
 Exit status: 0 no critical anomaly, 3 critical anomalies found (a sign-off gate), 2 bad input, 1 other failure.
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from m365move.atomic_files import write_text_atomically
 from m365move.audit.audit_report import build_audit, platform_scope, read_records
+from m365move.audit.connect_checks import audit_connect
 from m365move.audit.inputs import AuditInputs
 from m365move.audit.platform_snapshot import write_platform_snapshot
 from m365move.audit.tables import (
@@ -35,6 +37,7 @@ from m365move.audit.tables import (
     checks_table,
     executive_table,
     findings_table,
+    platforms_table,
     status_by_mode_table,
     unfinished_table,
 )
@@ -66,6 +69,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--rows", type=int, default=20, help="rows per table in table format (0: all)")
     parser.add_argument("--output-dir", metavar="DIR", help="write every table in full as CSV files here")
     parser.add_argument("--save-platform-snapshot", metavar="FILE", help="save the platform state read, to audit again offline")
+    connect = parser.add_argument_group(
+        "Connect", "audit the Connect path too (or only): CSP assets, NCE purchase and cancel requests, Partner Center "
+                   "migrations; the API key from M365MOVE_CONNECT_API_KEY, Partner Center's app from "
+                   "M365MOVE_PARTNER_CENTER_TENANT_ID, _CLIENT_ID, _CLIENT_SECRET (and _TOKEN_URL)")
+    connect.add_argument("--connect-url", metavar="URL", help="Connect API root (e.g. https://api.connect.cloudblue.com/public/v1)")
+    connect.add_argument("--csp-product", action="append", default=[], metavar="ID", help="CSP product id (repeatable)")
+    connect.add_argument("--nce-product", action="append", default=[], metavar="ID", help="NCE product id (repeatable)")
+    connect.add_argument("--marketplace", metavar="ID", help="only this marketplace")
+    connect.add_argument("--partner-center-url", metavar="URL", help="Partner Center API root: read its migrations too")
     parser.set_defaults(func=run_audit_command)
     actions = parser.add_subparsers(dest="audit_action", metavar="ACTION", required=False)
     verify = actions.add_parser(
@@ -102,21 +114,26 @@ def run_audit_command(args: argparse.Namespace) -> int:
             journal=",".join(args.journal) or None, results=",".join(args.results) or None, run=",".join(args.run) or None,
             commerce_url=args.commerce_url, platform_snapshot=args.platform_snapshot,
             reseller=",".join(args.reseller) or None, customer=",".join(args.customer) or None,
-            stuck_after_hours=args.stuck_after_hours,
+            stuck_after_hours=args.stuck_after_hours, connect_url=args.connect_url,
+            csp_products=",".join(args.csp_product) or None, nce_products=",".join(args.nce_product) or None,
+            marketplace=args.marketplace, partner_center_url=args.partner_center_url,
         )
     except ValidationError as error:
         problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
         raise InputError(problems, where="m365move audit") from None
     options = inputs.options()
-    records = read_records(inputs.journals, inputs.results_files)
+    records = read_records(inputs.journals, inputs.results_files, connect=bool(inputs.connect_url))
     unknown = sorted(set(options.run_ids or ()) - {r.run_id for r in records.runs})
     if unknown:
         raise InputError(f"run {', '.join(unknown)} is in none of the journals", hint="`m365move runs list` shows the runs")
     with inputs.platform() as source:
-        state = source.read(platform_scope(records.select_runs(options.run_ids))) if source else None
+        state = source.read(platform_scope(records.select_runs(options.run_ids))) if source and records.sources else None
     if state is not None and args.save_platform_snapshot:
         write_platform_snapshot(state, args.save_platform_snapshot)
-    report = build_audit(records, state, dt.datetime.now(dt.timezone.utc), options)
+    now = dt.datetime.now(dt.timezone.utc)
+    with inputs.connect() as connect:
+        connect_audit = audit_connect(connect.read(), now, options.reconciliation.stuck_after) if connect else None
+    report = build_audit(records, state, now, options, connect_audit)
     if args.output_dir:
         write_tables(args.output_dir, all_tables(report))
         write_text_atomically(Path(args.output_dir) / "result.json",
@@ -126,8 +143,11 @@ def run_audit_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.result(findings_limit=len(report.findings)), indent=2))
     else:
-        for table in (executive_table(report), checks_table(report), findings_table(report), unfinished_table(report),
-                      status_by_mode_table(report), by_reseller_table(report)):
+        shown = [executive_table(report), checks_table(report), findings_table(report), unfinished_table(report),
+                 status_by_mode_table(report), by_reseller_table(report)]
+        if report.connect is not None:
+            shown[1:1] = [platforms_table(report)]
+        for table in shown:
             print(text_table(table, args.rows))
     return EXIT_CRITICAL_ANOMALIES if report.severity_counts()["critical"] else 0
 
@@ -135,7 +155,8 @@ def run_audit_command(args: argparse.Namespace) -> int:
 def _parameters(args: argparse.Namespace) -> dict[str, object]:
     """The options the audit ran with, for its manifest (no credentials: those never are options)."""
     names = ("journal", "results", "run", "commerce_url", "platform_snapshot", "reseller", "customer",
-             "stuck_after_hours", "output_dir", "save_platform_snapshot")
+             "stuck_after_hours", "output_dir", "save_platform_snapshot", "connect_url", "csp_product", "nce_product",
+             "marketplace", "partner_center_url")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, [])}
 
 

@@ -1,0 +1,198 @@
+"""What a Connect audit reads, as plain values: CSP assets, the NCE purchase and cancel requests made for them,
+the NCE assets that resulted, and Partner Center's migrations. Parsed from Connect's and Partner Center's JSON.
+
+The extension keeps no journal (Connect is its record): a migration purchase names its CSP source by
+``asset.external_id`` (the CSP asset) and the ``migration_source`` parameter (``<asset>:<item>``), and its
+``transaction_info_object`` names the legacy Microsoft subscription; fulfilment stores the Partner Center
+migration id (``nce_migration_id``) and the new-commerce subscription id (``nce_subscription_id``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from m365move.connect.payloads import nested_id, param_value, quantity_of
+
+Json = dict[str, Any]
+CLOSED_REQUEST_STATUSES = frozenset({"failed", "revoked"})  # a request in these states changed nothing
+
+
+@dataclass(frozen=True, slots=True)
+class CspItem:
+    id: str
+    mpn: str
+    quantity: int
+    legacy_subscription_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CspAsset:
+    id: str
+    status: str
+    product_id: str | None
+    marketplace_id: str | None
+    reseller_id: str | None
+    customer_id: str | None
+    customer_name: str | None
+    tenant_id: str | None
+    items: tuple[CspItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPurchase:
+    """An NCE purchase request carrying ``transaction_type: NCEmigration``."""
+
+    id: str
+    status: str
+    created: dt.datetime | None
+    updated: dt.datetime | None
+    source_asset_id: str | None
+    source_item_id: str | None
+    legacy_subscription_id: str | None
+    tenant_id: str | None
+    nce_asset_id: str | None
+    nce_mpn: str | None
+    quantity: int
+    migration_id: str | None
+    new_subscription_id: str | None
+    reason: str
+
+    @property
+    def live(self) -> bool:
+        return self.status not in CLOSED_REQUEST_STATUSES
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def source_key(self) -> str:
+        """Which CSP item it migrates: the item id when the request says, else the legacy subscription."""
+        return self.source_item_id or f"subscription {self.legacy_subscription_id or '?'}"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    id: str
+    asset_id: str
+    status: str
+    created: dt.datetime | None
+    updated: dt.datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.status not in CLOSED_REQUEST_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class NceAsset:
+    id: str
+    status: str
+    quantities: tuple[tuple[str, int], ...]  # (mpn, quantity)
+
+    def seats(self, mpn: str | None) -> int:
+        return sum(q for m, q in self.quantities if mpn is None or m.upper() == mpn.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class PcMigration:
+    id: str
+    status: str  # Processing | Completed | Failed | Cancelled
+    legacy_subscription_id: str
+    tenant_id: str | None
+    new_subscription_id: str | None
+    microsoft_led: bool
+
+
+@dataclass(frozen=True)
+class ConnectSnapshot:
+    """Everything one Connect audit read, and from where."""
+
+    csp_assets: tuple[CspAsset, ...]
+    purchases: tuple[MigrationPurchase, ...]
+    cancels: tuple[CancelRequest, ...]
+    nce_assets: Mapping[str, NceAsset]
+    migrations: tuple[PcMigration, ...]
+    source: str
+    # Tenants whose Partner Center migrations were listed (None: Partner Center was not read).
+    tenants_read: frozenset[str] | None = None
+    requests_made: Mapping[str, int] = field(default_factory=dict)
+
+
+def parse_time(text: object) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def csp_asset(data: Json) -> CspAsset:
+    legacy = _json_object(param_value(data, "ms_subscription_ids"))
+    items = tuple(
+        CspItem(str(i["id"]), str(i.get("mpn") or ""), quantity_of(i),
+                _text(legacy.get(str(i["id"])) or legacy.get(str(i.get("mpn") or ""))))
+        for i in data.get("items") or () if quantity_of(i) > 0
+    )
+    customer = (data.get("tiers") or {}).get("customer") or {}
+    return CspAsset(
+        str(data["id"]), str(data.get("status") or ""), nested_id(data, "product"), nested_id(data, "marketplace"),
+        nested_id(data, "tiers", "tier1"), _text(customer.get("id")), _text(customer.get("name")),
+        _text(param_value(data, "ms_customer_id")), items,
+    )
+
+
+def migration_purchase(data: Json) -> MigrationPurchase | None:
+    """The request as a migration purchase; None for any other purchase (not ``NCEmigration``)."""
+    info = _json_object(param_value(data, "transaction_info_object"))
+    if str(info.get("transaction_type", "")).lower() != "ncemigration":
+        return None
+    asset = data.get("asset") or {}
+    source = str(param_value(data, "migration_source") or "")
+    source_asset, _, source_item = source.partition(":")
+    items = asset.get("items") or []
+    return MigrationPurchase(
+        str(data["id"]), str(data.get("status") or ""), parse_time(data.get("created")), parse_time(data.get("updated")),
+        _text(asset.get("external_id")) or (source_asset or None), source_item or None,
+        _text(info.get("subscription_id")), _text(info.get("ms_customer_id")), _text(asset.get("id")),
+        _text(items[0].get("mpn")) if items else None, sum(quantity_of(i) for i in items),
+        _text(param_value(data, "nce_migration_id")), _text(param_value(data, "nce_subscription_id")),
+        str(data.get("reason") or ""),
+    )
+
+
+def cancel_request(data: Json) -> CancelRequest:
+    return CancelRequest(str(data["id"]), nested_id(data, "asset") or "", str(data.get("status") or ""),
+                         parse_time(data.get("created")), parse_time(data.get("updated")))
+
+
+def nce_asset(data: Json) -> NceAsset:
+    return NceAsset(str(data["id"]), str(data.get("status") or ""),
+                    tuple((str(i.get("mpn") or ""), quantity_of(i)) for i in data.get("items") or ()))
+
+
+def pc_migration(data: Mapping[str, Any]) -> PcMigration:
+    led = data.get("microsoftLed")
+    microsoft_led = led is True or str(led).lower() == "true" or str(data.get("migrationType", "")).lower() == "microsoftled"
+    return PcMigration(str(data["id"]), str(data.get("status") or ""), str(data.get("currentSubscriptionId") or ""),
+                       _text(data.get("customerTenantId")), _text(data.get("newCommerceSubscriptionId")), microsoft_led)
+
+
+def _json_object(raw: object) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(str(raw)) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
