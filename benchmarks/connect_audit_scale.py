@@ -1,0 +1,141 @@
+"""Connect audit at scale: a migrated estate of N CSP assets (default 10,000) seeded on the sandbox, then the
+audit's bulk reads (CSP assets, NCE purchase and cancel requests, NCE assets, Partner Center migrations) and its
+checks, against the floor: reading those CSP assets once, in the same run.
+
+    .venv/bin/python benchmarks/connect_audit_scale.py                    # 10,000 assets
+    .venv/bin/python benchmarks/connect_audit_scale.py --assets 1000 --no-partner-center
+
+Prints the time, the requests made per endpoint, the report's size (result.json and the CSV of every asset),
+the ratio to the floor and the target (3x); exits 1 when the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connect.client import R  # noqa: E402
+
+from m365move.audit.audit_report import build_audit  # noqa: E402
+from m365move.audit.connect_checks import audit_connect  # noqa: E402
+from m365move.audit.connect_reader import ConnectPlatform, ConnectScope  # noqa: E402
+from m365move.audit.records import AuditRecords  # noqa: E402
+from m365move.audit.tables import all_tables  # noqa: E402
+from m365move.audit.tables_csv import write_tables  # noqa: E402
+from m365move.connect import queries  # noqa: E402
+from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
+from m365move.connect.demo import sandbox_config  # noqa: E402
+from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
+from m365move.connect.settings import ExtensionSettings  # noqa: E402
+from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.partnercenter.client import PartnerCenterClient  # noqa: E402
+from m365move.sandbox.server import run_sandbox  # noqa: E402
+
+TARGET_RATIO = 3.0
+
+
+def migrated_section(n_assets: int) -> dict[str, Any]:
+    """The generated estate as it stands after every CSP item was migrated: approved purchases with their NCE
+    assets, completed Partner Center migrations, approved cancel requests, terminated CSP assets."""
+    section = generate_connect_section(7, n_assets, pending_resellers=0, microsoft_led=0, ineligible_share=0.0,
+                                       unmapped_share=0.0)
+    connect, pc = section["connect"], section["partner_center"]
+    nce_product = next(p for p in connect["products"] if p["id"] != connect["products"][0]["id"])
+    nce_items = nce_product["items"]
+    legacy_of = {s["id"]: c["tenant_id"] for c in pc["customers"] for s in c["subscriptions"]}
+    stamp = "2026-11-01T10:00:00+00:00"
+    requests: list[dict[str, Any]] = []
+    nce_assets: list[dict[str, Any]] = []
+    migrations: list[dict[str, Any]] = []
+    for n, asset in enumerate(list(connect["assets"])):
+        legacy = json.loads(next(p["value"] for p in asset["params"] if p["id"] == "ms_subscription_ids"))
+        tenant = next(p["value"] for p in asset["params"] if p["id"] == "ms_customer_id")
+        for k, item in enumerate(asset["items"]):
+            nce_item = nce_items[k % len(nce_items)]
+            migration_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{asset['id']}:{item['id']}"))
+            subscription = legacy[item["id"]]
+            migrations.append({"id": migration_id, "status": "Completed", "currentSubscriptionId": subscription,
+                               "customerTenantId": legacy_of.get(subscription, tenant), "migrationType": "PartnerLed",
+                               "newCommerceSubscriptionId": str(uuid.uuid5(uuid.NAMESPACE_URL, migration_id))})
+            info = {"transaction_type": "NCEmigration", "ms_customer_id": tenant, "csp_order_id": "",
+                    "subscription_id": subscription, "purchaseFullTerm": False, "addons": []}
+            nce = {"id": f"AS-9{n:05d}-{k}", "status": "active", "external_id": asset["id"],
+                   "product": {"id": nce_product["id"]}, "marketplace": asset.get("marketplace"),
+                   "tiers": asset["tiers"], "connection": asset.get("connection") or {},
+                   "items": [{"id": nce_item["id"], "mpn": nce_item["mpn"], "quantity": str(item["quantity"])}],
+                   "params": [{"id": "transaction_info_object", "value": json.dumps(info)},
+                              {"id": "migration_source", "value": f"{asset['id']}:{item['id']}"},
+                              {"id": "nce_migration_id", "value": migration_id}],
+                   "events": {"created": {"at": stamp}, "updated": {"at": stamp}}}
+            nce_assets.append(nce)
+            requests.append({"id": f"PR-9{n:05d}-{k}", "type": "purchase", "status": "approved", "created": stamp,
+                             "updated": "2026-11-01T11:00:00+00:00", "asset": nce, "marketplace": asset.get("marketplace")})
+        asset["status"] = "terminated"
+        requests.append({"id": f"PR-8{n:05d}", "type": "cancel", "status": "approved", "created": "2026-11-01T12:00:00+00:00",
+                         "updated": "2026-11-01T12:05:00+00:00", "asset": asset, "marketplace": asset.get("marketplace")})
+    connect["assets"] = connect["assets"] + nce_assets
+    connect["requests"] = requests
+    pc["migrations"] = migrations
+    return section
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=10_000)
+    parser.add_argument("--no-partner-center", action="store_true", help="Connect only")
+    args = parser.parse_args()
+    section = migrated_section(args.assets)
+    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    with run_sandbox(document) as server:
+        config = sandbox_config(section["connect"], section["partner_center"], server.url)
+        settings = ExtensionSettings.from_config(config)
+        client = make_connect_client(section["connect"]["api_key"], sandbox_endpoint(server.url))
+        scope = ConnectScope(settings.csp_product_ids, settings.nce_product_ids)
+
+        start = time.perf_counter()
+        floor_pages = 0
+        read = 0
+        for page in queries.fetch_pages(client, "assets", R().product.id.oneof(list(scope.csp_product_ids)),
+                                        page_size=queries.MAX_PAGE, ordering="created"):
+            floor_pages += 1
+            read += len(page)
+        floor = time.perf_counter() - start
+
+        assert settings.partner_center is not None
+        with PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint) as pc:
+            start = time.perf_counter()
+            platform = ConnectPlatform(client, scope, None if args.no_partner_center else pc, source="benchmark")
+            snapshot = platform.read()
+            audited = audit_connect(snapshot, dt.datetime.now(dt.timezone.utc))
+            report = build_audit(AuditRecords(), None, dt.datetime.now(dt.timezone.utc), connect=audited)
+            elapsed = time.perf_counter() - start
+            pc_calls = pc.calls
+    result = json.dumps(report.result(), indent=2)
+    with tempfile.TemporaryDirectory() as folder:
+        written = write_tables(folder, all_tables(report))
+        csv_bytes = sum(p.stat().st_size for p in written)
+    ratio = elapsed / floor
+    out = io.StringIO()
+    print(f"CSP assets: {read:,} (read once: {floor:.2f} s in {floor_pages} pages)", file=out)
+    print(f"Connect audit: {elapsed:.2f} s; anomalies {len(report.findings)}; statuses {audited.status_counts()}", file=out)
+    print(f"requests: {json.dumps(dict(snapshot.requests_made))}; Partner Center HTTP calls (token included): {pc_calls}",
+          file=out)
+    print(f"report: result.json {len(result.encode()):,} bytes; CSV tables {csv_bytes:,} bytes", file=out)
+    print(f"ratio to reading the assets once: {ratio:.2f}x (target <= {TARGET_RATIO:.0f}x): "
+          f"{'met' if ratio <= TARGET_RATIO else 'MISSED'}", file=out)
+    print(out.getvalue(), end="")
+    return 0 if ratio <= TARGET_RATIO and not report.findings else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
