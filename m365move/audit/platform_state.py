@@ -3,14 +3,15 @@
 The audit core takes a :class:`PlatformState`, never a client: tests and the scale benchmark hand it
 one built in memory (:class:`InMemoryPlatform`); a live audit reads Commerce with
 :class:`CommercePlatform`, which lists per customer (``list_orders(customer_id=…)``,
-``iter_subscriptions(customer_id=…)``) and fetches subscription details only for the migration targets,
-the one place SimpleAPI's lists lack what the audit needs (product quantities).
+``iter_subscriptions(customer_id=…)``) and reads by id only what SimpleAPI's lists lack: subscription details
+of the migration targets (product quantities) and live cancellation orders (the subscription each cancels:
+``Order`` list items have no ``subscriptionId``, ``OrderDetailed`` has).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -114,6 +115,7 @@ class CommercePlatform:
         customer_ids = sorted(scope.customer_ids)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             order_lists = list(pool.map(lambda c: client.list_orders(customer_id=c), customer_ids))
+            order_lists = [list(pool.map(_with_subscription(client), found)) for found in order_lists]
             subscription_lists = list(pool.map(lambda c: list(client.iter_subscriptions(customer_id=c)), customer_ids))
             subscriptions = {s.id: _subscription(s) for found in subscription_lists for s in found}
             if scope.subscription_ids - subscriptions.keys():
@@ -149,6 +151,15 @@ def platform_state_of(
     by_id = {c.id: c for c in customers}
     listed = frozenset(by_id if customers_read is None else customers_read)
     return PlatformState(dict(resellers), by_id, {s.id: s for s in subscriptions}, tuple(orders), source, listed)
+
+
+def _with_subscription(client: SimpleApiClient) -> Callable[[OrderInfo], OrderInfo]:
+    """A live cancellation read by id, for the subscription it cancels; other list items as listed."""
+    def read(order: OrderInfo) -> OrderInfo:
+        if order.type == "cancellation" and order.status not in ("error", "cancelled"):
+            return client.get_order(order.id)
+        return order
+    return read
 
 
 def _subscription(info: SubscriptionInfo) -> PlatformSubscription:

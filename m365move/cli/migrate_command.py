@@ -12,6 +12,7 @@ from typing import Any
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
+from m365move.commerce.models import MIGRATION_PROGRAMS
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
@@ -40,6 +41,9 @@ def register(subparsers: Any) -> None:
     migrate.add_argument("--commerce-url", required=True, metavar="URL", help="SimpleAPI base URL")
     migrate.add_argument("--custom-order-params", action="store_true",
                          help="carry the source's ResellerType and Margin attributes onto new orders")
+    migrate.add_argument("--migration-program", choices=sorted(MIGRATION_PROGRAMS), default="count",
+                         help="Switch Plan add-on migration orders: whether the migrated period counts towards "
+                         "billing (count, the default) or not (do-not-count); Commerce's migrationProgram")
     _add_execution_arguments(migrate)
     migrate.set_defaults(func=run_migrate)
 
@@ -73,7 +77,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         "license_mapping": _abs(args.license_mapping), "plans_mapping": _abs(args.plans_mapping),
         "source_data": _abs(args.source_data), "reseller": args.reseller, "customer": args.customer,
         "for_expiration_date": args.for_expiration_date, "commerce_url": args.commerce_url,
-        "custom_order_params": args.custom_order_params,
+        "custom_order_params": args.custom_order_params, "migration_program": args.migration_program,
     }
     return _run(args, parameters, selection=None)
 
@@ -108,7 +112,8 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
             mode=mode, estate=estate, plans_mapping=plans_mapping, selection=selection or file_selection,
             execute=args.execute, parameters=parameters | {"execute": args.execute, "concurrency": args.concurrency},
             options=ExecutionOptions(concurrency=args.concurrency, order_timeout=args.order_timeout,
-                                     poll_interval=args.poll_interval, batch_size=args.batch_size),
+                                     poll_interval=args.poll_interval, batch_size=args.batch_size,
+                                     migration_program=parameters.get("migration_program") or "count"),
             custom_order_params=bool(parameters.get("custom_order_params")),
         )
         stop = threading.Event()

@@ -11,6 +11,11 @@ Choices:
   ``blocked``, an operator can fix that; assuming ``active`` could migrate unprepared resellers);
 - a customer's MCA acceptance is the ``mcaAccepted`` attribute when Commerce has it, else the catalog
   export's ``commerce.customers`` entry, else accepted (SimpleAPI has no such field);
+- a subscription is a trial when its plan lists its subscription period as a trial period
+  (``ServicePlan.subscriptionPeriods[].trial``; SimpleAPI has no trial flag on subscriptions), read once
+  from ``GET /plans``; its start date is ``creationDate`` (SimpleAPI has no start date);
+- open orders are listed by status, then read by id (``OrderDetailed``): list items do not say which
+  subscription an order is on;
 - a subscription on a plan the export does not list is not a Microsoft 365 subscription of this
   catalog and is left out; one holding a product its plan does not list in the export is left out too
   and reported in ``skipped`` (the export is stale: re-export it), never guessed at.
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from m365move.commerce.models import SubscriptionInfo
+from m365move.commerce.models import PlanInfo, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
 from m365move.errors import InputError
@@ -102,14 +107,16 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
         )
     known_customers = {c.id for c in customers}
     basics = [s for s in client.iter_subscriptions() if s.customer_id in known_customers]
+    trial_plans = {p.id: p for p in client.list_plans() if p.trial_periods}
+    listed_open = [o for status in _OPEN_ORDER_STATUSES for o in client.list_orders(status=status)]
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-read") as pool:
         detailed = list(pool.map(lambda s: s if s.has_details else client.get_subscription(s.id), basics))
-    subscriptions, skipped = _subscriptions(detailed, plans)
+        open_detailed = list(pool.map(lambda o: client.get_order(o.id), listed_open))
+    subscriptions, skipped = _subscriptions(detailed, plans, trial_plans)
     open_orders = [
         OpenOrderEntry(id=o.id, subscription_id=o.subscription_id, type=o.type, status=o.status)
-        for status in _OPEN_ORDER_STATUSES
-        for o in client.list_orders(status=status)
-        if o.subscription_id
+        for o in open_detailed
+        if o.subscription_id and not o.is_final
     ]
     document = EstateDocument(
         version=1,
@@ -134,7 +141,7 @@ def _visible(plan: PlanEntry, resellers: set[str]) -> PlanEntry:
 
 
 def _subscriptions(
-    detailed: Iterable[SubscriptionInfo], plans: dict[int, PlanEntry]
+    detailed: Iterable[SubscriptionInfo], plans: dict[int, PlanEntry], trial_plans: dict[int, PlanInfo]
 ) -> tuple[list[SubscriptionEntry], list[tuple[str, str]]]:
     result: list[SubscriptionEntry] = []
     skipped: list[tuple[str, str]] = []
@@ -157,10 +164,10 @@ def _subscriptions(
                 customer_id=s.customer_id or "",
                 plan_id=plan.id,
                 status=s.status,
-                trial=bool(s.trial),
+                trial=plan.id in trial_plans and trial_plans[plan.id].is_trial(s.subscription_period),
                 billing_period=str(s.billing_period),
                 subscription_period=str(s.subscription_period),
-                start_date=s.start_date or s.creation_date,
+                start_date=s.creation_date,
                 expiration_date=s.expiration_date,
                 resources=[SubscriptionResourceEntry(mpn=p.mpn, quantity=p.quantity) for p in s.products],
                 custom_attributes=dict(s.attributes),

@@ -7,9 +7,9 @@ the sandbox answer the same shapes, but a real one may leave out fields the sand
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES
@@ -32,6 +32,13 @@ def _periods(value: Any) -> Any:
     if not isinstance(value, list):
         return ()
     return tuple(p for p in (_period(v) for v in value) if p is not None)
+
+
+def _trial_periods(value: Any) -> tuple[Period, ...]:
+    """The ``subscriptionPeriods`` entries flagged ``trial`` (SimpleAPI's SubscriptionPeriod.trial)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(p for v in value if isinstance(v, dict) and v.get("trial") is True and (p := _period(v)) is not None)
 
 
 def _whole(value: Any) -> Any:
@@ -83,8 +90,21 @@ class PlanInfo(_ApiModel):
     name: str = ""
     billing_period: ApiPeriod = None
     subscription_periods: ApiPeriods = ()
+    # The periods a subscription is a trial on: a trial is the plan period's property, not the subscription's.
+    trial_periods: tuple[Period, ...] = ()
     # Only GET /plans/{id} returns the switches.
     switches: tuple[PlanSwitch, ...] = Field(default=(), alias="planSwitches")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_trial_periods(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "subscriptionPeriods" in data and "trialPeriods" not in data:
+            return {**data, "trialPeriods": _trial_periods(data["subscriptionPeriods"])}
+        return data
+
+    def is_trial(self, period: Period | None) -> bool:
+        """Whether a subscription on ``period`` of this plan is a trial."""
+        return period is not None and period in self.trial_periods
 
 
 class ProductQuantity(_ApiModel):
@@ -102,10 +122,9 @@ class SubscriptionInfo(_ApiModel):
     products: tuple[ProductQuantity, ...] = ()
     billing_period: ApiPeriod = None
     subscription_period: ApiPeriod = None
-    start_date: dt.date | None = None
+    # SimpleAPI has no start date (nor a trial flag: see PlanInfo.is_trial); creationDate is the closest.
     creation_date: dt.date | None = None
     expiration_date: dt.date | None = None
-    trial: bool | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
 
     @property
@@ -120,6 +139,9 @@ class OrderInfo(_ApiModel):
     customer_id: ApiId | None = None
     po_number: str | None = None
     status: str = "submitted"
+    # Commerce's internal status code; for an order in error, Commerce's reason (see ``failure_message``).
+    status_code: str | None = None
+    # Only in OrderDetailed (GET /orders/{id}, POST /orders), never in list items.
     # Change/cancellation: the subscription ordered on; sales/migration: the one created, once completed.
     subscription_id: ApiId | None = None
     creation_date: dt.datetime | None = None
@@ -127,8 +149,12 @@ class OrderInfo(_ApiModel):
         None
     )
     products: tuple[ProductQuantity, ...] = ()
-    error_message: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def failure_message(self) -> str | None:
+        """Why the order failed, as Commerce says it (``statusCode`` of an order in ``error``); None otherwise."""
+        return self.status_code if self.status == "error" and self.status_code else None
 
     @property
     def is_final(self) -> bool:
@@ -137,6 +163,15 @@ class OrderInfo(_ApiModel):
     @property
     def completed(self) -> bool:
         return self.status == "completed"
+
+
+# The operator's choice for add-on migration orders (CloudBlue Commerce 21.6+): whether the migrated period
+# counts towards the subscription's billing ("count") or not ("do-not-count"), as SimpleAPI's migrationProgram.
+MigrationProgram = Literal["count", "do-not-count"]
+MIGRATION_PROGRAMS: dict[str, str] = {
+    "count": "count_migration_billing_period",
+    "do-not-count": "do_not_count_migration_billing_period",
+}
 
 
 def _period_json(period: Period) -> dict[str, Any]:
@@ -162,6 +197,9 @@ class OrderRequest(BaseModel):
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None
     upgrade_start_type: str | None = None
+    migration_program: str | None = None
+    migration_date: dt.date | None = None
+    autorenewal: bool | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
@@ -222,9 +260,13 @@ class OrderRequest(BaseModel):
         subscription_period: Period,
         start_date: dt.date,
         expiration_date: dt.date,
+        migration_program: MigrationProgram = "count",
+        migration_date: dt.date | None = None,
+        autorenewal: bool = True,
         attributes: dict[str, str] | None = None,
     ) -> OrderRequest:
-        """A new subscription on ``plan_id`` with the given start and expiration dates (an add-on's move)."""
+        """A new subscription on ``plan_id`` with the given start and expiration dates (an add-on's move), under
+        the operator's ``migration_program``; ``migration_date`` defaults to today (UTC)."""
         return cls(
             type="migration",
             customer_id=customer_id,
@@ -234,6 +276,9 @@ class OrderRequest(BaseModel):
             subscription_period=subscription_period,
             start_date=start_date,
             expiration_date=expiration_date,
+            migration_program=MIGRATION_PROGRAMS[migration_program],
+            migration_date=migration_date or dt.datetime.now(dt.timezone.utc).date(),
+            autorenewal=autorenewal,
             attributes=attributes or {},
         )
 
@@ -278,6 +323,12 @@ class OrderRequest(BaseModel):
             body["expirationDate"] = self.expiration_date.isoformat()
         if self.upgrade_start_type is not None:
             body["upgradeStartType"] = self.upgrade_start_type
+        if self.migration_program is not None:
+            body["migrationProgram"] = self.migration_program
+        if self.migration_date is not None:
+            body["migrationDate"] = self.migration_date.isoformat()
+        if self.autorenewal is not None:
+            body["autorenewal"] = self.autorenewal
         if self.attributes:
             body["attributes"] = dict(self.attributes)
         return body

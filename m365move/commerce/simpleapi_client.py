@@ -9,11 +9,12 @@ ids sent and received are logged at debug level, never the credentials or the to
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -163,21 +164,47 @@ class SimpleApiClient:
         return SubscriptionInfo.model_validate(self._call("GET", f"/subscriptions/{subscription_id}"))
 
     def list_orders(
-        self, customer_id: str | None = None, subscription_id: str | None = None, status: str | None = None
+        self,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        status: str | None = None,
+        *,
+        created_from: dt.datetime | None = None,
     ) -> list[OrderInfo]:
-        params = {"customerId": customer_id, "subscriptionId": subscription_id, "status": status}
+        """``GET /orders`` with the spec's filters. List items are ``Order``: no ``subscriptionId`` (use
+        ``get_order`` or ``find_orders`` for it). ``subscription_id`` finds the orders on that subscription and
+        the one that created it."""
+        params = {
+            "customerId": customer_id,
+            "subscriptionId": subscription_id,
+            "status": status,
+            "creationTimeFrom": _timestamp(created_from) if created_from else None,
+        }
         return [OrderInfo.model_validate(item) for item in self._paged("/orders", params)]
 
     def find_orders(
-        self, *, po_number: str | None = None, customer_id: str | None = None, subscription_id: str | None = None
+        self,
+        *,
+        customer_id: str | None = None,
+        subscription_id: str | None = None,
+        po_number: str | None = None,
+        po_numbers: Collection[str] | None = None,
+        created_from: dt.datetime | None = None,
     ) -> list[OrderInfo]:
-        """Orders filtered on the platform by customer/subscription, then by ``po_number`` here (SimpleAPI has
-        no poNumber filter). Use the customer to find every order placed for a source subscription, since a
+        """The orders carrying ``po_number`` (or one of ``po_numbers``), in full (``OrderDetailed``, with the
+        subscription each one is on or created).
+
+        SimpleAPI cannot filter on poNumber: the list is narrowed on the platform by customer or subscription
+        (and ``created_from`` when the caller knows the orders are not older), matched on poNumber here, and only
+        the matches are read by id. Use the customer to find every order placed for a source subscription: a
         sales order names the subscription it created, not its source."""
         if customer_id is None and subscription_id is None:
             raise ValueError("find_orders needs customer_id or subscription_id: listing every order is too costly")
-        found = self.list_orders(customer_id=customer_id, subscription_id=subscription_id)
-        return [o for o in found if po_number is None or o.po_number == po_number]
+        wanted = set(po_numbers or ()) | ({po_number} if po_number is not None else set())
+        if not wanted:
+            raise ValueError("find_orders needs po_number or po_numbers: it reads each order found by id")
+        listed = self.list_orders(customer_id=customer_id, subscription_id=subscription_id, created_from=created_from)
+        return [self.get_order(o.id) for o in listed if o.po_number in wanted]
 
     def get_order(self, order_id: str) -> OrderInfo:
         return OrderInfo.model_validate(self._call("GET", f"/orders/{order_id}"))
@@ -349,6 +376,12 @@ class SimpleApiClient:
         self._counters.add("retries")
         log.info("%s %s: %s; retry %d in %.2f s", method, path, cause, attempt + 1, delay)
         self._sleep(delay)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    """A ``date-time`` query value in UTC, as the spec's examples write it (``2019-12-11T17:32:28Z``)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _describe(error: httpx.TransportError) -> str:

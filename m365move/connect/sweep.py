@@ -251,7 +251,7 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
             "product": {"id": nested_id(nce_item, "product")},
             "connection": asset.get("connection") or {},
             "tiers": asset.get("tiers") or {},
-            "items": [{"id": nce_item["id"], "quantity": str(order.quantity)}],
+            "items": [{"id": nce_item["id"], "quantity": order.quantity}],
             "params": [
                 {"id": "transaction_info_object", "value": json.dumps(info, separators=(",", ":"))},
                 {"id": "microsoft_domain", "value": param_value(asset, "microsoft_domain") or ""},

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
-from m365move.commerce.models import OrderInfo
+from m365move.commerce.models import MigrationProgram, OrderInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import OrderKind
 from m365move.errors import PlatformError
@@ -46,6 +46,8 @@ class ExecutionOptions:
     order_timeout: float = 600.0
     poll_interval: float = 5.0
     batch_size: int = 200
+    # Switch Plan add-on migration orders: the operator's migration program (SimpleAPI migrationProgram).
+    migration_program: MigrationProgram = "count"
 
 
 @dataclass
@@ -147,7 +149,7 @@ class MigrationExecutor:
         """The customer's orders carrying one of our keys (a sales order names the subscription it created,
         not its source, so the customer is the look-up that finds them all)."""
         wanted = {i.po_number: i.key for i in work.intents}
-        return {wanted[o.po_number]: o for o in self.client.find_orders(customer_id=work.customer_id)
+        return {wanted[o.po_number]: o for o in self.client.find_orders(customer_id=work.customer_id, po_numbers=wanted)
                 if o.po_number in wanted}
 
     def _adopt(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
@@ -168,7 +170,7 @@ class MigrationExecutor:
             return
         intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id)
         try:
-            order = self.client.place_order(order_request(intent))
+            order = self.client.place_order(order_request(intent, self.options.migration_program))
         except OrderPlacementUncertain:
             # The POST may have created it: ask the platform; if it is not there, it was not created.
             found = self._orders_on_platform(work).get(intent.key)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from m365move.commerce.models import OrderRequest
+from m365move.commerce.models import MigrationProgram, OrderRequest
 from m365move.domain.orders import OrderKind
 from m365move.domain.period import Period
 from m365move.execution.intents import Intent
 
 
-def order_request(intent: Intent) -> OrderRequest:
+def order_request(intent: Intent, migration_program: MigrationProgram = "count") -> OrderRequest:
+    """The order of ``intent``; a migration order (Switch Plan add-on) runs under ``migration_program``."""
     period = Period.parse(intent.subscription_period) if intent.subscription_period else None
     customer, po, attributes = intent.customer_id, intent.po_number, intent.attributes
     if intent.kind is OrderKind.CANCELLATION:
@@ -25,4 +26,5 @@ def order_request(intent: Intent) -> OrderRequest:
     assert intent.start_date and intent.expiration_date, f"{intent.key} lacks the source's dates"
     return OrderRequest.migration(customer_id=customer, po_number=po, plan_id=intent.plan_id, mpn=intent.nce_license,
                                   quantity=intent.quantity, subscription_period=period, start_date=intent.start_date,
-                                  expiration_date=intent.expiration_date, attributes=attributes)
+                                  expiration_date=intent.expiration_date, migration_program=migration_program,
+                                  attributes=attributes)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
+from m365move.commerce.models import MigrationProgram
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
@@ -102,6 +103,8 @@ class MigrationParameters(PlanParameters):
     """The migration runbooks' parameters: planning inputs plus how (and whether) to execute."""
 
     custom_order_params: bool = False
+    # Switch Plan add-on migration orders: does the migrated period count towards billing (Commerce migrationProgram).
+    migration_program: MigrationProgram = "count"
     execute: bool = False
     confirm: int | None = None
     resume_from: str | None = None
@@ -122,11 +125,13 @@ class MigrationParameters(PlanParameters):
         return not self.resume_from
 
     def recorded(self) -> dict[str, Any]:
-        return super().recorded() | {"custom_order_params": self.custom_order_params}
+        return super().recorded() | {"custom_order_params": self.custom_order_params,
+                                     "migration_program": self.migration_program}
 
     def options(self) -> ExecutionOptions:
         return ExecutionOptions(concurrency=self.concurrency, order_timeout=self.order_timeout,
-                                poll_interval=self.poll_interval, batch_size=self.batch_size)
+                                poll_interval=self.poll_interval, batch_size=self.batch_size,
+                                migration_program=self.migration_program)
 
 
 @dataclass(frozen=True)

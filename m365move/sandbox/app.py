@@ -24,6 +24,8 @@ from m365move.sandbox.graph_routes import graph_routes
 from m365move.sandbox.partnercenter_routes import partnercenter_routes
 from m365move.sandbox.partnercenter_state import PartnerCenterState
 from m365move.sandbox.request_stats import RequestStats
+from m365move.sandbox.response_checks import violations_file
+from m365move.sandbox.spec_middleware import SpecMiddleware
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,11 @@ def build_sandbox_app(
     app = Starlette(
         routes=routes,
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        middleware=[Middleware(ApiMiddleware, routes=api_routes, injector=injector, stats=stats)],
+        # Outermost first: counts and faults, then the spec gate (a refused request never reaches a route).
+        middleware=[
+            Middleware(ApiMiddleware, routes=api_routes, injector=injector, stats=stats),
+            Middleware(SpecMiddleware, violations_file=violations_file()),
+        ],
     )
     app.state.sandbox = context
     app.state.connect = connect

@@ -1,27 +1,32 @@
 """Commerce SimpleAPI 1.15, the subset m365move calls, as starlette routes over ``CommerceState``.
 
-Paths, field names and shapes follow the spec (``commerce-simpleapi-1.15.yaml``). Authentication:
-``POST /token`` with HTTP Basic credentials and ``X-Subscription-Key`` returns a bearer token; every
-other call needs ``Authorization: Bearer <token>`` and ``X-Subscription-Key``, else 401.
+Paths, field names and shapes follow the spec (``specs/commerce-simpleapi-1.15.yaml``), and the spec gate
+(``spec_middleware``) refuses any request the spec does not allow before a route runs; in test mode every answer
+is checked against the operation's schema, extra fields included. Authentication: ``POST /token`` with HTTP
+Basic credentials and ``X-Subscription-Key`` returns a bearer token; every other call needs
+``Authorization: Bearer <token>`` and ``X-Subscription-Key``, else 401.
 
-Choices and extensions (additions the spec's schemas allow, since none forbids extra properties):
+How the sandbox fills what the spec leaves open:
 
 - ``GET /plans/{id}`` ``planSwitches`` come from the estate's ``upgrade_paths`` of **every** reseller
   (the sandbox caller acts as the provider, who sees all resellers); the planner reads per-reseller
   paths from the catalog export, not from here. One switch per subscription period both plans offer.
-- Subscriptions (list and detail) carry ``startDate`` (date) and ``trial`` (boolean); the spec has
-  only ``creationDate``, which the sandbox sets to the start date of seeded subscriptions.
-- Orders in ``GET /orders`` carry ``subscriptionId`` (the spec has it on OrderDetailed only); orders
-  that ended in ``error`` carry ``errorMessage``.
-- Order responses echo the spec's write-only fields the order was placed with (``planId``,
-  ``startDate``, ``expirationDate``, ``subscriptionPeriod``, ``upgradeStartType``); a real Commerce
-  may not, so readers must treat them as optional.
+- A trial is a property of the plan's subscription period (``ServicePlan.subscriptionPeriods[].trial``), not
+  of the subscription: an estate subscription marked ``trial`` is served on its plan's trial period,
+  ``TRIAL_PERIOD`` (30 days, Microsoft's trial length), which that plan then lists with ``trial: true``.
+- ``creationDate`` of a seeded subscription is its start date (SimpleAPI has no start date).
+- Orders answer only readable fields: the spec's write-only ones (``planId``, ``subscriptionPeriod``,
+  ``startDate``, ``expirationDate``, ``upgradeStartType``, the migration fields) are never echoed, and list
+  items (``Order``) have no ``subscriptionId`` (only ``GET /orders/{id}``, ``OrderDetailed``, has it).
+- An order that failed says why in ``statusCode`` (the spec's "internal status code of the order", free
+  text): Commerce's reason, e.g. the vendor's refusal. Completed orders carry ``CP``, the spec's example.
 - Errors answer ``{"code": ..., "message": ...}`` (the spec defines no error body).
 - Customers carry the attribute ``mcaAccepted`` (``"true"``/``"false"``) from the estate.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,16 +38,15 @@ from starlette.routing import BaseRoute, Route
 from m365move.domain.period import Period
 from m365move.estate.schema import CustomerEntry, PlanEntry, ResellerEntry
 from m365move.sandbox.auth import TokenIssuer
-from m365move.sandbox.commerce_state import CommerceState, OrderRecord, OrderRejected, Page, SubscriptionRecord
-
-# Extra top-level fields the sandbox adds to the spec's schemas (see the module docstring); the
-# contract test checks every other field against the spec.
-SPEC_EXTENSIONS: dict[str, frozenset[str]] = {
-    "Subscription": frozenset({"startDate", "trial"}),
-    "SubscriptionDetailed": frozenset({"startDate", "trial"}),
-    "Order": frozenset({"subscriptionId", "errorMessage"}),
-    "OrderDetailed": frozenset({"errorMessage"}),
-}
+from m365move.sandbox.commerce_state import (
+    TRIAL_PERIOD,
+    CommerceState,
+    OrderFilter,
+    OrderRecord,
+    OrderRejected,
+    Page,
+    SubscriptionRecord,
+)
 
 DEFAULT_LIMIT = 10  # the spec's default page size
 MAX_LIMIT = 1000
@@ -83,14 +87,16 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
 
     async def plans(request: Request) -> Response:
         offset, limit = paging(request)
-        return result_list(state.list_plans(offset, limit), lambda p: plan_json(p), offset, limit)
+        return result_list(
+            state.list_plans(offset, limit), lambda p: plan_json(p, trial=state.offers_trial(p.id)), offset, limit
+        )
 
     async def plan(request: Request) -> Response:
         text = request.path_params["id"]
         found = state.get_plan(int(text)) if text.isdigit() else None
         if found is None:
             return error(404, "not-found", f"plan {text} does not exist")
-        return JSONResponse(plan_json(found, switches=plan_switches(found, state)))
+        return JSONResponse(plan_json(found, trial=state.offers_trial(found.id), switches=plan_switches(found, state)))
 
     async def subscriptions(request: Request) -> Response:
         offset, limit = paging(request)
@@ -110,9 +116,15 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
         page = state.list_orders(
             offset,
             limit,
-            customer_id=q.get("customerId"),
-            subscription_id=q.get("subscriptionId"),
-            status=q.get("status"),
+            OrderFilter(
+                customer_id=q.get("customerId"),
+                subscription_id=q.get("subscriptionId"),
+                order_number=q.get("orderNumber"),
+                status=q.get("status"),
+                status_code=q.get("statusCode"),
+                created_from=_timestamp(q.get("creationTimeFrom")),
+                created_to=_timestamp(q.get("creationTimeTo")),
+            ),
         )
         return result_list(page, lambda o: order_json(o, detailed=False), offset, limit)
 
@@ -174,6 +186,14 @@ EXCEPTION_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitab
 }
 
 
+def _timestamp(text: str | None) -> dt.datetime | None:
+    """A ``date-time`` query value (the spec gate has checked its format)."""
+    if not text:
+        return None
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
@@ -233,12 +253,18 @@ def customer_json(customer: CustomerEntry) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: PlanEntry, *, switches: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def plan_json(
+    plan: PlanEntry, *, trial: bool = False, switches: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """``trial``: the plan also offers the trial period (some of its subscriptions are trials)."""
+    periods = [{**period_json(p), "trial": False, "active": True} for p in plan.subscription_periods]
+    if trial:
+        periods.append({**period_json(TRIAL_PERIOD), "trial": True, "active": True})
     shape: dict[str, Any] = {
         "id": str(plan.id),
         "name": plan.name or f"Plan {plan.id}",
         "published": True,
-        "subscriptionPeriods": [{**period_json(p), "trial": False, "active": True} for p in plan.subscription_periods],
+        "subscriptionPeriods": periods,
         "billingPeriod": billing_period_json(plan.billing_period),
         "billingModel": "chargeBeforeBillingPeriod",
     }
@@ -280,13 +306,10 @@ def subscription_json(record: SubscriptionRecord, state: CommerceState, *, detai
         "renewalStatus": True,
         "billingModel": "chargeBeforeBillingPeriod",
         "billingPeriod": period_json(record.billing_period),
-        "subscriptionPeriod": period_json(record.subscription_period),
-        "trial": record.trial,
+        "subscriptionPeriod": period_json(TRIAL_PERIOD if record.trial else record.subscription_period),
     }
     if record.creation_date:
         shape["creationDate"] = record.creation_date.isoformat()
-    if record.start_date:
-        shape["startDate"] = record.start_date.isoformat()
     if record.expiration_date:
         shape["expirationDate"] = record.expiration_date.isoformat()
         shape["renewalDate"] = record.expiration_date.isoformat()
@@ -297,6 +320,7 @@ def subscription_json(record: SubscriptionRecord, state: CommerceState, *, detai
 
 
 def order_json(record: OrderRecord, *, detailed: bool) -> dict[str, Any]:
+    """``Order`` (list item) or ``OrderDetailed``: readable fields only, never the write-only ones it was placed with."""
     shape: dict[str, Any] = {
         "id": record.id,
         "orderNumber": record.order_number,
@@ -310,23 +334,12 @@ def order_json(record: OrderRecord, *, detailed: bool) -> dict[str, Any]:
         shape["poNumber"] = record.po_number
     if record.provisioning_time:
         shape["provisioningDate"] = record.provisioning_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if record.subscription_id:
-        shape["subscriptionId"] = record.subscription_id
-    if record.status == "error" and record.error_message:
-        shape["errorMessage"] = record.error_message
+    if record.status_code:
+        shape["statusCode"] = record.status_code
     if not detailed:
         return shape
-    # The spec's write-only fields, echoed (see the module docstring).
-    if record.plan_id is not None:
-        shape["planId"] = str(record.plan_id)
-    if record.subscription_period:
-        shape["subscriptionPeriod"] = period_json(record.subscription_period)
-    if record.start_date:
-        shape["startDate"] = record.start_date.isoformat()
-    if record.expiration_date:
-        shape["expirationDate"] = record.expiration_date.isoformat()
-    if record.upgrade_start_type:
-        shape["upgradeStartType"] = record.upgrade_start_type
+    if record.subscription_id:
+        shape["subscriptionId"] = record.subscription_id
     shape["products"] = [{"mpn": p.mpn, "quantity": p.quantity} for p in record.products]
     detail_type = {"sales": "setup", "migration": "setup", "change": "switch", "cancellation": "cancellation"}
     shape["details"] = [

@@ -32,6 +32,14 @@ from m365move.sandbox.state_log import StateLog, read_state
 ORDER_TYPES = ("sales", "change", "migration", "cancellation")
 # Commerce's own wording for a switch that keeps the subscription's dates (DESIGN §2.3).
 KEEP_DATES = "from_old_start_date"
+# A trial runs on the plan's trial subscription period (SimpleAPI's ServicePlan.subscriptionPeriods[].trial);
+# 30 days is Microsoft's trial length.
+TRIAL_PERIOD = "30 day"
+# The migration programs CloudBlue Commerce (21.6+) offers for add-on migration orders: the migrated period
+# counts towards the subscription's billing, or it does not. SimpleAPI types migrationProgram as free text.
+MIGRATION_PROGRAMS = ("count_migration_billing_period", "do_not_count_migration_billing_period")
+# Commerce's internal status code of a completed order (the spec's example of statusCode).
+COMPLETED_STATUS_CODE = "CP"
 _FIRST_NEW_ID = 9_000_001
 _STATE_VERSION = 1
 
@@ -80,13 +88,18 @@ class OrderRecord(BaseModel):
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None
     upgrade_start_type: str | None = None
+    migration_program: str | None = None
+    migration_date: dt.date | None = None
+    autorenewal: bool | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+    # Commerce's internal status: COMPLETED_STATUS_CODE, or the reason the order failed.
+    status_code: str | None = None
     # Sandbox bookkeeping: when the order moves on (epoch seconds; None = never, for seeded orders),
     # and how it ends.
     processing_at: float | None = None
     final_at: float | None = None
     fate: Literal["completed", "error"] = "completed"
-    error_message: str | None = None
+    failure_reason: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -102,6 +115,29 @@ class _Snapshot(BaseModel):
     plans: list[PlanEntry]
     subscriptions: list[SubscriptionRecord]
     orders: list[OrderRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """The filters ``GET /orders`` declares (all optional; every given one must match)."""
+
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    order_number: str | None = None
+    status: str | None = None
+    status_code: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+
+    def matches(self, order: OrderRecord) -> bool:
+        return (
+            (self.customer_id is None or order.customer_id == self.customer_id)
+            and (self.order_number is None or order.order_number == self.order_number)
+            and (self.status is None or order.status == self.status)
+            and (self.status_code is None or order.status_code == self.status_code)
+            and (self.created_from is None or order.creation_time >= self.created_from)
+            and (self.created_to is None or order.creation_time <= self.created_to)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +175,7 @@ class CommerceState:
         self._subscriptions: dict[str, SubscriptionRecord] = {}
         self._subscription_order: list[str] = []
         self._subscriptions_by_customer: defaultdict[str, list[str]] = defaultdict(list)
+        self._trial_plans: set[int] = set()
         for subscription in snapshot.subscriptions:
             self._add_subscription(subscription)
         self._orders: dict[str, OrderRecord] = {}
@@ -289,28 +326,24 @@ class CommerceState:
             found = self._subscriptions.get(subscription_id)
             return found.model_copy(deep=True) if found else None
 
-    def list_orders(
-        self,
-        offset: int,
-        limit: int,
-        *,
-        customer_id: str | None = None,
-        subscription_id: str | None = None,
-        status: str | None = None,
-    ) -> Page[OrderRecord]:
+    def list_orders(self, offset: int, limit: int, where: OrderFilter | None = None) -> Page[OrderRecord]:
+        """Orders matching ``where``; ``subscription_id`` finds the orders on a subscription (change,
+        cancellation) and the one that created it (sales, migration), as SimpleAPI's filter does."""
+        where = where or OrderFilter()
         with self._lock:
             self._advance()
             ids: Iterable[str] = self._order_ids
-            if subscription_id is not None:
-                ids = self._orders_by_subscription.get(subscription_id, [])
-            elif customer_id is not None:
-                ids = self._orders_by_customer.get(customer_id, [])
-            items = [
-                o
-                for o in (self._orders[i] for i in ids)
-                if (customer_id is None or o.customer_id == customer_id) and (status is None or o.status == status)
-            ]
+            if where.subscription_id is not None:
+                ids = self._orders_by_subscription.get(where.subscription_id, [])
+            elif where.customer_id is not None:
+                ids = self._orders_by_customer.get(where.customer_id, [])
+            items = [o for o in (self._orders[i] for i in ids) if where.matches(o)]
             return _copies(_page(items, offset, limit))
+
+    def offers_trial(self, plan_id: int) -> bool:
+        """Whether the plan lists the trial period: some subscription on it is a trial."""
+        with self._lock:
+            return plan_id in self._trial_plans
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         with self._lock:
@@ -331,7 +364,7 @@ class CommerceState:
             related |= set((record.po_number or "").split("-"))
             if self._injector.order_fails(related):
                 record.fate = "error"
-                record.error_message = "the order failed at the vendor (sandbox fault injection)"
+                record.failure_reason = "the order failed at the vendor (sandbox fault injection)"
             seconds = self._injector.order_processing_seconds()
             record.processing_at = self.now() + seconds / 2
             record.final_at = self.now() + seconds
@@ -363,6 +396,9 @@ class CommerceState:
             start_date=_date(body.get("startDate"), "startDate"),
             expiration_date=_date(body.get("expirationDate"), "expirationDate"),
             upgrade_start_type=_text(body.get("upgradeStartType")),
+            migration_program=_text(body.get("migrationProgram")),
+            migration_date=_date(body.get("migrationDate"), "migrationDate"),
+            autorenewal=body.get("autorenewal"),
             attributes={str(k): str(v) for k, v in (body.get("attributes") or {}).items()},
         )
         record.order_number = f"SO{int(record.id):09d}"
@@ -386,8 +422,14 @@ class CommerceState:
             if product.quantity <= 0:
                 raise OrderRejected(f"quantity of {product.mpn} must be positive, not {product.quantity}")
         _check_period(order, plan)
-        if order.type == "migration" and (order.start_date is None or order.expiration_date is None):
-            raise OrderRejected("a migration order needs 'startDate' and 'expirationDate'")
+        if order.type == "migration":
+            if order.start_date is None or order.expiration_date is None:
+                raise OrderRejected("a migration order needs 'startDate' and 'expirationDate'")
+            if order.migration_program not in MIGRATION_PROGRAMS:
+                raise OrderRejected(
+                    f"migrationProgram {order.migration_program!r} is not a migration program; "
+                    f"use one of {', '.join(MIGRATION_PROGRAMS)}"
+                )
 
     def _check_existing_subscription(self, order: OrderRecord, customer: CustomerEntry) -> None:
         subscription = self._subscriptions.get(order.subscription_id or "")
@@ -420,13 +462,14 @@ class CommerceState:
 
     def _finish(self, order: OrderRecord) -> None:
         order.status = order.fate
+        order.status_code = order.failure_reason if order.fate == "error" else COMPLETED_STATUS_CODE
         if order.fate == "completed":
             try:
                 self._apply(order)
             except OrderRejected as problem:
                 # The world changed between placing and completing (e.g. the source was cancelled).
                 order.status = "error"
-                order.error_message = str(problem)
+                order.status_code = str(problem)
 
     def _apply(self, order: OrderRecord) -> None:
         if order.type in ("sales", "migration"):
@@ -443,7 +486,8 @@ class CommerceState:
                 subscription_period=period,
                 start_date=start,
                 expiration_date=expiration,
-                creation_date=self.today(),
+                # A migrated subscription keeps its history: SimpleAPI's creationDate is its original start.
+                creation_date=start if order.type == "migration" else self.today(),
                 products=[p.model_copy() for p in order.products],
             )
             self._add_subscription(new)
@@ -492,6 +536,8 @@ class CommerceState:
         self._changed_subscriptions.add(subscription.id)
         self._subscription_order.append(subscription.id)
         self._subscriptions_by_customer[subscription.customer_id].append(subscription.id)
+        if subscription.trial:
+            self._trial_plans.add(subscription.plan_id)
 
     def _add_order(self, order: OrderRecord) -> None:
         self._orders[order.id] = order

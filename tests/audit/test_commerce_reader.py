@@ -1,4 +1,5 @@
-"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets only."""
+"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets and live
+cancellations only."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
             state = CommercePlatform(client).read(scope)
         requests = httpx.get(f"{server.url}/_sandbox/stats").json()["requests"]
     assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and their 2 sources (seats lost on cancel?)
-    assert requests["GET /orders"] == 1 and "GET /orders/{id}" not in requests
+    # List items carry no subscriptionId: only the live cancellations (one per migrated source) are read by id.
+    assert requests["GET /orders"] == 1 and requests["GET /orders/{id}"] == 2
     targets = [state.subscriptions[t] for t in scope.target_subscription_ids]
     assert all(t.products for t in targets) and sorted(sum(q for _, q in t.products or ()) for t in targets) == [3, 5, 12]
     assert state.subscriptions["3000004"].products is None  # listed, not read in detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -9,6 +10,9 @@ from sandbox_fixtures import ESTATE_FILE, estate_document
 
 from m365move.commerce import SimpleApiClient
 from m365move.commerce.estate_reader import read_estate
+from m365move.domain.orders import MigrationMode
+from m365move.domain.period import Period
+from m365move.domain.planner import plan_migration
 from m365move.estate.loader import build_estate
 
 
@@ -33,7 +37,9 @@ class TestReadEstate:
         live = read_estate(client, _catalog(tmp_path))
         expected = build_estate(estate_document(), "file")
         assert live.skipped == ()
-        assert sorted(live.estate.subscriptions, key=lambda s: s.id) == sorted(expected.subscriptions, key=lambda s: s.id)
+        # Commerce reports a trial subscription on its plan's trial period (30 days), whatever the file said.
+        on_trial_period = [replace(s, subscription_period=Period(30, "day")) if s.trial else s for s in expected.subscriptions]
+        assert sorted(live.estate.subscriptions, key=lambda s: s.id) == sorted(on_trial_period, key=lambda s: s.id)
         assert live.estate.resellers == expected.resellers
         assert {c.id: c.mca_accepted for c in live.estate.customers.values()} == {
             "2000001": True,
@@ -51,3 +57,17 @@ class TestReadEstate:
         live = read_estate(client, _catalog(tmp_path, drop_plan=5002))
         assert ("3000002", "plan 5002 is not in the catalog export") in live.skipped
         assert "3000002" not in {s.id for s in live.estate.subscriptions}
+
+
+class TestTrial:
+    def test_trial_comes_from_the_plans_period_only(self, client: SimpleApiClient, tmp_path: Path) -> None:
+        """Subscriptions carry no trial flag in SimpleAPI: 3000003 is a trial because plan 5001 lists its period
+        as a trial period, and the planner then skips it; 3000001 on the same plan is not."""
+        subscription = client.get_subscription("3000003")
+        assert "trial" not in subscription.model_fields_set and not hasattr(subscription, "trial")
+        live = read_estate(client, _catalog(tmp_path))
+        by_id = {s.id: s for s in live.estate.subscriptions}
+        assert by_id["3000003"].trial and not by_id["3000001"].trial
+        plan = plan_migration(live.estate, MigrationMode.NEW_SUBSCRIPTION)
+        decisions = {s.subscription_id: s for s in plan.subscriptions}
+        assert [r.code.value for r in decisions["3000003"].reasons] == ["trial"]

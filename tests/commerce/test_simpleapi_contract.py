@@ -49,8 +49,16 @@ class TestReads:
             ("796B6B5F-613C-4E24-A17C-EBA730D49C02", 10),
             ("4828C8EC-DC2E-4779-B502-87AC9CE28AB7", 5),
         }
-        assert (s.start_date, s.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
-        assert s.subscription_period == YEAR and shared_client.get_subscription("3000003").trial is True
+        assert (s.creation_date, s.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
+        assert s.subscription_period == YEAR
+
+    def test_trial_is_the_plans_period(self, shared_client: SimpleApiClient) -> None:
+        """A trial is told by the plan: the subscription's period is one the plan flags as trial."""
+        plan = shared_client.get_plan(5001)
+        trial, paid = shared_client.get_subscription("3000003"), shared_client.get_subscription("3000001")
+        assert plan.trial_periods == (Period(30, "day"),)
+        assert plan.is_trial(trial.subscription_period) and not plan.is_trial(paid.subscription_period)
+        assert {p.id: p.trial_periods for p in shared_client.list_plans()}[5001] == plan.trial_periods
 
     def test_accounts(self, shared_client: SimpleApiClient) -> None:
         assert [r.id for r in shared_client.list_resellers()] == ["1000001", "1000002"]
@@ -83,7 +91,7 @@ class TestOrderEffects:
         new = client.get_subscription(done.subscription_id)
         assert new.plan_id == 6001 and [(p.mpn, p.quantity) for p in new.products] == [(BASIC_NCE, 12)]
         assert new.status == "active" and new.subscription_period == YEAR and new.customer_id == "2000001"
-        assert new.start_date and new.expiration_date == new.start_date.replace(year=new.start_date.year + 1)
+        assert new.creation_date and new.expiration_date == new.creation_date.replace(year=new.creation_date.year + 1)
 
     def test_change_switches_plan_keeping_dates_and_only_base(self, client: SimpleApiClient) -> None:
         """A completed change order moved the subscription to the target plan, same dates, base licence only."""
@@ -95,7 +103,7 @@ class TestOrderEffects:
         after = client.get_subscription("3000002")
         assert after.plan_id == 6002
         assert [(p.mpn, p.quantity) for p in after.products] == [(E3_NCE, 10)]
-        assert (after.start_date, after.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
+        assert (after.creation_date, after.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
 
     def test_migration_creates_subscription_with_given_dates(self, client: SimpleApiClient) -> None:
         placed = client.place_order(
@@ -113,7 +121,7 @@ class TestOrderEffects:
         done = client.get_order(placed.id)
         assert done.completed and done.subscription_id
         new = client.get_subscription(done.subscription_id)
-        assert (new.start_date, new.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
+        assert (new.creation_date, new.expiration_date) == (dt.date(2026, 1, 15), dt.date(2027, 1, 15))
         assert new.plan_id == 6003 and [(p.mpn, p.quantity) for p in new.products] == [(PHONE_NCE, 5)]
 
     def test_cancellation_terminates_source(self, client: SimpleApiClient) -> None:
@@ -137,7 +145,8 @@ class TestOrdersEndingInError:
         httpx.put(f"{sandbox.url}/_sandbox/faults", json={"order_error_rate": 1.0, "order_processing_seconds": 0})
         placed = client.place_order(OrderRequest.cancellation(customer_id="2000001", po_number="P", subscription_id="3000001"))
         done = client.get_order(placed.id)
-        assert done.status == "error" and done.is_final and done.error_message
+        assert done.status == "error" and done.is_final
+        assert done.failure_message == "the order failed at the vendor (sandbox fault injection)"
         assert client.get_subscription("3000001").status == "active"
 
     def test_for_named_subscriptions(self, sandbox: SandboxServer, client: SimpleApiClient) -> None:
@@ -176,6 +185,23 @@ class TestFindingOrders:
         assert client.find_orders(customer_id="2000001", po_number=key + "-nope") == []
         assert client.find_orders(customer_id="2000002", po_number=key) == []
 
+    def test_found_orders_are_read_in_full(self, sandbox: SandboxServer, client: SimpleApiClient) -> None:
+        """List items are the spec's Order (no subscriptionId); find_orders reads only the matches by id, so the
+        executor's crash-time adoption learns the subscription a completed sales order created."""
+        key = "M365MOVE-NS-3000001-sales-CFQ7TTC0LH18:0001"
+        placed = client.place_order(
+            OrderRequest.sales(customer_id="2000001", po_number=key, plan_id=6001, mpn=BASIC_NCE, quantity=2,
+                               subscription_period=YEAR)
+        )
+        client.place_order(OrderRequest.cancellation(customer_id="2000001", po_number="OTHER", subscription_id="3000002"))
+        listed = client.list_orders(customer_id="2000001")
+        assert {o.id for o in listed} >= {placed.id} and all(o.subscription_id is None for o in listed)
+        before = sandbox.context.stats.snapshot()["requests"].get("GET /orders/{id}", 0)
+        [found] = client.find_orders(customer_id="2000001", po_numbers={key, "M365MOVE-NS-3000001-cancellation-SOURCE"})
+        assert found.id == placed.id and found.completed and found.subscription_id
+        assert client.get_subscription(found.subscription_id).plan_id == 6001
+        assert sandbox.context.stats.snapshot()["requests"]["GET /orders/{id}"] == before + 1  # the match only
+
     def test_list_orders_filters(self, client: SimpleApiClient) -> None:
         change = client.place_order(
             OrderRequest.change(customer_id="2000001", po_number="C", subscription_id="3000002", plan_id=6002)
@@ -184,3 +210,7 @@ class TestFindingOrders:
         assert [o.id for o in client.list_orders(status="processing")] == ["8000001"]
         with pytest.raises(ValueError):
             client.find_orders(po_number="C")
+        with pytest.raises(ValueError):
+            client.find_orders(customer_id="2000001")
+        assert [o.id for o in client.list_orders(customer_id="2000001", created_from=dt.datetime(2100, 1, 1))] == []
+        assert change.id in {o.id for o in client.list_orders(customer_id="2000001", created_from=dt.datetime(2000, 1, 1))}

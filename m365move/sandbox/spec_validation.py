@@ -1,0 +1,281 @@
+"""Requests and responses of the sandbox's Commerce and Connect routes checked against the published specs.
+
+A real OpenAPI validator (openapi-core) reads the specs the sandbox ships in ``specs/``: Commerce SimpleAPI 1.15
+as published, and an extract of Connect OpenAPI 21.0 (``tests/sandbox/extract_connect_openapi.py``) with the
+documented corrections of ``connect_spec_deviations``. What each check means:
+
+- **requests** (always): an unknown path or method, a missing required parameter or field, a value of the wrong
+  type, one outside an enum, a ``readOnly`` field sent: the platform refuses the request before any route runs.
+  Security requirements are left to the routes, which answer 401 as the platforms do.
+- **responses** (test mode, ``response_checks``): the answer must match the operation's schema for its status,
+  with no ``writeOnly`` field. Commerce objects may carry only the fields the schema names, at any depth
+  (``unknown_fields``: the spec sets no ``additionalProperties``, but Commerce serialises its own models, so a
+  field outside the schema is a sandbox invention). Connect objects may carry more (its 2020 spec omits fields
+  Connect answers; the top-level ones are listed in the Connect conformance test).
+
+openapi-core costs a few milliseconds per request, so each API's document is parsed once per process and
+shared by every sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, ServerNotFound
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from openapi_core.validation.request.exceptions import MissingRequiredParameter, SecurityValidationError
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from m365move.sandbox.connect_spec_deviations import apply_deviations
+
+SPECS = Path(__file__).parent / "specs"
+COMMERCE_SPEC = SPECS / "commerce-simpleapi-1.15.yaml"
+CONNECT_SPEC = SPECS / "connect-openapi-21.0-subset.json"
+CONNECT_PREFIX = "/public/v1"
+# The host the specs are matched against; only the path matters (servers are relative or rewritten).
+_HOST = "http://sandbox.invalid"
+
+ApiName = Literal["commerce", "connect"]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP request as the sandbox received it (and, once answered, its response)."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    status: int | None = None
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestProblem:
+    """Why a request breaks the spec, with the status the platform answers it with."""
+
+    status: int
+    message: str
+
+
+class _OpenApiRequest:
+    """openapi-core's request protocol over an ``Exchange``."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qsl(exchange.query_string, keep_blank_values=True)),
+            header=Headers(list(exchange.headers)),
+        )
+
+    @property
+    def host_url(self) -> str:
+        return _HOST
+
+    @property
+    def path(self) -> str:
+        return self._exchange.path
+
+    @property
+    def method(self) -> str:
+        return self._exchange.method.lower()
+
+    @property
+    def body(self) -> bytes | None:
+        return self._exchange.body or None
+
+    @property
+    def content_type(self) -> str:
+        return (self._exchange.header("content-type") or "application/json").lower()
+
+
+class _OpenApiResponse:
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self.headers = Headers(list(exchange.response_headers))
+
+    @property
+    def status_code(self) -> int:
+        assert self._exchange.status is not None
+        return self._exchange.status
+
+    @property
+    def content_type(self) -> str:
+        return (self.headers.get("content-type") or "").lower()
+
+    @property
+    def data(self) -> bytes | None:
+        return self._exchange.response_body or None
+
+
+class ApiSpec:
+    """One API's spec: ``request_problem`` for the sandbox's gate, ``response_problems`` for test mode."""
+
+    def __init__(self, name: ApiName, document: dict[str, Any], *, forbid_unknown_response_fields: bool) -> None:
+        self.name = name
+        self.title = f"{document['info']['title']} {document['info']['version']}"
+        self._document = document
+        self._openapi = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+        self._forbid_unknown = forbid_unknown_response_fields
+        self._templates = [(_template_pattern(path), path) for path in document["paths"]]
+
+    def request_problem(self, exchange: Exchange) -> RequestProblem | None:
+        """The first reason the platform would refuse ``exchange``, or None when the spec allows it."""
+        messages: list[str] = []
+        for error in self._openapi.iter_request_errors(_OpenApiRequest(exchange)):
+            if isinstance(error, (PathNotFound, ServerNotFound)):
+                return RequestProblem(404, f"{exchange.method} {exchange.path}: no such resource in {self.title}")
+            if isinstance(error, OperationNotFound):
+                return RequestProblem(405, f"{exchange.method} is not an operation of {exchange.path} in {self.title}")
+            if isinstance(error, SecurityValidationError) or _is_credential_header(error):
+                continue  # the route checks credentials and answers 401 itself, as the gateways do
+            messages.extend(describe(error))
+        return RequestProblem(400, "; ".join(messages)) if messages else None
+
+    def response_problems(self, exchange: Exchange) -> list[str]:
+        """What in ``exchange``'s response breaks the operation's schema (empty: it conforms)."""
+        assert exchange.status is not None
+        if self.name == "commerce" and exchange.status >= 400:
+            # SimpleAPI declares only "default" responses, the successful body; errors have no schema.
+            return []
+        problems: list[str] = []
+        request, response = _OpenApiRequest(exchange), _OpenApiResponse(exchange)
+        for error in self._openapi.iter_response_errors(request, response):
+            if isinstance(error, ResponseNotFound):
+                problems.append(f"status {exchange.status} is not a response {self.title} declares for this operation")
+            else:
+                problems.extend(describe(error))
+        if self._forbid_unknown and not problems and exchange.response_body:
+            schema = self._response_schema(exchange)
+            if schema is not None:
+                problems.extend(unknown_fields(self._document, schema, json.loads(exchange.response_body)))
+        return problems
+
+    def _response_schema(self, exchange: Exchange) -> dict[str, Any] | None:
+        assert exchange.status is not None
+        for pattern, template in self._templates:
+            if pattern.fullmatch(exchange.path):
+                operation = self._document["paths"][template].get(exchange.method.lower())
+                if operation is None:
+                    return None
+                responses = operation.get("responses", {})
+                answer = responses.get(str(exchange.status)) or responses.get("default") or {}
+                schema: dict[str, Any] | None = answer.get("content", {}).get("application/json", {}).get("schema")
+                return schema
+        return None
+
+
+def unknown_fields(document: Mapping[str, Any], schema: Mapping[str, Any], instance: Any, where: str = "") -> list[str]:
+    """Fields of ``instance`` that ``schema`` does not name, at any depth (``allOf`` parts together).
+
+    The specs set no ``additionalProperties``, so JSON Schema lets anything through; the platform serialises
+    its own models and never answers a field its schema lacks, so such a field is a sandbox invention.
+    A schema with ``additionalProperties`` (a dictionary such as ``attributes``) allows any key."""
+    schema = _resolve(document, schema)
+    if isinstance(instance, list):
+        items = schema.get("items")
+        if not isinstance(items, Mapping):
+            return []
+        return [p for i, value in enumerate(instance) for p in unknown_fields(document, items, value, f"{where}/{i}")]
+    if not isinstance(instance, dict):
+        return []
+    properties: dict[str, Any] = {}
+    open_ended = False
+    for part in [schema, *(_resolve(document, p) for p in schema.get("allOf", []))]:
+        properties.update(part.get("properties", {}))
+        open_ended = open_ended or "additionalProperties" in part or any(k in part for k in ("oneOf", "anyOf"))
+    if open_ended:
+        return []
+    problems = [f"{where or '<root>'}: field {key!r} is not in the schema" for key in instance if key not in properties]
+    for key, value in instance.items():
+        if key in properties:
+            problems.extend(unknown_fields(document, properties[key], value, f"{where}/{key}"))
+    return problems
+
+
+def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in schema:
+        node: Any = document
+        for part in str(schema["$ref"]).removeprefix("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        schema = node
+    return schema
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
+
+
+def _is_credential_header(error: BaseException) -> bool:
+    # SimpleAPI declares X-Subscription-Key as a required header; its gateway answers a missing key with 401.
+    return (isinstance(error, MissingRequiredParameter) and error.location == "header"
+            and error.name.lower() == "x-subscription-key")
+
+
+def describe(error: BaseException) -> list[str]:
+    """Readable lines for an openapi-core error: each schema error with the place it happened."""
+    cause = error.__cause__ or error
+    schema_errors = list(getattr(cause, "schema_errors", []) or [])
+    head = str(error).split(":", 1)[0] if schema_errors else str(error)
+    if isinstance(cause, BaseException) and cause is not error and not schema_errors:
+        return [f"{head}: {cause}"]
+    if not schema_errors:
+        return [head]
+    lines = []
+    for schema_error in schema_errors:
+        where = "/".join(str(p) for p in getattr(schema_error, "absolute_path", [])) or "<root>"
+        lines.append(f"{head} at {where}: {getattr(schema_error, 'message', schema_error)}")
+    return lines
+
+
+@lru_cache(maxsize=1)
+def commerce_spec() -> ApiSpec:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document: dict[str, Any] = yaml.load(COMMERCE_SPEC.read_text(encoding="utf-8"), Loader=loader)
+    return ApiSpec("commerce", document, forbid_unknown_response_fields=True)
+
+
+@lru_cache(maxsize=1)
+def connect_spec() -> ApiSpec:
+    document: dict[str, Any] = json.loads(CONNECT_SPEC.read_text(encoding="utf-8"))
+    return ApiSpec("connect", apply_deviations(document), forbid_unknown_response_fields=False)
+
+
+@lru_cache(maxsize=1)
+def _commerce_roots() -> frozenset[str]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(COMMERCE_SPEC.read_text(encoding="utf-8"), Loader=loader)
+    return frozenset(path.split("/")[1] for path in document["paths"])
+
+
+def api_of(path: str) -> ApiName | None:
+    """Which specified API a request path belongs to: Connect under /public/v1, Commerce for the first path
+    segments SimpleAPI defines (``/orders``, ``/plans``, …); None for the others (Partner Center, Graph, admin)."""
+    if path == CONNECT_PREFIX or path.startswith(CONNECT_PREFIX + "/"):
+        return "connect"
+    first = path.split("/", 2)[1] if path.startswith("/") else ""
+    return "commerce" if first in _commerce_roots() else None
+
+
+def spec_of(api: ApiName) -> ApiSpec:
+    return commerce_spec() if api == "commerce" else connect_spec()
+
+
+def exchange_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
