@@ -100,11 +100,8 @@ def _tier_config_request_update_answers_the_request(spec: Json) -> None:
     answer["schema"] = {"$ref": "#/components/schemas/dp.TierConfigRequestRead"}
 
 
-DEVIATIONS: list[Patch] = [
-    _tier_config_request_update_answers_the_request,
-    _tier_config_request_update_is_partial,
-    _purchase_sends_items_and_tiers,
-    _request_kinds_are_mapped,
+# Patches of the objects Connect answers.
+SCHEMA_DEVIATIONS: list[Patch] = [
     _asset_items_quantity_is_a_string,
     _asset_params_are_objects,
     _tier_level_is_an_integer,
@@ -122,6 +119,14 @@ DEVIATIONS: list[Patch] = [
     # dp.Listing: offer, pricelist, alt_pricelist_1, alt_pricelist_2 (listing-request fields; pricing is not ours).
     _not_required("dp.Listing", "offer", "pricelist", "alt_pricelist_1", "alt_pricelist_2"),
 ]
+# Patches of what operations take and answer.
+OPERATION_DEVIATIONS: list[Patch] = [
+    _purchase_sends_items_and_tiers,
+    _request_kinds_are_mapped,
+    _tier_config_request_update_is_partial,
+    _tier_config_request_update_answers_the_request,
+]
+DEVIATIONS: list[Patch] = [*SCHEMA_DEVIATIONS, *OPERATION_DEVIATIONS]
 
 
 def apply_deviations(spec: Json, patches: list[Patch] | None = None) -> Json:

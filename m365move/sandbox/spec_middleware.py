@@ -30,16 +30,12 @@ class SpecMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = api_of(scope["path"]) if scope["type"] == "http" else None
         if api is None:
+            if scope["type"] == "http" and traffic.active() and (other := traffic.unspecified_api_of(scope["path"])):
+                traffic.record(other, _exchange(scope, b""))
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        exchange = Exchange(
-            method=scope["method"],
-            path=scope["path"],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=exchange_headers(scope.get("headers", [])),
-            body=body,
-        )
+        exchange = _exchange(scope, body)
         traffic.record(api, exchange)
         spec = spec_of(api)
         problem = spec.request_problem(exchange)
@@ -70,6 +66,16 @@ class SpecMiddleware:
                                                                problems))
         for message in messages:
             await send(message)
+
+
+def _exchange(scope: Scope, body: bytes) -> Exchange:
+    return Exchange(
+        method=scope["method"],
+        path=scope["path"],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=exchange_headers(scope.get("headers", [])),
+        body=body,
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,8 @@ SPECS = Path(__file__).parent / "specs"
 COMMERCE_SPEC = SPECS / "commerce-simpleapi-1.15.yaml"
 CONNECT_SPEC = SPECS / "connect-openapi-21.0-subset.json"
 CONNECT_PREFIX = "/public/v1"
+# Allowed request shapes remembered per API (forgotten all at once beyond this many).
+_MAX_REMEMBERED = 20_000
 # The host the specs are matched against; only the path matters (servers are relative or rewritten).
 _HOST = "http://sandbox.invalid"
 
@@ -133,12 +136,36 @@ class ApiSpec:
         self._document = document
         self._openapi = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
         self._forbid_unknown = forbid_unknown_response_fields
-        self._templates = [(_template_pattern(path), path) for path in document["paths"]]
+        self._prefix = CONNECT_PREFIX if name == "connect" else ""
+        # Literal paths first, so /orders/estimate is not taken for /orders/{id}.
+        ordered = sorted(document["paths"], key=lambda path: (path.count("{"), path))
+        self._templates = [(_template_pattern(self._prefix + path), path) for path in ordered]
+        self._operations: dict[tuple[str, str, frozenset[str]], OpenAPI] = {}
+        self._plain: dict[tuple[str, str], frozenset[str]] = {}
+        self._allowed: set[Hashable] = set()
+        self._lock = threading.Lock()
+
+    def endpoint(self, exchange: Exchange) -> str:
+        """``"GET /orders/{id}"``: the spec's operation the request is for (its raw path when there is none)."""
+        return f"{exchange.method} {self._template(exchange.path) or exchange.path}"
+
+    def _template(self, path: str) -> str | None:
+        return next((template for pattern, template in self._templates if pattern.fullmatch(path)), None)
 
     def request_problem(self, exchange: Exchange) -> RequestProblem | None:
-        """The first reason the platform would refuse ``exchange``, or None when the spec allows it."""
+        """Why the platform would refuse ``exchange`` (every reason found), or None when the spec allows it."""
+        template = self._template(exchange.path)
+        if template is None:
+            return RequestProblem(404, f"{exchange.method} {exchange.path}: no such resource in {self.title}")
+        if exchange.method.lower() not in self._document["paths"][template]:
+            return RequestProblem(405, f"{exchange.method} is not an operation of {exchange.path} in {self.title}")
+        request = _OpenApiRequest(exchange)
+        present = frozenset(request.parameters.query) | frozenset(k.lower() for k, _ in exchange.headers)
+        shape = self._shape(template, exchange, present)
+        if shape is not None and shape in self._allowed:
+            return None
         messages: list[str] = []
-        for error in self._openapi.iter_request_errors(_OpenApiRequest(exchange)):
+        for error in self._operation(template, exchange.method.lower(), present).iter_request_errors(request):
             if isinstance(error, (PathNotFound, ServerNotFound)):
                 return RequestProblem(404, f"{exchange.method} {exchange.path}: no such resource in {self.title}")
             if isinstance(error, OperationNotFound):
@@ -146,7 +173,70 @@ class ApiSpec:
             if isinstance(error, SecurityValidationError) or _is_credential_header(error):
                 continue  # the route checks credentials and answers 401 itself, as the gateways do
             messages.extend(describe(error))
-        return RequestProblem(400, "; ".join(messages)) if messages else None
+        if messages:
+            return RequestProblem(400, "; ".join(messages))
+        if shape is not None:
+            with self._lock:
+                if len(self._allowed) >= _MAX_REMEMBERED:
+                    self._allowed.clear()
+                self._allowed.add(shape)
+        return None
+
+    def _shape(self, template: str, exchange: Exchange, present: frozenset[str]) -> Hashable | None:
+        """What of a body-less request the spec can judge: the values of parameters whose schema is not a plain
+        string, the names of the others (any text is a valid plain string). Requests of one shape are all
+        allowed or all refused, so an allowed shape is remembered (polling the same order, paging a list)."""
+        if exchange.body:
+            return None
+        plain = self._plain_parameters(template, exchange.method.lower())
+        pairs = parse_qsl(exchange.query_string, keep_blank_values=True)
+        query = tuple(sorted((name, "" if name in plain else value) for name, value in pairs))
+        path_values = tuple("" for _ in range(template.count("{"))) if "{path}" in plain else (exchange.path,)
+        return (template, exchange.method, query, present, path_values)
+
+    def _plain_parameters(self, template: str, method: str) -> frozenset[str]:
+        """Query parameters (and ``{path}`` when all path parameters are) typed as unconstrained strings."""
+        key = (template, method)
+        found = self._plain.get(key)
+        if found is None:
+            path_item = self._document["paths"][template]
+            parameters = [_resolve(self._document, p) for p in [*path_item.get("parameters", []),
+                                                                 *path_item[method].get("parameters", [])]]
+            names = {str(p["name"]) for p in parameters if p.get("in") == "query" and _plain_string(self._document, p)}
+            path = [p for p in parameters if p.get("in") == "path"]
+            if all(_plain_string(self._document, p) for p in path):
+                names.add("{path}")
+            found = frozenset(names)
+            self._plain[key] = found
+        return found
+
+    def _operation(self, template: str, method: str, present: frozenset[str]) -> OpenAPI:
+        """A document with only this operation and, of its optional parameters, the ones the request has.
+
+        openapi-core works through every declared parameter of an operation, given or not, at a few milliseconds
+        each (Connect's ``GET /assets`` declares dozens of filters); a parameter a request leaves out and the spec
+        does not require cannot be wrong, so it is left out of the document the request is checked against. The
+        documents are kept per (operation, parameters given): clients send the same few shapes again and again."""
+        key = (template, method, present)
+        found = self._operations.get(key)
+        if found is None:
+            path_item = self._document["paths"][template]
+            operation = dict(path_item[method])
+
+            def wanted(parameter: Mapping[str, Any]) -> bool:
+                resolved = _resolve(self._document, parameter)
+                name = str(resolved.get("name", ""))
+                if resolved.get("in") == "header":
+                    name = name.lower()
+                return bool(resolved.get("required")) or resolved.get("in") == "path" or name in present
+
+            operation["parameters"] = [p for p in operation.get("parameters", []) if wanted(p)]
+            item = {"parameters": [p for p in path_item.get("parameters", []) if wanted(p)], method: operation}
+            document = {**self._document, "paths": {template: item}}
+            found = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+            with self._lock:
+                self._operations[key] = found
+        return found
 
     def response_problems(self, exchange: Exchange) -> list[str]:
         """What in ``exchange``'s response breaks the operation's schema (empty: it conforms)."""
@@ -169,16 +259,14 @@ class ApiSpec:
 
     def _response_schema(self, exchange: Exchange) -> dict[str, Any] | None:
         assert exchange.status is not None
-        for pattern, template in self._templates:
-            if pattern.fullmatch(exchange.path):
-                operation = self._document["paths"][template].get(exchange.method.lower())
-                if operation is None:
-                    return None
-                responses = operation.get("responses", {})
-                answer = responses.get(str(exchange.status)) or responses.get("default") or {}
-                schema: dict[str, Any] | None = answer.get("content", {}).get("application/json", {}).get("schema")
-                return schema
-        return None
+        template = self._template(exchange.path)
+        operation = self._document["paths"][template].get(exchange.method.lower()) if template else None
+        if operation is None:
+            return None
+        responses = operation.get("responses", {})
+        answer = responses.get(str(exchange.status)) or responses.get("default") or {}
+        schema: dict[str, Any] | None = answer.get("content", {}).get("application/json", {}).get("schema")
+        return schema
 
 
 def unknown_fields(document: Mapping[str, Any], schema: Mapping[str, Any], instance: Any, where: str = "") -> list[str]:
@@ -216,6 +304,11 @@ def _resolve(document: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[
             node = node[part.replace("~1", "/").replace("~0", "~")]
         schema = node
     return schema
+
+
+def _plain_string(document: Mapping[str, Any], parameter: Mapping[str, Any]) -> bool:
+    schema = _resolve(document, parameter.get("schema", {}))
+    return schema.get("type") == "string" and not set(schema) & {"enum", "format", "pattern", "minLength", "maxLength"}
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

@@ -1,7 +1,9 @@
 """Recording what clients send to the sandbox, for the traffic conformance test.
 
-Every sandbox in the process adds each Commerce and Connect request it receives (refused ones too) to every
-active ``TrafficLog``; nothing is kept when no log is active, so long runs pay nothing.
+Every sandbox in the process adds each request it receives on an emulated API (refused ones too) to every
+active ``TrafficLog``: Commerce and Connect ones whole, to be checked against their specs; Partner Center and
+Graph ones without their body (no spec of theirs ships with the sandbox). Nothing is kept when no log is
+active, so long runs pay nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from m365move.sandbox.spec_validation import ApiName, Exchange
+from m365move.sandbox.spec_validation import Exchange
+
+# "commerce" and "connect" (specified), "partnercenter" and "graph" (recorded only).
+Api = str
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
-    api: ApiName
+    api: Api
     exchange: Exchange
 
 
@@ -25,7 +30,7 @@ class TrafficLog:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
 
-    def add(self, api: ApiName, exchange: Exchange) -> None:
+    def add(self, api: Api, exchange: Exchange) -> None:
         with self._lock:
             self._requests.append(RecordedRequest(api, exchange))
 
@@ -52,10 +57,23 @@ def recording() -> Iterator[TrafficLog]:
             _active.remove(log)
 
 
-def record(api: ApiName, exchange: Exchange) -> None:
+def active() -> bool:
+    return bool(_active)
+
+
+def record(api: Api, exchange: Exchange) -> None:
     if not _active:
         return
     with _active_lock:
         logs = list(_active)
     for log in logs:
         log.add(api, exchange)
+
+
+def unspecified_api_of(path: str) -> Api | None:
+    """The emulated API without a shipped spec that ``path`` belongs to, if any."""
+    if path.startswith("/partnercenter/"):
+        return "partnercenter"
+    if path.startswith("/v1.0/"):
+        return "graph"
+    return None

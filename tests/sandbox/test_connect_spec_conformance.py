@@ -8,8 +8,9 @@ how to rerun it; ``test_subset_is_current`` (slow) checks it still matches the s
 spec's open objects (it sets no ``additionalProperties``) and adds a check that top-level fields are named by the
 schema or listed below, so a misspelt field cannot pass.
 
-The 2020 spec is wrong or write-oriented in places. ``DEVIATIONS`` patches those schemas, each naming the field and
-following what connect-openapi-client, connect-eaas-core and our extension (m365move/connect) actually read;
+The 2020 spec is wrong or write-oriented in places. ``DEVIATIONS`` (the sandbox validator's, from
+m365move/sandbox/connect_spec_deviations.py) patches those schemas, each naming the field and following what
+connect-openapi-client, connect-eaas-core and our extension (m365move/connect) actually read;
 ``EXTENSIONS`` names the top-level fields we serve that the spec does not list, and why.
 """
 
@@ -25,69 +26,15 @@ from connect_spec_validation import SUBSET, ConnectSpec, Patch, raw_subset
 
 from m365move.connect.estate_generator import CSP_PRODUCT, NCE_PRODUCT, generate_connect_section
 from m365move.estate.schema import EstateDocument
+from m365move.sandbox.connect_spec_deviations import SCHEMA_DEVIATIONS
 from m365move.sandbox.server import SandboxServer, run_sandbox
 
 Json = dict[str, Any]
 
 
-def _schema(spec: Json, name: str) -> Json:
-    found: Json = spec["components"]["schemas"][name]
-    return found
-
-
-def _not_required(name: str, *fields: str) -> Patch:
-    def patch(spec: Json) -> None:
-        schema = _schema(spec, name)
-        schema["required"] = [f for f in schema.get("required", []) if f not in fields]
-    return patch
-
-
-def _asset_items_quantity_is_a_string(spec: Json) -> None:
-    # dp.Subscription.items[].quantity: the spec says number, but the same asset embedded in a request
-    # (GET /requests/{id} asset.items[].quantity) is a string in the spec itself, Connect answers strings
-    # ("quantity": "10"), and m365move/connect/payloads.py parses them with int(str(...)).
-    _schema(spec, "dp.Subscription")["properties"]["items"]["items"]["properties"]["quantity"] = {"type": "string"}
-
-
-def _asset_params_are_objects(spec: Json) -> None:
-    # dp.Subscription.params: the spec nests an array in the array (params[][]); Connect answers a flat list of
-    # parameter objects, which connect-eaas-core handlers and m365move/connect/payloads.param_value read.
-    params = _schema(spec, "dp.Subscription")["properties"]["params"]
-    params["items"] = params["items"]["items"]
-
-
-def _tier_level_is_an_integer(spec: Json) -> None:
-    # dp.TierConfiguration(.Detail).tier_level: the spec says type string with enum [1, 2], which no value
-    # satisfies; Connect answers the integer 1 or 2 (m365move/connect/tier_config_checks compares it as an int).
-    for name in ("dp.TierConfiguration", "dp.TierConfigurationDetail"):
-        _schema(spec, name)["properties"]["tier_level"] = {"type": "integer", "enum": [1, 2]}
-
-
-def _tier_config_request_params_are_a_list(spec: Json) -> None:
-    # dp.TierConfigRequestRead.params: the spec says a read-only string; Connect answers a list of parameter
-    # objects (id, value, value_error, …), the shape tier configs use, which tier_config_checks reads.
-    params = _schema(spec, "dp.TierConfiguration")["properties"]["params"]
-    _schema(spec, "dp.TierConfigRequestRead")["properties"]["params"] = {"type": "array", "items": params["items"]}
-
-
-DEVIATIONS: list[Patch] = [
-    _asset_items_quantity_is_a_string,
-    _asset_params_are_objects,
-    _tier_level_is_an_integer,
-    _tier_config_request_params_are_a_list,
-    # The spec's `required` lists come from the write serializers: these fields are required of a body that
-    # creates the object, but Connect omits them on read when unset, and no client we run reads them.
-    # dp.TierConfigRequestRead: parent_configuration (none for a tier-1 setup), assignee (unassigned), template
-    # (only once approved; the sandbox sets it then), sli.
-    _not_required("dp.TierConfigRequestRead", "parent_configuration", "assignee", "template", "sli"),
-    # dp.ProductVersion: external_id, purchase_model (product creation fields).
-    _not_required("dp.ProductVersion", "external_id", "purchase_model"),
-    # dp.UIItem: external_id, parent, replacement, end_of_sale_notes, group (item creation fields; the sandbox
-    # serves the ones the extension reads: id, mpn, display_name, period, commitment, type, status, unit).
-    _not_required("dp.UIItem", "external_id", "parent", "replacement", "end_of_sale_notes", "group"),
-    # dp.Listing: offer, pricelist, alt_pricelist_1, alt_pricelist_2 (listing-request fields; pricing is not ours).
-    _not_required("dp.Listing", "offer", "pricelist", "alt_pricelist_1", "alt_pricelist_2"),
-]
+# The documented deviations of the sandbox's own validator (m365move/sandbox/connect_spec_deviations.py) about the
+# objects Connect answers.
+DEVIATIONS: list[Patch] = SCHEMA_DEVIATIONS
 # Top-level fields the sandbox serves that the 2020 spec does not name.
 EXTENSIONS: dict[str, frozenset[str]] = {
     # Asset requests: `template` ({id} of the approving template) is set on approval, as Connect answers today.
