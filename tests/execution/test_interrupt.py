@@ -32,7 +32,11 @@ def test_ctrl_c_finishes_in_flight_then_resume_completes(tmp_path: Path) -> None
             [sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
              "--commerce-url", server.url, "--execute", *common],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(2.5)
+        # Interrupt once the first order reached the platform (not after a fixed delay: on a loaded machine the
+        # process may still be importing, and a Ctrl+C there is not the case under test).
+        deadline = time.monotonic() + 120
+        while not state(server)["orders"] and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
         assert process.returncode == 130, err
