@@ -135,7 +135,18 @@ def platform_scope(records: AuditRecords) -> PlatformScope:
         source_subscription_ids=frozenset(
             i.subscription_id for i in records.intents if i.mode == "new-subscription" and i.kind == "sales" and i.completed
         ),
+        orders_since=_orders_since(records),
     )
+
+
+def _orders_since(records: AuditRecords) -> dt.datetime | None:
+    """When the first order the journals know of could have been placed: the first run's start or the
+    first intent sent, whichever is earlier; None (read every order) when a run's start is unknown."""
+    starts = [r.started_at for r in records.runs]
+    if not starts or any(t is None for t in starts):
+        return None
+    sent = [i.placing_at for i in records.intents if i.placing_at is not None]
+    return min([t for t in starts if t is not None] + sent)
 
 
 def build_audit(

@@ -20,6 +20,10 @@ from m365move.errors import InputError
 if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only when Connect is audited (slow)
     from m365move.audit.connect_reader import ConnectPlatform
 
+# SimpleAPI's largest page (the sandbox caps ``limit`` there too).
+MAX_PAGE_SIZE = 1000
+DEFAULT_RATE_LIMIT = 20.0
+
 
 class AuditInputs(BaseModel):
     """Journals/results files, run ids, where the platform state comes from, filters; lists are comma-separated."""
@@ -40,6 +44,9 @@ class AuditInputs(BaseModel):
     nce_products: str | None = None
     marketplace: str | None = None
     partner_center_url: str | None = None
+    # Reading Commerce live: requests per second (0: no limit) and requests in flight at once.
+    rate_limit: float = Field(default=DEFAULT_RATE_LIMIT, ge=0)
+    concurrency: int = Field(default=8, ge=1, le=64)
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
@@ -84,9 +91,16 @@ class AuditInputs(BaseModel):
         elif self.commerce_url:
             from m365move.commerce.credentials import load_credentials
             from m365move.commerce.simpleapi_client import SimpleApiClient
+            from m365move.progress_display import ProgressDisplay
 
-            with SimpleApiClient(self.commerce_url, load_credentials()) as client:
-                yield CommercePlatform(client)
+            display = ProgressDisplay()
+            # Pages of the largest size Commerce serves: a 100k estate is a few hundred requests, not thousands.
+            with SimpleApiClient(self.commerce_url, load_credentials(), rate_limit_per_second=self.rate_limit or None,
+                                 page_size=MAX_PAGE_SIZE) as client:
+                try:
+                    yield CommercePlatform(client, workers=self.concurrency, progress=display.update)
+                finally:
+                    display.close()
         else:
             yield None
 

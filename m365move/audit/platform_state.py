@@ -2,19 +2,21 @@
 
 The audit core takes a :class:`PlatformState`, never a client: tests and the scale benchmark hand it
 one built in memory (:class:`InMemoryPlatform`); a live audit reads Commerce with
-:class:`CommercePlatform`, which lists per customer (``list_orders(customer_id=…)``,
-``iter_subscriptions(customer_id=…)``) and reads by id only what SimpleAPI's lists lack: subscription details
-of the migration targets (product quantities) and live cancellation orders (the subscription each cancels:
-``Order`` list items have no ``subscriptionId``, ``OrderDetailed`` has).
+:class:`CommercePlatform`, which reads the collections in bulk (orders created since the first audited
+run, all subscriptions; pages of the client's page size fetched in parallel once the first page told the
+total) or per customer when that takes fewer requests, and reads by id only what SimpleAPI's lists lack:
+subscription details of the subscriptions whose seats are checked (product quantities) and live
+cancellation orders (the subscription each cancels: ``Order`` list items have no ``subscriptionId``,
+``OrderDetailed`` has).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from m365move.commerce.errors import CommerceNotFound
 from m365move.commerce.models import OrderInfo, SubscriptionInfo
@@ -66,6 +68,8 @@ class PlatformScope:
     subscription_ids: frozenset[str]
     target_subscription_ids: frozenset[str]
     source_subscription_ids: frozenset[str] = frozenset()
+    # When the first audited run started: older orders are not the runs' (None: read every order).
+    orders_since: dt.datetime | None = None
 
     @property
     def seat_subscription_ids(self) -> frozenset[str]:
@@ -100,36 +104,98 @@ class InMemoryPlatform:
         return self.state
 
 
-class CommercePlatform:
-    """Commerce through SimpleAPI: list endpoints per customer, detail reads only for migration targets."""
+# Orders are read from this long before the first run started (clocks of hosts and platform differ).
+ORDERS_MARGIN = dt.timedelta(hours=1)
 
-    def __init__(self, client: SimpleApiClient, *, workers: int = 8, read_seats: bool = True) -> None:
+Item = TypeVar("Item")
+Progress = Callable[[str, int, int], None]  # (what, done, total), e.g. ProgressDisplay.update
+
+
+class CommercePlatform:
+    """Commerce through SimpleAPI, in bulk: collections paged in parallel, detail reads only for seat checks.
+
+    ``workers`` requests are in flight at once (the client's rate limit still applies); ``progress`` is
+    told how many orders, subscriptions and details were read.
+    """
+
+    def __init__(
+        self, client: SimpleApiClient, *, workers: int = 8, read_seats: bool = True, progress: Progress | None = None
+    ) -> None:
         self.client = client
-        self.workers = workers
+        self.workers = max(1, workers)
         self.read_seats = read_seats
+        self.progress = progress
 
     def read(self, scope: PlatformScope) -> PlatformState:
         client = self.client
         resellers = {r.id: r.name for r in client.list_resellers()}
         customers = {c.id: PlatformCustomer(c.id, c.name, c.reseller_id) for c in client.list_customers()}
         customer_ids = sorted(scope.customer_ids)
+        audited = set(customer_ids)
+        since = scope.orders_since - ORDERS_MARGIN if scope.orders_since else None
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            order_lists = list(pool.map(lambda c: client.list_orders(customer_id=c), customer_ids))
-            order_lists = [list(pool.map(_with_subscription(client), found)) for found in order_lists]
-            subscription_lists = list(pool.map(lambda c: list(client.iter_subscriptions(customer_id=c)), customer_ids))
-            subscriptions = {s.id: _subscription(s) for found in subscription_lists for s in found}
-            if scope.subscription_ids - subscriptions.keys():
+            found_orders, _ = self._collection(
+                pool, "orders read", lambda offset: client.orders_page(offset, created_from=since),
+                lambda c: client.list_orders(customer_id=c, created_from=since), customer_ids,
+            )
+            found_subscriptions, per_customer = self._collection(
+                pool, "subscriptions read", lambda offset: client.subscriptions_page(offset),
+                lambda c: list(client.iter_subscriptions(customer_id=c)), customer_ids,
+            )
+            subscriptions = {
+                s.id: _subscription(s) for s in found_subscriptions
+                if s.customer_id in audited or s.id in scope.subscription_ids
+            }
+            if per_customer and scope.subscription_ids - subscriptions.keys():
                 # Sources the journal knows no customer of (skipped or blocked rows of a results file): one listing.
                 subscriptions |= {s.id: _subscription(s) for s in client.iter_subscriptions()
                                   if s.id in scope.subscription_ids}
             if self.read_seats:
                 wanted = sorted(scope.seat_subscription_ids)
-                for detail in pool.map(self._details, wanted):
+                for n, detail in enumerate(pool.map(self._details, wanted), 1):
+                    self._tell("subscription details read", n, len(wanted))
                     if detail is not None:
                         subscriptions[detail.id] = _subscription(detail)
-        orders = tuple(_order(o) for found in order_lists for o in found)
+            # Only the audited customers' orders; live cancellations read by id for the subscription they cancel.
+            found_orders = list(pool.map(_with_subscription(client), [o for o in found_orders if o.customer_id in audited]))
+        orders = tuple(_order(o) for o in found_orders)
         return PlatformState(resellers, customers, subscriptions, orders, f"Commerce SimpleAPI at {client.base_url}",
                              frozenset(customer_ids))
+
+    def _collection(
+        self, pool: ThreadPoolExecutor, what: str, page: Callable[[int], tuple[list[Item], int | None]],
+        of_customer: Callable[[str], list[Item]], customer_ids: Sequence[str],
+    ) -> tuple[list[Item], bool]:
+        """The whole collection in bulk, or per customer when there are fewer customers than pages;
+        and whether it was read per customer (then it holds only those customers' items)."""
+        first, total = page(0)
+        if total is None:  # no total told: page on until a short page
+            items = list(first)
+            while first and len(first) >= self.client.page_size:
+                first, _ = page(len(items))
+                items += first
+                self._tell(what, len(items), 0)
+            return items, False
+        if not first:
+            return [], False
+        step = len(first)  # the platform may cap the page size below the one asked for
+        pages = -(-total // step)
+        if len(customer_ids) < pages - 1:
+            items = []
+            for n, found in enumerate(pool.map(of_customer, customer_ids), 1):
+                items += found
+                self._tell(f"{what} (per customer)", n, len(customer_ids))
+            return items, True
+        items = list(first)
+        self._tell(what, len(items), total)
+        for found in pool.map(lambda offset: page(offset)[0], range(step, total, step)):
+            items += found
+            self._tell(what, len(items), total)
+        return items, False
+
+    def _tell(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total)
 
     def _details(self, subscription_id: str) -> SubscriptionInfo | None:
         try:

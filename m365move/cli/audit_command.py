@@ -28,8 +28,9 @@ from pydantic import ValidationError
 from m365move.atomic_files import write_text_atomically
 from m365move.audit.audit_report import build_audit, platform_scope, read_records
 from m365move.audit.connect_checks import audit_connect
-from m365move.audit.inputs import AuditInputs
+from m365move.audit.inputs import DEFAULT_RATE_LIMIT, AuditInputs
 from m365move.audit.platform_snapshot import write_platform_snapshot
+from m365move.audit.platform_state import CommercePlatform
 from m365move.audit.tables import (
     AuditTable,
     all_tables,
@@ -65,6 +66,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--customer", action="append", default=[], metavar="ID", help="only this customer (repeatable)")
     parser.add_argument("--stuck-after-hours", type=float, default=24.0, metavar="H",
                         help="unfinished this long is an anomaly (default 24; 0: always)")
+    parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="PER_SECOND",
+                        help=f"Commerce requests per second of a live read (default {DEFAULT_RATE_LIMIT:g}; 0: none)")
+    parser.add_argument("--concurrency", type=int, default=8, metavar="N",
+                        help="Commerce requests in flight at once during a live read (default 8)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--rows", type=int, default=20, help="rows per table in table format (0: all)")
     parser.add_argument("--output-dir", metavar="DIR", help="write every table in full as CSV files here")
@@ -117,6 +122,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
             stuck_after_hours=args.stuck_after_hours, connect_url=args.connect_url,
             csp_products=",".join(args.csp_product) or None, nce_products=",".join(args.nce_product) or None,
             marketplace=args.marketplace, partner_center_url=args.partner_center_url,
+            rate_limit=args.rate_limit, concurrency=args.concurrency,
         )
     except ValidationError as error:
         problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
@@ -128,6 +134,8 @@ def run_audit_command(args: argparse.Namespace) -> int:
         raise InputError(f"run {', '.join(unknown)} is in none of the journals", hint="`m365move runs list` shows the runs")
     with inputs.platform() as source:
         state = source.read(platform_scope(records.select_runs(options.run_ids))) if source and records.sources else None
+        if isinstance(source, CommercePlatform):
+            print(f"Commerce read with {source.client.stats.requests} requests", file=sys.stderr)
     if state is not None and args.save_platform_snapshot:
         write_platform_snapshot(state, args.save_platform_snapshot)
     now = dt.datetime.now(dt.timezone.utc)

@@ -182,6 +182,24 @@ class SimpleApiClient:
         }
         return [OrderInfo.model_validate(item) for item in self._paged("/orders", params)]
 
+    def orders_page(
+        self, offset: int, *, customer_id: str | None = None, created_from: dt.datetime | None = None
+    ) -> tuple[list[OrderInfo], int | None]:
+        """One page of ``GET /orders`` at ``offset`` and the collection's total (None when not told):
+        for readers that fetch the other pages at once, in parallel."""
+        data, total = self._one_page(
+            "/orders", {"customerId": customer_id, "creationTimeFrom": _timestamp(created_from) if created_from else None},
+            offset,
+        )
+        return [OrderInfo.model_validate(item) for item in data], total
+
+    def subscriptions_page(
+        self, offset: int, *, customer_id: str | None = None
+    ) -> tuple[list[SubscriptionInfo], int | None]:
+        """One page of ``GET /subscriptions`` at ``offset`` and the collection's total (None when not told)."""
+        data, total = self._one_page("/subscriptions", {"customerId": customer_id}, offset)
+        return [SubscriptionInfo.model_validate(item) for item in data], total
+
     def find_orders(
         self,
         *,
@@ -233,6 +251,12 @@ class SimpleApiClient:
                 or (total is None and len(data) < self.page_size)
             ):
                 return
+
+    def _one_page(self, path: str, params: dict[str, str | None], offset: int) -> tuple[list[dict[str, Any]], int | None]:
+        query: dict[str, Any] = {k: v for k, v in params.items() if v is not None}
+        body = self._call("GET", path, params={**query, "offset": offset, "limit": self.page_size})
+        total = (body.get("pagination") or {}).get("total")
+        return list(body.get("data") or []), None if total is None else int(total)
 
     def _bearer(self) -> str:
         with self._token_lock:

@@ -12,6 +12,7 @@ from m365move.audit.audit_report import platform_scope
 from m365move.audit.platform_state import CommercePlatform
 from m365move.audit.sources import read_journal
 from m365move.commerce.credentials import CommerceCredentials
+from m365move.commerce.errors import CommerceApiError
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from tests.audit.sandbox_audit import migrate_on_sandbox
 from tests.estate_builder import BASE
@@ -40,3 +41,44 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
     assert {o.type for o in state.orders} == {"sales", "cancellation"}
     assert all(o.created_at is not None and o.created_at.tzinfo is not None for o in state.orders)
     assert state.customers["2000001"].reseller_id == "1000001" and state.resellers["1000001"] == "Northwind"
+
+
+def test_bulk_and_per_customer_reads_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collections are read in bulk when that takes fewer requests than one per customer, else per customer;
+    both give the same platform state. Orders are read from the first run on (creationTimeFrom)."""
+    use_credentials(monkeypatch)
+    migrated = migrate_on_sandbox(tmp_path, failing=())
+    scope = platform_scope(read_journal(migrated.journal))
+    assert scope.orders_since is not None
+    states, asked = [], []
+    with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
+        for page_size in (1000, 2):  # one bulk page each; or more pages than audited customers
+            httpx.post(f"{server.url}/_sandbox/reset-stats").raise_for_status()
+            with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None,
+                                 page_size=page_size) as client:
+                seen: list[tuple[str, int, int]] = []
+                states.append(CommercePlatform(client, workers=4, progress=lambda *p, seen=seen: seen.append(p)).read(scope))
+            asked.append(httpx.get(f"{server.url}/_sandbox/stats").json()["requests"])
+            assert seen and all(done <= total or not total for _, done, total in seen)
+    bulk, per_customer = states
+    assert bulk.subscriptions == per_customer.subscriptions and sorted(bulk.orders, key=str) == sorted(
+        per_customer.orders, key=str)
+    assert asked[0]["GET /subscriptions"] == 1 and asked[0]["GET /orders"] == 1
+    assert asked[1]["GET /subscriptions"] > 1
+
+
+def test_orders_filtered_by_creation_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    use_credentials(monkeypatch)
+    migrated = migrate_on_sandbox(tmp_path, failing=())
+    with sandbox_on(migrated.estate, state_file=migrated.state_file) as server, SimpleApiClient(
+        server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None
+    ) as client:
+        every = client.list_orders(customer_id="2000001")
+        later = client.list_orders(customer_id="2000001", created_from=dt.datetime.now(dt.timezone.utc)
+                                   + dt.timedelta(hours=1))
+        with pytest.raises(CommerceApiError) as refused:
+            client._call("GET", "/orders", params={"creationTimeFrom": "yesterday"})
+    assert every and later == []
+    assert refused.value.status == 400 and "creationTimeFrom" in str(refused.value)
