@@ -81,4 +81,4 @@ def test_orders_filtered_by_creation_time(tmp_path: Path, monkeypatch: pytest.Mo
         with pytest.raises(CommerceApiError) as refused:
             client._call("GET", "/orders", params={"creationTimeFrom": "yesterday"})
     assert every and later == []
-    assert refused.value.status == 400 and "creationTimeFrom" in str(refused.value)
+    assert refused.value.status == 400 and "date-time" in str(refused.value)
