@@ -72,7 +72,7 @@ def test_every_request_our_clients_send_conforms(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("M365MOVE_GRAPH_TOKEN", TOKEN)
     with recording() as traffic:
         assert run_demo(tmp_path / "demo", subscriptions=80) == 0
-        estate = tmp_path / "demo" / "estate.yaml"
+        estate = next((tmp_path / "demo").glob("estate.*"))  # JSON or YAML, as the demo writes it
         with run_sandbox(estate, Faults(order_processing_seconds=0.05)) as sandbox:
             # Live read (the estate file serves as the catalog export), add-on migration orders, the operator's program.
             assert _cli("migrate", "--mode", "switch-plan", "--catalog", str(estate), "--commerce-url", sandbox.url,
