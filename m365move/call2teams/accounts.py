@@ -29,10 +29,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from m365move.errors import InputError
+from m365move.input_text import parse_yaml_text
 
 
 class AccountType(str, Enum):
@@ -159,9 +159,7 @@ def load_accounts(path: str | Path) -> AccountsHierarchy:
     if not text.strip():
         raise InputError("is empty, expected an accounts hierarchy", where=where)
     try:
-        data = yaml.safe_load(text)  # YAML is a superset of JSON: one parser for both
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"is neither JSON nor YAML{at}", where=where) from None
+        data = parse_yaml_text(text, where=where)  # YAML is a superset of JSON: one parser for both
+    except InputError as error:
+        raise InputError(f"is neither JSON nor YAML: {error.message}", where=error.where) from None
     return parse_accounts(data, where=where)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from m365move.call2teams.bulk_import import BulkImport, UserRow
 from m365move.call2teams.powershell_json import decode_export, unwrap_collection
 from m365move.errors import InputError
+from m365move.input_text import parse_json_text
 from m365move.spreadsheet_csv import FormulaSafeWriter
 
 
@@ -31,10 +31,7 @@ def read_users_file(path: str | Path) -> list[UserRow]:
 
 
 def _from_json(text: str, where: str) -> list[UserRow]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"is not JSON (line {error.lineno}: {error.msg})", where=where) from None
+    value = parse_json_text(text, where=where)
     items = unwrap_collection(value)
     if items is None or not all(isinstance(item, dict) for item in items):
         raise InputError("must hold a JSON array of user objects", where=where)

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from m365move.errors import InputError
+from m365move.input_text import bounded_int, parse_json_text
 
 REEXPORT_HINT = "re-run Export-Call2TeamsTenant.ps1, which writes with ConvertTo-Json -Depth 10"
 
@@ -68,11 +69,14 @@ def parse_export(data: bytes, *, where: str) -> list[PsRecord]:
     if not text:
         raise InputError("is empty, expected the JSON of a cmdlet's output", where=where, hint=REEXPORT_HINT)
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=bounded_int)
     except json.JSONDecodeError as error:
         raise InputError(
             f"is not JSON (line {error.lineno}, column {error.colno}: {error.msg})", where=where, hint=REEXPORT_HINT
         ) from None
+    except (RecursionError, ValueError):  # nested thousands deep, or a number thousands of digits long
+        parse_json_text(text, where=where)  # raises the InputError naming the place
+        raise
     items = unwrap_collection(value)
     if items is None:
         raise InputError(

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from m365move.errors import InputError, M365MoveError
 from m365move.terminal_text import visible
@@ -31,6 +32,13 @@ EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what, which option, where to read more), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {visible(message)} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; given the ``command`` about to run, only the module named after it.
 
@@ -46,7 +54,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _parser(modules: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="m365move",
         description="Safe, resumable Microsoft 365 migrations inside the CloudBlue ecosystem.",
     )

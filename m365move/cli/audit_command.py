@@ -44,6 +44,7 @@ from m365move.audit.tables import (
 )
 from m365move.audit.tables_csv import write_tables
 from m365move.bundle import seal_folder, verify_folder
+from m365move.cli.option_types import finite_number, output_dir, output_file, whole_number
 from m365move.errors import InputError
 from m365move.terminal_text import visible
 
@@ -64,16 +65,18 @@ def register(subparsers: Any) -> None:
     platform.add_argument("--platform-snapshot", metavar="FILE", help="read the platform state from a snapshot file")
     parser.add_argument("--reseller", action="append", default=[], metavar="ID", help="only this reseller (repeatable)")
     parser.add_argument("--customer", action="append", default=[], metavar="ID", help="only this customer (repeatable)")
-    parser.add_argument("--stuck-after-hours", type=float, default=24.0, metavar="H",
+    parser.add_argument("--stuck-after-hours", type=finite_number(at_least=0, at_most=100_000), default=24.0, metavar="H",
                         help="unfinished this long is an anomaly (default 24; 0: always)")
     parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="PER_SECOND",
                         help=f"Commerce requests per second of a live read (default {DEFAULT_RATE_LIMIT:g}; 0: none)")
     parser.add_argument("--concurrency", type=int, default=8, metavar="N",
                         help="Commerce requests in flight at once during a live read (default 8)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--rows", type=int, default=20, help="rows per table in table format (0: all)")
-    parser.add_argument("--output-dir", metavar="DIR", help="write every table in full as CSV files here")
-    parser.add_argument("--save-platform-snapshot", metavar="FILE", help="save the platform state read, to audit again offline")
+    parser.add_argument("--rows", type=whole_number(0, 10_000_000), default=20,
+                        help="rows per table in table format (0: all)")
+    parser.add_argument("--output-dir", type=output_dir, metavar="DIR", help="write every table in full as CSV files here")
+    parser.add_argument("--save-platform-snapshot", type=output_file, metavar="FILE",
+                        help="save the platform state read, to audit again offline")
     connect = parser.add_argument_group(
         "Connect", "audit the Connect path too (or only): CSP assets, NCE purchase and cancel requests, Partner Center "
                    "migrations; the API key from M365MOVE_CONNECT_API_KEY, Partner Center's app from "

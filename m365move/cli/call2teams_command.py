@@ -22,6 +22,7 @@ from m365move.call2teams.render import render_check, render_move
 from m365move.call2teams.residual_checks import DEFAULT_MARKERS, MarkerMatcher
 from m365move.call2teams.snapshot_loader import load_tenant_dir, with_graph_domains
 from m365move.call2teams.tenant_check import CheckOptions, check_tenants
+from m365move.cli.option_types import output_dir, output_file
 from m365move.errors import InputError
 
 _MAX_LISTED_ROWS = 10
@@ -52,7 +53,7 @@ def register(subparsers: Any) -> None:
                          help="offer Graph's forceDelete for domains still in use: it renames their users, groups "
                               "and applications to the initial domain (fails above 1,000 objects or with a "
                               "multi-tenant application)")
-    cleanup.add_argument("--output", required=True, metavar="FILE")
+    cleanup.add_argument("--output", type=output_file, required=True, metavar="FILE")
     cleanup.set_defaults(func=_cleanup_script)
 
     move = commands.add_parser("move-readiness", help="is an account move between partners/sub-accounts ready")
@@ -71,13 +72,13 @@ def register(subparsers: Any) -> None:
     bulk = commands.add_parser("bulk-import", help="Call2Teams bulk-import CSVs (≤ 1,000 rows a file)")
     bulk.add_argument("--users", required=True, metavar="FILE", help="users as CSV (header row) or JSON array")
     bulk.add_argument("--template", required=True, choices=[t.value for t in Template])
-    bulk.add_argument("--output-dir", required=True, metavar="DIR")
+    bulk.add_argument("--output-dir", type=output_dir, required=True, metavar="DIR")
     bulk.add_argument("--skip-invalid", action="store_true",
                       help="write the valid rows and report the others instead of refusing")
     bulk.set_defaults(func=_bulk_import)
 
     export = commands.add_parser("export-script", help="write the read-only PowerShell export script")
-    export.add_argument("--output", metavar="FILE", help="default: standard output")
+    export.add_argument("--output", type=output_file, metavar="FILE", help="default: standard output")
     export.set_defaults(func=_export_script)
 
 
@@ -91,7 +92,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_format_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report here instead of standard output")
 
 
 def _date(text: str) -> date:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from m365move.atomic_files import atomic_writer
+from m365move.cli.option_types import output_file, whole_number
 from m365move.connect.estate_generator import generate_connect_section
 from m365move.errors import InputError
 from m365move.estate.generator import EstateSize, generate_estate
@@ -20,13 +21,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("estate", help="generate or validate estate files")
     commands = parser.add_subparsers(dest="estate_command", metavar="ACTION", required=True)
     generate = commands.add_parser("generate", help="write a realistic demo estate")
-    generate.add_argument("--subscriptions", type=int, required=True, metavar="N")
-    generate.add_argument("--seed", type=int, default=1)
-    generate.add_argument("--resellers", type=int, help="default: N/200, between 3 and 500")
-    generate.add_argument("--plans", type=int, help="default: N/50, between 24 and 2000")
-    generate.add_argument("--connect-assets", type=int, metavar="N",
+    generate.add_argument("--subscriptions", type=whole_number(1, 10_000_000), required=True, metavar="N")
+    generate.add_argument("--seed", type=whole_number(-(2**63), 2**63 - 1), default=1)
+    generate.add_argument("--resellers", type=whole_number(1, 100_000), help="default: N/200, between 3 and 500")
+    generate.add_argument("--plans", type=whole_number(1, 100_000), help="default: N/50, between 24 and 2000")
+    generate.add_argument("--connect-assets", type=whole_number(0, 1_000_000), metavar="N",
                           help="CSP assets in the Connect and Partner Center sections (default: N/10, at most 24)")
-    generate.add_argument("--output", required=True, metavar="FILE",
+    generate.add_argument("--output", type=output_file, required=True, metavar="FILE",
                           help="the estate file: JSON, or YAML when the name ends in .yaml or .yml "
                           "(JSON loads several times faster at 100k subscriptions)")
     generate.set_defaults(func=run_generate)

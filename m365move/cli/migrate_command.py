@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from m365move.cli.option_types import finite_number, whole_number
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
@@ -60,11 +61,14 @@ def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
                         help=f"journal and results folder (default {DEFAULT_WORKSPACE})")
     parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default WORKSPACE/journal.sqlite)")
-    parser.add_argument("--concurrency", type=int, default=8, metavar="N")
-    parser.add_argument("--order-timeout", type=float, default=600.0, metavar="SECONDS")
-    parser.add_argument("--poll-interval", type=float, default=5.0, metavar="SECONDS")
-    parser.add_argument("--batch-size", type=int, default=200, metavar="N")
-    parser.add_argument("--rate-limit", type=float, default=20.0, metavar="PER_SECOND",
+    # Bounds: beyond them a value is a typo, and it must fail here, before anything talks to Commerce.
+    parser.add_argument("--concurrency", type=whole_number(1, 256), default=8, metavar="N")
+    parser.add_argument("--order-timeout", type=finite_number(above=0, at_most=7 * 86400), default=600.0,
+                        metavar="SECONDS")
+    parser.add_argument("--poll-interval", type=finite_number(above=0, at_most=3600), default=5.0, metavar="SECONDS")
+    parser.add_argument("--batch-size", type=whole_number(1, 100_000), default=200, metavar="N")
+    parser.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=20.0,
+                        metavar="PER_SECOND",
                         help="client-side limit of Commerce requests per second (0: none)")
 
 

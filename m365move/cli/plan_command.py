@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from m365move.atomic_files import atomic_writer
+from m365move.cli.option_types import output_file
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
@@ -26,7 +27,8 @@ def register(subparsers: Any) -> None:
     add_mode_argument(parser)
     add_plan_input_arguments(parser)
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    parser.add_argument("--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    parser.add_argument("--output", type=output_file, metavar="FILE",
+                        help="write here (atomically) instead of standard output")
     parser.set_defaults(func=run_plan)
 
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from m365move.cli.option_types import finite_number, output_dir_path
 from m365move.runbooks.catalog import find_runbook, list_runbooks, notebooks_dir
 from m365move.runbooks.parameters import Parameter
 from m365move.terminal_text import visible, visible_lines
@@ -45,10 +46,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a parameter value, read by its declared type (repeatable; overrides -f)",
     )
     run.add_argument("-f", "--parameters-file", type=Path, help="a YAML mapping of parameter values")
-    run.add_argument("--output-dir", type=Path, help="the run folder (default: runs/<name>-<UTC timestamp>/)")
+    run.add_argument("--output-dir", type=output_dir_path, help="the run folder (default: runs/<name>-<UTC timestamp>/)")
     run.add_argument(
         "--cell-timeout",
-        type=float,
+        type=finite_number(above=0, at_most=7 * 86400),
         default=3600.0,
         metavar="SECONDS",
         help="longest a single cell may run (default: %(default)s)",

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from m365move.cli.option_types import whole_number
 from m365move.estate import load_estate
 from m365move.sandbox.auth import SandboxCredentials
 from m365move.sandbox.faults import Faults, load_faults
@@ -26,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--estate", required=True, metavar="FILE", help="estate file (YAML or JSON) to seed from")
     parser.add_argument("--faults", metavar="FILE", help="fault injection file (YAML or JSON)")
-    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port; default 8080)")
+    parser.add_argument("--port", type=whole_number(0, 65535), default=8080,
+                        help="port on 127.0.0.1 (0: any free port; default 8080)")
     parser.add_argument("--host", default=LOOPBACK, help=argparse.SUPPRESS)
     parser.add_argument(
         "--state",

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 UNITS: Final = ("day", "month", "year", "statement_day")
+# The longest real period is a few years; anything beyond a century is a typo or a hostile file, and a
+# period of 10^23 years must not reach a price or an order.
+MAX_DURATION: Final = {"day": 36_525, "month": 1_200, "year": 100, "statement_day": 36_525}
 
 
 class Period(NamedTuple):
@@ -24,14 +27,18 @@ class Period(NamedTuple):
             raise ValueError(f"unit {unit!r} is not one of {', '.join(UNITS)}")
         if duration <= 0:
             raise ValueError(f"duration must be a positive whole number, not {duration}")
+        if duration > MAX_DURATION[unit]:
+            raise ValueError(f"{duration} {unit} is longer than any real period (at most {MAX_DURATION[unit]} {unit})")
         return cls(duration, unit)
 
     @classmethod
     def parse(cls, text: str) -> Period:
         """Parse ``"1 month"``, ``"3 year"``; plural units (``"2 years"``) are accepted."""
         parts = str(text).strip().split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2 or not (parts[0].isascii() and parts[0].isdigit()):
             raise ValueError(f"{text!r} is not a period; write '<n> <unit>' such as '1 month' or '1 year'")
+        if len(parts[0]) > 9:
+            raise ValueError(f"a period of {len(parts[0])} digits is longer than any real period")
         unit = parts[1].lower()
         if unit.endswith("s") and unit[:-1] in UNITS:
             unit = unit[:-1]

@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 from m365move.domain.licenses import LicenseMapping, PlansMapping, PlansMappingRow, parse_nce_license
 from m365move.errors import InputError
+from m365move.input_text import read_input_text
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", where=str(path)) from None
-    except OSError as error:
-        raise InputError(f"cannot read the file: {error.strerror}", where=str(path)) from None
-    with handle:
-        reader = csv.DictReader(handle)
+    # Excel saves "CSV UTF-8", "Unicode text" (UTF-16) or plain "CSV" (Windows-1252): all are read.
+    text = read_input_text(path)
+    with io.StringIO(text, newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=_delimiter(text))
         header = reader.fieldnames or []
         missing = [name for name in required if name not in header]
         if missing:
@@ -37,8 +35,17 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
                 if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
                     continue  # blank line
                 yield number, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
-        except (csv.Error, UnicodeDecodeError) as error:
+        except csv.Error as error:
             raise InputError(f"not a readable CSV file: {error}", where=f"{path}:{reader.line_num}") from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, unless the header has none and uses what Excel writes elsewhere: tabs ("Unicode text",
+    UTF-16) or semicolons (CSV where the decimal separator is a comma)."""
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return "\t" if "\t" in header else ";" if ";" in header else ","
 
 
 def read_license_mapping(path: str | Path) -> LicenseMapping:

@@ -9,14 +9,12 @@ cycles, and a collector left on rescans all of them every few thousand allocatio
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
@@ -26,13 +24,14 @@ from m365move.domain.licenses import LicenseMapping, normalize_offer_id
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
+from m365move.estate.connect_section import ConnectSection
 from m365move.estate.locations import validation_messages
 from m365move.estate.schema import EstateDocument
+from m365move.input_text import parse_json_text, parse_yaml_text, read_input_text
 
 # An estate's order is open unless final; estates written by hand also say "failed" or "canceled".
 FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
 
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -46,24 +45,14 @@ class LoadedEstate:
 
 
 def read_structured_file(path: Path) -> Any:
-    """Parse a YAML or JSON file (by suffix; YAML otherwise), or raise InputError naming it."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read the file: {error}", where=str(path)) from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_YAML_LOADER)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON: {error.msg}", where=f"{path}:{error.lineno}:{error.colno}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(error, "problem", None) or str(error)
-        raise InputError(f"not valid YAML: {problem}", where=where) from None
+    """Parse a YAML or JSON file (by suffix; YAML otherwise), or raise InputError naming it.
+
+    Encodings, nesting, number lengths and duplicate YAML keys are checked by ``m365move.input_text``.
+    """
+    text = read_input_text(path)
+    if path.suffix.lower() == ".json":
+        return parse_json_text(text, where=str(path))
+    return parse_yaml_text(text, where=str(path))
 
 
 def load_estate(path: str | Path) -> LoadedEstate:
@@ -107,19 +96,28 @@ def _fast_json_document(path: Path) -> EstateDocument | None:
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
     try:
-        return EstateDocument.model_validate_json(data)
+        document = EstateDocument.model_validate_json(data)
+        if document.connect:
+            ConnectSection.model_validate(document.connect)  # as parse_estate_document checks it
     except ValidationError:
         return None
+    return document
 
 
 def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
     try:
-        return EstateDocument.model_validate(raw)
+        document = EstateDocument.model_validate(raw)
+        if document.connect:
+            # Checked here, by its own model, so the sandbox and the extension read a well-formed section.
+            ConnectSection.model_validate(document.connect)
     except ValidationError as error:
         problems = validation_messages(error)
         field, message = problems[0]
+        if error.title == ConnectSection.__name__:
+            field = f"connect.{field}" if field else "connect"
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise InputError(f"{message}{more}", where=f"{source}: {field}") from None
+    return document
 
 
 def build_estate(document: EstateDocument, source: str) -> Estate:
@@ -144,6 +142,13 @@ def build_estate(document: EstateDocument, source: str) -> Estate:
     plans = _build_plans(document, fail, resellers)
     catalog = Catalog(plans.values())
     subscriptions = _build_subscriptions(document, fail, customers, plans)
+    mapped: dict[str, tuple[str, int]] = {}
+    for i, m in enumerate(commerce.license_mappings):
+        # As the licence mapping CSV: the same pair twice is harmless, two targets for one offer are not.
+        earlier = mapped.setdefault(_mpn(m.csp_offer_id), (m.nce, i))
+        if earlier[0] != m.nce:
+            raise fail(f"license_mappings[{i}].nce", f"{m.csp_offer_id} is mapped to {earlier[0]} in "
+                       f"license_mappings[{earlier[1]}] and to {m.nce} here; keep one")
     mapping = LicenseMapping((m.csp_offer_id, m.nce) for m in commerce.license_mappings)
     open_orders = frozenset(o.subscription_id for o in commerce.orders if o.status not in FINAL_ORDER_STATUSES)
     return Estate(resellers, customers, catalog, tuple(subscriptions), mapping, open_orders)

@@ -9,10 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
 
 from m365move.domain.licenses import parse_nce_license
 from m365move.domain.period import Period
+
+# Values beyond any real one are refused rather than ordered: a typo of a few zeros (or a hostile file)
+# must not become an order for 10^30 seats. No Microsoft 365 subscription holds a million seats.
+MAX_SEATS = 1_000_000
+# Ids are stored as 64-bit integers by the platforms and the journal.
+MAX_PLAN_ID = 2**63 - 1
 
 # Numbers become their text inside pydantic's core (no Python call per id: an estate has 300k of them).
 IdText = Annotated[str, Field(min_length=1, coerce_numbers_to_str=True)]
@@ -58,7 +64,7 @@ class PlanResourceEntry(_Strict):
 
 
 class PlanEntry(_Strict):
-    id: int
+    id: int = Field(ge=1, le=MAX_PLAN_ID)
     name: str = ""
     application: str = Field(min_length=1)
     resources: list[PlanResourceEntry]
@@ -71,13 +77,14 @@ class PlanEntry(_Strict):
 
 class SubscriptionResourceEntry(_Strict):
     mpn: str = Field(min_length=1)
-    quantity: int = Field(ge=0)
+    # Strict: a quantity written as text ("12") is a mistake in the file, not something to guess at.
+    quantity: StrictInt = Field(ge=0, le=MAX_SEATS)
 
 
 class SubscriptionEntry(_Strict):
     id: IdText
     customer_id: IdText
-    plan_id: int
+    plan_id: int = Field(ge=1, le=MAX_PLAN_ID)
     status: str = "active"
     trial: bool = False
     billing_period: PeriodText

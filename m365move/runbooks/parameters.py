@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import ast
 import io
+import math
 import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from m365move.errors import InputError
+from m365move.input_text import parse_yaml_text, read_input_text
 
 BASE_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
@@ -72,9 +72,13 @@ class ParameterType:
                 return False
             raise ValueError(f"expected {self} (true/false), got {text!r}")
         try:
-            return int(stripped) if self.base == "int" else float(stripped)
+            value: int | float = int(stripped) if self.base == "int" else float(stripped)
         except ValueError:
             raise ValueError(f"expected {self}, got {text!r}") from None
+        # nan and inf are no runbook's timeout, rate or count; neither is a number of thousands of digits.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"expected a finite {self}, got {text!r}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -187,17 +191,15 @@ def parse_parameters_cell(source: str) -> ParametersCell:
 
 def load_parameters_file(path: Path) -> dict[str, str | None]:
     """Read a ``-f params.yaml`` mapping with every scalar kept as text (see the module docstring)."""
-    try:
-        # BaseLoader resolves no types: ids like 0012 and yes/no stay text until the declared type decides.
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
-    except OSError as error:
-        raise InputError(f"cannot read the parameters file: {error.strerror}", where=str(path)) from error
-    except yaml.YAMLError as error:
-        raise InputError(f"not valid YAML: {error}", where=str(path)) from error
+    # Scalars stay text (no YAML type guessing): ids like 0012 and yes/no stay text until the declared
+    # type decides. A binary file, a duplicate key or a document that is not a mapping is refused.
+    data = parse_yaml_text(read_input_text(path), where=str(path), scalars_as_text=True)
     if data is None or data == "":
         return {}
     if not isinstance(data, dict):
-        raise InputError("expected a mapping of parameter names to values", where=str(path))
+        kind = "a list" if isinstance(data, list) else "a single value"
+        raise InputError(f"holds {kind}; expected a mapping of parameter names to values (name: value)",
+                         where=str(path))
     values: dict[str, str | None] = {}
     for key, value in data.items():
         if not isinstance(value, str):

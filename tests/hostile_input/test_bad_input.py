@@ -1,0 +1,275 @@
+"""Bad input of every kind ends in one line naming the file or option and the place, exit status 2.
+
+Each row of ``CASES`` is one cause from the hostile-input issue: CSV inputs in encodings we cannot read,
+JSON nested thousands deep or with integers thousands of digits long, output paths that are folders or
+under files, numeric options out of range (checked before anything connects), ``runbook run -f`` given a
+binary or non-mapping file, a malformed ``connect`` section, and values that could cost money.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from m365move.cli import main
+from m365move.estate.csv_files import read_license_mapping
+from tests.call2teams.helpers import CONTOSO
+from tests.estate_builder import ADDON, BASE, NCE_ADDON, NCE_BASE, standard
+
+DEEP = 5000
+LONG_NUMBER = "9" * 5000
+
+
+@dataclass
+class Files:
+    """Inputs written once for the whole table."""
+
+    root: Path
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def text(self, name: str, text: str) -> str:
+        path = self.path(name)
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def data(self, name: str, data: bytes) -> str:
+        path = self.path(name)
+        path.write_bytes(data)
+        return str(path)
+
+    def estate(self, name: str, change: Callable[[dict[str, Any]], None] | None = None, *, as_json: bool = False) -> str:
+        doc = copy.deepcopy(standard().subscription("3000001", resources=[(BASE, 12), (ADDON, 2)]).doc)
+        if change is not None:
+            change(doc)
+        text = json.dumps(doc) if as_json else yaml.safe_dump(doc, sort_keys=False)
+        return self.text(name, text)
+
+    def tenant_dir(self, name: str, file: str, text: str) -> str:
+        folder = self.path(name)
+        shutil.copytree(CONTOSO, folder)
+        (folder / file).write_text(text, encoding="utf-8")
+        return str(folder)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    return Files(tmp_path_factory.mktemp("bad-input"))
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """An estate change: ``commerce.subscriptions.0.resources.0.quantity`` = value."""
+
+    def change(doc: dict[str, Any]) -> None:
+        target: Any = doc
+        *parents, last = path.split(".")
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return change
+
+
+def _conflicting_mapping(doc: dict[str, Any]) -> None:
+    doc["commerce"]["license_mappings"].append({"csp_offer_id": BASE.lower(), "nce": NCE_ADDON})
+
+
+def _plan(files: Files, *extra: str) -> list[str]:
+    return ["plan", "--mode", "new-subscription", "--estate", files.estate("good.yaml"), *extra]
+
+
+def _migrate(files: Files, *extra: str) -> list[str]:
+    # The URL is unreachable on purpose: a bad option must be refused before anything connects.
+    return ["migrate", "--mode", "new-subscription", "--estate", files.estate("good.yaml"),
+            "--commerce-url", "http://127.0.0.1:9/", "--workspace", str(files.path("work")), *extra]
+
+
+def _runbook(files: Files, *extra: str) -> list[str]:
+    return ["runbook", "run", "preflight", "-p", "estate", files.estate("good.yaml"), *extra]
+
+
+def _duplicate_yaml_key(files: Files) -> str:
+    text = Path(files.estate("dup-base.yaml")).read_text()
+    seats = f"    - mpn: {BASE}\n      quantity: 12\n"
+    assert seats in text
+    return files.text("dup.yaml", text.replace(seats, seats + "      quantity: 1200\n", 1))
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(number for number, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
+
+
+# (case id, command line, text that must name the place in the error line)
+Case = tuple[str, Callable[[Files], list[str]], Callable[[Files], str]]
+
+# Every numeric option of migrate/resume with values that are negative, zero where meaningless, nan, inf,
+# beyond a float, or thousands of digits long.
+MIGRATE_OPTIONS = (
+    ("--rate-limit", ("-1", "nan", "inf", "1e400")), ("--batch-size", ("0", "-5", "1" * 50)),
+    ("--poll-interval", ("0", "-1", "nan", "inf")), ("--order-timeout", ("0", "-1", "nan", "inf")),
+    ("--concurrency", ("0", "-1")),
+)
+
+
+def _migrate_case(option: str, value: str) -> Case:
+    return (f"migrate{option}={value}", lambda f: _migrate(f, option, value), lambda f: f"argument {option}: ")
+
+
+CASES: list[Case] = [
+    # CSV inputs that are not text in an encoding we read
+    ("csv-binary", lambda f: _plan(f, "--license-mapping", f.data("map.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")),
+     lambda f: f"{f.path('map.png')}: is binary"),
+    ("csv-utf16-no-bom", lambda f: _plan(f, "--source-data", f.data("subs16.csv", "OaSubscriptionId\n1\n".encode("utf-16-le"))),
+     lambda f: f"{f.path('subs16.csv')}: is binary or UTF-16 without a byte-order mark"),
+    ("csv-not-cp1252", lambda f: _plan(f, "--plans-mapping", f.data("plans.csv", b"CspOfferId,NcePlanId\n\x81\x8d,1\n")),
+     lambda f: f"{f.path('plans.csv')}: is not cp1252 text"),
+    ("csv-utf16-broken", lambda f: _plan(f, "--license-mapping", f.data("map16.csv", b"\xff\xfeC\x00\x00\xd8")),
+     lambda f: f"{f.path('map16.csv')}: is not utf-16-le text"),
+    # JSON nested thousands deep, integers thousands of digits long (estate and Call2Teams exports)
+    ("estate-json-deep", lambda f: ["estate", "validate", f.text("deep.json", "[" * DEEP + "]" * DEEP)],
+     lambda f: f"{f.path('deep.json')}:1: nested more than"),
+    ("estate-json-long-integer", lambda f: ["estate", "validate", f.text("long.json", '{"version": ' + LONG_NUMBER + "}")],
+     lambda f: f"{f.path('long.json')}: a number of 5000 digits"),
+    ("estate-yaml-long-integer", lambda f: ["estate", "validate", f.text("long.yaml", "version: " + LONG_NUMBER + "\n")],
+     lambda f: f"{f.path('long.yaml')}: cannot be read as YAML"),
+    ("estate-yaml-deep", lambda f: ["estate", "validate", f.text("deep.yaml", "a: " + "[" * DEEP + "]" * DEEP)],
+     lambda f: f"{f.path('deep.yaml')}:1:"),
+    ("c2t-export-deep", lambda f: ["call2teams", "check", "--tenant-dir",
+                                   f.tenant_dir("t-deep", "voice_routes.json", "[" * DEEP + "]" * DEEP)],
+     lambda f: f"{f.path('t-deep')}/voice_routes.json:1: nested more than"),
+    ("c2t-export-long-integer", lambda f: ["call2teams", "check", "--tenant-dir",
+                                           f.tenant_dir("t-long", "voice_routes.json", '[{"Priority": ' + LONG_NUMBER + "}]")],
+     lambda f: f"{f.path('t-long')}/voice_routes.json: a number of 5000 digits"),
+    ("c2t-users-deep", lambda f: ["call2teams", "bulk-import", "--template", "pbx", "--output-dir", str(f.path("bulk")),
+                                  "--users", f.text("users.json", "[" * DEEP + "]" * DEEP)],
+     lambda f: f"{f.path('users.json')}:1: nested more than"),
+    # Output paths that are folders, or under files
+    ("plan-output-is-dir", lambda f: _plan(f, "--output", str(f.root)), lambda f: f"argument --output: {f.root} is a folder"),
+    ("plan-output-under-file", lambda f: _plan(f, "--output", f.estate("good.yaml") + "/plan.json"),
+     lambda f: f"argument --output: {f.path('good.yaml')}/plan.json is under {f.path('good.yaml')}, which is a file"),
+    ("generate-output-is-dir", lambda f: ["estate", "generate", "--subscriptions", "5", "--output", str(f.root)],
+     lambda f: f"argument --output: {f.root} is a folder"),
+    ("generate-output-under-file", lambda f: ["estate", "generate", "--subscriptions", "5",
+                                              "--output", f.estate("good.yaml") + "/sub/e.yaml"],
+     lambda f: f"argument --output: {f.path('good.yaml')}/sub/e.yaml is under"),
+    ("runbook-output-dir-is-file", lambda f: _runbook(f, "--output-dir", f.estate("good.yaml")),
+     lambda f: f"argument --output-dir: {f.path('good.yaml')} is a file"),
+    ("runbook-output-dir-under-file", lambda f: _runbook(f, "--output-dir", f.estate("good.yaml") + "/run"),
+     lambda f: f"argument --output-dir: {f.path('good.yaml')}/run is under"),
+    ("audit-output-dir-is-file", lambda f: ["audit", "--journal", str(f.path("j.sqlite")), "--output-dir", f.estate("good.yaml")],
+     lambda f: f"argument --output-dir: {f.path('good.yaml')} is a file"),
+    ("audit-output-dir-under-file", lambda f: ["audit", "--journal", str(f.path("j.sqlite")),
+                                               "--output-dir", f.estate("good.yaml") + "/audit"],
+     lambda f: f"argument --output-dir: {f.path('good.yaml')}/audit is under"),
+    # Numeric options out of range, refused before anything connects
+    *[_migrate_case(option, value) for option, values in MIGRATE_OPTIONS for value in values],
+    ("resume-rate-limit-nan", lambda f: ["resume", "20990101T000000Z-abcdef", "--rate-limit", "nan"],
+     lambda f: "argument --rate-limit: nan is out of range"),
+    ("sandbox-port-too-big", lambda f: ["sandbox", "serve", "--estate", f.estate("good.yaml"), "--port", "70000"],
+     lambda f: "argument --port: 70000 is out of range"),
+    ("sandbox-port-negative", lambda f: ["sandbox", "serve", "--estate", f.estate("good.yaml"), "--port", "-1"],
+     lambda f: "argument --port: -1 is out of range"),
+    ("generate-plans-zero", lambda f: ["estate", "generate", "--subscriptions", "5", "--plans", "0",
+                                       "--output", str(f.path("e.yaml"))],
+     lambda f: "argument --plans: 0 is out of range"),
+    ("generate-plans-negative", lambda f: ["estate", "generate", "--subscriptions", "5", "--plans", "-3",
+                                           "--output", str(f.path("e.yaml"))],
+     lambda f: "argument --plans: -3 is out of range"),
+    ("generate-plans-huge", lambda f: ["estate", "generate", "--subscriptions", "5", "--plans", "10000000000",
+                                       "--output", str(f.path("e.yaml"))],
+     lambda f: "argument --plans: 10000000000 is out of range"),
+    ("runbook-cell-timeout-nan", lambda f: _runbook(f, "--cell-timeout", "nan"), lambda f: "argument --cell-timeout: nan"),
+    # runbook run -f given a binary or non-mapping file
+    ("runbook-f-binary", lambda f: _runbook(f, "-f", f.data("params.bin", bytes(range(256)) * 4)),
+     lambda f: f"{f.path('params.bin')}: is binary"),
+    ("runbook-f-list", lambda f: _runbook(f, "-f", f.text("params-list.yaml", "- a\n- b\n")),
+     lambda f: f"{f.path('params-list.yaml')}: holds a list"),
+    ("runbook-f-scalar", lambda f: _runbook(f, "-f", f.text("params-scalar.yaml", "just text\n")),
+     lambda f: f"{f.path('params-scalar.yaml')}: holds a single value"),
+    ("runbook-f-duplicate-key", lambda f: _runbook(f, "-f", f.text("params-dup.yaml", "rows: 5\nrows: 5000\n")),
+     lambda f: f"{f.path('params-dup.yaml')}:2:1: not valid YAML: key 'rows' appears twice"),
+    ("runbook-p-nan", lambda f: _runbook(f, "-p", "rows", "nan"), lambda f: "runbook preflight: parameter 'rows'"),
+    # A malformed connect section, caught by estate validate (and so by connect run-events)
+    ("connect-asset-not-object", lambda f: ["estate", "validate", f.estate("c1.yaml", _set("connect", {"assets": [1]}))],
+     lambda f: f"{f.path('c1.yaml')}: connect.assets[0]"),
+    ("connect-products-mapping", lambda f: ["estate", "validate", f.estate("c2.yaml", _set("connect", {"products": {"a": 1}}))],
+     lambda f: f"{f.path('c2.yaml')}: connect.products"),
+    ("connect-item-quantity", lambda f: ["estate", "validate", f.estate(
+        "c3.yaml", _set("connect", {"assets": [{"id": "AS-1", "items": [{"id": "PRD-1", "quantity": "1e30"}]}]}))],
+     lambda f: f"{f.path('c3.yaml')}: connect.assets[0].items[0].quantity"),
+    ("connect-time-scale-inf", lambda f: ["estate", "validate", f.estate("c4.json", _set("connect", {"time_scale": 1e400}),
+                                                                          as_json=True)],
+     lambda f: f"{f.path('c4.json')}: connect.time_scale"),
+    ("connect-run-events", lambda f: ["connect", "run-events", f.estate("c5.yaml", _set("connect", {"assets": [{"id": 7}]})),
+                                      "--output", str(f.path("connect-out"))],
+     lambda f: f"{f.path('c5.yaml')}: connect.assets[0].id"),
+    # Values that could cost money
+    ("seats-10^30", lambda f: ["estate", "validate", f.estate("q1.json", _set("commerce.subscriptions.0.resources.0.quantity",
+                                                                                10**30), as_json=True)],
+     lambda f: f"{f.path('q1.json')}: commerce.subscriptions[0].resources[0].quantity"),
+    ("seats-as-text", lambda f: ["estate", "validate", f.estate("q2.yaml", _set("commerce.subscriptions.0.resources.0.quantity",
+                                                                                 "12"))],
+     lambda f: f"{f.path('q2.yaml')}: commerce.subscriptions[0].resources[0].quantity"),
+    ("period-10^23-years", lambda f: ["estate", "validate", f.estate(
+        "p1.yaml", _set("commerce.subscriptions.0.subscription_period", f"{10**23} year"))],
+     lambda f: f"{f.path('p1.yaml')}: commerce.subscriptions[0].subscription_period"),
+    ("plan-period-10^23-years", lambda f: _plan(f, "--estate", f.estate("p2.yaml", _set("commerce.plans.0.billing_period",
+                                                                                         f"{10**23} years"))),
+     lambda f: f"{f.path('p2.yaml')}: commerce.plans[0].billing_period"),
+    ("conflicting-licence-mappings", lambda f: ["estate", "validate", f.estate("m1.yaml", _conflicting_mapping)],
+     lambda f: f"{f.path('m1.yaml')}: commerce.license_mappings[3].nce"),
+    ("duplicate-yaml-key", lambda f: ["estate", "validate", _duplicate_yaml_key(f)],
+     lambda f: f"{f.path('dup.yaml')}:{_line_of(f.path('dup.yaml'), 'quantity: 1200')}:7: not valid YAML: "
+               "key 'quantity' appears twice"),
+]
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    try:
+        status = main(args)
+    except SystemExit as stop:  # argparse refuses options while parsing
+        status = int(stop.code or 0)
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "place"), [(case[1], case[2]) for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_input_is_one_line_and_exit_2(
+    files: Files, capsys: pytest.CaptureFixture[str], args: Callable[[Files], list[str]], place: Callable[[Files], str]
+) -> None:
+    status, err = run_cli(args(files), capsys)
+    assert "Traceback" not in err
+    assert status == 2, err
+    assert err.endswith("\n") and err.count("\n") == 1, f"not one line: {err!r}"
+    assert place(files) in err, err
+
+
+def test_the_table_covers_every_cause() -> None:
+    causes = {"csv": 4, "json": 7, "output": 8, "migrate": 15, "runbook-f": 4, "connect": 5, "money": 6}
+    assert len(CASES) == len({case[0] for case in CASES}) >= sum(causes.values())
+
+
+# Excel's and PowerShell's encodings are read, not refused.
+@pytest.mark.parametrize(("encoding", "delimiter"), [
+    ("utf-8", ","), ("utf-8-sig", ","), ("utf-16", "\t"), ("utf-16-be", ","), ("cp1252", ";"),
+])
+def test_csv_inputs_in_the_common_encodings_are_read(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    text = delimiter.join(("CspOfferId", "NceProductIdSkuId", "Note")) + "\r\n"
+    text += delimiter.join((BASE, NCE_BASE, "Café Zoë")) + "\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = tmp_path / "map.csv"
+    path.write_bytes(data)
+    assert read_license_mapping(path).nce_for(BASE) == NCE_BASE
