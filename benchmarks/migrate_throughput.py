@@ -36,6 +36,7 @@ from m365move.execution.executor import ExecutionOptions
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunRequest, run_migration
 from m365move.execution.progress import Progress
+from m365move.sandbox.auth import ADMIN_AUTH
 
 LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "50"))
 
@@ -56,7 +57,7 @@ def start_sandbox(estate: Path, folder: Path) -> tuple[subprocess.Popen[bytes], 
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
+            httpx.get(f"{url}/_sandbox/stats", auth=ADMIN_AUTH, timeout=1)
             return process, url
         except httpx.HTTPError:
             time.sleep(0.1)

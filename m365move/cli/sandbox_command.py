@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Serve Commerce SimpleAPI 1.15 (and the other emulated APIs) seeded from an estate file. "
             "Credentials: user, password and subscription key 'sandbox', or M365MOVE_SANDBOX_USER, "
-            "M365MOVE_SANDBOX_PASSWORD, M365MOVE_SANDBOX_SUBSCRIPTION_KEY. Admin endpoints under /_sandbox/."
+            "M365MOVE_SANDBOX_PASSWORD, M365MOVE_SANDBOX_SUBSCRIPTION_KEY. Admin endpoints under /_sandbox/ "
+            "(HTTP Basic with the same user and password). Request bodies are limited to 1 MiB (413)."
         ),
     )
     parser.add_argument("--estate", required=True, metavar="FILE", help="estate file (YAML or JSON) to seed from")

@@ -1,14 +1,21 @@
-"""The sandbox's own endpoints under ``/_sandbox`` (never subject to faults, no authentication: loopback only).
+"""The sandbox's own endpoints under ``/_sandbox`` (never subject to faults).
+
+They change faults, state and the clock, so they ask for the sandbox's credentials as HTTP Basic
+(user and password, ``sandbox``/``sandbox`` unless the server was started with others): anything else
+on the machine that can reach the port could otherwise inject faults into a run or move its clock.
 
 - ``GET /_sandbox/faults``, ``PUT /_sandbox/faults`` (a whole faults document) to change faults at runtime;
 - ``GET /_sandbox/stats`` request counts by method and route template, ``POST /_sandbox/reset-stats``;
 - ``GET /_sandbox/state`` the whole Commerce state (what the state file holds), for tests;
-- ``POST /_sandbox/advance`` ``{"seconds": n}`` moves the sandbox clock so orders progress without waiting.
+- ``POST /_sandbox/advance`` ``{"seconds": n}`` moves the sandbox clock forward (a finite number of
+  seconds, at most a century) so orders progress without waiting.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -16,12 +23,31 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from m365move.estate.locations import validation_messages
+from m365move.sandbox.auth import TokenIssuer
 from m365move.sandbox.commerce_state import CommerceState
 from m365move.sandbox.faults import FaultInjector, Faults
 from m365move.sandbox.request_stats import RequestStats
 
+ADMIN_REALM = "m365move sandbox admin"
+MAX_ADVANCE_SECONDS = 100 * 366 * 86400.0
 
-def admin_routes(state: CommerceState, injector: FaultInjector, stats: RequestStats) -> list[BaseRoute]:
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def admin_routes(
+    state: CommerceState, injector: FaultInjector, stats: RequestStats, issuer: TokenIssuer
+) -> list[BaseRoute]:
+    def protected(handler: Handler) -> Handler:
+        async def check(request: Request) -> Response:
+            if not issuer.basic_ok(request.headers.get("authorization")):
+                return JSONResponse(
+                    {"code": "unauthorized", "message": "the sandbox admin routes need its user and password (Basic)"},
+                    status_code=401, headers={"WWW-Authenticate": f'Basic realm="{ADMIN_REALM}"'},
+                )
+            return await handler(request)
+
+        return check
+
     async def get_faults(request: Request) -> Response:
         return JSONResponse(injector.faults.model_dump())
 
@@ -47,16 +73,20 @@ def admin_routes(state: CommerceState, injector: FaultInjector, stats: RequestSt
     async def advance(request: Request) -> Response:
         try:
             seconds = float(json.loads(await request.body() or b"{}").get("seconds", 0))
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError, RecursionError):
             return JSONResponse({"code": "invalid", "message": 'send {"seconds": <number>}'}, status_code=400)
+        # nan would make every later comparison with the clock false, inf would end every order at once.
+        if not (math.isfinite(seconds) and 0 <= seconds <= MAX_ADVANCE_SECONDS):
+            return JSONResponse({"code": "invalid", "message": f"seconds must be a finite number from 0 to "
+                                 f"{MAX_ADVANCE_SECONDS:.0f}, not {seconds}"}, status_code=400)
         state.advance_clock(seconds)
         return JSONResponse({"now": state.now()})
 
     return [
-        Route("/_sandbox/faults", get_faults, methods=["GET"]),
-        Route("/_sandbox/faults", put_faults, methods=["PUT"]),
-        Route("/_sandbox/stats", get_stats, methods=["GET"]),
-        Route("/_sandbox/reset-stats", reset_stats, methods=["POST"]),
-        Route("/_sandbox/state", get_state, methods=["GET"]),
-        Route("/_sandbox/advance", advance, methods=["POST"]),
+        Route("/_sandbox/faults", protected(get_faults), methods=["GET"]),
+        Route("/_sandbox/faults", protected(put_faults), methods=["PUT"]),
+        Route("/_sandbox/stats", protected(get_stats), methods=["GET"]),
+        Route("/_sandbox/reset-stats", protected(reset_stats), methods=["POST"]),
+        Route("/_sandbox/state", protected(get_state), methods=["GET"]),
+        Route("/_sandbox/advance", protected(advance), methods=["POST"]),
     ]

@@ -15,6 +15,7 @@ from m365move.estate.schema import EstateDocument
 from m365move.sandbox.admin_routes import admin_routes
 from m365move.sandbox.api_middleware import ApiMiddleware
 from m365move.sandbox.auth import SandboxCredentials, TokenIssuer
+from m365move.sandbox.body_limit import BodySizeLimit
 from m365move.sandbox.commerce_routes import EXCEPTION_HANDLERS, commerce_routes
 from m365move.sandbox.commerce_state import CommerceState
 from m365move.sandbox.connect_routes import connect_routes
@@ -63,12 +64,14 @@ def build_sandbox_app(
         *connect_routes(connect),
         *partnercenter_routes(partner_center),
     ]
-    routes = [*api_routes, *admin_routes(commerce, injector, stats)]
+    routes = [*api_routes, *admin_routes(commerce, injector, stats, issuer)]
     app = Starlette(
         routes=routes,
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        # Outermost first: counts and faults, then the spec gate (a refused request never reaches a route).
+        # Outermost first: the body cap (no oversized body reaches anything else), counts and faults, then
+        # the spec gate (a refused request never reaches a route).
         middleware=[
+            Middleware(BodySizeLimit),
             Middleware(ApiMiddleware, routes=api_routes, injector=injector, stats=stats),
             Middleware(SpecMiddleware, violations_file=violations_file()),
         ],

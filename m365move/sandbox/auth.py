@@ -25,6 +25,10 @@ class SandboxCredentials:
     token_lifetime_seconds: int = 1500
 
 
+# What the admin routes (``/_sandbox/...``) accept as HTTP Basic when the server runs with the defaults.
+ADMIN_AUTH: tuple[str, str] = (SandboxCredentials.user, SandboxCredentials.password)
+
+
 class TokenIssuer:
     """Checks credentials and issues and validates bearer tokens; thread-safe."""
 
@@ -41,13 +45,7 @@ class TokenIssuer:
 
     def issue(self, authorization: str | None) -> str | None:
         """A new token for a valid ``Basic`` header, else None."""
-        user, password = _basic(authorization)
-        if user is None or password is None:
-            return None
-        ok = secrets.compare_digest(user, self.credentials.user) & secrets.compare_digest(
-            password, self.credentials.password
-        )
-        if not ok:
+        if not self.basic_ok(authorization):
             return None
         token = secrets.token_urlsafe(32)
         with self._lock:
@@ -55,6 +53,15 @@ class TokenIssuer:
             self._tokens = {t: exp for t, exp in self._tokens.items() if exp > now}
             self._tokens[token] = now + self.credentials.token_lifetime_seconds
         return token
+
+    def basic_ok(self, authorization: str | None) -> bool:
+        """Whether a ``Basic`` header carries the sandbox's user and password (the admin routes ask for it)."""
+        user, password = _basic(authorization)
+        if user is None or password is None:
+            return False
+        return secrets.compare_digest(user, self.credentials.user) & secrets.compare_digest(
+            password, self.credentials.password
+        )
 
     def bearer_ok(self, authorization: str | None) -> bool:
         if not authorization or not authorization.lower().startswith("bearer "):

@@ -38,7 +38,8 @@ Rate = float
 class Faults(BaseModel):
     """The fault configuration; the default is a well-behaved platform whose orders take one second."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No nan or infinity: an infinite processing time or Retry-After is no platform's behaviour.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     latency_ms: float = Field(default=0.0, ge=0)
     latency_jitter_ms: float = Field(default=0.0, ge=0)

@@ -39,6 +39,12 @@ class SandboxServer:
     def context(self) -> SandboxContext:
         return sandbox_context(self.app)
 
+    @property
+    def admin_auth(self) -> tuple[str, str]:
+        """The HTTP Basic pair its ``/_sandbox/...`` routes accept (its user and password)."""
+        credentials = self.context.issuer.credentials
+        return credentials.user, credentials.password
+
     def _run(self) -> None:
         try:
             self._server.run(sockets=[self._sock])

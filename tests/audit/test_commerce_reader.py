@@ -26,10 +26,10 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
     scope = platform_scope(records)
     assert len(scope.target_subscription_ids) == 3  # 3000001: base + add-on, 3000002: base
     with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
-        httpx.post(f"{server.url}/_sandbox/reset-stats").raise_for_status()
+        httpx.post(f"{server.url}/_sandbox/reset-stats", auth=server.admin_auth).raise_for_status()
         with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None) as client:
             state = CommercePlatform(client).read(scope)
-        requests = httpx.get(f"{server.url}/_sandbox/stats").json()["requests"]
+        requests = httpx.get(f"{server.url}/_sandbox/stats", auth=server.admin_auth).json()["requests"]
     assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and their 2 sources (seats lost on cancel?)
     # List items carry no subscriptionId: only the live cancellations (one per migrated source) are read by id.
     assert requests["GET /orders"] == 1 and requests["GET /orders/{id}"] == 2
@@ -53,12 +53,12 @@ def test_bulk_and_per_customer_reads_agree(tmp_path: Path, monkeypatch: pytest.M
     states, asked = [], []
     with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
         for page_size in (1000, 2):  # one bulk page each; or more pages than audited customers
-            httpx.post(f"{server.url}/_sandbox/reset-stats").raise_for_status()
+            httpx.post(f"{server.url}/_sandbox/reset-stats", auth=server.admin_auth).raise_for_status()
             with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None,
                                  page_size=page_size) as client:
                 seen: list[tuple[str, int, int]] = []
                 states.append(CommercePlatform(client, workers=4, progress=lambda *p, seen=seen: seen.append(p)).read(scope))
-            asked.append(httpx.get(f"{server.url}/_sandbox/stats").json()["requests"])
+            asked.append(httpx.get(f"{server.url}/_sandbox/stats", auth=server.admin_auth).json()["requests"])
             assert seen and all(done <= total or not total for _, done, total in seen)
     bulk, per_customer = states
     assert bulk.subscriptions == per_customer.subscriptions and sorted(bulk.orders, key=str) == sorted(

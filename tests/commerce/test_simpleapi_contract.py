@@ -142,7 +142,8 @@ class TestOrderEffects:
 class TestOrdersEndingInError:
     def test_by_rate(self, sandbox: SandboxServer, client: SimpleApiClient) -> None:
         """order_error_rate 1: the order ends in error and changes nothing."""
-        httpx.put(f"{sandbox.url}/_sandbox/faults", json={"order_error_rate": 1.0, "order_processing_seconds": 0})
+        httpx.put(f"{sandbox.url}/_sandbox/faults", auth=sandbox.admin_auth,
+                  json={"order_error_rate": 1.0, "order_processing_seconds": 0})
         placed = client.place_order(OrderRequest.cancellation(customer_id="2000001", po_number="P", subscription_id="3000001"))
         done = client.get_order(placed.id)
         assert done.status == "error" and done.is_final
@@ -151,7 +152,8 @@ class TestOrdersEndingInError:
 
     def test_for_named_subscriptions(self, sandbox: SandboxServer, client: SimpleApiClient) -> None:
         """Orders for a listed source end in error, including sales orders naming it in their poNumber."""
-        httpx.put(f"{sandbox.url}/_sandbox/faults", json={"error_subscriptions": ["3000001"], "order_processing_seconds": 0})
+        httpx.put(f"{sandbox.url}/_sandbox/faults", auth=sandbox.admin_auth,
+                  json={"error_subscriptions": ["3000001"], "order_processing_seconds": 0})
         sales = client.place_order(
             OrderRequest.sales(
                 customer_id="2000001",

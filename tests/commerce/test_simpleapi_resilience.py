@@ -26,7 +26,8 @@ from m365move.sandbox.server import SandboxServer, run_sandbox
 
 
 def _faults(server: SandboxServer, **values: object) -> None:
-    assert httpx.put(f"{server.url}/_sandbox/faults", json={"order_processing_seconds": 0, **values}).status_code == 200
+    assert httpx.put(f"{server.url}/_sandbox/faults", auth=server.admin_auth,
+                     json={"order_processing_seconds": 0, **values}).status_code == 200
 
 
 def _cancel(po: str = "M365MOVE-NS-3000001-cancellation-SOURCE") -> OrderRequest:

@@ -35,11 +35,11 @@ def sandbox_on(estate: Path, faults: Faults | None = None, state_file: Path | No
 
 
 def state(server: SandboxServer) -> dict[str, Any]:
-    return json.loads(httpx.get(f"{server.url}/_sandbox/state", timeout=30).text)  # type: ignore[no-any-return]
+    return json.loads(httpx.get(f"{server.url}/_sandbox/state", auth=server.admin_auth, timeout=30).text)  # type: ignore[no-any-return]
 
 
 def set_faults(server: SandboxServer, faults: Faults) -> None:
-    httpx.put(f"{server.url}/_sandbox/faults", json=faults.model_dump(), timeout=30).raise_for_status()
+    httpx.put(f"{server.url}/_sandbox/faults", auth=server.admin_auth, json=faults.model_dump(), timeout=30).raise_for_status()
 
 
 def migrate_args(mode: str, estate: Path, server: SandboxServer | str, workspace: Path, *extra: str) -> list[str]:

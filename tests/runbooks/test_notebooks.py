@@ -70,7 +70,7 @@ def sandbox(estate_file: Path) -> Iterator[SandboxServer]:
 
 
 def state(server: SandboxServer) -> dict[str, Any]:
-    return httpx.get(f"{server.url}/_sandbox/state").json()  # type: ignore[no-any-return]
+    return httpx.get(f"{server.url}/_sandbox/state", auth=server.admin_auth).json()  # type: ignore[no-any-return]
 
 
 def our_orders(server: SandboxServer) -> list[dict[str, Any]]:
@@ -225,7 +225,7 @@ class TestNewSubscriptionMigration:
             assert len(cancelled) == len(plan.migrating()) - 1
             assert failing not in cancelled  # never cancel a source whose new subscriptions did not all complete
 
-            httpx.put(f"{server.url}/_sandbox/faults", json={"order_processing_seconds": 0.1})
+            httpx.put(f"{server.url}/_sandbox/faults", auth=server.admin_auth, json={"order_processing_seconds": 0.1})
             second = run("new_subscription_migration", common | {"resume_from": results_file, "execute": True,
                                                                   "confirm": 1}, tmp_path / "second")
             assert second.status is RunStatus.OK, second.failure

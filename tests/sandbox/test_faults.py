@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from m365move.errors import InputError
+from m365move.sandbox.auth import ADMIN_AUTH
 from m365move.sandbox.faults import FaultInjector, Faults, HttpFault, load_faults
 from m365move.sandbox.server import SandboxServer
 
@@ -64,29 +65,29 @@ class TestAdminEndpoints:
     def test_put_faults_changes_behaviour_and_admin_is_never_faulted(self, sandbox: SandboxServer) -> None:
         """With every API call failing, admin still answers and can clear the fault; stats count by template."""
         with httpx.Client(base_url=sandbox.url) as client:
-            assert client.put("/_sandbox/faults", json={"rate_5xx": 1.0}).status_code == 200
+            assert client.put("/_sandbox/faults", auth=ADMIN_AUTH, json={"rate_5xx": 1.0}).status_code == 200
             assert client.get("/plans/5001").status_code == 503
-            assert client.get("/_sandbox/faults").json()["rate_5xx"] == 1.0
-            stats = client.get("/_sandbox/stats").json()
+            assert client.get("/_sandbox/faults", auth=ADMIN_AUTH).json()["rate_5xx"] == 1.0
+            stats = client.get("/_sandbox/stats", auth=ADMIN_AUTH).json()
             assert stats["requests"] == {"GET /plans/{id}": 1} and stats["faults"] == {"5xx": 1}
-            assert client.put("/_sandbox/faults", json={"rate_5xx": 3}).status_code == 400
-            client.put("/_sandbox/faults", json={})
+            assert client.put("/_sandbox/faults", auth=ADMIN_AUTH, json={"rate_5xx": 3}).status_code == 400
+            client.put("/_sandbox/faults", auth=ADMIN_AUTH, json={})
             assert client.get("/plans/5001").status_code == 401  # reached the route: no token
-            client.post("/_sandbox/reset-stats")
-            assert client.get("/_sandbox/stats").json()["total"] == 0
+            client.post("/_sandbox/reset-stats", auth=ADMIN_AUTH)
+            assert client.get("/_sandbox/stats", auth=ADMIN_AUTH).json()["total"] == 0
 
     def test_429_carries_retry_after(self, sandbox: SandboxServer) -> None:
         with httpx.Client(base_url=sandbox.url) as client:
-            client.put("/_sandbox/faults", json={"rate_429": 1.0, "retry_after_seconds": 2.5})
+            client.put("/_sandbox/faults", auth=ADMIN_AUTH, json={"rate_429": 1.0, "retry_after_seconds": 2.5})
             response = client.get("/plans")
             assert response.status_code == 429 and response.headers["Retry-After"] == "3"
 
     def test_drop_closes_the_connection(self, sandbox: SandboxServer) -> None:
         with httpx.Client(base_url=sandbox.url) as client:
-            client.put("/_sandbox/faults", json={"rate_drop": 1.0})
+            client.put("/_sandbox/faults", auth=ADMIN_AUTH, json={"rate_drop": 1.0})
             with pytest.raises(httpx.RemoteProtocolError):
                 client.get("/plans")
 
     def test_state_endpoint(self, sandbox: SandboxServer) -> None:
-        state = httpx.get(f"{sandbox.url}/_sandbox/state").json()
+        state = httpx.get(f"{sandbox.url}/_sandbox/state", auth=sandbox.admin_auth).json()
         assert {s["id"] for s in state["subscriptions"]} >= {"3000001", "3000002"}
