@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         cell_timeout=args.cell_timeout,
         progress=None if args.quiet else progress,
     )
-    print(outcome.summary(), file=sys.stdout if outcome.ok else sys.stderr)
+    print(visible_lines(outcome.summary()), file=sys.stdout if outcome.ok else sys.stderr)
     return outcome.exit_code
 
 
@@ -139,7 +139,7 @@ def _check(args: argparse.Namespace) -> int:
     folder = notebooks_dir(args.notebooks_dir)
     findings = check_all(folder)
     for finding in findings:
-        print(finding)
+        print(visible(finding))
     count = len(list(folder.glob("*.ipynb")))
     if findings:
         print(f"{len(findings)} problem(s) in {count} runbook(s)", file=sys.stderr)
