@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from m365move.atomic_files import atomic_writer
+from m365move.cli.option_types import finite_number, output_file, whole_number
 from m365move.commerce.catalog_export import export_catalog
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.simpleapi_client import SimpleApiClient
@@ -44,15 +45,15 @@ def register(subparsers: Any) -> None:
         "M365MOVE_COMMERCE_USER / _PASSWORD / _SUBSCRIPTION_KEY or the M365MOVE_CONFIG file.",
     )
     export.add_argument("--commerce-url", required=True, metavar="URL", help="SimpleAPI base URL")
-    export.add_argument("--output", required=True, metavar="FILE", help="catalog file to write (.json or YAML)")
+    export.add_argument("--output", type=output_file, required=True, metavar="FILE", help="catalog file to write (.json or YAML)")
     export.add_argument("--previous", metavar="FILE",
                         help="an earlier catalog whose hand-completed fields are kept (default: none)")
     export.add_argument("--license-mapping", metavar="CSV",
                         help="licence mapping CSV (CspOfferId, NceProductIdSkuId) to include (default: the "
                         "previous catalog's, else none)")
-    export.add_argument("--workers", type=int, default=8, metavar="N",
+    export.add_argument("--workers", type=whole_number(1, 256), default=8, metavar="N",
                         help="parallel subscription reads (default: %(default)s)")
-    export.add_argument("--rate-limit", type=float, default=20.0, metavar="PER_SECOND",
+    export.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=20.0, metavar="PER_SECOND",
                         help="client-side limit of Commerce requests per second, 0 for none (default: %(default)s)")
     export.set_defaults(func=run_export)
 

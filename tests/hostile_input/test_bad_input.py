@@ -175,6 +175,11 @@ CASES: list[Case] = [
      lambda f: f"argument --output-dir: {f.path('good.yaml')}/audit is under"),
     # Numeric options out of range, refused before anything connects
     *[_migrate_case(option, value) for option, values in MIGRATE_OPTIONS for value in values],
+    ("catalog-rate-limit-inf", lambda f: ["catalog", "export", "--commerce-url", "http://127.0.0.1:9/",
+                                          "--output", str(f.path("catalog.json")), "--rate-limit", "inf"],
+     lambda f: "argument --rate-limit: inf is out of range"),
+    ("catalog-output-is-dir", lambda f: ["catalog", "export", "--commerce-url", "http://127.0.0.1:9/", "--output", str(f.root)],
+     lambda f: f"argument --output: {f.root} is a folder"),
     ("resume-rate-limit-nan", lambda f: ["resume", "20990101T000000Z-abcdef", "--rate-limit", "nan"],
      lambda f: "argument --rate-limit: nan is out of range"),
     ("sandbox-port-too-big", lambda f: ["sandbox", "serve", "--estate", f.estate("good.yaml"), "--port", "70000"],
