@@ -16,6 +16,7 @@ from m365move.audit.platform_state import CommercePlatform, PlatformSource
 from m365move.audit.reconciliation import ReconciliationOptions
 from m365move.audit.summary import Filters
 from m365move.errors import InputError
+from m365move.runbooks.namespace import parameters_from_namespace
 
 if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only when Connect is audited (slow)
     from m365move.audit.connect_reader import ConnectPlatform
@@ -51,7 +52,7 @@ class AuditInputs(BaseModel):
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
         """The model from a notebook's variables (``globals()``)."""
-        return cls.model_validate({name: namespace[name] for name in cls.model_fields if name in namespace})
+        return parameters_from_namespace(cls, namespace)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -20,6 +20,7 @@ from m365move.call2teams.residual_checks import DEFAULT_MARKERS, MarkerMatcher
 from m365move.call2teams.snapshot import TenantSnapshot
 from m365move.call2teams.tenant_check import CheckOptions, TenantCheckReport
 from m365move.errors import InputError
+from m365move.runbooks.namespace import parameters_from_namespace
 from m365move.runbooks.report_tables import shorten
 
 FINDING_HEADERS = ("severity", "code", "tenant", "objects", "what to do")
@@ -38,7 +39,7 @@ class _Parameters(BaseModel):
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
         """The model from a notebook's variables (``globals()``): every field by its name."""
-        return cls.model_validate({name: namespace[name] for name in cls.model_fields if name in namespace})
+        return parameters_from_namespace(cls, namespace)
 
 
 class TenantCheckParameters(_Parameters):

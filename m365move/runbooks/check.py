@@ -5,6 +5,8 @@ Findings are returned, not raised, so one pass reports every problem of every no
 - the notebook is readable and its kernelspec is ``python3``;
 - it has a title (a markdown heading) and its ``m365move`` metadata says ``mutating`` true or false;
 - exactly one cell is tagged ``parameters``, each of its lines reads ``name: type = default  # help``;
+- papermill's own inspection (``papermill --help-notebook``, ``papermill.inspect_notebook``) sees every
+  parameter with the same type and default, so plain ``papermill -p`` runs work and are checked;
 - no parameter looks like a secret (papermill writes parameters into the executed notebook);
 - a mutating runbook declares ``execute: bool = False``, a ``confirm`` parameter and a ``confirm`` text;
 - no outputs or execution counts are committed.
@@ -12,16 +14,18 @@ Findings are returned, not raised, so one pass reports every problem of every no
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from papermill.translators import PythonTranslator
 
 from m365move.errors import InputError
 from m365move.runbooks.catalog import KERNEL_NAME, METADATA_KEY, notebooks_dir, read_notebook, title_and_purpose
 from m365move.runbooks.cells import PARAMETERS_TAG, cells_tagged, source_of
-from m365move.runbooks.parameters import parse_parameters_cell
+from m365move.runbooks.parameters import Parameter, parse_parameters_cell
 
 # Matched against the underscore-separated words of a name, so `keyword` passes and `api_key` does not.
 SECRET_WORDS = frozenset(
@@ -126,6 +130,8 @@ def _check_parameters(path: Path, notebook: nbformat.NotebookNode) -> list[Findi
                     line=parameter.line,
                 )
             )
+    if not parsed.problems:  # a line we cannot read also misleads papermill: one finding for it is enough
+        findings += _check_papermill_view(path, notebook.cells[indexes[0]], parsed.parameters, number)
     declared = notebook.metadata.get(METADATA_KEY)
     if isinstance(declared, dict) and declared.get("mutating") is True:
         by_name = parsed.by_name()
@@ -135,3 +141,42 @@ def _check_parameters(path: Path, notebook: nbformat.NotebookNode) -> list[Findi
         if "confirm" not in by_name:
             findings.append(Finding(path, "a mutating runbook needs a `confirm` parameter", cell=number))
     return findings
+
+
+def _papermill_type(parameter: Parameter) -> str:
+    return f"Optional[{parameter.type.base}]" if parameter.type.optional else parameter.type.base
+
+
+def _check_papermill_view(
+    path: Path, cell: nbformat.NotebookNode, parameters: tuple[Parameter, ...], number: int
+) -> list[Finding]:
+    """What papermill's own inspection sees must be what the runner declares (name, type, default)."""
+    # The same call papermill.inspect_notebook makes for a Python kernel, on the cell in hand.
+    seen = {p.name: p for p in PythonTranslator.inspect(cell)}
+    findings = []
+    for parameter in parameters:
+        found = seen.get(parameter.name)
+        if found is None:
+            findings.append(Finding(
+                path, f"papermill does not see {parameter.name} (`papermill --help-notebook` skips it): write the "
+                "type as `\"Optional[X]\"` and keep `=` out of the help text", cell=number, line=parameter.line))
+            continue
+        if found.inferred_type_name != _papermill_type(parameter):
+            findings.append(Finding(
+                path, f"papermill reads the type of {parameter.name} as {found.inferred_type_name!r}, "
+                f"not {_papermill_type(parameter)!r}", cell=number, line=parameter.line))
+        if _literal(found.default) != parameter.default:
+            findings.append(Finding(
+                path, f"papermill reads the default of {parameter.name} as {found.default!r}, not "
+                f"{parameter.default!r}", cell=number, line=parameter.line))
+    return findings
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return _UNREADABLE
+
+
+_UNREADABLE = object()

@@ -1,8 +1,10 @@
 """A runbook's parameters: parsing the ``parameters`` cell and validating values given to ``run``.
 
 Each line of the cell reads ``name: type = default  # help``. Types are ``str``, ``int``, ``float``,
-``bool`` and their optional forms ``X | None``. A parameter whose default is ``None`` while its type
-is not optional is *required*. Blank lines and whole-line comments are allowed (section headings).
+``bool`` and their optional forms, written ``"Optional[X]"`` in the shipped runbooks (quoted, so the
+kernel needs no import; papermill's own inspection, ``papermill --help-notebook``, reads this form but
+not ``X | None``, which is accepted here too). A parameter whose default is ``None`` while its type is
+not optional is *required*. Blank lines and whole-line comments are allowed (section headings).
 
 Values from ``-p KEY VALUE`` and from a ``-f`` YAML file are both read as text and coerced by the
 declared type, so ``-p subscription_id 0012`` stays ``"0012"`` (YAML would otherwise make it the
@@ -117,9 +119,23 @@ class ParametersCell:
 
 
 def parse_type(annotation: ast.expr) -> ParameterType | None:
-    """``str``, ``int | None``, ``None | int`` → ParameterType; anything else → None."""
+    """``str``, ``"Optional[int]"``, ``Optional[int]``, ``int | None``, ``None | int`` → ParameterType; else None."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            inner = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return None
+        return None if isinstance(inner, ast.Constant) else parse_type(inner)
     if isinstance(annotation, ast.Name) and annotation.id in BASE_TYPES:
         return ParameterType(annotation.id)
+    if (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Optional"
+        and isinstance(annotation.slice, ast.Name)
+        and annotation.slice.id in BASE_TYPES
+    ):
+        return ParameterType(annotation.slice.id, optional=True)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         sides = [annotation.left, annotation.right]
         nones = [side for side in sides if isinstance(side, ast.Constant) and side.value is None]
@@ -159,7 +175,7 @@ def parse_parameter_line(line: str, number: int) -> Parameter | LineProblem | No
     if parameter_type is None:
         allowed = ", ".join(BASE_TYPES)
         return LineProblem(
-            number, line, f"type `{ast.unparse(statement.annotation)}` not supported; use {allowed} or `X | None`"
+            number, line, f"type `{ast.unparse(statement.annotation)}` not supported; use {allowed} or `\"Optional[X]\"`"
         )
     try:
         default = ast.literal_eval(statement.value)

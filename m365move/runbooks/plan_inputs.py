@@ -30,6 +30,7 @@ from m365move.errors import InputError
 from m365move.estate.csv_files import parse_date, read_license_mapping, read_plans_mapping, read_source_data
 from m365move.estate.loader import load_estate
 from m365move.execution.executor import ExecutionOptions
+from m365move.runbooks.namespace import parameters_from_namespace
 
 
 class PlanParameters(BaseModel):
@@ -51,7 +52,7 @@ class PlanParameters(BaseModel):
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
         """The model from a notebook's variables (``globals()``): every field by its name."""
-        return cls.model_validate({name: namespace[name] for name in cls.model_fields if name in namespace})
+        return parameters_from_namespace(cls, namespace)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
