@@ -159,7 +159,8 @@ def _check_papermill_view(
         if found is None:
             findings.append(Finding(
                 path, f"papermill does not see {parameter.name} (`papermill --help-notebook` skips it): write the "
-                "type as `\"Optional[X]\"` and keep `=` out of the help text", cell=number, line=parameter.line))
+                "type as `Optional[X]` (with `from typing import Optional`) and keep `=` out of the help text",
+                cell=number, line=parameter.line))
             continue
         if found.inferred_type_name != _papermill_type(parameter):
             findings.append(Finding(

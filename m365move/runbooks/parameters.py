@@ -1,9 +1,9 @@
 """A runbook's parameters: parsing the ``parameters`` cell and validating values given to ``run``.
 
 Each line of the cell reads ``name: type = default  # help``. Types are ``str``, ``int``, ``float``,
-``bool`` and their optional forms, written ``"Optional[X]"`` in the shipped runbooks (quoted, so the
-kernel needs no import; papermill's own inspection, ``papermill --help-notebook``, reads this form but
-not ``X | None``, which is accepted here too). A parameter whose default is ``None`` while its type is
+``bool`` and their optional forms, written ``Optional[X]`` after a first line ``from typing import
+Optional`` (papermill's own inspection, ``papermill --help-notebook``, reads this form but not
+``X | None``, which is accepted here too). A parameter whose default is ``None`` while its type is
 not optional is *required*. Blank lines and whole-line comments are allowed (section headings).
 
 Values from ``-p KEY VALUE`` and from a ``-f`` YAML file are both read as text and coerced by the
@@ -167,6 +167,9 @@ def parse_parameter_line(line: str, number: int) -> Parameter | LineProblem | No
     except SyntaxError:
         return LineProblem(number, line, f"not valid Python; {expected}")
     statement = tree.body[0] if len(tree.body) == 1 else None
+    if isinstance(statement, ast.ImportFrom) and statement.module == "typing" and \
+            [alias.name for alias in statement.names] == ["Optional"]:
+        return None  # what Optional[X] annotations need; papermill skips it too
     if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
         return LineProblem(number, line, expected)
     if statement.value is None:
@@ -175,7 +178,7 @@ def parse_parameter_line(line: str, number: int) -> Parameter | LineProblem | No
     if parameter_type is None:
         allowed = ", ".join(BASE_TYPES)
         return LineProblem(
-            number, line, f"type `{ast.unparse(statement.annotation)}` not supported; use {allowed} or `\"Optional[X]\"`"
+            number, line, f"type `{ast.unparse(statement.annotation)}` not supported; use {allowed} or `Optional[X]`"
         )
     try:
         default = ast.literal_eval(statement.value)

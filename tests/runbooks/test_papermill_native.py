@@ -56,7 +56,7 @@ def test_runbook_check_reports_what_papermill_cannot_see(tmp_path: Path) -> None
     notebook = nbformat.read(NOTEBOOKS / "preflight.ipynb", as_version=4)
     [index] = cells_tagged(notebook.cells, PARAMETERS_TAG)
     source = source_of(notebook.cells[index])
-    notebook.cells[index].source = source.replace('catalog: "Optional[str]" = None', "catalog: str | None = None")
+    notebook.cells[index].source = source.replace("catalog: Optional[str] = None", "catalog: str | None = None")
     path = tmp_path / "preflight.ipynb"
     nbformat.write(notebook, path)
     messages = [f.message for f in check_notebook(path)]
