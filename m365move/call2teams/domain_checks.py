@@ -75,11 +75,18 @@ class DomainCheck:
         return tuple(removal for removal in self.removals if removal.tenant == tenant)
 
 
-def check_domains(snapshots: Sequence[TenantSnapshot], rules: DomainRules) -> DomainCheck:
-    """Findings for every tenant whose domains were exported, and the removals they call for."""
+def check_domains(
+    snapshots: Sequence[TenantSnapshot], rules: DomainRules, others: Sequence[TenantSnapshot] = ()
+) -> DomainCheck:
+    """Findings for every tenant whose domains were exported, and the removals they call for; ``others``
+    (tenants not being checked) count only as claimants of a domain."""
     findings: list[Finding] = []
     removals: list[DomainRemoval] = []
     claimed: dict[str, list[str]] = defaultdict(list)
+    for other in others:
+        for domain in other.domains or ():
+            if rules.is_call2teams(domain.id):
+                claimed[domain.id].append(other.tenant)
     for snapshot in snapshots:
         if snapshot.domains is None:
             continue

@@ -56,11 +56,14 @@ class TenantCheckReport:
         }
 
 
-def check_tenants(snapshots: Sequence[TenantSnapshot], options: CheckOptions | None = None) -> TenantCheckReport:
-    """Run every check on the snapshots (pure: no files, no HTTP)."""
+def check_tenants(
+    snapshots: Sequence[TenantSnapshot], options: CheckOptions | None = None, *, others: Sequence[TenantSnapshot] = ()
+) -> TenantCheckReport:
+    """Run every check on the snapshots (pure: no files, no HTTP); ``others`` (other tenants' exports) are read
+    only for domains two tenants claim."""
     options = options or CheckOptions()
     plans = tuple(find_residuals(snapshot, options.matcher) for snapshot in snapshots)
-    domains = check_domains(snapshots, options.domain_rules)
+    domains = check_domains(snapshots, options.domain_rules, others)
     findings = [finding for plan in plans for finding in residual_findings(plan)]
     findings.extend(domains.findings)
     return TenantCheckReport(tuple(sort_findings(findings)), tuple(snapshots), plans, domains, options)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -59,7 +61,7 @@ def _parser(modules: Sequence[str]) -> argparse.ArgumentParser:
         description="Safe, resumable Microsoft 365 migrations inside the CloudBlue ecosystem.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
-    parser.add_argument("--version", action="version", version=f"m365move {version_text()}",
+    parser.add_argument("--version", action=_VersionAction,
                         help="print the version (and the git commit when run from a checkout) and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in modules:
@@ -70,6 +72,25 @@ def _parser(modules: Sequence[str]) -> argparse.ArgumentParser:
 def _subcommands(parser: argparse.ArgumentParser) -> Sequence[str]:
     actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return list(actions[0].choices) if actions else []
+
+
+class _VersionAction(argparse.Action):
+    """``--version``; asks git for the commit only when used, not on every command."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"m365move {version_text()}")
+        parser.exit()
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``m365move runs list | head``): no traceback, nothing more to write."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except M365MoveError as error:
         print(f"m365move: error: {visible(error)}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         print("m365move: interrupted", file=sys.stderr)
         return 130

@@ -71,9 +71,10 @@ def register(subparsers: Any) -> None:
                         help=f"Commerce requests per second of a live read (default {DEFAULT_RATE_LIMIT:g}; 0: none)")
     parser.add_argument("--concurrency", type=int, default=8, metavar="N",
                         help="Commerce requests in flight at once during a live read (default 8)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table for a person, json for scripts (default: %(default)s)")
     parser.add_argument("--rows", type=whole_number(0, 10_000_000), default=20,
-                        help="rows per table in table format (0: all)")
+                        help="rows per table in table format, 0 for all (default: %(default)s)")
     parser.add_argument("--output-dir", type=output_dir, metavar="DIR", help="write every table in full as CSV files here")
     parser.add_argument("--save-platform-snapshot", type=output_file, metavar="FILE",
                         help="save the platform state read, to audit again offline")
@@ -94,9 +95,10 @@ def register(subparsers: Any) -> None:
                     "changed, added or removed since its manifest was written, and whether its signature holds. "
                     "The trusted public key comes from M365MOVE_VERIFY_KEY.",
     )
-    verify.add_argument("folder", metavar="DIR")
+    verify.add_argument("folder", metavar="DIR", help="a sealed audit or runbook run folder")
     verify.add_argument("--manifest-sha256", metavar="HASH", help="the manifest hash quoted at sign-off: require it")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text for a person, json for scripts (default: %(default)s)")
     verify.set_defaults(func=run_verify_command)
 
 

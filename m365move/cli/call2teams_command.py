@@ -36,8 +36,11 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="call2teams_command", metavar="SUBCOMMAND", required=True)
 
     check = commands.add_parser("check", help="residual voice objects and domain conflicts of exported tenants")
-    check.add_argument("--tenant-dir", action="append", required=True, metavar="DIR",
+    check.add_argument("--exports", "--tenant-dir", dest="tenant_dir", action="append", required=True, metavar="DIR",
                        help="a folder written by Export-Call2TeamsTenant.ps1 (repeat for several tenants)")
+    check.add_argument("--other-tenant-exports", action="append", default=[], metavar="DIR",
+                       help="exports of other tenants, read only to find Call2Teams domains claimed twice "
+                       "(repeatable; default: none)")
     _add_rule_options(check)
     check.add_argument("--graph-url", metavar="URL",
                        help=f"read domains live from Graph at URL (token in ${TOKEN_ENV_VAR}); one tenant only")
@@ -45,7 +48,8 @@ def register(subparsers: Any) -> None:
     check.set_defaults(func=_check)
 
     cleanup = commands.add_parser("cleanup-script", help="write the PowerShell cleanup script for one tenant")
-    cleanup.add_argument("--tenant-dir", required=True, metavar="DIR")
+    cleanup.add_argument("--exports", "--tenant-dir", dest="tenant_dir", required=True, metavar="DIR",
+                         help="the tenant's folder written by Export-Call2TeamsTenant.ps1")
     _add_rule_options(cleanup)
     cleanup.add_argument("--execute-removals", action="store_true",
                          help="make the changes for real (default: every change carries -WhatIf)")
@@ -53,14 +57,15 @@ def register(subparsers: Any) -> None:
                          help="offer Graph's forceDelete for domains still in use: it renames their users, groups "
                               "and applications to the initial domain (fails above 1,000 objects or with a "
                               "multi-tenant application)")
-    cleanup.add_argument("--output", type=output_file, required=True, metavar="FILE")
+    cleanup.add_argument("--output", type=output_file, required=True, metavar="FILE", help="the PowerShell script to write")
     cleanup.set_defaults(func=_cleanup_script)
 
     move = commands.add_parser("move-readiness", help="is an account move between partners/sub-accounts ready")
     move.add_argument("--accounts", required=True, metavar="FILE", help="accounts hierarchy (YAML or JSON)")
-    move.add_argument("--source", required=True, metavar="ID")
-    move.add_argument("--target", required=True, metavar="ID")
-    move.add_argument("--method", choices=[m.value for m in MoveMethod], default=MoveMethod.MIGRATE.value)
+    move.add_argument("--source", required=True, metavar="ID", help="the sub-account that moves")
+    move.add_argument("--target", required=True, metavar="ID", help="the sub-account it moves to")
+    move.add_argument("--method", choices=[m.value for m in MoveMethod], default=MoveMethod.MIGRATE.value,
+                      help="migrate (users and services, same tenant) or diy (tenant changes) (default: %(default)s)")
     move.add_argument("--target-base", metavar="ID", help="the base account the target must be under")
     move.add_argument("--move-date", type=_date, metavar="YYYY-MM-DD", help="default: today")
     move.add_argument("--permission-confirmed", action="store_true",
@@ -71,8 +76,10 @@ def register(subparsers: Any) -> None:
 
     bulk = commands.add_parser("bulk-import", help="Call2Teams bulk-import CSVs (≤ 1,000 rows a file)")
     bulk.add_argument("--users", required=True, metavar="FILE", help="users as CSV (header row) or JSON array")
-    bulk.add_argument("--template", required=True, choices=[t.value for t in Template])
-    bulk.add_argument("--output-dir", type=output_dir, required=True, metavar="DIR")
+    bulk.add_argument("--template", required=True, choices=[t.value for t in Template],
+                      help="the Call2Teams bulk-import template to fill")
+    bulk.add_argument("--output-dir", type=output_dir, required=True, metavar="DIR",
+                      help="folder for the CSV files (at most 1,000 rows each)")
     bulk.add_argument("--skip-invalid", action="store_true",
                       help="write the valid rows and report the others instead of refusing")
     bulk.set_defaults(func=_bulk_import)
@@ -83,16 +90,21 @@ def register(subparsers: Any) -> None:
 
 
 def _add_rule_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--account-domains", nargs="+", default=None, metavar="DOMAIN",
-                        help="the Call2Teams domains of the current account (space or comma separated)")
+    parser.add_argument("--expected-domain", "--account-domains", dest="account_domains", action="extend",
+                        nargs="+", default=None, metavar="DOMAIN",
+                        help="the Call2Teams domains the current account should own, as the portal shows them "
+                        "(repeatable; space or comma separated; default: none known, so none is foreign)")
     parser.add_argument("--marker", action="append", default=None, metavar="TEXT",
                         help=f"marker of residual objects (repeatable; default: {', '.join(DEFAULT_MARKERS)})")
-    parser.add_argument("--domain-suffix", default=DEFAULT_DOMAIN_SUFFIX, metavar="SUFFIX")
+    parser.add_argument("--domain-suffix", default=DEFAULT_DOMAIN_SUFFIX, metavar="SUFFIX",
+                        help="parent domain of the Call2Teams domains (default: %(default)s)")
 
 
 def _add_format_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=["table", "json"], default="table")
-    parser.add_argument("--output", type=output_file, metavar="FILE", help="write the report here instead of standard output")
+    parser.add_argument("--format", choices=["table", "json"], default="table",
+                        help="table for a person, json (the Call2Teams contract) for scripts (default: %(default)s)")
+    parser.add_argument("--output", type=output_file, metavar="FILE",
+                        help="write the report here instead of standard output (default: standard output)")
 
 
 def _date(text: str) -> date:
@@ -136,7 +148,8 @@ def _check(args: argparse.Namespace) -> int:
                              where="--graph-url")
         with GraphClient(args.graph_url) as client:
             snapshots = [with_graph_domains(snapshots[0], client, domain_suffix=options.domain_rules.suffix)]
-    report = check_tenants(snapshots, options)
+    others = [load_tenant_dir(directory) for directory in args.other_tenant_exports]
+    report = check_tenants(snapshots, options, others=others)
     _emit(_json(report.to_dict()) if args.format == "json" else render_check(report), args.output)
     return EXIT_NOT_READY if report.verdict is Verdict.NOT_READY else 0
 

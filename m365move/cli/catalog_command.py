@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
         description="List everything a catalog file still lacks. Exit status 0 when complete, 2 when something "
         "must still be completed by hand.",
     )
-    check.add_argument("catalog", metavar="FILE")
+    check.add_argument("catalog", metavar="FILE", help="catalog file (YAML or JSON)")
     check.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     check.set_defaults(func=run_check)
 

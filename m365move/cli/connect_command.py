@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = commands.add_parser("run-events", help="start the sandbox on an estate and run the extension's events "
                                                  "until Connect settles (what the EaaS runner does)")
     run.add_argument("estate", type=Path, help="estate file with connect and partner_center sections")
-    run.add_argument("--output", type=output_dir_path, default=Path("demo-output/connect"), help="where the summary goes")
+    run.add_argument("--output", type=output_dir_path, default=Path("demo-output/connect"),
+                     help="where the summary goes (default: %(default)s)")
     run.add_argument("--timeout", type=finite_number(above=0, at_most=7 * 86400), default=300.0,
                      help="real seconds before giving up (default 300)")
     run.set_defaults(func=_run_events)

@@ -21,8 +21,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("estate", help="generate or validate estate files")
     commands = parser.add_subparsers(dest="estate_command", metavar="ACTION", required=True)
     generate = commands.add_parser("generate", help="write a realistic demo estate")
-    generate.add_argument("--subscriptions", type=whole_number(1, 10_000_000), required=True, metavar="N")
-    generate.add_argument("--seed", type=whole_number(-(2**63), 2**63 - 1), default=1)
+    generate.add_argument("--subscriptions", type=whole_number(1, 10_000_000), required=True, metavar="N",
+                          help="source subscriptions to generate")
+    generate.add_argument("--seed", type=whole_number(-(2**63), 2**63 - 1), default=1,
+                          help="random seed: the same seed gives the same estate (default: %(default)s)")
     generate.add_argument("--resellers", type=whole_number(1, 100_000), help="default: N/200, between 3 and 500")
     generate.add_argument("--plans", type=whole_number(1, 100_000), help="default: N/50, between 24 and 2000")
     generate.add_argument("--connect-assets", type=whole_number(0, 1_000_000), metavar="N",
@@ -32,7 +34,7 @@ def register(subparsers: Any) -> None:
                           "(JSON loads several times faster at 100k subscriptions)")
     generate.set_defaults(func=run_generate)
     validate = commands.add_parser("validate", help="validate an estate file and print its size")
-    validate.add_argument("estate", metavar="FILE")
+    validate.add_argument("estate", metavar="FILE", help="estate file (YAML or JSON)")
     validate.set_defaults(func=run_validate)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -27,6 +28,10 @@ from m365move.execution.progress import Progress
 from m365move.execution.resume import find_resume_target
 
 DEFAULT_WORKSPACE = "m365move-work"
+EXIT_INTERRUPTED = 130
+# A run that finished with subscriptions a person must look at (decided exit status 6).
+EXIT_UNFINISHED = 6
+_NEEDS_ATTENTION = ("failed", "partially-migrated")
 
 
 def register(subparsers: Any) -> None:
@@ -49,7 +54,8 @@ def register(subparsers: Any) -> None:
     migrate.set_defaults(func=run_migrate)
 
     resume = subparsers.add_parser("resume", help="complete an earlier run (mode inferred from it)")
-    resume.add_argument("source", metavar="RESULTS_CSV|RUN_ID")
+    resume.add_argument("source", metavar="RESULTS_CSV|RUN_ID",
+                        help="the results file of the run to complete, or its run id (`m365move runs list`)")
     resume.add_argument("--mode", choices=[m.value for m in MigrationMode],
                         help="optional: must match the mode of the run being resumed")
     _add_execution_arguments(resume)
@@ -59,17 +65,23 @@ def register(subparsers: Any) -> None:
 def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--execute", action="store_true", help="really place orders (default: dry run)")
     parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
-                        help=f"journal and results folder (default {DEFAULT_WORKSPACE})")
-    parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default WORKSPACE/journal.sqlite)")
+                        help="journal and results folder, shared with the runbooks (default: %(default)s)")
+    parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default: WORKSPACE/journal.sqlite)")
     # Bounds: beyond them a value is a typo, and it must fail here, before anything talks to Commerce.
-    parser.add_argument("--concurrency", type=whole_number(1, 256), default=8, metavar="N")
+    parser.add_argument("--concurrency", type=whole_number(1, 256), default=8, metavar="N",
+                        help="subscriptions worked on at once (default: %(default)s)")
     parser.add_argument("--order-timeout", type=finite_number(above=0, at_most=7 * 86400), default=600.0,
-                        metavar="SECONDS")
-    parser.add_argument("--poll-interval", type=finite_number(above=0, at_most=3600), default=5.0, metavar="SECONDS")
-    parser.add_argument("--batch-size", type=whole_number(1, 100_000), default=200, metavar="N")
+                        metavar="SECONDS", help="time an order may take to reach a final status (default: %(default)s)")
+    parser.add_argument("--poll-interval", type=finite_number(above=0, at_most=3600), default=5.0, metavar="SECONDS",
+                        help="time between order status polls (default: %(default)s)")
+    parser.add_argument("--batch-size", type=whole_number(1, 100_000), default=200, metavar="N",
+                        help="subscriptions per place-then-poll batch (default: %(default)s)")
     parser.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=20.0,
                         metavar="PER_SECOND",
-                        help="client-side limit of Commerce requests per second (0: none)")
+                        help="client-side limit of Commerce requests per second, 0 for none (default: %(default)s)")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table: lines for a person; json: one JSON document on standard output (default: "
+                        "%(default)s)")
 
 
 def run_migrate(args: argparse.Namespace) -> int:
@@ -98,7 +110,11 @@ def run_resume(args: argparse.Namespace) -> int:
         print(f"run {target.run_id} left no results (it did not finish): resuming its whole selection", file=sys.stderr)
         return _run(args, parameters, selection=None, journal=journal)
     if not target.subscription_ids:
-        print(f"run {target.run_id}: nothing left to resume")
+        if args.format == "json":
+            print(json.dumps({"run_id": None, "resumed_from": target.run_id, "mode": target.mode.value,
+                              "summary": {}, "exit_status": 0, "message": "nothing left to resume"}, indent=1))
+        else:
+            print(f"run {target.run_id}: nothing left to resume")
         return 0
     return _run(args, parameters, selection=Selection(subscription_ids=target.subscription_ids), journal=journal)
 
@@ -128,8 +144,41 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
             signal.signal(signal.SIGINT, previous)
     finally:
         client.close()
-    _print_report(report, mode, args)
-    return 130 if report.interrupted else 0
+    status = exit_status(report)
+    if args.format == "json":
+        print(json.dumps(report_json(report, mode, args, status), indent=1))
+    else:
+        _print_report(report, mode, args)
+    return status
+
+
+def exit_status(report: RunReport) -> int:
+    """130 interrupted; 6 when an executed run left failed or partially-migrated subscriptions; else 0."""
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    if not report.dry_run and any(report.summary.get(status) for status in _NEEDS_ATTENTION):
+        return EXIT_UNFINISHED
+    return 0
+
+
+def report_json(report: RunReport, mode: MigrationMode, args: argparse.Namespace, status: int) -> dict[str, Any]:
+    return {
+        "run_id": report.run_id,
+        "mode": mode.value,
+        "dry_run": report.dry_run,
+        "interrupted": report.interrupted,
+        "summary": dict(sorted(report.summary.items())),
+        "results_path": str(report.results_path),
+        "exit_status": status,
+        "resume_command": _resume_command(report, args),
+    }
+
+
+def _resume_command(report: RunReport, args: argparse.Namespace) -> str | None:
+    unfinished = sum(n for s, n in report.summary.items() if s in ("pending", "partially-migrated", "failed"))
+    if report.interrupted or (unfinished and not report.dry_run):
+        return f"m365move resume {report.results_path} --execute --workspace {args.workspace}"
+    return None
 
 
 def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, PlansMapping, Selection]:
@@ -160,9 +209,9 @@ def _print_report(report: RunReport, mode: MigrationMode, args: argparse.Namespa
     counts = ", ".join(f"{n} {status}" for status, n in sorted(report.summary.items()))
     print(f"run {report.run_id} ({mode.value}, {kind}): {counts}")
     print(f"results: {report.results_path}")
-    unfinished = sum(n for s, n in report.summary.items() if s in ("pending", "partially-migrated", "failed"))
-    if report.interrupted or (unfinished and not report.dry_run):
-        print(f"to complete it: m365move resume {report.results_path} --execute --workspace {args.workspace}")
+    command = _resume_command(report, args)
+    if command:
+        print(f"to complete it: {command}")
 
 
 def _journal(args: argparse.Namespace) -> Journal:

@@ -8,7 +8,12 @@ from typing import Any
 
 from m365move.atomic_files import atomic_writer
 from m365move.cli.option_types import output_file
-from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs
+from m365move.cli.plan_inputs import (
+    add_live_commerce_arguments,
+    add_mode_argument,
+    add_plan_input_arguments,
+    load_plan_inputs,
+)
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings
@@ -25,10 +30,12 @@ def register(subparsers: Any) -> None:
         "Exit status 0 when the plan was produced, 2 for bad input.",
     )
     add_mode_argument(parser)
-    add_plan_input_arguments(parser)
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    add_plan_input_arguments(parser, estate_required=False)
+    add_live_commerce_arguments(parser)
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                        help="table for a person, json (the plan contract) or csv (default: %(default)s)")
     parser.add_argument("--output", type=output_file, metavar="FILE",
-                        help="write here (atomically) instead of standard output")
+                        help="write here (atomically) instead of standard output (default: standard output)")
     parser.set_defaults(func=run_plan)
 
 

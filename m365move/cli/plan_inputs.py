@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 
 from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
+from m365move.errors import InputError
 from m365move.estate.csv_files import parse_date, read_license_mapping, read_plans_mapping, read_source_data
 from m365move.estate.loader import LoadedEstate, load_estate
 
@@ -28,20 +30,41 @@ def add_mode_argument(parser: argparse.ArgumentParser, *, required: bool = True)
 
 
 def add_plan_input_arguments(parser: argparse.ArgumentParser, *, estate_required: bool = True) -> None:
-    parser.add_argument("--estate", required=estate_required, metavar="FILE", help="estate file (YAML or JSON)")
+    parser.add_argument("--estate", required=estate_required, metavar="FILE",
+                        help="estate file (YAML or JSON)" + ("" if estate_required else
+                                                            "; or --catalog FILE with --commerce-url"))
     parser.add_argument("--license-mapping", metavar="CSV",
                         help="licence mapping CSV (CspOfferId, NceProductIdSkuId); replaces the estate's")
     parser.add_argument("--plans-mapping", metavar="CSV",
                         help="plans mapping CSV (CspOfferId, NcePlanId, optional CspPlanId)")
     parser.add_argument("--source-data", metavar="CSV", help="only these subscriptions (column OaSubscriptionId)")
-    parser.add_argument("--reseller", action="append", metavar="ID", help="only this reseller (repeatable)")
-    parser.add_argument("--customer", action="append", metavar="ID", help="only this customer (repeatable)")
+    parser.add_argument("--reseller", action="append", metavar="ID",
+                        help="only this reseller's customers (repeatable; default: every reseller)")
+    parser.add_argument("--customer", action="append", metavar="ID",
+                        help="only this customer (repeatable; default: every customer)")
     parser.add_argument("--for-expiration-date", metavar="YYYY-MM-DD",
-                        help="only subscriptions expiring on this date")
+                        help="only subscriptions expiring on this date (default: any date)")
+
+
+def add_live_commerce_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--catalog`` and ``--commerce-url``: plan from a live Commerce instead of an estate file."""
+    parser.add_argument("--catalog", metavar="FILE",
+                        help="catalog file (`m365move catalog export`, completed); subscriptions are then read "
+                        "live from Commerce at --commerce-url")
+    parser.add_argument("--commerce-url", metavar="URL",
+                        help="SimpleAPI base URL to read subscriptions from (with --catalog); credentials from "
+                        "M365MOVE_COMMERCE_USER / _PASSWORD / _SUBSCRIPTION_KEY or M365MOVE_CONFIG")
 
 
 def load_plan_inputs(args: argparse.Namespace) -> PlanInputs:
     """Read every input file named on the command line; InputError on the first bad one."""
+    if getattr(args, "catalog", None) or (getattr(args, "commerce_url", None) and not args.estate):
+        return _live_plan_inputs(args)
+    if not args.estate:
+        raise InputError("give --estate FILE, or --catalog FILE with --commerce-url URL", where="m365move plan")
+    if getattr(args, "commerce_url", None):
+        raise InputError("--commerce-url reads subscriptions live and needs --catalog FILE instead of --estate",
+                         where="--commerce-url")
     loaded = load_estate(args.estate)
     estate = loaded.estate
     if args.license_mapping:
@@ -59,3 +82,25 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
             parse_date(args.for_expiration_date, "--for-expiration-date") if args.for_expiration_date else None
         ),
     )
+
+
+def _live_plan_inputs(args: argparse.Namespace) -> PlanInputs:
+    # Imported here: `plan --estate` should not pay for the HTTP client.
+    from m365move.commerce.credentials import load_credentials
+    from m365move.commerce.estate_reader import read_estate
+    from m365move.commerce.simpleapi_client import SimpleApiClient
+
+    if args.estate:
+        raise InputError("give either --estate FILE or --catalog FILE with --commerce-url", where="--catalog")
+    if not args.catalog or not args.commerce_url:
+        missing = "--commerce-url URL" if args.catalog else "--catalog FILE"
+        raise InputError(f"a live read from Commerce needs {missing} too", where="m365move plan")
+    with SimpleApiClient(args.commerce_url, load_credentials(), max_retries=6) as client:
+        client.verify_access()
+        live = read_estate(client, args.catalog)
+    estate = live.estate
+    if args.license_mapping:
+        estate = estate.with_license_mapping(read_license_mapping(args.license_mapping))
+    plans_mapping = read_plans_mapping(args.plans_mapping) if args.plans_mapping else PlansMapping()
+    loaded = LoadedEstate(Path(args.catalog), live.document, estate)
+    return PlanInputs(loaded, estate, plans_mapping, selection_from_args(args))

@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.set_defaults(func=_list)
 
     show = actions.add_parser("show", help="a runbook's parameters and the confirmation it needs")
-    show.add_argument("name")
+    show.add_argument("name", help="runbook name (`m365move runbook list`)")
     show.set_defaults(func=_show)
 
     run = actions.add_parser("run", help="validate parameters, execute the runbook, write its run folder")
-    run.add_argument("name")
+    run.add_argument("name", help="runbook name (`m365move runbook list`)")
     run.add_argument(
         "-p",
         "--parameter",
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.set_defaults(func=_run)
 
     render = actions.add_parser("render", help="re-render a run folder's HTML report")
-    render.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    render.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder written by `runbook run`")
     render.add_argument("--show-code", action="store_true", help="include the code (written to report-with-code.html)")
     render.set_defaults(func=_render)
 

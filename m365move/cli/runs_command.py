@@ -1,4 +1,4 @@
-"""``m365move runs list|show RUN_ID``: what the journal knows about earlier runs."""
+"""``m365move runs list|show RUN_ID``: what the journal knows about earlier runs (read-only)."""
 
 from __future__ import annotations
 
@@ -7,36 +7,90 @@ import json
 from pathlib import Path
 from typing import Any
 
+from m365move.errors import InputError
 from m365move.execution.journal import Journal
 from m365move.terminal_text import visible
 
+DEFAULT_WORKSPACE = "m365move-work"
+# What a run looks like in JSON and in the table (parameters only in `show`).
+RUN_FIELDS = ("run_id", "mode", "dry_run", "status", "started_at", "finished_at", "user", "host", "summary",
+              "results_path")
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("runs", help="list or show runs recorded in the journal")
-    parser.add_argument("--workspace", default="m365move-work", metavar="DIR")
-    parser.add_argument("--journal", metavar="FILE|URL")
+    parser = subparsers.add_parser("runs", help="list or show runs recorded in the journal (read-only)")
+    parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
+                        help="workspace whose journal to read, shared by the CLI and the runbooks "
+                        "(default: %(default)s)")
+    parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default: WORKSPACE/journal.sqlite)")
     commands = parser.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
-    commands.add_parser("list", help="one line per run").set_defaults(func=run_list)
+    listing = commands.add_parser("list", help="one line per run, oldest first")
+    _add_format(listing)
+    listing.set_defaults(func=run_list)
     show = commands.add_parser("show", help="one run: parameters, summary, results file")
-    show.add_argument("run_id")
+    show.add_argument("run_id", metavar="RUN_ID", help="a run id from `m365move runs list`")
+    _add_format(show)
     show.set_defaults(func=run_show)
 
 
-def _journal(args: argparse.Namespace) -> Journal:
-    return Journal(args.journal or str(Path(args.workspace) / "journal.sqlite"))
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table for a person, json for scripts (default: %(default)s)")
+
+
+def _journal(args: argparse.Namespace) -> Journal | None:
+    """The journal, or None when its SQLite file does not exist: reading never creates one."""
+    location = args.journal or str(Path(args.workspace) / "journal.sqlite")
+    if "://" not in location and not Path(location).is_file():
+        return None
+    return Journal(location)
+
+
+def _public(run: dict[str, Any], *, with_parameters: bool = False) -> dict[str, Any]:
+    fields = RUN_FIELDS + (("parameters",) if with_parameters else ())
+    result = {name: run.get(name) for name in fields}
+    result["dry_run"] = bool(result["dry_run"])
+    return result
 
 
 def run_list(args: argparse.Namespace) -> int:
-    runs = _journal(args).runs()
+    journal = _journal(args)
+    runs = journal.runs() if journal else []
+    if args.format == "json":
+        print(json.dumps({"runs": [_public(r) for r in runs]}, indent=1, default=str))
+        return 0
     if not runs:
-        print("no runs in the journal")
+        where = args.journal or Path(args.workspace) / "journal.sqlite"
+        print(f"no runs in the journal ({where})" if journal else f"no journal at {where}: no runs yet")
+        return 0
+    print(f"{'RUN':<24} {'MODE':<16} {'KIND':<8} {'STATUS':<11} {'STARTED (UTC)':<19} {'BY':<24} SUBSCRIPTIONS")
     for run in runs:
         kind = "dry-run" if run["dry_run"] else "executed"
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(run["summary"].items()))
-        print(visible(f"{run['run_id']}  {run['mode']:16} {kind:8} {run['status']:11} {run['user']}@{run['host']}  {counts}"))
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(run["summary"].items())) or "-"
+        started = str(run["started_at"] or "")[:19].replace("T", " ")
+        by = f"{run['user']}@{run['host']}"
+        print(visible(f"{run['run_id']:<24} {run['mode']:<16} {kind:<8} {run['status']:<11} {started:<19} {by:<24} "
+                      f"{counts}"))
     return 0
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print(json.dumps(_journal(args).run(args.run_id), indent=2, default=str))
+    journal = _journal(args)
+    if journal is None:
+        where = args.journal or Path(args.workspace) / "journal.sqlite"
+        raise InputError(f"no journal here, so no run {args.run_id}", where=str(where),
+                         hint="give --workspace or --journal of the run")
+    run = _public(journal.run(args.run_id), with_parameters=True)
+    if args.format == "json":
+        print(json.dumps(run, indent=1, default=str))
+        return 0
+    for name in RUN_FIELDS:
+        value = run[name]
+        if name == "summary":
+            value = ", ".join(f"{n} {s}" for s, n in sorted(value.items())) or "-"
+        print(visible(f"{name + ':':<14} {value if value is not None else '-'}"))
+    print("parameters:")
+    for name, value in run["parameters"].items():
+        if value not in (None, [], ""):
+            print(visible(f"  {name}: {value}"))
     return 0

@@ -100,7 +100,7 @@ class TestNewSubscription:
         """A sales order ending in error: no cancellation, partially-migrated; resume completes it, no duplicate."""
         path, workspace = estate(tmp_path), tmp_path / "work"
         with sandbox_on(path, Faults(order_processing_seconds=0.05, error_subscriptions=["3000001"])) as server:
-            assert main(migrate_args("new-subscription", path, server, workspace, "--execute")) == 0
+            assert main(migrate_args("new-subscription", path, server, workspace, "--execute")) == 6  # a failed order: exit 6
             first = last_results(workspace)
             assert first["3000001"]["final_status"] == "partially-migrated"
             assert first["3000002"]["final_status"] == "migrated"
