@@ -21,6 +21,7 @@ from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
 from m365move.execution.journal import Journal
 from m365move.execution.progress import Progress
+from m365move.execution.results_context import context_columns
 from m365move.execution.results_file import write_results
 
 # The peer script's --custom-order-params carries these custom attributes of the source onto new orders.
@@ -83,7 +84,9 @@ def run_migration(
             # What the journal holds is the truth (a worker may have died mid-way).
             for sub_id, intents in _group(journal.intents_of([*intents_by_sub, *done_before], request.mode)).items():
                 intents_by_sub[sub_id] = intents
+        source_plans = {s.id: s.plan_id for s in request.estate.subscriptions}
         rows = [_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents_by_sub.get(sub_id, []))
+                | context_columns(request.estate, plans_by_id.get(sub_id), intents_by_sub.get(sub_id, []), source_plans)
                 for sub_id in _ordered_ids(plan.subscriptions, intents_by_sub)]
         results_path = workspace / "results" / f"{run_id}.csv"
         write_results(results_path, rows)

@@ -1,8 +1,10 @@
 """The results file of a run: one row per source subscription (like CloudBlue's total_migration_results.csv).
 
 Columns: run_id, subscription_id, mode, decision, final_status, orders (kind:order id:status, in placing
-order), new_subscription_ids, reasons. ``resume`` reads it back, checks it against the journal and infers
-the mode from it.
+order), new_subscription_ids, reasons, then the appended ones: failure_message (the platform's own words for
+an order it refused or failed), and the names a person looks for (customer, reseller, source and target
+plans, ids and names). ``resume`` reads it back, checks it against the journal and infers the mode from
+it; files written before a column was appended are read with that column empty.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from m365move.atomic_files import atomic_writer
 from m365move.domain.orders import MigrationMode
 from m365move.errors import InputError
 from m365move.execution.final_status import FINAL_STATUSES
+from m365move.execution.results_context import CONTEXT_COLUMNS
 from m365move.spreadsheet_csv import FormulaSafeDictWriter, restore_row
 
-RESULT_COLUMNS = (
+# The first columns never change; new ones are appended after them.
+REQUIRED_COLUMNS = (
     "run_id", "subscription_id", "mode", "decision", "final_status", "orders", "new_subscription_ids", "reasons",
 )
+RESULT_COLUMNS = (*REQUIRED_COLUMNS, "failure_message", *CONTEXT_COLUMNS)
 
 
 def write_results(path: Path, rows: Sequence[dict[str, str]]) -> None:
@@ -48,10 +53,10 @@ def read_results(path: str | Path) -> ResultsFile:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
+            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(f"not an m365move results file: missing column {', '.join(missing)}", where=f"{path}:1")
-            rows = tuple(restore_row(r) for r in reader)
+            rows = tuple({c: "" for c in RESULT_COLUMNS} | restore_row(r) for r in reader)
     except FileNotFoundError:
         raise InputError("file not found", where=str(path)) from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
