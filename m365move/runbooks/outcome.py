@@ -71,6 +71,8 @@ class RunOutcome:
     result: dict[str, Any] | None
     failure: Failure | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # For the report header: the runbook's title, wall-clock start and end (UTC ISO), who and which m365move.
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -116,4 +118,5 @@ class RunOutcome:
             "exit_code": self.exit_code,
             "failure": self.failure.as_dict() if self.failure else None,
             "timings": {key: round(value, 3) for key, value in self.timings.items()},
+            **self.provenance,
         }

@@ -12,8 +12,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from m365move.errors import InputError
-from m365move.markup_escaping import markdown_literal
 from m365move.runbooks.cells import INJECTED_PARAMETERS_TAG, markdown_cell, read_notebook_file
+from m365move.runbooks.report_header import report_header
 
 # nbconvert is untyped: typed handles keep mypy's untyped-call checks meaningful elsewhere.
 _html_exporter: Callable[..., Any] = HTMLExporter
@@ -55,20 +55,11 @@ def notebook_to_html(notebook: nbformat.NotebookNode, *, show_code: bool = False
 
 
 def _run_header(run_dir: Path) -> str:
-    """A markdown header naming the run: status and parameters, read from the run's JSON files."""
+    """The sign-off header (see report_header), read from the run's JSON files."""
     run = _read_json(run_dir / "run.json") or {}
     parameters = _read_json(run_dir / "parameters.json") or {}
-    # Every value is written through markdown_literal: a markdown code span is no protection (a backtick
-    # in a value ends it and raw HTML follows), character references are shown and never interpreted.
-    name, status = markdown_literal(run_dir.name), markdown_literal(run.get("status", "unknown"))
-    lines = [f"**Runbook run** <code>{name}</code> — status: **{status}**", ""]
-    if isinstance(parameters, dict) and parameters:
-        lines += ["| parameter | value |", "|---|---|"]
-        lines += [
-            f"| {markdown_literal(k)} | <code>{markdown_literal(json.dumps(v, ensure_ascii=False))}</code> |"
-            for k, v in parameters.items()
-        ]
-    return "\n".join(lines)
+    return report_header(run if isinstance(run, dict) else {}, parameters if isinstance(parameters, dict) else {},
+                         run_dir.name)
 
 
 def _read_json(path: Path) -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from m365move.bundle import seal_folder
+from m365move.bundle.provenance import tool_commit, tool_version, who
 from m365move.errors import InputError, M365MoveError
 from m365move.runbooks.caller_paths import absolute_caller_paths
 from m365move.runbooks.catalog import KERNEL_NAME, Runbook, find_runbook
@@ -38,8 +40,10 @@ from m365move.runbooks.outcome import Failure, RunOutcome, RunStatus
 from m365move.runbooks.parameters import ParameterError, ParametersCell, load_parameters_file, resolve_parameters
 from m365move.runbooks.progress import ProgressCallback, StepTracker
 from m365move.runbooks.render import render_report
+from m365move.runbooks.report_header import endpoint_without_secrets
 from m365move.runbooks.result import recorded_result
 
+JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal's URL (with its password): never written as is
 DEFAULT_CELL_TIMEOUT = 3600.0  # seconds; a migration cell may legitimately take long
 DEFAULT_START_TIMEOUT = 60.0
 RUNS_DIR = Path("runs")
@@ -63,6 +67,7 @@ def run_runbook(
     must match it. Raises :class:`ParameterError` (exit 2) before any kernel starts or folder exists.
     """
     started = time.perf_counter()
+    started_at = _now()
     timings: dict[str, float] = {}
     runbook = find_runbook(name, notebooks_dir)
     values = validate_parameters(runbook, params or {}, params_file)
@@ -89,7 +94,10 @@ def run_runbook(
     notebook = _relativise(run_dir)
     result = recorded_result(notebook)
     _write_json(run_dir / "result.json", result)
-    outcome = RunOutcome(runbook.name, status, run_dir, values, result, failure, timings)
+    provenance = {"title": runbook.title, "started_at": started_at, "finished_at": _now(), **who(),
+                  "tool": {"version": tool_version(), "commit": tool_commit()},
+                  "journal_url": _journal_endpoint(extra_env)}
+    outcome = RunOutcome(runbook.name, status, run_dir, values, result, failure, timings, provenance)
     timings["finalize"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -102,6 +110,16 @@ def run_runbook(
     # Last: the manifest seals the folder (every file's SHA-256; the report shows the manifest's hash).
     seal_folder(run_dir, kind=f"runbook {runbook.name}", parameters=values)
     return outcome
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _journal_endpoint(extra_env: Mapping[str, str] | None) -> str | None:
+    """Where a shared journal is (from the environment), without its password: run.json is a shared file."""
+    url = (extra_env or {}).get(JOURNAL_ENV) or os.environ.get(JOURNAL_ENV)
+    return endpoint_without_secrets(url) if url else None
 
 
 def validate_parameters(

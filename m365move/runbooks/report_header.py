@@ -1,0 +1,111 @@
+"""The top of every runbook report: what a reviewer needs to sign it.
+
+Runbook name and title, when it started and ended and how long it took, who ran it (user@host), which
+m365move (version and commit), the platform endpoints it talked to (never credentials: user info and
+query strings are cut), the run's status, a sign-off block, then the parameters folded, ``null`` ones
+hidden. Every value is written through :func:`markdown_literal` (the header is a markdown cell).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from m365move.markup_escaping import markdown_literal
+
+# Parameters that name a platform endpoint (shown in the header; the journal URL comes from the environment).
+_ENDPOINT_SUFFIXES = ("_url",)
+
+
+def endpoint_without_secrets(url: str) -> str:
+    """``https://user:pw@host/path?key=x`` → ``https://host/path``; anything unparsable as given, minus ``@``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rsplit("@", 1)[-1]
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def endpoints(parameters: Mapping[str, Any], journal_url: str | None = None) -> dict[str, str]:
+    found = {name: endpoint_without_secrets(str(value)) for name, value in parameters.items()
+             if value and name.endswith(_ENDPOINT_SUFFIXES)}
+    if journal_url:
+        found["journal (M365MOVE_JOURNAL_URL)"] = endpoint_without_secrets(journal_url)
+    return found
+
+
+def _when(text: str | None) -> str:
+    if not text:
+        return "unknown"
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    whole = int(round(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d} ({seconds:.1f} s)"
+
+
+def _row(label: str, value: object) -> str:
+    return f"<tr><th style=\"text-align:left\">{markdown_literal(label)}</th><td>{markdown_literal(value)}</td></tr>"
+
+
+def report_header(run: Mapping[str, Any], parameters: Mapping[str, Any], run_folder: str) -> str:
+    """The header as one markdown cell's source (HTML inside markdown, every value as literal text)."""
+    name = run.get("runbook") or run_folder
+    title = run.get("title") or name
+    status = str(run.get("status", "unknown"))
+    tool = run.get("tool") or {}
+    commit = tool.get("commit") or "not a git checkout"
+    facts = [
+        ("runbook", name),
+        ("run folder", run_folder),
+        ("status", status + (f" (exit {run['exit_code']})" if "exit_code" in run else "")),
+        ("started", _when(run.get("started_at"))),
+        ("ended", _when(run.get("finished_at"))),
+        ("duration", _duration((run.get("timings") or {}).get("total"))),
+        ("run by", f"{run.get('user', 'unknown')}@{run.get('host', 'unknown')}"),
+        ("m365move", f"{tool.get('version', 'unknown')} (commit {commit})"),
+    ]
+    facts += [(f"endpoint: {label}", url) for label, url in endpoints(parameters, run.get("journal_url")).items()]
+    lines = [
+        f"# {markdown_literal(title)}",
+        "",
+        "<table>" + "".join(_row(label, value) for label, value in facts) + "</table>",
+        "",
+        _sign_off(),
+        "",
+    ]
+    # Endpoints are shown without user info or query (a key pasted into a URL is still a key).
+    shown = {k: endpoint_without_secrets(v) if k.endswith(_ENDPOINT_SUFFIXES) and isinstance(v, str) else v
+             for k, v in parameters.items() if v is not None}
+    hidden = len(parameters) - len(shown)
+    if shown:
+        rows = "".join(f"<tr><td>{markdown_literal(k)}</td><td><code>{markdown_literal(json.dumps(v, ensure_ascii=False))}"
+                       "</code></td></tr>" for k, v in shown.items())
+        note = f" ({hidden} unset, not shown)" if hidden else ""
+        lines += [f"<details><summary>Parameters: {len(shown)} set{note}</summary>",
+                  "<table><tr><th>parameter</th><th>value</th></tr>" + rows + "</table></details>"]
+    return "\n".join(lines)
+
+
+def _sign_off() -> str:
+    """Blank fields a reviewer fills in on the printed or saved report."""
+    cell = '<td style="min-width:16em;border-bottom:1px solid #888">&nbsp;</td>'
+    rows = "".join(f"<tr><th style=\"text-align:left\">{label}</th>{cell}</tr>"
+                   for label in ("Reviewed by (name)", "Role / title", "Date", "Signature"))
+    decision = "<tr><th style=\"text-align:left\">Decision</th><td>&#9744; approved &nbsp; &#9744; rejected &nbsp; " \
+               "&#9744; approved with remarks</td></tr>"
+    return ("<fieldset><legend><b>Sign-off</b></legend><table>" + rows + decision +
+            "<tr><th style=\"text-align:left\">Remarks</th><td style=\"height:4em\">&nbsp;</td></tr></table></fieldset>")

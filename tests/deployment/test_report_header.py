@@ -1,0 +1,51 @@
+"""The runbook report opens with what a reviewer signs: who, when, what, where, which version, sign-off."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from m365move.runbooks.render import render_report
+from m365move.runbooks.report_header import endpoint_without_secrets
+
+
+def _run_dir(tmp_path: Path) -> Path:
+    run_dir = tmp_path / "switch_plan_migration-20260301T090000Z"
+    run_dir.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# body")]), str(run_dir / "executed.ipynb"))
+    (run_dir / "parameters.json").write_text(json.dumps({
+        "commerce_url": "https://apiuser:s3cret@commerce.example.com:8443/simpleapi?subscription-key=k3y",
+        "reseller": "1000002", "catalog": None, "execute": False}))
+    (run_dir / "run.json").write_text(json.dumps({
+        "runbook": "switch_plan_migration", "title": "Switch Plan migration on Commerce", "status": "ok",
+        "exit_code": 0, "timings": {"total": 3725.4}, "started_at": "2026-03-01T09:00:00+00:00",
+        "finished_at": "2026-03-01T10:02:05+00:00", "user": "ops", "host": "jump-1",
+        "tool": {"version": "0.1.0", "commit": "1a2b3c4d5e6f"}, "journal_url": "postgresql://db.example/m365"}))
+    return run_dir
+
+
+def test_header_names_run_people_time_version_endpoints_and_sign_off(tmp_path: Path) -> None:
+    page = render_report(_run_dir(tmp_path)).read_text()
+    text = html.unescape(re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page, flags=re.S))
+    text = re.sub(r"\s+", " ", text)
+    head = text[: text.index(" body ")]
+    for expected in ("Switch Plan migration on Commerce", "switch_plan_migration", "started 2026-03-01 09:00:00 UTC",
+                     "ended 2026-03-01 10:02:05 UTC", "duration 1:02:05", "run by ops@jump-1",
+                     "m365move 0.1.0 (commit 1a2b3c4d5e6f)",
+                     "endpoint: commerce_url https://commerce.example.com:8443/simpleapi",
+                     "db.example/m365", "Sign-off", "Reviewed by (name)", "Role / title", "Signature",
+                     "Parameters: 3 set (1 unset, not shown)", "reseller \"1000002\""):
+        assert expected in head, expected
+    assert "<details>" in page
+    for secret in ("s3cret", "k3y", "apiuser"):
+        assert secret not in page
+    assert "catalog" not in head  # null parameters are hidden
+
+
+def test_endpoints_lose_credentials() -> None:
+    assert endpoint_without_secrets("https://u:p@h.example:1/p?key=x#f") == "https://h.example:1/p"
+    assert endpoint_without_secrets("postgresql+psycopg://m:pw@db/j") == "postgresql+psycopg://db/j"
