@@ -19,7 +19,7 @@ def _process_umask() -> int:
 
 # mkstemp creates 0600 files; output files get the mode a plain open() would give (group-readable
 # under the usual umask), so a colleague or a reviewer in the operator's group can read them.
-_FILE_MODE = 0o666 & ~_process_umask()
+OUTPUT_FILE_MODE = 0o666 & ~_process_umask()
 
 
 @contextlib.contextmanager
@@ -33,7 +33,7 @@ def atomic_writer(path: str | Path, *, newline: str | None = None) -> Iterator[I
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp_name, _FILE_MODE)
+        os.chmod(temp_name, OUTPUT_FILE_MODE)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from m365move.atomic_files import OUTPUT_FILE_MODE
 from m365move.bundle import report_field
 from m365move.bundle.provenance import tool_commit, tool_version, who
 from m365move.bundle.signing import ALGORITHM, fingerprint, signer_from_environment
@@ -122,6 +123,7 @@ def _rewrite(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temp_name, OUTPUT_FILE_MODE)  # readable like the run's other files, not mkstemp's 0600
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

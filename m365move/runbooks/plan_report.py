@@ -1,23 +1,72 @@
 """A migration plan as report rows and counts: findings, decisions, orders, decisions by reseller.
 
-Pure functions over the domain's plan; the runbooks turn the rows into HTML tables and charts.
+Pure functions over the domain's plan; the runbooks turn the rows into HTML tables and charts. At
+100,000 subscriptions a plan has tens of thousands of findings: the report shows them rolled up by code
+and the most affected ones, and the run folder keeps every one as CSV (``findings.csv``, ``plan.csv``),
+linked from the tables. Charts show the largest resellers and one "others" bar.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from m365move.atomic_files import atomic_writer
 from m365move.domain.estate import Estate
 from m365move.domain.preflight import Finding
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
+from m365move.markup_escaping import html_text
+from m365move.plan_output.csv_format import write_plan_csv
 from m365move.runbooks.report_tables import banner, counts_line, key_value_table, shorten
+from m365move.spreadsheet_csv import FormulaSafeDictWriter
 
 DECISIONS = tuple(decision.value for decision in Decision)  # migrate, skip, blocked
 FINDING_HEADERS = ("severity", "code", "subscriptions", "about", "what to do")
 DECISION_HEADERS = ("subscription", "reseller", "customer", "decision", "orders or reasons")
+
+
+ROLLUP_HEADERS = ("severity", "code", "findings", "subscriptions", "for example", "what to do")
+CHART_RESELLERS = 25  # bars in the decisions chart; the rest are summed into one "others" bar
+
+
+def finding_rollup_rows(findings: list[Finding]) -> list[tuple[str, str, int, int, str, str]]:
+    """One row per (severity, code): how many findings and subscriptions, the most affected subjects."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:  # already errors first, most affected first
+        groups.setdefault((finding.severity.value, finding.code), []).append(finding)
+    return [
+        (severity, code, len(group), sum(f.affected_subscriptions for f in group),
+         shorten([s for f in group[:3] for s in f.subjects], limit=4), group[0].message)
+        for (severity, code), group in groups.items()
+    ]
+
+
+def write_findings_csv(findings: list[Finding], path: str | Path) -> Path:
+    """Every finding, one per row (the report shows them rolled up)."""
+    target = Path(path)
+    with atomic_writer(target, newline="") as handle:
+        writer = FormulaSafeDictWriter(handle, fieldnames=("severity", "code", "subscriptions", "subjects", "message"),
+                                       lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({"severity": f.severity.value, "code": f.code, "subscriptions": str(f.affected_subscriptions),
+                          "subjects": ";".join(f.subjects), "message": f.message} for f in findings)
+    return target
+
+
+def write_plan_file(plan: MigrationPlan, path: str | Path) -> Path:
+    """The whole plan as CSV (``m365move plan --format csv``), every subscription."""
+    target = Path(path)
+    with atomic_writer(target, newline="") as handle:
+        write_plan_csv(plan, handle)
+    return target
+
+
+def file_link(name: str, what: str) -> str:
+    """A line linking a file of the run folder (the report sits in the same folder)."""
+    return f'<p>{html_text(what)}: <a href="{html_text(name)}">{html_text(name)}</a></p>'
 
 
 def finding_rows(findings: list[Finding]) -> list[tuple[str, str, int, str, str]]:
@@ -28,8 +77,9 @@ def finding_rows(findings: list[Finding]) -> list[tuple[str, str, int, str, str]
     ]
 
 
-def subscription_detail(sub: SubscriptionPlan) -> str:
-    """``change → plan 6012 (upgrade-path); migration → plan 6011 (largest-id)`` or the reason codes."""
+def subscription_detail(sub: SubscriptionPlan, plan_names: Mapping[int, str] | None = None) -> str:
+    """``change → plan 6012 M365 E3 (NCE) (upgrade-path); migration → …`` or the reason codes."""
+    names = plan_names or {}
     if sub.decision is Decision.MIGRATE:
         parts = []
         for order in sub.orders:
@@ -37,31 +87,46 @@ def subscription_detail(sub: SubscriptionPlan) -> str:
                 parts.append(order.kind.value)
             else:
                 how = f" ({order.choice.value})" if order.choice else ""
-                parts.append(f"{order.kind.value} → plan {order.plan_id}{how}")
+                name = f" {names[order.plan_id]}" if names.get(order.plan_id) else ""
+                parts.append(f"{order.kind.value} → plan {order.plan_id}{name}{how}")
         return "; ".join(parts)
     return "; ".join(dict.fromkeys(reason.code.value for reason in sub.reasons))
 
 
-def decision_rows(plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None) -> list[tuple[str, ...]]:
-    """One row per subscription: blocked first (they need someone), then migrate, then skip."""
+def decision_rows(plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None,
+                  estate: Estate | None = None, limit: int | None = None) -> list[tuple[str, ...]]:
+    """One row per subscription: blocked first (they need someone), then migrate, then skip; customers and
+    plans named when the estate is given. ``limit`` rows at most (the CSV has them all)."""
     names = reseller_names or {}
+    customers = {c: customer.name for c, customer in estate.customers.items()} if estate else {}
+    plans = {p.id: p.name for p in estate.catalog} if estate else {}
     order = {Decision.BLOCKED: 0, Decision.MIGRATE: 1, Decision.SKIP: 2}
     ordered = sorted(plan.subscriptions, key=lambda s: (order[s.decision], s.subscription_id))
+    if limit:
+        ordered = ordered[:limit]
     return [
-        (s.subscription_id, _reseller_label(s.reseller_id, names), s.customer_id, s.decision.value,
-         subscription_detail(s))
+        (s.subscription_id, _reseller_label(s.reseller_id, names), _reseller_label(s.customer_id, customers),
+         s.decision.value, subscription_detail(s, plans))
         for s in ordered
     ]
 
 
 def decisions_by_reseller(
-    plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None
+    plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None, *, top: int | None = None
 ) -> dict[str, dict[str, int]]:
-    """``{reseller label: {decision: count}}`` for the chart, resellers by id."""
+    """``{reseller label: {decision: count}}`` for the chart, resellers by id; with ``top``, the ``top``
+    resellers with most subscriptions (blocked ones first) and one "others (N resellers)" entry."""
     names = reseller_names or {}
     counts: dict[str, Counter[str]] = {}
     for sub in sorted(plan.subscriptions, key=lambda s: s.reseller_id):
         counts.setdefault(_reseller_label(sub.reseller_id, names), Counter())[sub.decision.value] += 1
+    if top is not None and len(counts) > top + 1:
+        ranked = sorted(counts, key=lambda label: (-counts[label]["blocked"], -sum(counts[label].values()), label))
+        kept, rest = ranked[:top], ranked[top:]
+        others: Counter[str] = Counter()
+        for label in rest:
+            others.update(counts[label])
+        counts = {label: counts[label] for label in kept} | {f"others ({len(rest)} resellers)": others}
     return {label: {d: c.get(d, 0) for d in DECISIONS} for label, c in counts.items()}
 
 

@@ -57,6 +57,16 @@ def _duration(seconds: float | None) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d} ({seconds:.1f} s)"
 
 
+def _between(run: Mapping[str, Any]) -> float | None:
+    """Seconds from start to end (the report is rendered before the run's total time is known)."""
+    try:
+        start = dt.datetime.fromisoformat(str(run["started_at"]))
+        end = dt.datetime.fromisoformat(str(run["finished_at"]))
+    except (KeyError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
 def _row(label: str, value: object) -> str:
     return f"<tr><th style=\"text-align:left\">{markdown_literal(label)}</th><td>{markdown_literal(value)}</td></tr>"
 
@@ -74,7 +84,7 @@ def report_header(run: Mapping[str, Any], parameters: Mapping[str, Any], run_fol
         ("status", status + (f" (exit {run['exit_code']})" if "exit_code" in run else "")),
         ("started", _when(run.get("started_at"))),
         ("ended", _when(run.get("finished_at"))),
-        ("duration", _duration((run.get("timings") or {}).get("total"))),
+        ("duration", _duration((run.get("timings") or {}).get("total") or _between(run))),
         ("run by", f"{run.get('user', 'unknown')}@{run.get('host', 'unknown')}"),
         ("m365move", f"{tool.get('version', 'unknown')} (commit {commit})"),
     ]
