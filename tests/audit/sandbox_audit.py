@@ -40,7 +40,8 @@ def migrate_on_sandbox(folder: Path, customer_name: str = "Contoso", failing: tu
     state_file, workspace = folder / "sandbox-state.json", folder / "work"
     faults = Faults(order_processing_seconds=0.05, error_subscriptions=list(failing))
     with sandbox_on(estate, faults, state_file=state_file) as server:
-        assert main(migrate_args("new-subscription", estate, server, workspace, "--execute")) in (0, 6)  # 6: some orders failed (on purpose)
+        # 6: some orders failed (on purpose)
+        assert main(migrate_args("new-subscription", estate, server, workspace, "--execute")) in (0, 6)
     return MigratedSandbox(estate, state_file, workspace / "journal.sqlite")
 
 
