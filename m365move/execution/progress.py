@@ -1,4 +1,8 @@
-"""Progress on long work: counts by status on one line, redrawn on a terminal, periodic otherwise."""
+"""Progress on long work: counts by status on one line, redrawn on a terminal, periodic otherwise.
+
+The line says what it counts: ``[phase 1: placing, batch 2 of 5] 1000 subscriptions; orders: placed 180,
+completed 120; 0:01:05`` (the subscriptions being worked on, the orders by status, the time so far).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ class Progress:
         self.stream = stream or sys.stderr
         self.counts: Counter[str] = Counter()
         self.step = ""
+        self.batches = 0  # set by the executor: batch N of M
+        self._batch = 0
+        self._started = time.monotonic()
         self._lock = threading.Lock()
         self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._every = 0.2 if self._tty else every_seconds
@@ -22,6 +29,8 @@ class Progress:
 
     def phase(self, step: str) -> None:
         with self._lock:
+            if step.startswith("phase 1: placing"):
+                self._batch += 1
             self.step = step
         self._draw(force=True)
 
@@ -43,7 +52,10 @@ class Progress:
             return
         self._last = now
         with self._lock:
-            counts = " ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
-            line = f"[{self.step}] {self.total} subscriptions | {counts}"
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "none yet"
+            batch = f", batch {self._batch} of {self.batches}" if self.batches > 1 else ""
+            elapsed = int(now - self._started)
+            clock = f"{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+            line = f"[{self.step}{batch}] {self.total} subscriptions; orders: {counts}; {clock}"
         self.stream.write(("\r" + line.ljust(100)) if self._tty else line + "\n")
         self.stream.flush()
