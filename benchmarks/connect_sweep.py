@@ -98,12 +98,14 @@ def sweep_time(n_assets: int) -> None:
                   f"requests created, {total} API calls ({record.result})")
 
 
-def rate_limit(purchases: int, time_scale: float) -> None:
+def rate_limit(purchases: int, time_scale: float) -> bool:
+    """The create limit's use; False when below the 90 % target."""
     result = run_rate_limit_scenario(purchases, limit=100, window=300.0, time_scale=time_scale, timeout=900)
     print(f"[rate] {result.purchases} migration purchases, create limit 100 per 300 platform s "
           f"(= {300 / time_scale:g} s real at {time_scale:g}x): {result.utilisation:.1%} of the limit sustained "
           f"(target 90%), {result.throttled} answers 429, {result.early_retries} early retries, {result.failed} failed "
           f"requests, {result.failed_tasks} failed tasks, {result.approved} approved, {result.seconds:.1f} s")
+    return result.utilisation >= 0.9
 
 
 def main() -> None:
@@ -121,8 +123,8 @@ def main() -> None:
         calls_per_asset(args.calls_assets, args.sweep_every)
     if args.sweep_assets:
         sweep_time(args.sweep_assets)
-    if args.rate_limit_purchases:
-        rate_limit(args.rate_limit_purchases, args.rate_limit_time_scale)
+    if args.rate_limit_purchases and not rate_limit(args.rate_limit_purchases, args.rate_limit_time_scale):
+        raise SystemExit("rate-limit utilisation below its 90 % target")
 
 
 if __name__ == "__main__":

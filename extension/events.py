@@ -17,10 +17,11 @@ from connect.eaas.core.extension import EventsApplicationBase
 from connect.eaas.core.responses import BackgroundResponse, InteractiveResponse, ScheduledExecutionResponse
 
 from m365move.connect.purchase_fulfilment import Action, fulfil_purchase
+from m365move.connect.requests_api import RequestNotPending, fail_asset_request
 from m365move.connect.settings import VARIABLE_DEFAULTS, ExtensionSettings
 from m365move.connect.sweep import SweepParameters, run_sweep
 from m365move.connect.tier_config_checks import process_tier_config_request, validated_tier_config_request
-from m365move.errors import InputError, PlatformError
+from m365move.errors import AuthenticationError, InputError, PlatformError
 from m365move.partnercenter.client import PartnerCenterClient
 
 # Waiting after a platform outage before the runner redelivers the task.
@@ -57,6 +58,9 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
             ok, answer = validated_tier_config_request(request, self._settings())
         except InputError as error:
             return InteractiveResponse.fail(http_status=400, body={"error": error.one_line()})
+        except Exception as error:  # noqa: BLE001 - the runner would answer its own 400 with our traceback
+            self.logger.exception("tier config request %s: validation failed", request.get("id"))
+            return InteractiveResponse.fail(http_status=400, body={"error": _unexpected(error)})
         self.logger.info("tier config request %s validated: %s", request.get("id"), "ok" if ok else "needs changes")
         return InteractiveResponse.done(body=answer)
 
@@ -65,9 +69,14 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
             action, detail = process_tier_config_request(self.client, request, self._settings())
         except InputError as error:
             return BackgroundResponse.fail(output=error.one_line())
+        except (AuthenticationError, RequestNotPending) as error:
+            return BackgroundResponse.fail(output=str(error))
         except PlatformError as error:
             self.logger.warning("tier config request %s: %s; rescheduled", request.get("id"), error)
             return BackgroundResponse.reschedule(OUTAGE_COUNTDOWN_SECONDS)
+        except Exception as error:  # noqa: BLE001 - an escaping exception is an endless retry under the runner
+            self.logger.exception("tier config request %s failed", request.get("id"))
+            return BackgroundResponse.fail(output=_unexpected(error))
         self.logger.info("tier config request %s: %s (%s)", request.get("id"), action, detail)
         return BackgroundResponse.skip(detail) if action == "skip" else BackgroundResponse.done()
 
@@ -75,20 +84,37 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     @event("asset_purchase_request_processing", statuses=["pending"])  # type: ignore[untyped-decorator]
     def handle_asset_purchase_request(self, request: dict[str, Any]) -> BackgroundResponse:
+        """Only a platform outage reschedules; every other error ends the task once, with its reason."""
         try:
             settings = self._settings()
             with self._partner_center(settings) as partner_center:
                 outcome = fulfil_purchase(request, self.client, partner_center, settings)
-        except InputError as error:
-            return BackgroundResponse.fail(output=error.one_line())
+        except (InputError, AuthenticationError) as error:
+            # The extension's own configuration is wrong: the task fails with the reason; the request waits for
+            # an operator to fix the variables (and retry the task), it is not the reseller's fault.
+            message = error.one_line() if isinstance(error, InputError) else str(error)
+            self.logger.error("purchase request %s: %s", request.get("id"), message)
+            return BackgroundResponse.fail(output=message)
         except PlatformError as error:
             self.logger.warning("purchase request %s: %s; rescheduled", request.get("id"), error)
             return BackgroundResponse.reschedule(OUTAGE_COUNTDOWN_SECONDS)
+        except Exception as error:  # noqa: BLE001 - an escaping exception is an endless retry under the runner
+            self.logger.exception("purchase request %s failed", request.get("id"))
+            return self._fail_request(request, _unexpected(error))
         self.logger.info("purchase request %s: %s (%s)", request.get("id"), outcome.action.value, outcome.detail)
         if outcome.action is Action.RESCHEDULE:
             return BackgroundResponse.reschedule(outcome.countdown)
         if outcome.action is Action.SKIP:
             return BackgroundResponse.skip(outcome.detail)
+        return BackgroundResponse.done()
+
+    def _fail_request(self, request: dict[str, Any], reason: str) -> BackgroundResponse:
+        """Fail the purchase request with the reason (shown on the request), once; the task ends done."""
+        try:
+            fail_asset_request(self.client, str(request["id"]), reason)
+        except Exception as error:  # noqa: BLE001 - failing the request failed too: the task carries the reason
+            self.logger.error("purchase request %s: cannot fail it (%s): %s", request.get("id"), error, reason)
+            return BackgroundResponse.fail(output=reason)
         return BackgroundResponse.done()
 
     # -- the sweep -----------------------------------------------------------------------------------
@@ -104,8 +130,12 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
             report = run_sweep(self.client, self._settings(), SweepParameters.from_schedule(schedule.get("parameter")),
                                self.logger)
         except (InputError, PlatformError) as error:
-            self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), error)
-            return ScheduledExecutionResponse.fail(output=str(error))
+            message = error.one_line() if isinstance(error, InputError) else str(error)
+            self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), message)
+            return ScheduledExecutionResponse.fail(output=message)
+        except Exception as error:  # noqa: BLE001 - an escaping exception is a retry of the whole sweep
+            self.logger.exception("New Subscription sweep %s failed", schedule.get("id"))
+            return ScheduledExecutionResponse.fail(output=_unexpected(error))
         for outcome in report.outcomes:
             self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value, "; ".join(outcome.reasons))
         return ScheduledExecutionResponse.done()
@@ -123,6 +153,11 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
                                                    clock=self.platform_clock or time.monotonic,
                                                    sleep=self.platform_sleep or time.sleep,
                                                    create_limit=settings.partner_center_create_limit))
+
+
+def _unexpected(error: BaseException) -> str:
+    """A reason for an error nobody planned for: what it was, never a traceback (those go to the log)."""
+    return f"m365move could not process this request: {type(error).__name__}: {error}"[:1000]
 
 
 class _OptionalClient:

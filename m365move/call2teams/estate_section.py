@@ -5,6 +5,7 @@ Shape (YAML shown; JSON the same)::
     call2teams:
       graph_tenant: "6f1c2a9e-…"    # optional: the tenant the sandbox's Graph serves (default: the first)
       graph_page_size: 100          # optional: Graph lists page with @odata.nextLink past this many items
+      graph_token: "…"              # optional: the access token the sandbox's Graph accepts (default sandbox-graph-token)
       tenants:
         - id: "6f1c2a9e-…"         # tenant id
           name: "Contoso"
@@ -113,6 +114,8 @@ class EstateTenant(_Model):
 
 
 class Call2TeamsSection(_Model):
+    # The one access token the sandbox's Graph accepts (it stands in for Entra ID); any other answers 401.
+    graph_token: str = Field(default="sandbox-graph-token", min_length=1, repr=False)
     graph_tenant: str | None = None
     graph_page_size: int | None = Field(default=None, ge=1)
     tenants: tuple[EstateTenant, ...] = ()

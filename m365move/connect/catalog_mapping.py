@@ -17,8 +17,9 @@ import datetime as dt
 import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from m365move.connect.mca import McaParameters, mca_problem
 from m365move.connect.payloads import Json, nested_id, param_value, quantity_of
 from m365move.connect.settings import PlansMappingEntry
 from m365move.domain.catalog import APP_MICROSOFT365, Catalog, PlanResource, ResourceRole, ServicePlan
@@ -75,12 +76,17 @@ def item_number(item_id: str) -> int:
 
 
 def term_duration(term: Period) -> str:
-    """Partner Center's ISO 8601 ``termDuration`` (P1M, P1Y, P3Y)."""
+    """Partner Center's ISO 8601 ``termDuration`` (P1M, P1Y, P3Y; others are not sold: checked by NewMigration)."""
     return f"P{term.duration}{'Y' if term.unit == 'year' else 'M'}"
 
 
 def billing_cycle(billing: Period) -> str:
-    return "Annual" if billing.unit == "year" else "Monthly"
+    """Partner Center's ``billingCycle``: a month is Monthly, a year Annual, three years Triennial."""
+    if billing.unit == "month" and billing.duration == 1:
+        return "Monthly"
+    if billing.unit == "year" and billing.duration in (1, 3):
+        return "Annual" if billing.duration == 1 else "Triennial"
+    return f"{billing.duration} {billing.unit}s"  # not a cycle Microsoft bills in: NewMigration refuses it
 
 
 def subscription_key(asset_id: str, item_id: str) -> str:
@@ -98,10 +104,13 @@ class NceCatalog:
     items: tuple[Json, ...]  # each with ``product: {id}`` added when read from /products/{id}/items
     listed: Mapping[str, frozenset[str]]  # marketplace id -> NCE product ids listed there
     active_tier_configs: frozenset[tuple[str, str]]  # (tier-1 account id, NCE product id)
+    # (NCE product id, hub id) -> the product's connection on that hub: a purchase must name it
+    connections: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def from_connect(cls, items_by_product: Mapping[str, Sequence[Json]], listings: Iterable[Json],
-                     tier_configs: Iterable[Json]) -> NceCatalog:
+                     tier_configs: Iterable[Json], connections_by_product: Mapping[str, Sequence[Json]] | None = None,
+                     ) -> NceCatalog:
         items = tuple({**item, "product": {"id": product}} for product, found in items_by_product.items() for item in found
                       if str(item.get("status", "published")) != "deleted")
         listed: dict[str, set[str]] = {}
@@ -114,7 +123,19 @@ class NceCatalog:
             if (account := nested_id(tc, "account")) and (product := nested_id(tc, "product"))
             and str(tc.get("status")) == "active"
         )
-        return cls(items, {k: frozenset(v) for k, v in listed.items()}, active)
+        connections: dict[tuple[str, str], str] = {}
+        for product, found_connections in (connections_by_product or {}).items():
+            for connection in found_connections:
+                hub = nested_id(connection, "hub")
+                # A production connection wins over a test one on the same hub.
+                if hub and ((product, hub) not in connections or connection.get("type") == "production"):
+                    connections[(product, hub)] = str(connection["id"])
+        return cls(items, {k: frozenset(v) for k, v in listed.items()}, active, connections)
+
+    def connection_for(self, nce_product_id: str, asset: Json) -> str | None:
+        """The NCE product's connection on the hub the CSP asset was sold through (None: not sold there)."""
+        hub = nested_id(asset, "connection", "hub")
+        return self.connections.get((nce_product_id, hub)) if hub else None
 
     def tier_config_state(self, tier1_id: str, marketplace_id: str) -> str:
         products = self.listed.get(marketplace_id, frozenset())
@@ -134,7 +155,7 @@ class MappedEstate:
 
 
 def map_assets(assets: Sequence[Json], catalog: NceCatalog, license_mapping: LicenseMapping,
-               plans_mapping: Sequence[PlansMappingEntry] = ()) -> MappedEstate:
+               plans_mapping: Sequence[PlansMappingEntry] = (), mca: McaParameters | None = None) -> MappedEstate:
     """The domain view of ``assets`` (active CSP assets) against the NCE catalog."""
     resellers: dict[str, Reseller] = {}
     customers: dict[str, Customer] = {}
@@ -148,8 +169,9 @@ def map_assets(assets: Sequence[Json], catalog: NceCatalog, license_mapping: Lic
         if reseller_id not in resellers:
             resellers[reseller_id] = Reseller(reseller_id, tier1, catalog.tier_config_state(tier1, marketplace))
         customer_id = nested_id(asset, "tiers", "customer") or f"{asset['id']}-customer"
+        # Unknown acceptance is no acceptance (mca.py): the planner blocks the customer with mca-not-accepted.
         customers.setdefault(customer_id, Customer(
-            customer_id, reseller_id, customer_id, (param_value(asset, "mca_accepted") or "true").lower() != "false"))
+            customer_id, reseller_id, customer_id, mca_problem(asset, mca or McaParameters()) is None))
         expiration = _date(param_value(asset, "commitment_end_date"))
         for item in asset.get("items", []):
             subscription, plan = _source(asset, item, customer_id, expiration)

@@ -27,6 +27,15 @@ def make_connect_client(api_key: str, endpoint: str | None = None, *, page_size:
     return ConnectClient(api_key, endpoint=endpoint or CONNECT_ENDPOINT, max_retries=0, default_limit=page_size)
 
 
+def never_repeating(client: ConnectClient) -> ConnectClient:
+    """The same Connect identity with ``max_retries=0``: for creates. The runner's client (``max_retries=3``) repeats
+    a POST whose answer was lost, which for a create is a second request; we look up before creating instead."""
+    if client.max_retries == 0:
+        return client
+    return ConnectClient(client.api_key, endpoint=client.endpoint, max_retries=0, default_headers=client.default_headers,
+                         default_limit=client.default_limit, use_specs=False)
+
+
 def sandbox_endpoint(sandbox_url: str) -> str:
     """The Connect API root inside a running sandbox."""
     return f"{sandbox_url.rstrip('/')}/public/v1"

@@ -120,7 +120,8 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
         customer_id = f"TA-C{n + 1:05d}"
         assets.append({
             "id": asset_id, "status": "active", "external_id": f"CSP-{n + 1:06d}", "product": {"id": CSP_PRODUCT},
-            "marketplace": dict(marketplace), "connection": {"id": "CT-0000-0000-0001", "type": "production"},
+            "marketplace": dict(marketplace),
+            "connection": {"id": "CT-" + CSP_PRODUCT.removeprefix("PRD-"), "type": "production"},
             "items": items,
             "tiers": {"customer": {"id": customer_id, "name": f"Customer {n + 1}"}, "tier1": dict(reseller)},
             "params": [
@@ -128,6 +129,12 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
                 {"id": "microsoft_domain", "value": domain},
                 {"id": "csp_order_id", "value": _guid(rng)},
                 {"id": "ms_subscription_ids", "value": json.dumps(legacy, separators=(",", ":"))},
+                # MCA acceptance as CloudBlue's NCE connector records it (m365move/connect/mca.py).
+                {"id": "mca_acceptance", "value": "true"},
+                {"id": "agreement_date", "value": "2024-02-01"},
+                {"id": "first_name_agreement", "value": "Alex"},
+                {"id": "last_name_agreement", "value": f"Customer{n + 1}"},
+                {"id": "email_address_agreement", "value": f"admin@customer{n + 1:05d}.example"},
             ],
         })
         subscriptions = []

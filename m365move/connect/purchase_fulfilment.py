@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -29,6 +30,8 @@ from m365move.connect.requests_api import (
     update_asset_request_params,
 )
 from m365move.connect.settings import ExtensionSettings
+from m365move.connect.source_locks import source_lock
+from m365move.errors import InputError
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration
@@ -38,6 +41,7 @@ NEW_SUBSCRIPTION_PARAM = "nce_subscription_id"
 TRANSACTION_INFO = "transaction_info_object"
 MICROSOFT_DOMAIN = "microsoft_domain"
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.onmicrosoft\.com$", re.IGNORECASE)
+_REFERENCE_NAMESPACE = uuid.UUID("3c0d2b7e-51a4-4c8f-9e7d-2a6b1f0e4d93")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
@@ -133,7 +137,8 @@ def fulfil_purchase(request: Json, client: ConnectClient, partner_center: Partne
     if not settings.fulfil_migrations:
         return FulfilmentOutcome(Action.SKIP, "fulfilment is left to the vendor's NCE connector (FULFIL_MIGRATIONS=false)")
     if partner_center is None:
-        raise RuntimeError("Partner Center credentials are not configured (PARTNER_CENTER_* variables)")
+        raise InputError("Partner Center credentials are not configured; set PARTNER_CENTER_TENANT_ID, "
+                         "PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET", where="extension variables")
     try:
         return _advance(request, purchase, client, partner_center, settings)
     except RateLimited as limited:
@@ -152,8 +157,10 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
         migration = pc.get_migration(purchase.tenant_id, purchase.migration_id)
     else:
         # A create slot first, so a task the create limit would refuse spends no call; then DESIGN §4's order:
-        # an existing migration (Microsoft-led ones race partners), eligibility, the create.
-        with pc.create_slot(purchase.legacy_subscription_id):
+        # an existing migration (Microsoft-led ones race partners), eligibility, the create. The subscription's
+        # lock keeps a second delivery of this task (a timed-out handler still running) out of the look-up-create.
+        with source_lock(f"migration:{purchase.legacy_subscription_id.lower()}"), \
+                pc.create_slot(purchase.legacy_subscription_id):
             migration = _existing_migration(purchase, pc)
             if migration is None:
                 eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
@@ -161,9 +168,16 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                     reason = eligibility_reason(eligibility.errors)
                 else:
                     try:
-                        migration = pc.create_migration(purchase.tenant_id, _new_migration(client, request, purchase))
+                        new = _new_migration(client, request, purchase)
+                    except UnmappableInput as error:
+                        return _fail(client, purchase, str(error))
+                    try:
+                        migration = pc.create_migration(purchase.tenant_id, new)
                     except MigrationRejected as rejected:
-                        reason = eligibility_reason(rejected.errors)
+                        # Refused because one exists after all (made meanwhile elsewhere): that one is the answer.
+                        migration = _existing_migration(purchase, pc)
+                        reason = f"Partner Center refused the migration: {rejected.description}" + (
+                            f" (code {rejected.code})" if rejected.code is not None else "")
         if migration is None:
             return _fail(client, purchase, reason)
     completed = migration.status is MigrationStatus.COMPLETED and bool(migration.new_commerce_subscription_id)
@@ -200,22 +214,35 @@ def _existing_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) ->
 def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurchase) -> NewMigration:
     items = [i for i in (request.get("asset") or {}).get("items", []) if quantity_of(i) > 0]
     if len(items) != 1:
-        raise ValueError(f"request {purchase.request_id} must order exactly one NCE item, not {len(items)}")
+        raise UnmappableInput(f"request {purchase.request_id} must order exactly one NCE item, not {len(items)}")
     item = items[0]
     periods = item_periods(item)
     if periods is None:  # the request does not repeat the item's period: ask the product
         product = nested_id(request, "asset", "product") or ""
         periods = item_periods(queries.product_item(client, product, str(item["id"])))
     if periods is None:
-        raise ValueError(f"NCE item {item['id']} has no billing period; it cannot be a migration target")
-    return NewMigration(
-        current_subscription_id=purchase.legacy_subscription_id,
-        term_duration=term_duration(periods[1]),
-        billing_cycle=billing_cycle(periods[0]),
-        quantity=quantity_of(item),
-        purchase_full_term=purchase.purchase_full_term,
-        add_on_migrations=purchase.addons,
-    )
+        raise UnmappableInput(f"NCE item {item['id']} has no billing period; it cannot be a migration target")
+    try:
+        return NewMigration(
+            current_subscription_id=purchase.legacy_subscription_id,
+            term_duration=term_duration(periods[1]),
+            billing_cycle=billing_cycle(periods[0]),
+            quantity=quantity_of(item),
+            purchase_full_term=purchase.purchase_full_term,
+            add_on_migrations=purchase.addons,
+            external_reference_id=migration_reference(purchase.request_id),
+        )
+    except ValueError as error:
+        raise UnmappableInput(f"NCE item {item['id']}: {error}") from None
+
+
+def migration_reference(request_id: str) -> str:
+    """The ``externalReferenceId`` of the migration a purchase request starts (a GUID, as Partner Center takes)."""
+    return str(uuid.uuid5(_REFERENCE_NAMESPACE, request_id))
+
+
+class UnmappableInput(ValueError):
+    """The request asks for something Partner Center cannot do (an item without a term it sells): fail it."""
 
 
 def _fail(client: ConnectClient, purchase: MigrationPurchase, reason: str, migration_id: str | None = None) -> FulfilmentOutcome:

@@ -70,17 +70,22 @@ def chunks(ids: Sequence[str], size: int = IN_LIST_CHUNK) -> Iterator[list[str]]
 
 
 def active_assets(client: ConnectClient, filters: AssetFilters, *, page_size: int = 100) -> Iterator[list[Json]]:
-    """Pages of active assets of the CSP products (ordered by id so pages are stable between runs)."""
+    """Pages of active assets of the CSP products, oldest first (Connect orders assets by ``created``, not by id)."""
     query = R().product.id.oneof(list(filters.product_ids)) & R().status.eq("active")
     if filters.marketplace_id:
         query &= R().marketplace.id.eq(filters.marketplace_id)
     if filters.reseller_id:
         query &= R().tiers.tier1.id.eq(filters.reseller_id)
-    return fetch_pages(client, "assets", query, page_size=page_size, ordering="id")
+    return fetch_pages(client, "assets", query, page_size=page_size, ordering="created")
 
 
 def product_items(client: ConnectClient, product_id: str) -> list[Json]:
     return fetch_all(client, f"products/{product_id}/items", page_size=MAX_PAGE)
+
+
+def product_connections(client: ConnectClient, product_id: str) -> list[Json]:
+    """A product's connections (one per hub it is sold through): a purchase names one of them by id."""
+    return fetch_all(client, f"products/{product_id}/connections", page_size=MAX_PAGE)
 
 
 def listings(client: ConnectClient, product_ids: Iterable[str]) -> list[Json]:
@@ -102,6 +107,13 @@ def migration_purchases(client: ConnectClient, nce_product_ids: Sequence[str], s
                  & R().asset.external_id.oneof(ids))
         found.extend(fetch_all(client, "requests", query, page_size=MAX_PAGE))
     return found
+
+
+def purchases_by_uid(client: ConnectClient, nce_product_ids: Sequence[str], uid: str) -> list[Json]:
+    """The purchase requests made for one CSP item (its ``asset.external_uid``): the look-up before a create."""
+    query = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
+             & R().asset.external_uid.eq(uid))
+    return fetch_all(client, "requests", query, page_size=MAX_PAGE)
 
 
 def migration_and_cancel_requests(client: ConnectClient, nce_product_ids: Sequence[str],

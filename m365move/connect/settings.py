@@ -7,6 +7,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from m365move.connect.mca import McaParameters
 from m365move.domain.licenses import LicenseMapping, parse_nce_license
 from m365move.errors import InputError
 from m365move.partnercenter.client import PARTNER_CENTER_URL, PartnerCenterCredentials
@@ -31,6 +32,9 @@ VARIABLE_DEFAULTS: dict[str, tuple[str, bool]] = {
     "FULFIL_MIGRATIONS": ("true", False),
     "MIGRATION_POLL_SECONDS": ("300", False),
     "DRY_RUN": ("true", False),
+    # The asset parameters carrying MCA acceptance: acceptance, agreement date, first name, last name, e-mail.
+    "MCA_PARAMETERS": ("mca_acceptance,agreement_date,first_name_agreement,last_name_agreement,email_address_agreement",
+                       False),
 }
 
 
@@ -58,6 +62,7 @@ class ExtensionSettings:
     fulfil_migrations: bool = True
     migration_poll_seconds: int = 300
     dry_run: bool = True
+    mca_parameters: McaParameters = field(default_factory=McaParameters)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> ExtensionSettings:
@@ -88,7 +93,15 @@ class ExtensionSettings:
             fulfil_migrations=_flag(text("FULFIL_MIGRATIONS"), "FULFIL_MIGRATIONS", default=True),
             migration_poll_seconds=_whole(text("MIGRATION_POLL_SECONDS"), "MIGRATION_POLL_SECONDS", default=300),
             dry_run=_flag(text("DRY_RUN"), "DRY_RUN", default=True),
+            mca_parameters=_mca(text("MCA_PARAMETERS")),
         )
+
+
+def _mca(text: str) -> McaParameters:
+    try:
+        return McaParameters.parse(text)
+    except ValueError as error:
+        raise InputError(str(error), where="variable MCA_PARAMETERS") from None
 
 
 def _ids(text: str) -> tuple[str, ...]:

@@ -10,11 +10,12 @@ asset) and creates only what is missing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,12 +25,15 @@ from connect.client import ConnectClient
 
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import MappedEstate, NceCatalog, map_assets
+from m365move.connect.client import ConnectApiError, never_repeating
+from m365move.connect.mca import mca_problem
 from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.connect.requests_api import cancel_request_body, create_request
 from m365move.connect.settings import ExtensionSettings
+from m365move.connect.source_locks import source_lock
 from m365move.domain.orders import MigrationMode, OrderKind, PlannedOrder
 from m365move.domain.planner import Selection, plan_migration
-from m365move.domain.reasons import Decision
+from m365move.domain.reasons import Decision, Reason, ReasonCode
 from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.errors import InputError, PlatformError
 
@@ -113,8 +117,9 @@ def external_uid(asset_id: str, item_id: str) -> str:
 def load_nce_catalog(client: ConnectClient, nce_product_ids: tuple[str, ...]) -> NceCatalog:
     """Items of every NCE product, where they are listed, and the active tier configs (once per sweep)."""
     items = {product: queries.product_items(client, product) for product in nce_product_ids}
+    connections = {product: queries.product_connections(client, product) for product in nce_product_ids}
     return NceCatalog.from_connect(items, queries.listings(client, nce_product_ids),
-                                   queries.active_tier_configs(client, nce_product_ids))
+                                   queries.active_tier_configs(client, nce_product_ids), connections)
 
 
 def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
@@ -137,7 +142,7 @@ def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: Sw
 
 def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
                 catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor) -> list[AssetOutcome]:
-    mapped = map_assets(assets, catalog, settings.license_mapping, settings.plans_mapping)
+    mapped = map_assets(assets, catalog, settings.license_mapping, settings.plans_mapping, settings.mca_parameters)
     plan = plan_migration(mapped.estate, MigrationMode.NEW_SUBSCRIPTION, plans_mapping=mapped.plans_mapping,
                           selection=Selection(expiration_date=parameters.expiration_date))
     by_asset: dict[str, list[SubscriptionPlan]] = {}
@@ -152,16 +157,16 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
                if r.get("type") == "cancel" and r.get("status") not in ("failed", "revoked")}
     assets_by_id = {str(a["id"]): a for a in assets}
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
-    return list(pool.map(lambda w: _sweep_asset(client, settings, mapped, w[0], w[1], purchases, cancels), work))
+    return list(pool.map(lambda w: _sweep_asset(client, settings, catalog, mapped, w[0], w[1], purchases, cancels), work))
 
 
-def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, mapped: MappedEstate, asset: Json,
+def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, mapped: MappedEstate, asset: Json,
                  plans: list[SubscriptionPlan], purchases: Mapping[str, Json], cancels: Mapping[str, Json]) -> AssetOutcome:
     asset_id = str(asset["id"])
     blocked = [p for p in plans if p.decision is Decision.BLOCKED]
     migrating = [p for p in plans if p.decision is Decision.MIGRATE]
     if blocked:
-        reasons = tuple(dict.fromkeys(f"{r.code.value}: {r.message}" for p in blocked for r in p.reasons))
+        reasons = tuple(dict.fromkeys(_reason_text(r, asset, settings) for p in blocked for r in p.reasons))
         return AssetOutcome(asset_id, AssetStatus.BLOCKED, reasons)
     if not migrating:
         reasons = tuple(dict.fromkeys(r.code.value for p in plans for r in p.reasons))
@@ -176,17 +181,23 @@ def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, mapped: Map
         if not _legacy_subscription(asset, csp_item):
             problems.append(f"missing-legacy-subscription: CSP item {csp_item['id']} has no Microsoft subscription id "
                             "in the asset parameter ms_subscription_ids")
+    for _, _, nce_item in targets:
+        product = nested_id(nce_item, "product") or ""
+        if catalog.connection_for(product, asset) is None:
+            problems.append(f"no-nce-connection: NCE product {product} has no connection on hub "
+                            f"{nested_id(asset, 'connection', 'hub')} of the CSP asset")
     if not param_value(asset, "ms_customer_id"):
         problems.append("missing-customer-tenant: the asset parameter ms_customer_id is empty")
     if problems:
         return AssetOutcome(asset_id, AssetStatus.BLOCKED, tuple(problems))
     try:
-        return _advance(client, settings, asset, targets, purchases, cancels.get(asset_id))
+        return _advance(client, settings, catalog, asset, targets, purchases, cancels.get(asset_id))
     except PlatformError as error:
         return AssetOutcome(asset_id, AssetStatus.ERROR, (str(error),))
 
 
-def _advance(client: ConnectClient, settings: ExtensionSettings, asset: Json, targets: list[tuple[Json, PlannedOrder, Json]],
+def _advance(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, asset: Json,
+             targets: list[tuple[Json, PlannedOrder, Json]],
              purchases: Mapping[str, Json], cancel: Json | None) -> AssetOutcome:
     asset_id = str(asset["id"])
     existing = {str(csp_item["id"]): purchases.get(external_uid(asset_id, str(csp_item["id"]))) for csp_item, _, _ in targets}
@@ -205,15 +216,61 @@ def _advance(client: ConnectClient, settings: ExtensionSettings, asset: Json, ta
     created = 0
     new_ids = list(request_ids)
     for csp_item, order, nce_item in missing:
-        new_ids.append(str(create_request(client, purchase_body(asset, csp_item, order, nce_item))["id"]))
-        created += 1
+        connection = catalog.connection_for(nested_id(nce_item, "product") or "", asset) or ""
+        uid = external_uid(asset_id, str(csp_item["id"]))
+        request, made = create_once(client, purchase_body(asset, csp_item, order, nce_item, connection),
+                                    functools.partial(_purchase_by_uid, client, settings, uid))
+        new_ids.append(str(request["id"]))
+        created += made
     if created or any(r is not None and r.get("status") != "approved" for r in existing.values()):
         return AssetOutcome(asset_id, AssetStatus.REQUESTED, (), tuple(new_ids), None, created)
     # Every target request exists and is approved: now, and only now, the CSP asset may be cancelled.
     if settings.dry_run:
         return AssetOutcome(asset_id, AssetStatus.PLANNED, ("would request the cancellation of the CSP asset",), request_ids)
-    cancel_created = create_request(client, cancel_request_body(asset))
-    return AssetOutcome(asset_id, AssetStatus.CANCEL_REQUESTED, (), request_ids, str(cancel_created["id"]), 1)
+    cancel_created, made = create_once(client, cancel_request_body(asset), lambda: _open_cancel(client, asset_id))
+    return AssetOutcome(asset_id, AssetStatus.CANCEL_REQUESTED, (), request_ids, str(cancel_created["id"]), made)
+
+
+def create_once(client: ConnectClient, body: Json, existing: Callable[[], Json | None]) -> tuple[Json, int]:
+    """Create a request unless ``existing()`` finds it: (request, 1 when created now).
+
+    Under the source's lock (a second delivery of the same task, still running in this process, waits here), the
+    look-up comes right before the create, and the create goes through a client that never repeats the POST. A
+    create whose answer was lost is looked up again: found, it is the answer; not found, the error stands and
+    the next sweep looks up first again.
+    """
+    source = str(body["asset"].get("external_uid") or body["asset"].get("id"))
+    with source_lock(f"{body['type']}:{source}"):
+        found = existing()
+        if found is not None:
+            return found, 0
+        try:
+            return create_request(never_repeating(client), body), 1
+        except ConnectApiError as error:
+            if error.status_code is not None and error.status_code < 500:
+                raise
+            found = existing()
+            if found is None:
+                raise
+            return found, 0
+
+
+def _purchase_by_uid(client: ConnectClient, settings: ExtensionSettings, uid: str) -> Json | None:
+    found = [r for r in queries.purchases_by_uid(client, settings.nce_product_ids, uid)
+             if r.get("status") not in ("failed", "revoked")]
+    return found[0] if found else None
+
+
+def _open_cancel(client: ConnectClient, asset_id: str) -> Json | None:
+    found = [r for r in queries.cancel_requests(client, [asset_id]) if r.get("status") not in ("failed", "revoked")]
+    return found[0] if found else None
+
+
+def _reason_text(reason: Reason, asset: Json, settings: ExtensionSettings) -> str:
+    """``code: message``; for the MCA, what exactly is missing on the asset (the planner only knows "not accepted")."""
+    if reason.code is ReasonCode.MCA_NOT_ACCEPTED:
+        return f"{reason.code.value}: {mca_problem(asset, settings.mca_parameters) or reason.message}"
+    return f"{reason.code.value}: {reason.message}"
 
 
 def _legacy_subscription(asset: Json, csp_item: Json) -> str | None:
@@ -231,7 +288,7 @@ def _legacy_subscription(asset: Json, csp_item: Json) -> str | None:
     return str(value) if value else None
 
 
-def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json) -> Json:
+def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json, connection_id: str) -> Json:
     """The NCE purchase request for one CSP item, with the NCE connector's documented migration parameters."""
     asset_id, item_id = str(asset["id"]), str(csp_item["id"])
     info: dict[str, Any] = {
@@ -249,9 +306,9 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
             "external_id": asset_id,
             "external_uid": external_uid(asset_id, item_id),
             "product": {"id": nested_id(nce_item, "product")},
-            "connection": asset.get("connection") or {},
+            "connection": {"id": connection_id},
             "tiers": asset.get("tiers") or {},
-            "items": [{"id": nce_item["id"], "quantity": order.quantity}],
+            "items": [{"id": nce_item["id"], "quantity": int(order.quantity or 0)}],
             "params": [
                 {"id": "transaction_info_object", "value": json.dumps(info, separators=(",", ":"))},
                 {"id": "microsoft_domain", "value": param_value(asset, "microsoft_domain") or ""},

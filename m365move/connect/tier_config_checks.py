@@ -50,9 +50,6 @@ def check_tier_config_request(request: Json, settings: ExtensionSettings) -> Tie
     if str(level) != "1":
         return TierConfigVerdict(fail_reason=f"NCE migrations are set up for tier-1 resellers only; this configuration "
                                              f"is for tier level {level}")
-    product = nested_id(request, "configuration", "product")
-    if settings.nce_product_ids and product not in settings.nce_product_ids:
-        return TierConfigVerdict(fail_reason=f"product {product} is not an NCE product handled by this extension")
     errors: dict[str, str] = {}
     for param_id, pattern, meaning in _CHECKS:
         value = param_value(request, param_id)
@@ -65,6 +62,9 @@ def check_tier_config_request(request: Json, settings: ExtensionSettings) -> Tie
 
 def process_tier_config_request(client: ConnectClient, request: Json, settings: ExtensionSettings) -> tuple[str, str]:
     """Approve, fail or inquire a pending tier-config request; returns (action, detail)."""
+    if not handles_product(request, settings):
+        # Another product's configuration (the account may run other extensions): not ours to judge.
+        return "skip", f"product {nested_id(request, 'configuration', 'product')} is not an NCE product of this extension"
     verdict = check_tier_config_request(request, settings)
     request_id = str(request["id"])
     try:
@@ -80,8 +80,15 @@ def process_tier_config_request(client: ConnectClient, request: Json, settings: 
         return "skip", f"the request moved on meanwhile: {moved}"
 
 
+def handles_product(request: Json, settings: ExtensionSettings) -> bool:
+    return nested_id(request, "configuration", "product") in settings.nce_product_ids
+
+
 def validated_tier_config_request(request: Json, settings: ExtensionSettings) -> tuple[bool, Json]:
-    """The draft request with each bad parameter's ``value_error`` set (what Connect shows the reseller)."""
+    """The draft request with each bad parameter's ``value_error`` set (what Connect shows the reseller); another
+    product's request comes back unchanged."""
+    if not handles_product(request, settings):
+        return True, copy.deepcopy(request)
     verdict = check_tier_config_request(request, settings)
     answer = copy.deepcopy(request)
     for param in answer.get("params", []):

@@ -1,14 +1,17 @@
 """Partner Center client for new-commerce migrations (DESIGN §6), over httpx.
 
-Creates carry a deterministic ``MS-RequestId`` (``migration_request_id``): Partner Center treats a repeated
-request id as the same request, so a create retried after a lost answer cannot start a second migration.
-A 429 is never slept on here: it raises ``RateLimited`` with the server's ``Retry-After`` so the caller (an
-EaaS task) reschedules instead of holding a worker. With a create limit (``create_limit``) the client keeps
-Partner Center's create limit on its side (``limits.CreateLimiter``): ``create_slot`` is asked before a task
-spends any call on a migration it may not be allowed to create yet, and answers ``RateLimited`` with the time
-its booked slot opens. Every client of a process shares one HTTP connection pool (the runner makes a client
-per task; building an httpx client costs more than the calls it makes). Secrets (client secret, access token) are never logged
-and never part of an exception message.
+Every call carries a fresh ``MS-RequestId`` and ``MS-CorrelationId`` and the ``MS-Contract-Version`` (Microsoft
+asks for a new request id after each answered call; a reused one replays the old answer). A create is sent
+**once**: when its answer is lost the client asks Partner Center for the subscription's migrations before
+anything else, so idempotency rests on that look-up, not on replaying a request id. A refused create answers
+``{"code": <int>, "description": "..."}`` (Microsoft's ``NewCommerceMigrationError``) and raises
+``MigrationRejected`` with that description. A 429 is never slept on here: it raises ``RateLimited`` with the
+server's ``Retry-After`` so the caller (an EaaS task) reschedules instead of holding a worker. With a create
+limit (``create_limit``) the client keeps Partner Center's create limit on its side (``limits.CreateLimiter``):
+``create_slot`` is asked before a task spends any call on a migration it may not be allowed to create yet, and
+answers ``RateLimited`` with the time its booked slot opens. Every client of a process shares one HTTP
+connection pool (the runner makes a client per task; building an httpx client costs more than the calls it
+makes). Secrets (client secret, access token) are never logged and never part of an exception message.
 """
 
 from __future__ import annotations
@@ -28,18 +31,16 @@ import httpx
 from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
 from m365move.errors import AuthenticationError, PlatformError
 from m365move.partnercenter.limits import CreateLimiter, Grant, create_limiter
-from m365move.partnercenter.models import Eligibility, EligibilityError, Migration, NewMigration
+from m365move.partnercenter.models import Eligibility, Migration, MigrationStatus, NewMigration
 
 log = logging.getLogger(__name__)
 
 PARTNER_CENTER_URL = "https://api.partnercenter.microsoft.com"
 PARTNER_CENTER_SCOPE = "https://api.partnercenter.microsoft.com/.default"
-_REQUEST_ID_NAMESPACE = uuid.UUID("6f1b7c1e-2a55-4d38-9a57-0e6b7f0c3d21")
-
-
-def migration_request_id(legacy_subscription_id: str) -> str:
-    """The ``MS-RequestId`` of the one migration a legacy subscription may have: the same on every retry."""
-    return str(uuid.uuid5(_REQUEST_ID_NAMESPACE, f"nce-migration:{legacy_subscription_id.lower()}"))
+CONTRACT_VERSION = "v1"
+# ``GET /v1/migrations/newcommerce`` needs one of these filters; a list call without one is refused.
+LIST_FILTERS = ("CustomerTenantId", "CurrentSubscriptionId", "ExternalReferenceId")
+_MAX_PAGES = 1000  # a continuation loop that never ends is a server bug; stop rather than spin
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,14 @@ class RateLimited(PlatformError):
 
 
 class MigrationRejected(PlatformError):
-    """Partner Center refused to create a migration and said why (eligibility codes)."""
+    """Partner Center refused to create a migration: ``code`` and ``description`` as Microsoft gives them."""
 
-    def __init__(self, subscription_id: str, errors: tuple[EligibilityError, ...]) -> None:
+    def __init__(self, subscription_id: str, code: int | None, description: str) -> None:
         self.subscription_id = subscription_id
-        self.errors = errors
-        super().__init__(f"Partner Center refused the migration of {subscription_id}: {[e.code for e in errors]}")
+        self.code = code
+        self.description = description
+        super().__init__(f"Partner Center refused the migration of {subscription_id}: {description}"
+                         + (f" (code {code})" if code is not None else ""))
 
 
 class _TokenCache:
@@ -149,7 +152,6 @@ class PartnerCenterClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        correlation_id: str | None = None,
         create_limit: tuple[int, float] | None = None,
         min_countdown: float = 30.0,
     ) -> None:
@@ -165,7 +167,6 @@ class PartnerCenterClient:
         self._retry = retry or RetryPolicy(max_retries=3, base_delay=0.2, max_delay=5.0)
         self._sleep = sleep
         self._clock = clock
-        self.correlation_id = correlation_id or str(uuid.uuid4())
         self.calls = 0  # HTTP requests sent (the efficiency benchmark reads it)
 
     def close(self) -> None:
@@ -179,17 +180,32 @@ class PartnerCenterClient:
 
     # -- the API ---------------------------------------------------------------------------------------
 
-    def find_migrations(self, legacy_subscription_id: str) -> list[Migration]:
-        """Migrations of a legacy subscription, partner-led or Microsoft-led (``GET /v1/migrations/newcommerce``)."""
-        data = self._send("GET", "/v1/migrations/newcommerce", "migration look-up",
-                          params={"CurrentSubscriptionId": legacy_subscription_id})
-        items = data.get("items", []) if isinstance(data, dict) else data
-        return [Migration.from_json(item) for item in items or ()]
+    def find_migrations(self, legacy_subscription_id: str | None = None, *, customer_tenant_id: str | None = None,
+                        external_reference_id: str | None = None) -> list[Migration]:
+        """Migrations by legacy subscription, customer or external reference (``GET /v1/migrations/newcommerce``),
+        partner-led or Microsoft-led: a bare array of at most 300 per page, the next page named by the answer's
+        ``MS-ContinuationToken`` header."""
+        given = (customer_tenant_id, legacy_subscription_id, external_reference_id)
+        params = {name: value for name, value in zip(LIST_FILTERS, given, strict=True) if value}
+        if not params:
+            raise ValueError(f"a migration look-up needs one of {', '.join(LIST_FILTERS)}")
+        found: list[Migration] = []
+        token: str | None = None
+        for _ in range(_MAX_PAGES):
+            data, headers = self._send("GET", "/v1/migrations/newcommerce", "migration look-up", params=params,
+                                       extra_headers={"MS-ContinuationToken": token} if token else None)
+            if not isinstance(data, list):
+                raise PlatformError("Partner Center migration look-up answered something other than a list")
+            found.extend(Migration.from_json(item) for item in data)
+            token = headers.get("MS-ContinuationToken")
+            if not token or not data:
+                return found
+        raise PlatformError(f"Partner Center migration look-up did not end after {_MAX_PAGES} pages")
 
     def validate(self, tenant_id: str, legacy_subscription_id: str) -> Eligibility:
         """Whether the subscription may migrate, with Partner Center's error codes when not."""
-        data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/validate", "eligibility check",
-                          json={"currentSubscriptionId": legacy_subscription_id})
+        data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/validate", "eligibility check",
+                             json={"currentSubscriptionId": legacy_subscription_id})
         return Eligibility.from_json(data)
 
     @contextmanager
@@ -221,18 +237,28 @@ class PartnerCenterClient:
             self._slot = None
 
     def create_migration(self, tenant_id: str, migration: NewMigration) -> Migration:
-        """Start a migration; repeated calls for the same subscription carry the same ``MS-RequestId``."""
-        request_id = migration_request_id(migration.current_subscription_id)
+        """Start a migration: one POST, never repeated. When its answer is lost (a dropped connection, a 5xx: the
+        gateway may have passed it on) the subscription's migrations are looked up; one found is the answer,
+        else ``PlatformError`` (the caller comes back later and looks up first again)."""
         grant = self._claim_slot()
         self._slot_used = True  # sent, or maybe sent: the slot counts either way
         try:
-            data = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
-                              json=migration.to_json(), request_id=request_id,
-                              rejected_subscription=migration.current_subscription_id)
+            data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
+                                 json=migration.to_json(), once=True,
+                                 rejected_subscription=migration.current_subscription_id)
         except RateLimited as limited:
             if self._limiter is not None:
                 self._limiter.throttled(grant, self._clock(), limited.retry_after)
             raise
+        except AnswerLost:
+            if self._limiter is not None and grant is not None:
+                self._limiter.sent(grant, self._clock())
+            existing = [m for m in self.find_migrations(migration.current_subscription_id)
+                        if m.status is not MigrationStatus.FAILED and m.status is not MigrationStatus.CANCELLED]
+            if existing:
+                return existing[0]
+            raise PlatformError(f"Partner Center migration create of {migration.current_subscription_id}: the answer "
+                                "was lost and no migration is listed yet; look up again before creating") from None
         except MigrationRejected:
             if self._limiter is not None and grant is not None:
                 self._limiter.sent(grant, self._clock())
@@ -256,7 +282,7 @@ class PartnerCenterClient:
             self._sleep(grant.wait)
 
     def get_migration(self, tenant_id: str, migration_id: str) -> Migration:
-        data = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
+        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
         return Migration.from_json(data)
 
     # -- plumbing --------------------------------------------------------------------------------------
@@ -302,23 +328,35 @@ class PartnerCenterClient:
         *,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
-        request_id: str | None = None,
+        extra_headers: dict[str, str] | None = None,
+        once: bool = False,
         rejected_subscription: str | None = None,
-    ) -> Any:
+    ) -> tuple[Any, httpx.Headers]:
+        """One call (reads are retried on dropped connections and 5xx; ``once`` calls raise ``AnswerLost``)."""
         attempt = 0
         while True:
             headers = {
                 "Authorization": f"Bearer {self._token()}",
-                "MS-CorrelationId": self.correlation_id,
-                # Reads get a fresh id; a create keeps its deterministic one across retries.
-                "MS-RequestId": request_id or str(uuid.uuid4()),
+                # Fresh on every call, retries included: Microsoft replays the old answer for a reused request id.
+                "MS-RequestId": str(uuid.uuid4()),
+                "MS-CorrelationId": str(uuid.uuid4()),
+                "MS-Contract-Version": CONTRACT_VERSION,
                 "Accept": "application/json",
+                **(extra_headers or {}),
             }
             try:
                 self.calls += 1
                 response = self._http.request(method, path, params=params, json=json, headers=headers)
+            except httpx.ConnectError as error:
+                # Refused before anything was sent: safe to resend even a create.
+                if attempt >= self._retry.max_retries:
+                    raise PlatformError(f"Partner Center {what} failed: {type(error).__name__} on {method} {path}") from None
+                self._sleep(self._retry.delay(attempt))
+                attempt += 1
+                continue
             except httpx.TransportError as error:
-                # Safe to retry every call here: reads are reads, and a create repeats its MS-RequestId.
+                if once:
+                    raise AnswerLost(f"Partner Center {what}: {type(error).__name__} on {method} {path}") from None
                 if attempt >= self._retry.max_retries:
                     raise PlatformError(f"Partner Center {what} failed: {type(error).__name__} on {method} {path}") from None
                 self._sleep(self._retry.delay(attempt))
@@ -329,12 +367,14 @@ class PartnerCenterClient:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 raise RateLimited(what, retry_after if retry_after is not None else 60.0)
             if status == 401 and attempt == 0:
-                TOKEN_CACHE.clear()  # an expired or revoked token: fetch a new one once
+                TOKEN_CACHE.clear()  # an expired or revoked token: fetch a new one once (nothing was processed)
                 attempt += 1
                 continue
             if status in (401, 403):
                 raise AuthenticationError(f"Partner Center refused the {what} (HTTP {status}); check the app's permissions")
             if status >= 500:
+                if once:
+                    raise AnswerLost(f"Partner Center {what}: HTTP {status} on {method} {path}")
                 if attempt >= self._retry.max_retries:
                     raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}")
                 self._sleep(self._retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))))
@@ -342,14 +382,30 @@ class PartnerCenterClient:
                 continue
             if status >= 400:
                 body = _json_or_empty(response)
-                if rejected_subscription is not None and isinstance(body, dict) and body.get("errors"):
-                    errors = Eligibility.from_json({"errors": body["errors"]}).errors
-                    raise MigrationRejected(rejected_subscription, errors)
-                message = body.get("description") or body.get("message") if isinstance(body, dict) else None
-                detail = f": {message}" if message else ""
+                code, description = _error_of(body)
+                if rejected_subscription is not None and status in (400, 409, 422):
+                    raise MigrationRejected(rejected_subscription, code,
+                                            description or f"HTTP {status} without a description")
+                detail = f": {description}" if description else ""
                 raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}{detail}")
             log.debug("partner center %s %s -> %s", method, path, status)
-            return _json_or_empty(response)
+            return _json_or_empty(response), response.headers
+
+
+class AnswerLost(PlatformError):
+    """A call that must not be repeated got no usable answer: it may or may not have been processed."""
+
+
+def _error_of(body: Any) -> tuple[int | None, str]:
+    """Microsoft's error shape ``{"code": <int>, "description": "..."}`` (``code`` may come as text)."""
+    if not isinstance(body, dict):
+        return None, ""
+    raw_code = body.get("code")
+    try:
+        code = int(raw_code) if raw_code is not None and not isinstance(raw_code, bool) else None
+    except (TypeError, ValueError):
+        code = None
+    return code, str(body.get("description") or body.get("message") or "")
 
 
 def _json_or_empty(response: httpx.Response) -> Any:

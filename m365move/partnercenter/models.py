@@ -50,17 +50,34 @@ class Eligibility:
         )
 
 
+# Terms Microsoft sells in new commerce and the billing cycles each may be billed in.
+TERM_BILLING_CYCLES: dict[str, tuple[str, ...]] = {
+    "P1M": ("Monthly",),
+    "P1Y": ("Monthly", "Annual"),
+    "P3Y": ("Monthly", "Annual", "Triennial"),
+}
+BILLING_CYCLES = ("Monthly", "Annual", "Triennial")
+
+
 @dataclass(frozen=True, slots=True)
 class NewMigration:
     """Body of ``POST /v1/customers/{tenant}/migrations/newcommerce``."""
 
     current_subscription_id: str
     term_duration: str  # P1M | P1Y | P3Y
-    billing_cycle: str  # Monthly | Annual
+    billing_cycle: str  # Monthly | Annual | Triennial
     quantity: int
     purchase_full_term: bool = False
     custom_term_end_date: str | None = None
     add_on_migrations: tuple[dict[str, Any], ...] = ()
+    external_reference_id: str | None = None  # tags the migration with the run (or request) that made it
+
+    def __post_init__(self) -> None:
+        cycles = TERM_BILLING_CYCLES.get(self.term_duration)
+        if cycles is None:
+            raise ValueError(f"term {self.term_duration} is not sold in new commerce (P1M, P1Y or P3Y)")
+        if self.billing_cycle not in cycles:
+            raise ValueError(f"term {self.term_duration} is not billed {self.billing_cycle} (only {', '.join(cycles)})")
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -73,6 +90,8 @@ class NewMigration:
         }
         if self.custom_term_end_date:
             body["customTermEndDate"] = self.custom_term_end_date
+        if self.external_reference_id:
+            body["externalReferenceId"] = self.external_reference_id
         return body
 
 

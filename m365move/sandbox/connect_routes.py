@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from m365move.sandbox.connect_state import ConnectApiProblem, ConnectState
-from m365move.sandbox.rql import RqlError, parse_query, sort_objects
+from m365move.sandbox.rql import RqlError, page_of, parse_query
 
 PREFIX = "/public/v1"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -25,8 +25,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 def connect_routes(state: ConnectState) -> list[BaseRoute]:
     def guarded(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
-            given = request.headers.get("authorization") or ""
-            if not secrets.compare_digest(given.encode(), state.api_key.encode()):
+            given = (request.headers.get("authorization") or "").encode()
+            if not any([secrets.compare_digest(given, key.encode()) for key in state.api_keys]):
                 return _problem(ConnectApiProblem(401, "AUTH_001", "API request is unauthorized."))
             try:
                 return await handler(request)
@@ -38,7 +38,7 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
 
     def listing(name: str) -> Handler:
         async def handler(request: Request) -> Response:
-            return _page(request, state.collection(name))
+            return _page(request, name, state.collection(name))
         return handler
 
     def detail(name: str) -> Handler:
@@ -47,7 +47,15 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
         return handler
 
     async def items(request: Request) -> Response:
-        return _page(request, state.product_items(request.path_params["product_id"]))
+        return _page(request, "products/items", state.product_items(request.path_params["product_id"]))
+
+    async def connections(request: Request) -> Response:
+        return _page(request, "products/connections", state.product_connections(request.path_params["product_id"]))
+
+    def devops(kind: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            return JSONResponse(state.devops_object(kind, request.path_params["id"]))
+        return handler
 
     async def item(request: Request) -> Response:
         for found in state.product_items(request.path_params["product_id"]):
@@ -83,6 +91,11 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
     routes += [
         Route(f"{PREFIX}/products/{{product_id}}/items", guarded(items), methods=["GET"]),
         Route(f"{PREFIX}/products/{{product_id}}/items/{{item_id}}", guarded(item), methods=["GET"]),
+        Route(f"{PREFIX}/products/{{product_id}}/connections", guarded(connections), methods=["GET"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/environments/{{environment}}/schedules/{{id}}",
+              guarded(devops("schedules")), methods=["GET"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/installations/{{id}}", guarded(devops("installations")),
+              methods=["GET"]),
         Route(f"{PREFIX}/requests", guarded(create_request), methods=["POST"]),
         Route(f"{PREFIX}/requests/{{id}}", guarded(update_request), methods=["PUT"]),
         Route(f"{PREFIX}/tier/config-requests/{{id}}", guarded(update_tier_config_request), methods=["PUT"]),
@@ -94,16 +107,12 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
     return routes
 
 
-def _page(request: Request, objects: list[dict[str, Any]]) -> Response:
-    query = parse_query(request.scope.get("query_string", b"").decode("latin-1"))
-    matched = sort_objects([o for o in objects if query.predicate(o)], query.ordering)
-    total = len(matched)
-    page = matched[query.offset:query.offset + query.limit] if query.limit else []
-    last = query.offset + len(page) - 1 if page else query.offset
+def _page(request: Request, collection: str, objects: list[dict[str, Any]]) -> Response:
+    query = parse_query(collection, request.scope.get("query_string", b"").decode("latin-1"))
+    page, content_range = page_of(objects, query)
     # json.dumps straight to bytes: these pages can hold a thousand nested objects.
     body = json.dumps(page, separators=(",", ":")).encode()
-    return Response(body, media_type="application/json",
-                    headers={"Content-Range": f"items {query.offset}-{max(last, query.offset)}/{total}"})
+    return Response(body, media_type="application/json", headers={"Content-Range": content_range})
 
 
 async def _body(request: Request) -> dict[str, Any]:

@@ -61,15 +61,26 @@ class ConnectState:
         self.marketplaces: dict[str, Json] = {m["id"]: m for m in section.get("marketplaces", [])}
         self.products: dict[str, Json] = {}
         self.items: dict[str, list[Json]] = {}
+        self.connections: dict[str, list[Json]] = {}  # product id -> its connections (one per hub it is sold on)
         for product in section.get("products", []):
             product = dict(product)
             self.items[product["id"]] = [_complete_item(dict(i)) for i in product.pop("items", [])]
+            self.connections[product["id"]] = [_complete_connection(dict(c)) for c in product.pop("connections", [])] or [
+                _complete_connection({"id": default_connection_id(product["id"])})]
             self.products[product["id"]] = product
         self.listings: list[Json] = list(section.get("listings", []))
         self.tier_configs: dict[str, Json] = {t["id"]: t for t in section.get("tier_configs", [])}
         self.tier_config_requests: dict[str, Json] = {r["id"]: r for r in section.get("tier_config_requests", [])}
-        self.assets: dict[str, Json] = {a["id"]: _complete_asset(a) for a in section.get("assets", [])}
+        self.assets: dict[str, Json] = {a["id"]: _complete_asset(a, _seeded_at(n))
+                                        for n, a in enumerate(section.get("assets", []))}
         self.requests: dict[str, Json] = {r["id"]: r for r in section.get("requests", [])}
+        # EaaS objects the runner reads: the extension's schedules and its installations (multi-account).
+        devops = section.get("devops") or {}
+        self.schedules: dict[str, Json] = {s["id"]: s for s in devops.get("schedules", [])}
+        self.installations: dict[str, Json] = {i["id"]: i for i in devops.get("installations", [])}
+        # API keys of installations (the runner's installation_client calls with the task's own key).
+        self.api_keys: tuple[str, ...] = (self.api_key, *(str(i["api_key"]) for i in devops.get("installations", [])
+                                                          if i.get("api_key")))
         self._due: dict[str, float] = {}  # cancel request id -> platform time the vendor approves it
         self._ids = itertools.count(len(self.requests) + 1)
         self._asset_ids = itertools.count(len(self.assets) + 1)
@@ -102,6 +113,23 @@ class ConnectState:
                 raise ConnectApiProblem(404, "PRD_404", f"product {product_id} not found")
             return [dict(i) for i in self.items[product_id]]
 
+    def product_connections(self, product_id: str) -> list[Json]:
+        with self.lock:
+            if product_id not in self.products:
+                raise ConnectApiProblem(404, "PRD_404", f"product {product_id} not found")
+            return copy.deepcopy(self.connections[product_id])
+
+    def devops_object(self, kind: str, object_id: str) -> Json:
+        with self.lock:
+            store = self.schedules if kind == "schedules" else self.installations
+            if object_id not in store:
+                raise ConnectApiProblem(404, "DO_404", f"{kind[:-1]} {object_id} not found")
+            return {k: v for k, v in copy.deepcopy(store[object_id]).items() if k != "api_key"}
+
+    def add_schedule(self, schedule: Json) -> None:
+        with self.lock:
+            self.schedules[schedule["id"]] = copy.deepcopy(schedule)
+
     def get(self, name: str, object_id: str) -> Json:
         with self.lock:
             self._tick()
@@ -132,22 +160,33 @@ class ConnectState:
         product_id = (asset_in.get("product") or {}).get("id")
         if product_id not in self.products:
             raise ConnectApiProblem(400, "REQ_002", f"product {product_id} does not exist")
+        # Connect takes the connection by id and it must be one of the product's (the hub it is sold through).
+        connection_in = asset_in.get("connection")
+        connection_id = connection_in.get("id") if isinstance(connection_in, dict) else None
+        connection = next((c for c in self.connections[product_id] if c["id"] == connection_id), None)
+        if connection is None:
+            raise ConnectApiProblem(400, "REQ_009", f"connection {connection_id} is not a connection of product {product_id}")
         catalog = {i["id"]: i for i in self.items[product_id]}
         items = []
         for item in asset_in.get("items", []):
             known = catalog.get(item.get("id"))
             if known is None:
                 raise ConnectApiProblem(400, "REQ_003", f"item {item.get('id')} is not an item of {product_id}")
+            quantity = item.get("quantity")
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+                raise ConnectApiProblem(400, "REQ_003", f"items: quantity of {item.get('id')} must be a whole number, "
+                                                        f"not {quantity!r}")
             copied: Json = {k: known[k] for k in ("id", "mpn", "display_name", "period", "commitment", "type") if k in known}
-            items.append({**copied, "quantity": str(item.get("quantity", "0"))})
+            # Assets report quantities as text ("12"), as Connect's responses do.
+            items.append({**copied, "quantity": str(quantity)})
         asset_id = f"AS-9{next(self._asset_ids):03d}-{len(self.assets):04d}-{next(self._ids):04d}"
         marketplace = body.get("marketplace") or {}
         asset = _complete_asset({
             "id": asset_id, "status": "processing", "external_id": asset_in.get("external_id"),
             "external_uid": asset_in.get("external_uid"), "product": {"id": product_id},
-            "connection": dict(asset_in.get("connection") or {}), "items": items,
+            "connection": copy.deepcopy(connection), "items": items,
             "params": [dict(p) for p in asset_in.get("params", [])], "tiers": asset_in.get("tiers") or {},
-            "marketplace": marketplace, "events": {"created": {"at": _now_iso()}},
+            "marketplace": marketplace,
         })
         self.assets[asset_id] = asset
         return self._new_request("purchase", asset, marketplace)
@@ -284,8 +323,23 @@ class ConnectState:
             return [copy.deepcopy(r) for r in self.requests.values() if select is None or select(r)]
 
 
-def _complete_asset(asset: Json) -> Json:
-    """The fields dp.Subscription requires that a seeded or purchased asset may lack (Connect sets them)."""
+def _seeded_at(number: int) -> str:
+    """When a seeded asset without ``events.created.at`` was created: one second apart, in estate order."""
+    return (_SEED_EPOCH + dt.timedelta(seconds=number)).isoformat(timespec="milliseconds")
+
+
+_SEED_EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _complete_asset(asset: Json, created: str | None = None) -> Json:
+    """The fields dp.Subscription requires that a seeded or purchased asset may lack (Connect sets them), and the
+    ``events`` Connect's ``created``/``updated`` filters and orderings read."""
+    events = asset.get("events")
+    if not isinstance(events, dict):
+        events = asset["events"] = {}
+    stamp = created or _now_iso()
+    events.setdefault("created", {"at": stamp})
+    events.setdefault("updated", {"at": events["created"].get("at", stamp)})
     if not asset.get("external_uid"):
         asset["external_uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"connect-sandbox-asset:{asset['id']}"))
     asset.setdefault("external_id", None)
@@ -297,6 +351,20 @@ def _complete_asset(asset: Json) -> Json:
     asset.setdefault("contract", dict(DEFAULT_CONTRACT))
     asset.setdefault("params", [])
     return asset
+
+
+def default_connection_id(product_id: str) -> str:
+    """The connection a product without declared connections has on the sandbox hub."""
+    return "CT-" + product_id.removeprefix("PRD-")
+
+
+def _complete_connection(connection: Json) -> Json:
+    """dp.Connection's required provider, vendor and hub (the sandbox hub by default), production by default."""
+    for key, value in DEFAULT_CONNECTION.items():
+        connection.setdefault(key, dict(value))
+    connection.setdefault("type", "production")
+    connection.setdefault("status", "approved")
+    return connection
 
 
 def _template(template_id: str) -> Json:

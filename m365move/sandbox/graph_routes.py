@@ -8,11 +8,14 @@ Routes (Graph's JSON shapes)::
 The section's shape is documented in ``m365move.call2teams.estate_section``: ``tenants`` with
 ``domains`` and ``users``, ``accounts`` (the hierarchy), optional ``graph_tenant`` (which tenant
 Graph answers for; default the first) and ``graph_page_size`` (lists page with ``@odata.nextLink``).
-Any non-empty bearer token is accepted, as the sandbox stands in for Entra ID too; none gives 401.
+Only the section's ``graph_token`` is accepted as the bearer token (default ``sandbox-graph-token``); none, or
+any other, gives 401 as Graph answers an invalid token. ``$top`` is honoured as Graph does (1–999; anything
+else is a 400), and the next page's link carries it on.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -36,6 +39,15 @@ def graph_routes(call2teams_section: dict[str, Any]) -> list[Route]:
     section = parse_section(call2teams_section)
     tenant = section.graph_served_tenant()
     page_size = section.graph_page_size
+    token = section.graph_token
+
+    def _unauthorized(request: Request) -> JSONResponse | None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return _error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if not secrets.compare_digest(given.strip().encode(), token.encode()):
+            return _error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+        return None
 
     async def list_domains(request: Request) -> JSONResponse:
         if (denied := _unauthorized(request)) is not None:
@@ -70,30 +82,29 @@ def _find(tenant: EstateTenant | None, domain_id: str) -> EstateDomain | None:
     return next((d for d in (tenant.domains if tenant else ()) if d.id == domain_id), None)
 
 
-def _unauthorized(request: Request) -> JSONResponse | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return None
-    return _error(401, "InvalidAuthenticationToken", "Access token is empty.")
-
-
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "innerError": {}}}, status_code=status)
 
 
 def _page(request: Request, items: list[dict[str, Any]], page_size: int | None, context: str) -> JSONResponse:
     body: dict[str, Any] = {"@odata.context": context}
-    if page_size is None:
+    top_text = request.query_params.get("$top")
+    top: int | None = None
+    if top_text is not None:
+        if not top_text.isdigit() or not 1 <= int(top_text) <= 999:
+            return _error(400, "Request_BadRequest", f"Invalid value '{top_text}' for query parameter $top.")
+        top = int(top_text)
+    size = min(s for s in (page_size, top) if s is not None) if (page_size or top) else None
+    if size is None:
         body["value"] = items
         return JSONResponse(body)
     try:
         start = max(0, int(request.query_params.get("$skiptoken", "0")))
     except ValueError:
         return _error(400, "Request_BadRequest", "Invalid $skiptoken.")
-    body["value"] = items[start : start + page_size]
-    if start + page_size < len(items):
-        body["@odata.nextLink"] = str(request.url.include_query_params(**{"$skiptoken": str(start + page_size)}))
+    body["value"] = items[start : start + size]
+    if start + size < len(items):
+        body["@odata.nextLink"] = str(request.url.include_query_params(**{"$skiptoken": str(start + size)}))
     return JSONResponse(body)
 
 

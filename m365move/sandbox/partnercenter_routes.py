@@ -3,6 +3,8 @@ standing in for Entra ID's client-credentials flow (``/partnercenter/oauth2/toke
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from m365move.sandbox.partnercenter_state import PartnerCenterProblem, PartnerCenterState
+from m365move.sandbox.partnercenter_state import PartnerCenterProblem, PartnerCenterState, bad_request
 
 PREFIX = "/partnercenter"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -22,15 +24,13 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
     def guarded(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             if not state.token_ok(request.headers.get("authorization")):
-                return JSONResponse({"code": "Unauthorized", "description": "missing or invalid bearer token"}, status_code=401)
+                return JSONResponse({"code": 401, "description": "missing or invalid bearer token"}, status_code=401)
             try:
                 return await handler(request)
             except PartnerCenterProblem as problem:
                 headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after is not None else None
-                body: dict[str, Any] = {"code": problem.code, "description": problem.description}
-                if problem.errors:
-                    body["errors"] = problem.errors
-                return JSONResponse(body, status_code=problem.status, headers=headers)
+                return JSONResponse({"code": problem.code, "description": problem.description}, status_code=problem.status,
+                                    headers=headers)
         return wrapped
 
     async def token(request: Request) -> Response:
@@ -54,9 +54,15 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
         return JSONResponse(state.get(request.path_params["tenant"], request.path_params["id"]))
 
     async def find(request: Request) -> Response:
-        subscription = request.query_params.get("CurrentSubscriptionId") or request.query_params.get("currentSubscriptionId")
-        items = state.find(subscription or "")
-        return JSONResponse({"totalCount": len(items), "items": items})
+        token = request.headers.get("ms-continuationtoken")
+        try:
+            offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+        except (ValueError, binascii.Error):
+            raise bad_request("MS-ContinuationToken is not one this service issued") from None
+        page, next_offset = state.find(dict(request.query_params), offset)
+        headers = ({"MS-ContinuationToken": base64.urlsafe_b64encode(str(next_offset).encode()).decode()}
+                   if next_offset is not None else None)
+        return JSONResponse(page, headers=headers)
 
     base = f"{PREFIX}/v1/customers/{{tenant}}/migrations/newcommerce"
     return [
@@ -73,7 +79,7 @@ async def _body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw else {}
     except ValueError:
-        raise PartnerCenterProblem(400, "BadRequest", "the body is not JSON") from None
+        raise bad_request("the body is not JSON") from None
     if not isinstance(body, dict):
-        raise PartnerCenterProblem(400, "BadRequest", "the body must be a JSON object")
+        raise bad_request("the body must be a JSON object")
     return body

@@ -19,21 +19,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
+from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES
 from m365move.sandbox.platform_clock import PlatformClock
 
 Json = dict[str, Any]
 _NEW_SUBSCRIPTION_NAMESPACE = uuid.UUID("8d1c6f0a-7e0b-4d9e-b2f4-5a3c2e1d0f99")
 
 
+# The sandbox's numbers for Microsoft's error ``code`` (Partner Center answers ``{"code": <int>, "description"}``).
+CODE_BAD_REQUEST = 600000
+CODE_NOT_FOUND = 600010
+CODE_THROTTLED = 600020
+CODE_NOT_ELIGIBLE = 800001
+CODE_MIGRATION_EXISTS = 800002
+CODE_SEAT_CAP = 800003
+LIST_PAGE = 300  # GET /v1/migrations/newcommerce answers at most this many per page
+
+
 class PartnerCenterProblem(Exception):
-    def __init__(self, status: int, code: str, description: str, *, retry_after: int | None = None,
-                 errors: list[Json] | None = None) -> None:
+    def __init__(self, status: int, code: int, description: str, *, retry_after: int | None = None) -> None:
         self.status = status
         self.code = code
         self.description = description
         self.retry_after = retry_after
-        self.errors = errors or []
         super().__init__(f"{status} {code}: {description}")
+
+
+def bad_request(description: str) -> PartnerCenterProblem:
+    return PartnerCenterProblem(400, CODE_BAD_REQUEST, description)
 
 
 @dataclass
@@ -69,6 +82,7 @@ class PartnerCenterState:
         self.client_id = str(credentials.get("client_id", "sandbox"))
         self.client_secret = str(credentials.get("client_secret", "sandbox"))
         self.migration_seconds = float(section.get("migration_seconds", 60.0))
+        self.list_page = max(1, min(int(section.get("list_page_size", LIST_PAGE)), LIST_PAGE))
         create = section.get("create_limit") or {}
         validate = section.get("validate_limit") or {}
         self.create_limit = FixedWindowLimit(int(create.get("count", 100)), float(create.get("window_seconds", 300)))
@@ -116,7 +130,7 @@ class PartnerCenterState:
         with self.lock:
             retry = self.validate_limit.take(tenant_id.lower(), self.clock.now())
             if retry is not None:
-                raise PartnerCenterProblem(429, "TooManyRequests", "validation rate limit reached", retry_after=retry)
+                raise PartnerCenterProblem(429, CODE_THROTTLED, "validation rate limit reached", retry_after=retry)
             subscription = self._subscription(tenant_id, subscription_id)
             errors = self._eligibility_errors(subscription)
             return {"currentSubscriptionId": subscription_id, "isEligible": not errors,
@@ -127,7 +141,8 @@ class PartnerCenterState:
         with self.lock:
             if request_id and request_id in self._by_request_id:
                 return self._view(self.migrations[self._by_request_id[request_id]]), False
-            subscription_id = str(body.get("currentSubscriptionId", ""))
+            _check_new_migration(body)
+            subscription_id = str(body["currentSubscriptionId"])
             now = self.clock.now()
             # A little slack for float rounding between the driver's and the sandbox's clocks.
             if now < self._retry_not_before.pop(subscription_id.lower(), now) - 0.01:
@@ -136,16 +151,22 @@ class PartnerCenterState:
             self.create_log.append((time.monotonic(), retry is None))
             if retry is not None:
                 self._retry_not_before[subscription_id.lower()] = now + retry
-                raise PartnerCenterProblem(429, "TooManyRequests", "migration create rate limit reached", retry_after=retry)
+                raise PartnerCenterProblem(429, CODE_THROTTLED, "migration create rate limit reached", retry_after=retry)
             subscription = self._subscription(tenant_id, subscription_id)
             errors = self._eligibility_errors(subscription)
             if errors:
-                raise PartnerCenterProblem(400, "NotEligible", "the subscription is not eligible", errors=errors)
+                reasons = "; ".join(f"{e['description']} (eligibility code {e['code']})" for e in errors)
+                raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription_id} is not eligible "
+                                                                   f"for migration: {reasons}")
+            cap = subscription.get("seat_cap")
+            if cap is not None and int(body["quantity"]) > int(cap):
+                raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {body['quantity']} exceeds the limit of "
+                                                               f"{cap} licenses for this offer per customer.")
             running = [m for m in self.migrations.values()
                        if m["currentSubscriptionId"].lower() == subscription_id.lower() and m["status"] != "Failed"]
             if running:
-                raise PartnerCenterProblem(409, "MigrationExists", f"migration {running[0]['id']} already exists for "
-                                                                   f"subscription {subscription_id}")
+                raise PartnerCenterProblem(409, CODE_MIGRATION_EXISTS, f"Migration {running[0]['id']} already exists "
+                                                                       f"for subscription {subscription_id}")
             migration_id = str(uuid.uuid4())
             migration = {
                 "id": migration_id, "status": "Processing", "currentSubscriptionId": subscription_id,
@@ -153,6 +174,7 @@ class PartnerCenterState:
                 "billingCycle": body.get("billingCycle"), "quantity": body.get("quantity"),
                 "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": body.get("addOnMigrations", []),
                 "catalogItemId": subscription.get("catalog_item_id"), "migrationType": "PartnerLed",
+                "externalReferenceId": body.get("externalReferenceId"),
                 "_started": self.clock.now(),
             }
             self.migrations[migration_id] = migration
@@ -166,20 +188,29 @@ class PartnerCenterState:
         with self.lock:
             migration = self.migrations.get(migration_id)
             if migration is None or str(migration.get("customerTenantId", tenant_id)).lower() != tenant_id.lower():
-                raise PartnerCenterProblem(404, "NotFound", f"migration {migration_id} not found for customer {tenant_id}")
+                raise PartnerCenterProblem(404, CODE_NOT_FOUND, f"migration {migration_id} not found for customer {tenant_id}")
             return self._view(migration)
 
-    def find(self, subscription_id: str) -> list[Json]:
+    def find(self, filters: dict[str, str], offset: int = 0) -> tuple[list[Json], int | None]:
+        """One page of migrations matching every filter given (``CustomerTenantId``, ``CurrentSubscriptionId``,
+        ``ExternalReferenceId``; one at least) and the offset of the next page (None: last page)."""
+        fields = {"CustomerTenantId": "customerTenantId", "CurrentSubscriptionId": "currentSubscriptionId",
+                  "ExternalReferenceId": "externalReferenceId"}
+        wanted = {fields[k]: v.lower() for k, v in filters.items() if k in fields and v}
+        if not wanted:
+            raise bad_request("One of CustomerTenantId, CurrentSubscriptionId or ExternalReferenceId is required")
         with self.lock:
-            return [self._view(m) for m in self.migrations.values()
-                    if str(m.get("currentSubscriptionId", "")).lower() == subscription_id.lower()]
+            found = [self._view(m) for m in self.migrations.values()
+                     if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
+        page = found[offset:offset + self.list_page]
+        return page, offset + len(page) if offset + len(page) < len(found) else None
 
     # -- helpers -------------------------------------------------------------------------------------
 
     def _subscription(self, tenant_id: str, subscription_id: str) -> Json:
         subscription = self.subscriptions.get(subscription_id.lower())
         if subscription is None or str(subscription["tenant_id"]).lower() != tenant_id.lower():
-            raise PartnerCenterProblem(404, "NotFound", f"subscription {subscription_id} not found for customer {tenant_id}")
+            raise PartnerCenterProblem(404, CODE_NOT_FOUND, f"subscription {subscription_id} not found for customer {tenant_id}")
         return subscription
 
     @staticmethod
@@ -195,3 +226,25 @@ class PartnerCenterState:
             migration["status"] = "Completed"
             migration["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, migration["id"]))
         return {k: v for k, v in migration.items() if not k.startswith("_")}
+
+
+def _check_new_migration(body: Json) -> None:
+    """What Partner Center refuses in a create's body, before looking at the subscription."""
+    subscription = body.get("currentSubscriptionId")
+    if not isinstance(subscription, str) or not subscription.strip():
+        raise bad_request("currentSubscriptionId is required")
+    term = body.get("termDuration")
+    if term not in TERM_BILLING_CYCLES:
+        raise bad_request(f"termDuration {term!r} is not valid; use P1M, P1Y or P3Y")
+    cycle = body.get("billingCycle")
+    if cycle not in BILLING_CYCLES:
+        raise bad_request(f"billingCycle {cycle!r} is not valid; use Monthly, Annual or Triennial")
+    if cycle not in TERM_BILLING_CYCLES[term]:
+        raise bad_request(f"billingCycle {cycle} is not offered with termDuration {term}")
+    quantity = body.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise bad_request(f"quantity {quantity!r} is not valid; give a whole number of licences, at least 1")
+    if not isinstance(body.get("purchaseFullTerm", False), bool):
+        raise bad_request("purchaseFullTerm must be true or false")
+    if not isinstance(body.get("addOnMigrations", []), list):
+        raise bad_request("addOnMigrations must be a list")

@@ -274,7 +274,7 @@ class TestDomainDependants:
             return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
 
         with GraphClient("https://graph.sandbox.test", transport=httpx.MockTransport(handle),
-                         environ={"M365MOVE_GRAPH_TOKEN": "t"}) as client:
+                         environ={"M365MOVE_GRAPH_TOKEN": "sandbox-graph-token"}) as client:
             snap = with_graph_domains(load_tenant_dir(NORTHWIND), client, domain_suffix="call2teams.com")
         kinds = [d.kind for d in snap.dependants_of(OLD_DOMAIN)]
         assert kinds == [DependantKind.USER, DependantKind.GROUP, DependantKind.APPLICATION]

@@ -25,6 +25,7 @@ ENV = {"M365MOVE_GRAPH_TOKEN": TOKEN}
 BASE = "https://graph.sandbox.test"
 
 SECTION: dict[str, Any] = {
+    "graph_token": TOKEN,
     "tenants": [
         {"id": "6f1c2a9e-4b3d-4c8e-9a51-2d7b0e3f8c14", "name": "Contoso",
          "domains": [
@@ -161,5 +162,5 @@ class TestSecretsAndErrors:
 
     def test_empty_section_serves_empty_lists(self) -> None:
         app_client = TestClient(Starlette(routes=graph_routes({})))
-        answer = app_client.get("/v1.0/domains", headers={"Authorization": "Bearer x"})
+        answer = app_client.get("/v1.0/domains", headers={"Authorization": "Bearer sandbox-graph-token"})
         assert answer.json()["value"] == []

@@ -36,6 +36,8 @@ class FakePartnerCenter:
     migrations: dict[str, dict[str, Any]] = field(default_factory=dict)
     complete_after_gets: int = 1  # a migration is Completed on the n-th GET
     create_retry_after: int | None = None  # answer creates with 429 and this Retry-After
+    refuse_create: tuple[int, str] | None = None  # answer creates 400 {"code", "description"}
+    request_ids: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     created: int = 0
     _gets: dict[str, int] = field(default_factory=dict)
@@ -58,7 +60,7 @@ class FakePartnerCenter:
         if request.method == "GET" and path == "/v1/migrations/newcommerce":
             wanted = request.url.params["CurrentSubscriptionId"]
             items = [m for m in self.migrations.values() if m["currentSubscriptionId"] == wanted]
-            return httpx.Response(200, json={"totalCount": len(items), "items": items})
+            return httpx.Response(200, json=items)  # Microsoft answers a bare array
         if path.endswith("/validate"):
             body = json.loads(request.content)
             codes = self.ineligible.get(body["currentSubscriptionId"], [])
@@ -68,10 +70,14 @@ class FakePartnerCenter:
             if self.create_retry_after is not None:
                 return httpx.Response(429, headers={"Retry-After": str(self.create_retry_after)}, json={})
             body = json.loads(request.content)
+            if self.refuse_create is not None:
+                code, description = self.refuse_create
+                return httpx.Response(400, json={"code": code, "description": description})
             self.created += 1
+            self.request_ids.append(request.headers["MS-RequestId"])
             migration = self.add_migration("Processing", termDuration=body["termDuration"],
                                            billingCycle=body["billingCycle"], quantity=body["quantity"],
-                                           requestId=request.headers["MS-RequestId"])
+                                           externalReferenceId=body.get("externalReferenceId"))
             return httpx.Response(201, json=migration)
         if request.method == "GET" and "/migrations/newcommerce/" in path:
             migration = self.migrations[path.rsplit("/", 1)[-1]]
@@ -80,4 +86,4 @@ class FakePartnerCenter:
                 migration["status"] = "Completed"
                 migration["newCommerceSubscriptionId"] = "nce-sub-" + migration["id"][:8]
             return httpx.Response(200, json=migration)
-        return httpx.Response(404, json={"code": "NotFound"})
+        return httpx.Response(404, json={"code": 600010, "description": "not found"})

@@ -11,7 +11,7 @@ from connect.client.testing import ConnectClientMocker, get_requests_mocker
 from connect.eaas.core.enums import ResultType
 
 from extension.events import M365MoveEventsApplication
-from m365move.partnercenter.client import migration_request_id
+from m365move.connect.purchase_fulfilment import migration_reference
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
 from tests.extension.fakes import CONFIG, ENDPOINT, LEGACY, TENANT, FakePartnerCenter
 
@@ -121,13 +121,13 @@ class TestPurchaseFulfilment:
         assert pc.calls == []
 
     def test_eligible_migration_is_created_stored_and_rescheduled(self, mocker: ConnectClientMocker) -> None:
-        """Look-up, validate, create with the deterministic MS-RequestId, store the id, reschedule."""
+        """Look-up, validate, create tagged with the request's externalReferenceId, store the id, reschedule."""
         mocker.requests[REQUEST_ID].update(return_value={})
         pc = FakePartnerCenter(complete_after_gets=2)
         response = app_for(pc).handle_asset_purchase_request(purchase())
         assert response.status == ResultType.RESCHEDULE and response.countdown == 300
         (migration,) = pc.migrations.values()
-        assert migration["requestId"] == migration_request_id(LEGACY)
+        assert migration["externalReferenceId"] == migration_reference(REQUEST_ID)
         assert (migration["termDuration"], migration["billingCycle"], migration["quantity"]) == ("P1Y", "Monthly", 12)
         (update,) = sent_bodies("PUT", REQUEST_ID)
         assert update == {"asset": {"params": [{"id": "nce_migration_id", "value": migration["id"]}]}}
@@ -168,6 +168,40 @@ class TestPurchaseFulfilment:
         (body,) = sent_bodies("POST", "/fail")
         name, meaning = ELIGIBILITY_CODES[code]
         assert name in body["reason"] and meaning in body["reason"] and f"code {code}" in body["reason"]
+
+    def test_refused_create_fails_the_purchase_once_with_microsofts_description(self, mocker: ConnectClientMocker) -> None:
+        """A 400 {"code", "description"} is Partner Center's final word: the request fails with it, no reschedule."""
+        mocker.requests[REQUEST_ID]("fail").post(return_value={})
+        pc = FakePartnerCenter(refuse_create=(800001, "The subscription has a pending seat change."))
+        response = app_for(pc).handle_asset_purchase_request(purchase())
+        assert response.status == ResultType.SUCCESS
+        (body,) = sent_bodies("POST", "/fail")
+        assert "The subscription has a pending seat change." in body["reason"] and "800001" in body["reason"]
+
+    @pytest.mark.parametrize(("period", "commitment"), [("2 years", None), ("monthly", {"count": 6})])
+    def test_a_term_microsoft_does_not_sell_fails_naming_the_item(self, mocker: ConnectClientMocker, period: str,
+                                                                  commitment: Any) -> None:
+        mocker.requests[REQUEST_ID]("fail").post(return_value={})
+        pc = FakePartnerCenter()
+        request = purchase()
+        request["asset"]["items"][0].update(period=period, commitment=commitment)
+        response = app_for(pc).handle_asset_purchase_request(request)
+        assert response.status == ResultType.SUCCESS and pc.created == 0
+        (body,) = sent_bodies("POST", "/fail")
+        assert "PRD-200-000-001-0002" in body["reason"] and "not sold" in body["reason"] or "not billed" in body["reason"]
+
+    def test_every_call_has_fresh_request_and_correlation_ids(self, mocker: ConnectClientMocker) -> None:
+        mocker.requests[REQUEST_ID].update(return_value={})
+        seen: list[Any] = []
+        pc = FakePartnerCenter(complete_after_gets=2)
+        handle = pc.handle
+        pc.handle = lambda request: (seen.append(request), handle(request))[1]  # type: ignore[method-assign]
+        app_for(pc).handle_asset_purchase_request(purchase())
+        calls = [r for r in seen if r.url.path != "/token"]
+        assert len(calls) == 3  # look-up, validate, create
+        assert len({r.headers["MS-RequestId"] for r in calls}) == 3
+        assert len({r.headers["MS-CorrelationId"] for r in calls}) == 3
+        assert {r.headers["MS-Contract-Version"] for r in calls} == {"v1"}
 
     @pytest.mark.parametrize(("info", "domain", "param"), [
         ("{not json", "contoso.onmicrosoft.com", "transaction_info_object"),

@@ -134,9 +134,10 @@ class TestAssetRequests:
     def _purchase(self, client: httpx.Client) -> Json:
         item = _first(client, f"/products/{NCE_PRODUCT}/items")
         asset = _first(client, "/assets")
+        connection = _first(client, f"/products/{NCE_PRODUCT}/connections")
         body = {"type": "purchase", "marketplace": asset["marketplace"],
                 "asset": {"external_id": asset["external_id"], "external_uid": "0b7c9a52-6d1e-5d0e-9d5b-4f0c1d2e3f40",
-                          "product": {"id": NCE_PRODUCT}, "connection": {"id": asset["connection"]["id"]},
+                          "product": {"id": NCE_PRODUCT}, "connection": {"id": connection["id"]},
                           "items": [{"id": item["id"], "quantity": 3}], "tiers": asset["tiers"],
                           "params": [{"id": "ms_customer_id", "value": "tenant"}]}}
         created: Json = _answer(client.post("/requests", json=body), 201)

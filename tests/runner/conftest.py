@@ -1,0 +1,75 @@
+"""The runner's tests need connect-extension-runner, which lives in .venv-runner (scripts/test runs them there)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
+                                                  "(scripts/test runs these tests there)")
+
+from m365move.connect.demo import sandbox_config  # noqa: E402
+from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
+from m365move.connect.runtime import LocalRuntime  # noqa: E402
+from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
+from m365move.partnercenter.limits import LIMITERS  # noqa: E402
+from m365move.sandbox.connect_state import ConnectState  # noqa: E402
+from m365move.sandbox.partnercenter_state import PartnerCenterState  # noqa: E402
+from m365move.sandbox.server import SandboxServer, run_sandbox  # noqa: E402
+
+SCHEDULE_ID = "EFS-000-001"
+
+
+@dataclass
+class RunnerRig:
+    server: SandboxServer
+    runtime: LocalRuntime
+    connect: ConnectState
+    partner_center: PartnerCenterState
+    section: dict[str, Any]
+    variables: dict[str, str]
+
+    def requests(self, **match: Any) -> list[dict[str, Any]]:
+        return self.connect.snapshot(lambda r: all(r.get(k) == v for k, v in match.items()))
+
+    def sweep(self, parameter: dict[str, Any] | None = None) -> Any:
+        self.connect.add_schedule({"id": SCHEDULE_ID, "method": "new_subscription_sweep",
+                                   "parameter": parameter or {}})
+        return self.runtime.deliver("scheduled_execution", SCHEDULE_ID)
+
+    def with_variables(self, **changes: str) -> LocalRuntime:
+        variables = {**self.variables, **changes}
+        return LocalRuntime(f"{self.server.url}/public/v1", self.section["connect"]["api_key"], variables)
+
+
+@contextmanager
+def runner_rig(n_assets: int = 4, *, seed: int = 7, change: Callable[[dict[str, Any]], None] | None = None,
+               timeouts: dict[str, int] | None = None, **generator: Any) -> Iterator[RunnerRig]:
+    generator.setdefault("ineligible_share", 0.0)
+    generator.setdefault("unmapped_share", 0.0)
+    generator.setdefault("time_scale", 600.0)
+    generator.setdefault("microsoft_led", 0)
+    section = generate_connect_section(seed, n_assets, **generator)
+    if change is not None:
+        change(section)
+    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    TOKEN_CACHE.clear()
+    LIMITERS.clear()
+    with run_sandbox(document) as server:
+        variables = sandbox_config(section["connect"], section["partner_center"], server.url)
+        runtime = LocalRuntime(f"{server.url}/public/v1", section["connect"]["api_key"], variables, timeouts=timeouts)
+        yield RunnerRig(server, runtime, server.app.state.connect, server.app.state.partner_center, section, variables)
+    TOKEN_CACHE.clear()
+    LIMITERS.clear()
+
+
+@pytest.fixture
+def rig() -> Iterator[RunnerRig]:
+    with runner_rig() as made:
+        yield made

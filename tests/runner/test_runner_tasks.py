@@ -1,0 +1,194 @@
+"""Every handler branch through connect-extension-runner's own task managers, on the sandbox (issue 12).
+
+The runner decides what the handlers see and what becomes of their answers: it counts the object with the event
+definition's filter first (no match: skip, handler not called), gives the handler a ConnectClient that repeats
+requests (max_retries=3), and turns an exception or a timeout into retry. These tests assert on the runner's
+answers (what Connect would receive) and on Connect's state after them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+
+from m365move.connect.purchase_fulfilment import MIGRATION_ID_PARAM
+from tests.runner.conftest import RunnerRig, runner_rig
+
+# The runner's AsyncConnectClient keeps one HTTP session per asyncio context and never closes them (a runner
+# lives as long as its container); each test's event loop ends with them open.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+PURCHASE = "asset_purchase_request_processing"
+SETUP = "tier_config_setup_request_processing"
+VALIDATION = "tier_config_setup_request_validation"
+
+
+def _pending_tier_config_request(rig: RunnerRig) -> dict[str, Any]:
+    return next(r for r in rig.connect.tier_config_requests.values() if r["status"] == "pending")
+
+
+def _param(obj: dict[str, Any], name: str) -> Any:
+    return next((p.get("value") for p in obj.get("params", obj.get("asset", {}).get("params", [])) if p["id"] == name),
+                None)
+
+
+class TestTierConfigs:
+    def test_complete_configuration_is_approved(self, rig: RunnerRig) -> None:
+        request = _pending_tier_config_request(rig)
+        answer = rig.runtime.deliver(SETUP, request["id"])
+        assert answer.result == "success"
+        assert rig.connect.tier_config_requests[request["id"]]["status"] == "approved"
+
+    def test_bad_parameter_is_inquired(self, rig: RunnerRig) -> None:
+        request = _pending_tier_config_request(rig)
+        next(p for p in request["params"] if p["id"] == "mpn_id")["value"] = "12ab"
+        answer = rig.runtime.deliver(SETUP, request["id"])
+        assert answer.result == "success"
+        assert rig.connect.tier_config_requests[request["id"]]["status"] == "inquiring"
+        assert _param_error(rig.connect.tier_config_requests[request["id"]], "mpn_id")
+
+    def test_tier_two_configuration_is_failed_with_the_reason(self, rig: RunnerRig) -> None:
+        request = _pending_tier_config_request(rig)
+        request["configuration"]["tier_level"] = 2
+        answer = rig.runtime.deliver(SETUP, request["id"])
+        assert answer.result == "success"
+        stored = rig.connect.tier_config_requests[request["id"]]
+        assert stored["status"] == "failed" and "tier level 2" in stored["reason"]
+
+    def test_a_request_no_longer_pending_is_skipped_by_the_runner(self, rig: RunnerRig) -> None:
+        """The runner counts the object with the event's statuses first: the handler is not even called."""
+        request = _pending_tier_config_request(rig)
+        request["status"] = "approved"
+        answer = rig.runtime.deliver(SETUP, request["id"])
+        assert answer.result == "skip" and "supported statuses" in (answer.message or "")
+
+    def test_another_products_configuration_is_skipped_not_failed(self, rig: RunnerRig) -> None:
+        request = _pending_tier_config_request(rig)
+        request["configuration"]["product"] = {"id": "PRD-999-999-999"}
+        answer = rig.runtime.deliver(SETUP, request["id"])
+        assert answer.result == "skip" and "PRD-999-999-999" in (answer.message or "")
+        assert rig.connect.tier_config_requests[request["id"]]["status"] == "pending"
+
+    def test_draft_validation_answers_with_value_errors(self, rig: RunnerRig) -> None:
+        request = dict(_pending_tier_config_request(rig), status="draft")
+        request["params"] = [dict(p, value="nobody") if p["id"] == "contact_email" else p for p in request["params"]]
+        answer = rig.runtime.deliver(VALIDATION, request["id"], data=request)
+        assert answer.result == "success"
+        params = {p["id"]: p for p in answer.data["body"]["params"]} if "body" in (answer.data or {}) else {
+            p["id"]: p for p in answer.data["params"]}
+        assert params["contact_email"]["value_error"] and not params["mpn_id"].get("value_error")
+
+
+def _param_error(request: dict[str, Any], name: str) -> str:
+    return str(next(p.get("value_error") or "" for p in request["params"] if p["id"] == name))
+
+
+class TestPurchases:
+    def test_sweep_then_purchase_rescheduled_then_approved(self, rig: RunnerRig) -> None:
+        sweep = rig.sweep()
+        assert sweep.result == "success", sweep.message
+        purchases = rig.requests(type="purchase", status="pending")
+        assert purchases
+        first = purchases[0]
+        answer = rig.runtime.deliver(PURCHASE, first["id"])
+        assert answer.result == "reschedule" and answer.countdown >= 30
+        assert _param(rig.connect.requests[first["id"]], MIGRATION_ID_PARAM)
+        rig.partner_center.clock.advance(rig.partner_center.migration_seconds + 1)
+        answer = rig.runtime.deliver(PURCHASE, first["id"])
+        assert answer.result == "success"
+        assert rig.connect.requests[first["id"]]["status"] == "approved"
+        # Redelivered after it moved on: the runner's count answers skip, nothing is called twice.
+        again = rig.runtime.deliver(PURCHASE, first["id"])
+        assert again.result == "skip"
+        assert sum(rig.partner_center.created_for.values()) == 1
+
+    def test_refused_migration_fails_the_request_once_with_microsofts_description(self) -> None:
+        def ineligible(section: dict[str, Any]) -> None:
+            for customer in section["partner_center"]["customers"]:
+                for subscription in customer["subscriptions"]:
+                    subscription["ineligible"] = [3]
+
+        with runner_rig(change=ineligible) as rig:
+            rig.sweep()
+            purchase = rig.requests(type="purchase", status="pending")[0]
+            answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+            assert answer.result == "success"
+            stored = rig.connect.requests[purchase["id"]]
+            assert stored["status"] == "failed" and "SubscriptionPromotionsPresent" in stored["reason"]
+            assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"  # no retry loop
+
+    def test_create_refused_by_partner_center_fails_the_request_once_with_its_description(self) -> None:
+        """Eligible by validation, refused at create (SMB seat cap): Microsoft's description is the request's reason."""
+        def capped(section: dict[str, Any]) -> None:
+            for customer in section["partner_center"]["customers"]:
+                for subscription in customer["subscriptions"]:
+                    subscription["seat_cap"] = 0
+
+        with runner_rig(change=capped) as rig:
+            rig.sweep()
+            purchase = rig.requests(type="purchase", status="pending")[0]
+            answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+            assert answer.result == "success"
+            stored = rig.connect.requests[purchase["id"]]
+            assert stored["status"] == "failed" and "exceeds the limit of 0 licenses" in stored["reason"]
+            assert "800003" in stored["reason"]
+            assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"  # no retry loop
+
+    def test_missing_partner_center_credentials_fail_the_task_once_not_retry(self, rig: RunnerRig) -> None:
+        """The extension's own configuration is wrong: the task fails with the reason (no retry loop); the request
+        waits for the operator, it is not the reseller's fault."""
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        runtime = rig.with_variables(PARTNER_CENTER_CLIENT_SECRET="")
+        answer = runtime.deliver(PURCHASE, purchase["id"])
+        assert answer.result == "fail" and "PARTNER_CENTER_CLIENT_SECRET" in (answer.message or "")
+        assert rig.connect.requests[purchase["id"]]["status"] == "pending"
+
+    def test_wrong_partner_center_secret_fails_the_task_once(self, rig: RunnerRig) -> None:
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        answer = rig.with_variables(PARTNER_CENTER_CLIENT_SECRET="wrong").deliver(PURCHASE, purchase["id"])
+        assert answer.result == "fail" and "secret" in (answer.message or "")
+
+    def test_an_unexpected_handler_error_fails_once_with_the_reason(self, rig: RunnerRig) -> None:
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        rig.connect.requests[purchase["id"]]["asset"]["items"].append(dict(purchase["asset"]["items"][0]))
+        answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+        assert answer.result != "retry", answer.message
+        stored = rig.connect.requests[purchase["id"]]
+        assert stored["status"] == "failed" and "exactly one NCE item" in stored["reason"]
+
+    def test_a_bad_schedule_parameter_fails_the_schedule_with_the_reason(self, rig: RunnerRig) -> None:
+        answer = rig.sweep({"expiration_date": "next tuesday"})
+        assert answer.result == "fail" and "schedule parameter" in (answer.message or "")
+
+    def test_an_exception_escaping_a_handler_becomes_retry_in_the_runner(self, rig: RunnerRig) -> None:
+        """What the runner does with an escaping exception (why none may escape): retry, with the traceback."""
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        application = rig.runtime.handler.get_application()
+        original = application.handle_asset_purchase_request
+
+        @functools.wraps(original)  # keeps the @event registration
+        def broken(self: Any, request: dict[str, Any]) -> Any:
+            raise RuntimeError("boom")
+
+        application.handle_asset_purchase_request = broken
+        try:
+            answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+        finally:
+            application.handle_asset_purchase_request = original
+        assert answer.result == "retry" and "boom" in (answer.message or "")
+
+
+class TestDuplicates:
+    def test_one_task_delivered_twice_at_once_creates_one_migration(self, rig: RunnerRig) -> None:
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        tasks = [rig.runtime.task(PURCHASE, purchase["id"]) for _ in range(2)]
+        answers = rig.runtime.deliver_many(tasks)
+        assert all(a.result in ("reschedule", "skip", "success") for a in answers), answers
+        assert sum(rig.partner_center.created_for.values()) == 1
