@@ -100,6 +100,20 @@ def _tier_config_request_update_answers_the_request(spec: Json) -> None:
     answer["schema"] = {"$ref": "#/components/schemas/dp.TierConfigRequestRead"}
 
 
+def _lists_refuse_bad_rql(spec: Json) -> None:
+    # Every list operation answers 400 {"error_code", "errors"} when its RQL uses a filter, lookup or ordering the
+    # operation does not declare ("Bad ordering filter: id." for ordering(id) on /assets): Connect's RQL layer
+    # (django-rql) refuses before the view runs, so the spec's per-operation responses never list it.
+    error = {"type": "object", "required": ["error_code", "errors"],
+             "properties": {"error_code": {"type": "string"}, "errors": {"type": "array", "items": {"type": "string"}}}}
+    for operations in spec["paths"].values():
+        listing = operations.get("get")
+        if listing and any(p.get("$ref", "").endswith(".limit") or p.get("name") == "limit"
+                           for p in listing.get("parameters", [])):
+            listing.setdefault("responses", {}).setdefault(
+                "400", {"description": "RQL refused", "content": {"application/json": {"schema": error}}})
+
+
 # Patches of the objects Connect answers.
 SCHEMA_DEVIATIONS: list[Patch] = [
     _asset_items_quantity_is_a_string,
@@ -121,6 +135,7 @@ SCHEMA_DEVIATIONS: list[Patch] = [
 ]
 # Patches of what operations take and answer.
 OPERATION_DEVIATIONS: list[Patch] = [
+    _lists_refuse_bad_rql,
     _purchase_sends_items_and_tiers,
     _request_kinds_are_mapped,
     _tier_config_request_update_is_partial,

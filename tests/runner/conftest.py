@@ -39,8 +39,10 @@ class RunnerRig:
         return self.connect.snapshot(lambda r: all(r.get(k) == v for k, v in match.items()))
 
     def sweep(self, parameter: dict[str, Any] | None = None) -> Any:
-        self.connect.add_schedule({"id": SCHEDULE_ID, "method": "new_subscription_sweep",
-                                   "parameter": parameter or {}})
+        self.connect.add_schedule({"id": SCHEDULE_ID, "name": "New Subscription sweep", "method": "new_subscription_sweep",
+                                   "description": "", "parameter": parameter or {},
+                                   "trigger": {"type": "recurring", "start": "2026-01-01T00:00:00+00:00",
+                                               "unit": "hours", "amount": 1}})
         return self.runtime.deliver("scheduled_execution", SCHEDULE_ID)
 
     def with_variables(self, **changes: str) -> LocalRuntime:

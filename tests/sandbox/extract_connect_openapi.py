@@ -57,6 +57,9 @@ OPERATIONS: list[tuple[str, str]] = [
     ("get", "/hubs"),
     ("get", "/hubs/{id}"),
     ("get", "/hubs/{hub_id}/connections"),
+    # What connect-extension-runner reads for a scheduled task and for a multi-account installation.
+    ("get", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}"),
+    ("get", "/devops/services/{extension_id}/installations/{id}"),
 ]
 _SECTIONS = ("schemas", "parameters", "responses", "headers", "examples", "requestBodies")
 
