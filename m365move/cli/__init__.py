@@ -27,6 +27,8 @@ _COMMAND_MODULES = (
     "m365move.cli.call2teams_command",
     "m365move.cli.connect_command",
     "m365move.cli.audit_command",
+    "m365move.cli.schedule_command",
+    "m365move.cli.schedules_command",
 )
 
 EXIT_OK = 0

@@ -149,7 +149,7 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
         first: dict[str, Any] = customer["subscriptions"][0]
         first.pop("ineligible", None)
         migrations.append({"id": _guid(rng), "currentSubscriptionId": first["id"], "customerTenantId": customer["tenant_id"],
-                           "status": "Completed", "newCommerceSubscriptionId": _guid(rng), "migrationType": "MicrosoftLed"})
+                           "status": "Completed", "newCommerceSubscriptionId": _guid(rng), "microsoftLed": True})
     variables = {
         "CSP_PRODUCT_IDS": CSP_PRODUCT,
         "NCE_PRODUCT_IDS": f"{NCE_PRODUCT},{NCE_EDU_PRODUCT}",

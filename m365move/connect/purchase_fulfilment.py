@@ -10,10 +10,12 @@ crashed between "created" and "stored", never starts a second migration.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -34,7 +36,10 @@ from m365move.connect.source_locks import source_lock
 from m365move.errors import InputError
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
+from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
 from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration
+
+log = logging.getLogger(__name__)
 
 MIGRATION_ID_PARAM = "nce_migration_id"
 NEW_SUBSCRIPTION_PARAM = "nce_subscription_id"
@@ -62,6 +67,8 @@ class FulfilmentOutcome:
     countdown: int = 0
     migration_id: str | None = None
     new_subscription_id: str | None = None
+    microsoft_led: bool = False  # the migration is one Microsoft started itself (adopted, not created)
+    waiting_until: datetime | None = None  # a failed migration Microsoft completes or reverts by then
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,18 +157,28 @@ def fulfil_purchase(request: Json, client: ConnectClient, partner_center: Partne
 
 def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, pc: PartnerCenterClient,
              settings: ExtensionSettings) -> FulfilmentOutcome:
-    migration: Migration | None
+    migration: Migration | None = None
     reason = ""
     if purchase.migration_id:
         # The id stored on the request is the migration: read it directly (no look-up, no validation, no create).
         migration = pc.get_migration(purchase.tenant_id, purchase.migration_id)
-    else:
+    if migration is None or migration.status is MigrationStatus.FAILED:
         # A create slot first, so a task the create limit would refuse spends no call; then DESIGN §4's order:
-        # an existing migration (Microsoft-led ones race partners), eligibility, the create. The subscription's
-        # lock keeps a second delivery of this task (a timed-out handler still running) out of the look-up-create.
+        # an existing migration (Microsoft-led ones race partners), what earlier failures allow, eligibility, the create.
+        # The subscription's lock keeps a second delivery of this task (a timed-out handler still running) out of the
+        # look-up-create.
         with source_lock(f"migration:{purchase.legacy_subscription_id.lower()}"), \
                 pc.create_slot(purchase.legacy_subscription_id):
-            migration = _existing_migration(purchase, pc)
+            known = pc.find_migrations(purchase.legacy_subscription_id)
+            migration = _live_migration(known)
+            failed = [m for m in known if m.status is MigrationStatus.FAILED]
+            if migration is None and failed:
+                judgement = judge_failures(failed, pc.get_subscription(purchase.tenant_id, purchase.legacy_subscription_id))
+                if judgement.verdict is Verdict.WAIT:
+                    return _wait_for_microsoft(client, purchase, judgement, settings)
+                if judgement.verdict is Verdict.GIVE_UP:
+                    return _fail(client, purchase, judgement.reason, judgement.latest.id)
+                log.info("purchase %s: %s", purchase.request_id, judgement.reason)
             if migration is None:
                 eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
                 if not eligibility.is_eligible:
@@ -181,6 +198,9 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
         if migration is None:
             return _fail(client, purchase, reason)
     completed = migration.status is MigrationStatus.COMPLETED and bool(migration.new_commerce_subscription_id)
+    # Microsoft's own migration of this subscription: adopted, never duplicated, and said so in every outcome.
+    led = f"Microsoft-led migration {migration.id}" if migration.microsoft_led else f"migration {migration.id}"
+    adopted = "; adopted, no partner migration created" if migration.microsoft_led else ""
     store: dict[str, str] = {}
     if migration.id != purchase.migration_id:
         store[MIGRATION_ID_PARAM] = migration.id
@@ -189,26 +209,41 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
     if migration.status is MigrationStatus.PROCESSING:
         if store:
             update_asset_request_params(client, purchase.request_id, store)
-        return FulfilmentOutcome(Action.RESCHEDULE, f"migration {migration.id} is processing",
-                                 countdown=settings.migration_poll_seconds, migration_id=migration.id)
+        return FulfilmentOutcome(Action.RESCHEDULE, f"{led} is processing{adopted}",
+                                 countdown=settings.migration_poll_seconds, migration_id=migration.id,
+                                 microsoft_led=migration.microsoft_led)
     if completed:
         # One update for both ids (Connect's approve takes no parameters), then the approval.
         update_asset_request_params(client, purchase.request_id, store)
         approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
-        return FulfilmentOutcome(Action.APPROVE, f"migration {migration.id} completed", migration_id=migration.id,
-                                 new_subscription_id=migration.new_commerce_subscription_id)
+        return FulfilmentOutcome(Action.APPROVE, f"{led} completed{adopted}", migration_id=migration.id,
+                                 new_subscription_id=migration.new_commerce_subscription_id,
+                                 microsoft_led=migration.microsoft_led)
     if store:
         update_asset_request_params(client, purchase.request_id, store)
-    return _fail(client, purchase, f"Partner Center migration {migration.id} ended {migration.status.value}", migration.id)
+    return _fail(client, purchase, f"Partner Center {led} ended {migration.status.value}", migration.id)
+
+
+def _wait_for_microsoft(client: ConnectClient, purchase: MigrationPurchase, judgement: FailureJudgement,
+                        settings: ExtensionSettings) -> FulfilmentOutcome:
+    """Failed with the legacy subscription suspended: remember the migration, touch nothing, look again later."""
+    if judgement.latest.id != purchase.migration_id:
+        update_asset_request_params(client, purchase.request_id, {MIGRATION_ID_PARAM: judgement.latest.id})
+    return FulfilmentOutcome(Action.RESCHEDULE, judgement.reason, countdown=settings.migration_poll_seconds,
+                             migration_id=judgement.latest.id, waiting_until=judgement.deadline)
+
+
+def _live_migration(known: list[Migration]) -> Migration | None:
+    """The migration that stands for the subscription: a completed one (a Microsoft-led migration that won the
+    race), else one in flight; failed and cancelled ones do not count."""
+    found = [m for m in known if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
+    found.sort(key=lambda m: m.status is not MigrationStatus.COMPLETED)
+    return found[0] if found else None
 
 
 def _existing_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) -> Migration | None:
     """A migration Partner Center already knows for the legacy subscription (partner-led or Microsoft-led)."""
-    found = [m for m in pc.find_migrations(purchase.legacy_subscription_id)
-             if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
-    # Prefer a completed one (a Microsoft-led migration that won the race), then one in flight.
-    found.sort(key=lambda m: m.status is not MigrationStatus.COMPLETED)
-    return found[0] if found else None
+    return _live_migration(pc.find_migrations(purchase.legacy_subscription_id))
 
 
 def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurchase) -> NewMigration:

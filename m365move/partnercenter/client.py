@@ -31,7 +31,16 @@ import httpx
 from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
 from m365move.errors import AuthenticationError, PlatformError
 from m365move.partnercenter.limits import CreateLimiter, Grant, create_limiter
-from m365move.partnercenter.models import Eligibility, Migration, MigrationStatus, NewMigration
+from m365move.partnercenter.models import (
+    Eligibility,
+    LegacySubscription,
+    Migration,
+    MigrationStatus,
+    NewMigration,
+    Schedule,
+    ScheduleRequest,
+    ScheduleStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -183,24 +192,66 @@ class PartnerCenterClient:
     def find_migrations(self, legacy_subscription_id: str | None = None, *, customer_tenant_id: str | None = None,
                         external_reference_id: str | None = None) -> list[Migration]:
         """Migrations by legacy subscription, customer or external reference (``GET /v1/migrations/newcommerce``),
-        partner-led or Microsoft-led: a bare array of at most 300 per page, the next page named by the answer's
-        ``MS-ContinuationToken`` header."""
-        given = (customer_tenant_id, legacy_subscription_id, external_reference_id)
-        params = {name: value for name, value in zip(LIST_FILTERS, given, strict=True) if value}
-        if not params:
-            raise ValueError(f"a migration look-up needs one of {', '.join(LIST_FILTERS)}")
-        found: list[Migration] = []
+        partner-led or Microsoft-led (``microsoftLed``): a bare array of at most 300 per page, the next page named
+        by the answer's ``MS-ContinuationToken`` header."""
+        params = _list_filters(customer_tenant_id, legacy_subscription_id, external_reference_id, "migration")
+        return [Migration.from_json(item) for item in self._list("/v1/migrations/newcommerce", params, "migration look-up")]
+
+    def find_schedules(self, legacy_subscription_id: str | None = None, *, customer_tenant_id: str | None = None,
+                       external_reference_id: str | None = None) -> list[Schedule]:
+        """Migration schedules (``GET /v1/migrations/newcommerce/schedules``), with the same filters and paging as
+        the migration look-up."""
+        params = _list_filters(customer_tenant_id, legacy_subscription_id, external_reference_id, "schedule")
+        return [Schedule.from_json(item)
+                for item in self._list("/v1/migrations/newcommerce/schedules", params, "schedule look-up")]
+
+    def _list(self, path: str, params: dict[str, str], what: str) -> list[Any]:
+        found: list[Any] = []
         token: str | None = None
         for _ in range(_MAX_PAGES):
-            data, headers = self._send("GET", "/v1/migrations/newcommerce", "migration look-up", params=params,
+            data, headers = self._send("GET", path, what, params=params,
                                        extra_headers={"MS-ContinuationToken": token} if token else None)
             if not isinstance(data, list):
-                raise PlatformError("Partner Center migration look-up answered something other than a list")
-            found.extend(Migration.from_json(item) for item in data)
+                raise PlatformError(f"Partner Center {what} answered something other than a list")
+            found.extend(item for item in data if isinstance(item, dict))
             token = headers.get("MS-ContinuationToken")
             if not token or not data:
                 return found
-        raise PlatformError(f"Partner Center migration look-up did not end after {_MAX_PAGES} pages")
+        raise PlatformError(f"Partner Center {what} did not end after {_MAX_PAGES} pages")
+
+    def get_subscription(self, tenant_id: str, subscription_id: str) -> LegacySubscription:
+        """The legacy subscription's own state: a failed migration is retried only while it is ``active``."""
+        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}", "subscription read")
+        return LegacySubscription.from_json(data)
+
+    def create_schedule(self, tenant_id: str, schedule: ScheduleRequest) -> Schedule:
+        """Schedule a migration (``POST …/migrations/newcommerce/schedules``), sent once: a lost answer is settled by
+        looking the subscription's schedules up (one still ``Created`` is the answer)."""
+        try:
+            data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules",
+                                 "schedule create", json=schedule.to_json(), once=True,
+                                 rejected_subscription=schedule.current_subscription_id)
+        except AnswerLost:
+            waiting = [s for s in self.find_schedules(schedule.current_subscription_id)
+                       if s.status is ScheduleStatus.CREATED]
+            if waiting:
+                return waiting[0]
+            raise PlatformError(f"Partner Center schedule create of {schedule.current_subscription_id}: the answer was "
+                                "lost and no schedule is listed yet; look up again before scheduling") from None
+        return Schedule.from_json(data)
+
+    def update_schedule(self, tenant_id: str, schedule_id: str, schedule: ScheduleRequest) -> Schedule:
+        """Change a schedule before its date (``PUT …/schedules/{id}``; the subscription itself cannot change)."""
+        body = {k: v for k, v in schedule.to_json().items() if k != "currentSubscriptionId"}
+        data, _ = self._send("PUT", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules/{schedule_id}",
+                             "schedule update", json=body, rejected_subscription=schedule.current_subscription_id)
+        return Schedule.from_json(data)
+
+    def cancel_schedule(self, tenant_id: str, schedule_id: str) -> Schedule:
+        """``POST …/schedules/{id}/cancel``: the schedule answers ``Cancelled``."""
+        data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules/{schedule_id}/cancel",
+                             "schedule cancel")
+        return Schedule.from_json(data)
 
     def validate(self, tenant_id: str, legacy_subscription_id: str) -> Eligibility:
         """Whether the subscription may migrate, with Partner Center's error codes when not."""
@@ -394,6 +445,15 @@ class PartnerCenterClient:
 
 class AnswerLost(PlatformError):
     """A call that must not be repeated got no usable answer: it may or may not have been processed."""
+
+
+def _list_filters(customer_tenant_id: str | None, legacy_subscription_id: str | None,
+                  external_reference_id: str | None, what: str) -> dict[str, str]:
+    given = (customer_tenant_id, legacy_subscription_id, external_reference_id)
+    params = {name: value for name, value in zip(LIST_FILTERS, given, strict=True) if value}
+    if not params:
+        raise ValueError(f"a {what} look-up needs one of {', '.join(LIST_FILTERS)}")
+    return params
 
 
 def _error_of(body: Any) -> tuple[int | None, str]:

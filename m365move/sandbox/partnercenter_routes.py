@@ -1,5 +1,6 @@
-"""Partner Center's new-commerce migration endpoints (DESIGN §6) under ``/partnercenter``, plus a token endpoint
-standing in for Entra ID's client-credentials flow (``/partnercenter/oauth2/token``)."""
+"""Partner Center's new-commerce migration endpoints (DESIGN §6) under ``/partnercenter``: migrations, their
+schedules, the legacy subscription read, plus a token endpoint standing in for Entra ID's client-credentials flow
+(``/partnercenter/oauth2/token``)."""
 
 from __future__ import annotations
 
@@ -53,23 +54,54 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
     async def get(request: Request) -> Response:
         return JSONResponse(state.get(request.path_params["tenant"], request.path_params["id"]))
 
-    async def find(request: Request) -> Response:
+    def continuation(request: Request) -> int:
         token = request.headers.get("ms-continuationtoken")
         try:
-            offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+            return int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
         except (ValueError, binascii.Error):
             raise bad_request("MS-ContinuationToken is not one this service issued") from None
-        page, next_offset = state.find(dict(request.query_params), offset)
+
+    def paged(page: list[Any], next_offset: int | None) -> Response:
         headers = ({"MS-ContinuationToken": base64.urlsafe_b64encode(str(next_offset).encode()).decode()}
                    if next_offset is not None else None)
         return JSONResponse(page, headers=headers)
 
+    async def find(request: Request) -> Response:
+        return paged(*state.find(dict(request.query_params), continuation(request)))
+
+    async def subscription(request: Request) -> Response:
+        return JSONResponse(state.subscription(request.path_params["tenant"], request.path_params["id"]))
+
+    async def create_schedule(request: Request) -> Response:
+        schedule, created = state.create_schedule(request.path_params["tenant"], await _body(request),
+                                                  request.headers.get("ms-requestid"))
+        return JSONResponse(schedule, status_code=201 if created else 200)
+
+    async def get_schedule(request: Request) -> Response:
+        return JSONResponse(state.get_schedule(request.path_params["tenant"], request.path_params["id"]))
+
+    async def update_schedule(request: Request) -> Response:
+        return JSONResponse(state.update_schedule(request.path_params["tenant"], request.path_params["id"],
+                                                  await _body(request)))
+
+    async def cancel_schedule(request: Request) -> Response:
+        return JSONResponse(state.cancel_schedule(request.path_params["tenant"], request.path_params["id"]))
+
+    async def find_schedules(request: Request) -> Response:
+        return paged(*state.find_schedules(dict(request.query_params), continuation(request)))
+
     base = f"{PREFIX}/v1/customers/{{tenant}}/migrations/newcommerce"
     return [
         Route(f"{PREFIX}/oauth2/token", token, methods=["POST"]),
+        Route(f"{PREFIX}/v1/customers/{{tenant}}/subscriptions/{{id}}", guarded(subscription), methods=["GET"]),
         Route(f"{base}/validate", guarded(validate), methods=["POST"]),
+        Route(f"{base}/schedules", guarded(create_schedule), methods=["POST"]),
+        Route(f"{base}/schedules/{{id}}", guarded(get_schedule), methods=["GET"]),
+        Route(f"{base}/schedules/{{id}}", guarded(update_schedule), methods=["PUT"]),
+        Route(f"{base}/schedules/{{id}}/cancel", guarded(cancel_schedule), methods=["POST"]),
         Route(base, guarded(create), methods=["POST"]),
         Route(f"{base}/{{id}}", guarded(get), methods=["GET"]),
+        Route(f"{PREFIX}/v1/migrations/newcommerce/schedules", guarded(find_schedules), methods=["GET"]),
         Route(f"{PREFIX}/v1/migrations/newcommerce", guarded(find), methods=["GET"]),
     ]
 

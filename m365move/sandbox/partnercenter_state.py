@@ -2,24 +2,34 @@
 seeded from the estate's ``partner_center`` section.
 
 Migrations are ``Processing`` for ``migration_seconds`` of platform time, then ``Completed`` with a new-commerce
-subscription id. Creates are limited per partner and validations per customer in fixed windows (Partner
+subscription id, or ``Failed`` when the subscription's seed says so (``migration_failures``: one entry per
+migration, ``"active"`` leaves the legacy subscription active, ``"suspended"`` suspends it; Microsoft then
+completes or reverts that migration 72 platform-hours later, ``suspended_resolution`` ``complete``/``revert``).
+Migrations Microsoft starts itself (seeded ``migrations``, or ``microsoft_migrates_after_hours`` on a
+subscription) carry ``microsoftLed: true``. Migration schedules (``schedules`` routes) fire on the platform
+clock at their ``targetDate``, or at the subscription's ``commitmentEndDate`` when ``migrateOnRenewal``, and
+create the migration then. Platform times are ``epoch`` (seed, ISO-8601; default the sandbox's start) plus the
+platform clock's seconds. Creates are limited per partner and validations per customer in fixed windows (Partner
 Center: 100 creates and 450 validations per 5 minutes); a refused call gets 429 with ``Retry-After`` = the
 platform seconds until the window resets. A create repeating an ``MS-RequestId`` returns the same migration.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import heapq
 import math
 import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
-from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES
+from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, format_time, parse_time
 from m365move.sandbox.platform_clock import PlatformClock
 
 Json = dict[str, Any]
@@ -33,7 +43,13 @@ CODE_THROTTLED = 600020
 CODE_NOT_ELIGIBLE = 800001
 CODE_MIGRATION_EXISTS = 800002
 CODE_SEAT_CAP = 800003
+CODE_SCHEDULE_EXISTS = 800010
+CODE_SCHEDULE_STATE = 800011
 LIST_PAGE = 300  # GET /v1/migrations/newcommerce answers at most this many per page
+# A migration that failed with the legacy subscription suspended is completed or reverted by Microsoft within this.
+SUSPENDED_RESOLUTION_SECONDS = 72 * 3600.0
+_LIST_FIELDS = {"CustomerTenantId": "customerTenantId", "CurrentSubscriptionId": "currentSubscriptionId",
+                "ExternalReferenceId": "externalReferenceId"}
 
 
 class PartnerCenterProblem(Exception):
@@ -87,16 +103,29 @@ class PartnerCenterState:
         validate = section.get("validate_limit") or {}
         self.create_limit = FixedWindowLimit(int(create.get("count", 100)), float(create.get("window_seconds", 300)))
         self.validate_limit = FixedWindowLimit(int(validate.get("count", 450)), float(validate.get("window_seconds", 300)))
+        epoch = parse_time(section.get("epoch"))
+        self.epoch = epoch or datetime.now(timezone.utc).replace(microsecond=0)
+        # Timed platform events (platform seconds, sequence, kind, key): schedules firing, Microsoft's own migrations.
+        self._due: list[tuple[float, int, str, str]] = []
+        self._sequence = 0
         self.subscriptions: dict[str, Json] = {}
         for customer in section.get("customers", []):
             for subscription in customer.get("subscriptions", []):
-                self.subscriptions[str(subscription["id"]).lower()] = {**subscription, "tenant_id": customer["tenant_id"]}
+                record = {**subscription, "tenant_id": customer["tenant_id"]}
+                record["_failures"] = list(subscription.get("migration_failures") or [])
+                self.subscriptions[str(subscription["id"]).lower()] = record
+                after = subscription.get("microsoft_migrates_after_hours")
+                if after is not None:
+                    self._at(float(after) * 3600.0, "microsoft", str(subscription["id"]).lower())
         self.migrations: dict[str, Json] = {}
+        self._migrations_of: dict[str, list[str]] = {}  # legacy subscription (lower case) -> migration ids
         for migration in section.get("migrations", []):
             migration = dict(migration)
             migration.setdefault("status", "Completed")
-            migration.setdefault("migrationType", "MicrosoftLed")
-            self.migrations[migration["id"]] = migration
+            migration.setdefault("microsoftLed", True)  # seeded migrations are Microsoft's own
+            self._add_migration(migration)
+        self.schedules: dict[str, Json] = {}
+        self.create_request_ids: dict[str, list[str]] = {}  # legacy subscription -> MS-RequestId of each create
         self._by_request_id: dict[str, str] = {}
         self._tokens: set[str] = set()
         # (real monotonic time, accepted?) per create attempt: the rate-limit test measures utilisation from it.
@@ -131,7 +160,9 @@ class PartnerCenterState:
             retry = self.validate_limit.take(tenant_id.lower(), self.clock.now())
             if retry is not None:
                 raise PartnerCenterProblem(429, CODE_THROTTLED, "validation rate limit reached", retry_after=retry)
+            self._tick()
             subscription = self._subscription(tenant_id, subscription_id)
+            self._settle(subscription_id)
             errors = self._eligibility_errors(subscription)
             return {"currentSubscriptionId": subscription_id, "isEligible": not errors,
                     "catalogItemId": subscription.get("catalog_item_id"), "errors": errors}
@@ -139,6 +170,7 @@ class PartnerCenterState:
     def create(self, tenant_id: str, body: Json, request_id: str | None) -> tuple[Json, bool]:
         """(migration, created now?) — a repeated MS-RequestId answers the first migration again."""
         with self.lock:
+            self._tick()
             if request_id and request_id in self._by_request_id:
                 return self._view(self.migrations[self._by_request_id[request_id]]), False
             _check_new_migration(body)
@@ -153,39 +185,47 @@ class PartnerCenterState:
                 self._retry_not_before[subscription_id.lower()] = now + retry
                 raise PartnerCenterProblem(429, CODE_THROTTLED, "migration create rate limit reached", retry_after=retry)
             subscription = self._subscription(tenant_id, subscription_id)
-            errors = self._eligibility_errors(subscription)
-            if errors:
-                reasons = "; ".join(f"{e['description']} (eligibility code {e['code']})" for e in errors)
-                raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription_id} is not eligible "
-                                                                   f"for migration: {reasons}")
-            cap = subscription.get("seat_cap")
-            if cap is not None and int(body["quantity"]) > int(cap):
-                raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {body['quantity']} exceeds the limit of "
-                                                               f"{cap} licenses for this offer per customer.")
-            running = [m for m in self.migrations.values()
-                       if m["currentSubscriptionId"].lower() == subscription_id.lower() and m["status"] != "Failed"]
-            if running:
-                raise PartnerCenterProblem(409, CODE_MIGRATION_EXISTS, f"Migration {running[0]['id']} already exists "
-                                                                       f"for subscription {subscription_id}")
-            migration_id = str(uuid.uuid4())
-            migration = {
-                "id": migration_id, "status": "Processing", "currentSubscriptionId": subscription_id,
-                "customerTenantId": tenant_id, "termDuration": body.get("termDuration"),
-                "billingCycle": body.get("billingCycle"), "quantity": body.get("quantity"),
-                "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": body.get("addOnMigrations", []),
-                "catalogItemId": subscription.get("catalog_item_id"), "migrationType": "PartnerLed",
-                "externalReferenceId": body.get("externalReferenceId"),
-                "_started": self.clock.now(),
-            }
-            self.migrations[migration_id] = migration
+            migration = self._start_migration(subscription, body, now, microsoft_led=False)
             if request_id:
-                self._by_request_id[request_id] = migration_id
+                self._by_request_id[request_id] = migration["id"]
             key = subscription_id.lower()
             self.created_for[key] = self.created_for.get(key, 0) + 1
+            self.create_request_ids.setdefault(key, []).append(request_id or "")
             return self._view(migration), True
+
+    def _start_migration(self, subscription: Json, body: Json, started: float, *, microsoft_led: bool) -> Json:
+        """A new migration of ``subscription`` (Processing from ``started``), or the refusal Partner Center gives."""
+        subscription_id = str(subscription["id"])
+        self._settle(subscription_id)
+        errors = self._eligibility_errors(subscription)
+        if errors:
+            reasons = "; ".join(f"{e['description']} (eligibility code {e['code']})" for e in errors)
+            raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription_id} is not eligible "
+                                                               f"for migration: {reasons}")
+        cap = subscription.get("seat_cap")
+        if cap is not None and int(body["quantity"]) > int(cap):
+            raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {body['quantity']} exceeds the limit of "
+                                                           f"{cap} licenses for this offer per customer.")
+        running = [m for m in self._migrations_for(subscription_id) if m["status"] != "Failed"]
+        if running:
+            raise PartnerCenterProblem(409, CODE_MIGRATION_EXISTS, f"Migration {running[0]['id']} already exists "
+                                                                   f"for subscription {subscription_id}")
+        failures = subscription["_failures"]
+        migration = {
+            "id": str(uuid.uuid4()), "status": "Processing", "currentSubscriptionId": subscription_id,
+            "customerTenantId": subscription["tenant_id"], "termDuration": body.get("termDuration"),
+            "billingCycle": body.get("billingCycle"), "quantity": body.get("quantity"),
+            "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": body.get("addOnMigrations", []),
+            "catalogItemId": subscription.get("catalog_item_id"), "microsoftLed": microsoft_led,
+            "externalReferenceId": body.get("externalReferenceId"), "startedTime": self._time(started),
+            "_started": started, "_outcome": failures.pop(0) if failures else "completed",
+        }
+        self._add_migration(migration)
+        return migration
 
     def get(self, tenant_id: str, migration_id: str) -> Json:
         with self.lock:
+            self._tick()
             migration = self.migrations.get(migration_id)
             if migration is None or str(migration.get("customerTenantId", tenant_id)).lower() != tenant_id.lower():
                 raise PartnerCenterProblem(404, CODE_NOT_FOUND, f"migration {migration_id} not found for customer {tenant_id}")
@@ -194,16 +234,210 @@ class PartnerCenterState:
     def find(self, filters: dict[str, str], offset: int = 0) -> tuple[list[Json], int | None]:
         """One page of migrations matching every filter given (``CustomerTenantId``, ``CurrentSubscriptionId``,
         ``ExternalReferenceId``; one at least) and the offset of the next page (None: last page)."""
-        fields = {"CustomerTenantId": "customerTenantId", "CurrentSubscriptionId": "currentSubscriptionId",
-                  "ExternalReferenceId": "externalReferenceId"}
-        wanted = {fields[k]: v.lower() for k, v in filters.items() if k in fields and v}
+        wanted = {_LIST_FIELDS[k]: v.lower() for k, v in filters.items() if k in _LIST_FIELDS and v}
         if not wanted:
             raise bad_request("One of CustomerTenantId, CurrentSubscriptionId or ExternalReferenceId is required")
         with self.lock:
-            found = [self._view(m) for m in self.migrations.values()
+            self._tick()
+            if set(wanted) == {"currentSubscriptionId"}:
+                candidates = self._migrations_for(wanted["currentSubscriptionId"])
+            else:
+                candidates = list(self.migrations.values())
+            found = [self._view(m) for m in candidates
                      if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
         page = found[offset:offset + self.list_page]
         return page, offset + len(page) if offset + len(page) < len(found) else None
+
+    def subscription(self, tenant_id: str, subscription_id: str) -> Json:
+        """``GET /v1/customers/{tenant}/subscriptions/{id}`` in Microsoft's shape (status in lower case)."""
+        with self.lock:
+            self._tick()
+            subscription = self._subscription(tenant_id, subscription_id)
+            self._settle(subscription_id)
+            view: Json = {"id": subscription["id"], "offerId": subscription.get("offer_id"),
+                          "quantity": subscription.get("quantity"),
+                          "status": str(subscription.get("status", "active")).lower(),
+                          "autoRenewEnabled": True, "billingType": "license"}
+            end = self._commitment_end(subscription)
+            if end is not None:
+                view["commitmentEndDate"] = format_time(end)
+            return view
+
+    # -- migration schedules ------------------------------------------------------------------------
+
+    def create_schedule(self, tenant_id: str, body: Json, request_id: str | None) -> tuple[Json, bool]:
+        with self.lock:
+            self._tick()
+            if request_id and request_id in self._by_request_id:
+                return self._schedule_view(self.schedules[self._by_request_id[request_id]]), False
+            subscription_id = body.get("currentSubscriptionId")
+            if not isinstance(subscription_id, str) or not subscription_id.strip():
+                raise bad_request("currentSubscriptionId is required")
+            subscription = self._subscription(tenant_id, subscription_id)
+            waiting = [s for s in self.schedules.values()
+                       if s["currentSubscriptionId"].lower() == subscription_id.lower() and s["status"] == "Created"]
+            if waiting:
+                raise PartnerCenterProblem(409, CODE_SCHEDULE_EXISTS, f"Schedule {waiting[0]['id']} already exists for "
+                                                                      f"subscription {subscription_id}")
+            schedule: Json = {"id": str(uuid.uuid4()), "currentSubscriptionId": subscription_id,
+                              "customerTenantId": subscription["tenant_id"], "status": "Created",
+                              "microsoftLed": False, "createdTime": self._time(self.clock.now()),
+                              "addOnMigrationSchedules": [], "catalogItemId": subscription.get("catalog_item_id")}
+            end = self._commitment_end(subscription)
+            if end is not None:
+                schedule["subscriptionEndDate"] = format_time(end)
+            self._apply_schedule(schedule, subscription, body)
+            self.schedules[schedule["id"]] = schedule
+            if request_id:
+                self._by_request_id[request_id] = schedule["id"]
+            return self._schedule_view(schedule), True
+
+    def update_schedule(self, tenant_id: str, schedule_id: str, body: Json) -> Json:
+        with self.lock:
+            self._tick()
+            schedule = self._schedule(tenant_id, schedule_id)
+            given = body.get("currentSubscriptionId")
+            if given is not None and str(given).lower() != schedule["currentSubscriptionId"].lower():
+                raise bad_request("currentSubscriptionId cannot be changed by an update")
+            if schedule["status"] != "Created":
+                raise PartnerCenterProblem(400, CODE_SCHEDULE_STATE, f"Schedule {schedule_id} is {schedule['status']}; "
+                                                                     "only a Created schedule can be updated")
+            subscription = self._subscription(tenant_id, schedule["currentSubscriptionId"])
+            merged = {k: v for k, v in schedule.items() if not k.startswith("_")}
+            merged.update(body)
+            if "targetDate" in body and body.get("targetDate"):
+                merged["migrateOnRenewal"] = bool(body.get("migrateOnRenewal", False))
+            elif body.get("migrateOnRenewal") is True:
+                merged.pop("targetDate", None)
+            self._apply_schedule(schedule, subscription, merged)
+            return self._schedule_view(schedule)
+
+    def cancel_schedule(self, tenant_id: str, schedule_id: str) -> Json:
+        with self.lock:
+            self._tick()
+            schedule = self._schedule(tenant_id, schedule_id)
+            if schedule["status"] != "Created":
+                raise PartnerCenterProblem(400, CODE_SCHEDULE_STATE, f"Schedule {schedule_id} is {schedule['status']}; "
+                                                                     "only a Created schedule can be cancelled")
+            schedule["status"] = "Cancelled"
+            schedule["lastModifiedTime"] = self._time(self.clock.now())
+            return self._schedule_view(schedule)
+
+    def get_schedule(self, tenant_id: str, schedule_id: str) -> Json:
+        with self.lock:
+            self._tick()
+            return self._schedule_view(self._schedule(tenant_id, schedule_id))
+
+    def find_schedules(self, filters: dict[str, str], offset: int = 0) -> tuple[list[Json], int | None]:
+        wanted = {_LIST_FIELDS[k]: v.lower() for k, v in filters.items() if k in _LIST_FIELDS and v}
+        if not wanted:
+            raise bad_request("One of CustomerTenantId, CurrentSubscriptionId or ExternalReferenceId is required")
+        with self.lock:
+            self._tick()
+            found = [self._schedule_view(s) for s in self.schedules.values()
+                     if all(str(s.get(field) or "").lower() == value for field, value in wanted.items())]
+        page = found[offset:offset + self.list_page]
+        return page, offset + len(page) if offset + len(page) < len(found) else None
+
+    def _apply_schedule(self, schedule: Json, subscription: Json, body: Json) -> None:
+        """Check a schedule's body as Partner Center does and store it with its firing time."""
+        term = body.get("termDuration")
+        cycle = body.get("billingCycle")
+        if term is not None and term not in TERM_BILLING_CYCLES:
+            raise bad_request(f"termDuration {term!r} is not valid; use P1M, P1Y or P3Y")
+        if cycle is not None and cycle not in BILLING_CYCLES:
+            raise bad_request(f"billingCycle {cycle!r} is not valid; use Monthly, Annual or Triennial")
+        if term is not None and cycle is not None and cycle not in TERM_BILLING_CYCLES[term]:
+            raise bad_request(f"billingCycle {cycle} is not offered with termDuration {term}")
+        quantity = body.get("quantity")
+        if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1):
+            raise bad_request(f"quantity {quantity!r} is not valid; give a whole number of licences, at least 1")
+        on_renewal = body.get("migrateOnRenewal") is True
+        raw_target = body.get("targetDate")
+        target = parse_time(raw_target) if raw_target else None
+        if raw_target and target is None:
+            raise bad_request(f"targetDate {raw_target!r} is not a date and time")
+        if on_renewal and target is not None:
+            raise bad_request("give targetDate or migrateOnRenewal, not both")
+        if on_renewal:
+            fire = self._commitment_end(subscription)
+            if fire is None:
+                raise bad_request(f"Subscription {subscription['id']} has no renewal date to migrate on")
+        elif target is None:
+            raise bad_request("targetDate is required when migrateOnRenewal is not true")
+        else:
+            fire = target
+        if fire <= self._datetime(self.clock.now()):
+            raise bad_request(f"the migration date {format_time(fire)} is not in the future")
+        for name in ("termDuration", "billingCycle", "quantity", "purchaseFullTerm", "customTermEndDate",
+                     "externalReferenceId"):
+            if name in body:
+                schedule[name] = body[name]
+        schedule["migrateOnRenewal"] = on_renewal
+        if target is not None:
+            schedule["targetDate"] = format_time(target)
+        else:
+            schedule.pop("targetDate", None)
+        schedule["lastModifiedTime"] = self._time(self.clock.now())
+        schedule["_fire_at"] = (fire - self.epoch).total_seconds()
+        self._at(schedule["_fire_at"], "schedule", schedule["id"])
+
+    def _schedule(self, tenant_id: str, schedule_id: str) -> Json:
+        schedule = self.schedules.get(schedule_id)
+        if schedule is None or str(schedule["customerTenantId"]).lower() != tenant_id.lower():
+            raise PartnerCenterProblem(404, CODE_NOT_FOUND, f"schedule {schedule_id} not found for customer {tenant_id}")
+        return schedule
+
+    @staticmethod
+    def _schedule_view(schedule: Json) -> Json:
+        return {k: v for k, v in schedule.items() if not k.startswith("_")}
+
+    # -- the platform clock ---------------------------------------------------------------------------
+
+    def _at(self, when: float, kind: str, key: str) -> None:
+        self._sequence += 1
+        heapq.heappush(self._due, (when, self._sequence, kind, key))
+
+    def _tick(self) -> None:
+        """Run what the platform clock has made due: schedules firing, Microsoft starting its own migrations."""
+        now = self.clock.now()
+        while self._due and self._due[0][0] <= now:
+            when, _, kind, key = heapq.heappop(self._due)
+            if kind == "schedule":
+                schedule = self.schedules.get(key)
+                if schedule is not None and schedule["status"] == "Created" and schedule.get("_fire_at") == when:
+                    self._fire(schedule, when)
+            elif kind == "microsoft":
+                subscription = self.subscriptions[key]
+                # Already migrating, or not migratable: Microsoft leaves it.
+                with contextlib.suppress(PartnerCenterProblem):
+                    self._start_migration(subscription, {"quantity": subscription.get("quantity", 1)}, when,
+                                          microsoft_led=True)
+
+    def _fire(self, schedule: Json, when: float) -> None:
+        subscription = self.subscriptions[schedule["currentSubscriptionId"].lower()]
+        body: Json = {k: schedule[k] for k in ("termDuration", "billingCycle", "purchaseFullTerm", "externalReferenceId")
+                      if k in schedule}
+        body["quantity"] = schedule.get("quantity") or subscription.get("quantity", 1)
+        schedule["lastModifiedTime"] = self._time(when)
+        try:
+            migration = self._start_migration(subscription, body, when, microsoft_led=False)
+        except PartnerCenterProblem as problem:
+            schedule.update(status="Failed", errorCode=problem.code, errorDescription=problem.description)
+            return
+        schedule.update(status="Completed", newCommerceMigrationId=migration["id"])
+
+    def _datetime(self, platform_seconds: float) -> datetime:
+        return self.epoch + timedelta(seconds=platform_seconds)
+
+    def _time(self, platform_seconds: float) -> str:
+        return format_time(self._datetime(platform_seconds))
+
+    def _commitment_end(self, subscription: Json) -> datetime | None:
+        end = parse_time(subscription.get("commitment_end_date"))
+        if end is None and subscription.get("term_end_hours") is not None:
+            end = self._datetime(float(subscription["term_end_hours"]) * 3600.0)
+        return end
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -220,12 +454,48 @@ class PartnerCenterState:
             codes.insert(0, 0)
         return [{"code": c, "description": ELIGIBILITY_CODES.get(c, (f"Code{c}", ""))[0]} for c in codes]
 
+    def _add_migration(self, migration: Json) -> None:
+        self.migrations[migration["id"]] = migration
+        self._migrations_of.setdefault(str(migration.get("currentSubscriptionId", "")).lower(), []).append(migration["id"])
+
+    def _migrations_for(self, subscription_id: str) -> list[Json]:
+        return [self.migrations[i] for i in self._migrations_of.get(subscription_id.lower(), ())]
+
+    def _settle(self, subscription_id: str) -> None:
+        """Bring the subscription's migrations (and so its own status) up to the platform clock."""
+        for migration in self._migrations_for(subscription_id):
+            self._view(migration)
+
     def _view(self, migration: Json) -> Json:
-        """The migration as of now: Processing turns Completed once its time has passed."""
-        if migration["status"] == "Processing" and self.clock.now() >= migration.get("_started", 0) + self.migration_seconds:
-            migration["status"] = "Completed"
-            migration["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, migration["id"]))
+        """The migration as of now: Processing ends once its time has passed (Completed, or Failed as seeded); a
+        Failed one that suspended the legacy subscription is completed or reverted by Microsoft after 72 hours."""
+        now = self.clock.now()
+        subscription = self.subscriptions.get(str(migration.get("currentSubscriptionId", "")).lower())
+        if migration["status"] == "Processing" and now >= migration.get("_started", 0) + self.migration_seconds:
+            ended = migration.get("_started", 0) + self.migration_seconds
+            outcome = migration.pop("_outcome", "completed")
+            migration["completedTime"] = self._time(ended)
+            if outcome in ("active", "suspended"):
+                migration["status"] = "Failed"
+                if outcome == "suspended" and subscription is not None:
+                    subscription["status"] = "suspended"
+                    migration["_resolve_at"] = ended + SUSPENDED_RESOLUTION_SECONDS
+            else:
+                self._complete(migration)
+        resolve_at = migration.get("_resolve_at")
+        if migration["status"] == "Failed" and resolve_at is not None and now >= resolve_at:
+            del migration["_resolve_at"]
+            if subscription is not None and subscription.get("suspended_resolution", "complete") == "revert":
+                subscription["status"] = "active"  # Microsoft rolled it back: the partner may try again
+            else:
+                migration["completedTime"] = self._time(resolve_at)
+                self._complete(migration)
         return {k: v for k, v in migration.items() if not k.startswith("_")}
+
+    @staticmethod
+    def _complete(migration: Json) -> None:
+        migration["status"] = "Completed"
+        migration["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, migration["id"]))
 
 
 def _check_new_migration(body: Json) -> None:

@@ -151,7 +151,7 @@ class TestPurchaseFulfilment:
 
     def test_existing_microsoft_led_migration_is_not_created_again(self, mocker: ConnectClientMocker) -> None:
         pc = FakePartnerCenter()
-        existing = pc.add_migration("Completed", newCommerceSubscriptionId="nce-by-microsoft", migrationType="MicrosoftLed")
+        existing = pc.add_migration("Completed", newCommerceSubscriptionId="nce-by-microsoft", microsoftLed=True)
         mocker.requests[REQUEST_ID].update(return_value={})
         mocker.requests[REQUEST_ID]("approve").post(return_value={})
         response = app_for(pc).handle_asset_purchase_request(purchase())
