@@ -118,14 +118,33 @@ def parse_migration_purchase(request: Json) -> MigrationPurchase | None:
     full_term = info.get("purchaseFullTerm", False)
     if not isinstance(full_term, bool):
         raise ParameterProblem(TRANSACTION_INFO, "purchaseFullTerm must be true or false")
-    addons = info.get("addons") or []
-    if not isinstance(addons, list) or not all(isinstance(a, dict) for a in addons):
-        raise ParameterProblem(TRANSACTION_INFO, "addons must be a list of objects")
+    addons = _addons(info.get("addons") or [])
     domain = str(param_value(request, MICROSOFT_DOMAIN) or "").strip()
     if not _DOMAIN.match(domain):
         raise ParameterProblem(MICROSOFT_DOMAIN, f"{domain!r} is not the customer's initial domain (name.onmicrosoft.com)")
     return MigrationPurchase(str(request["id"]), tenant, legacy, domain, full_term, tuple(addons),
                              param_value(request, MIGRATION_ID_PARAM))
+
+
+def _addons(raw: Any) -> tuple[dict[str, Any], ...]:
+    """``addons[]``: the legacy add-on subscriptions that migrate with the base, ``{"subscription_id", "quantity"}``
+    each, as Microsoft's ``addOnMigrations`` entries (term and billing cycle follow the base's)."""
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        raise ParameterProblem(TRANSACTION_INFO, "addons must be a list of objects")
+    addons = []
+    for n, addon in enumerate(raw):
+        legacy = str(addon.get("subscription_id") or addon.get("currentSubscriptionId") or "").strip()
+        if not _GUID.match(legacy):
+            raise ParameterProblem(TRANSACTION_INFO, f"addons[{n}].subscription_id {legacy!r} is not a legacy "
+                                                     "subscription id (a GUID)")
+        quantity = addon.get("quantity")
+        if isinstance(quantity, str) and quantity.strip().isdigit():
+            quantity = int(quantity)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ParameterProblem(TRANSACTION_INFO, f"addons[{n}].quantity {quantity!r} is not a whole number of "
+                                                     "licences, at least 1")
+        addons.append({"currentSubscriptionId": legacy, "quantity": quantity})
+    return tuple(addons)
 
 
 def fulfil_purchase(request: Json, client: ConnectClient, partner_center: PartnerCenterClient | None,
@@ -264,7 +283,9 @@ def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurc
             billing_cycle=billing_cycle(periods[0]),
             quantity=quantity_of(item),
             purchase_full_term=purchase.purchase_full_term,
-            add_on_migrations=purchase.addons,
+            # Microsoft migrates the base and its add-ons as one bundle, on the base's term and billing cycle.
+            add_on_migrations=tuple({**addon, "termDuration": term_duration(periods[1]),
+                                     "billingCycle": billing_cycle(periods[0])} for addon in purchase.addons),
             external_reference_id=migration_reference(purchase.request_id),
         )
     except ValueError as error:

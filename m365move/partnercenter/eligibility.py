@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from m365move.partnercenter.models import EligibilityError
+
+_ADDON = re.compile(r"^add-on ([0-9A-Fa-f-]{36})\b")
 
 # code → (Partner Center's name, what it means for the operator)
 ELIGIBILITY_CODES: dict[int, tuple[str, str]] = {
@@ -34,7 +37,10 @@ def eligibility_reason(errors: Iterable[EligibilityError]) -> str:
     parts = []
     for error in errors:
         name, meaning = ELIGIBILITY_CODES.get(error.code, (f"Code{error.code}", error.description or "unknown reason"))
-        parts.append(f"{meaning} ({name}, code {error.code})")
+        # An add-on's error holds the whole bundle: its base cannot migrate without it.
+        addon = _ADDON.match(error.description or "")
+        held = f"add-on {addon.group(1)} holds its whole bundle: " if addon else ""
+        parts.append(f"{held}{meaning} ({name}, code {error.code})")
     if not parts:
         return "Partner Center reports the subscription as not eligible for migration without giving a reason"
     return "Not eligible for new commerce migration: " + "; ".join(parts)

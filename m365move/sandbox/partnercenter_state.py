@@ -118,7 +118,6 @@ class PartnerCenterState:
                 if after is not None:
                     self._at(float(after) * 3600.0, "microsoft", str(subscription["id"]).lower())
         self.migrations: dict[str, Json] = {}
-        self._migrations_of: dict[str, list[str]] = {}  # legacy subscription (lower case) -> migration ids
         for migration in section.get("migrations", []):
             migration = dict(migration)
             migration.setdefault("status", "Completed")
@@ -202,6 +201,8 @@ class PartnerCenterState:
             reasons = "; ".join(f"{e['description']} (eligibility code {e['code']})" for e in errors)
             raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription_id} is not eligible "
                                                                f"for migration: {reasons}")
+        addons = self._check_bundle(subscription, body) if not microsoft_led else [
+            {"currentSubscriptionId": a["id"], "quantity": a.get("quantity", 1)} for a in self._addons_of(subscription)]
         cap = subscription.get("seat_cap")
         if cap is not None and int(body["quantity"]) > int(cap):
             raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {body['quantity']} exceeds the limit of "
@@ -215,7 +216,7 @@ class PartnerCenterState:
             "id": str(uuid.uuid4()), "status": "Processing", "currentSubscriptionId": subscription_id,
             "customerTenantId": subscription["tenant_id"], "termDuration": body.get("termDuration"),
             "billingCycle": body.get("billingCycle"), "quantity": body.get("quantity"),
-            "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": body.get("addOnMigrations", []),
+            "purchaseFullTerm": body.get("purchaseFullTerm", False), "addOnMigrations": addons,
             "catalogItemId": subscription.get("catalog_item_id"), "microsoftLed": microsoft_led,
             "externalReferenceId": body.get("externalReferenceId"), "startedTime": self._time(started),
             "_started": started, "_outcome": failures.pop(0) if failures else "completed",
@@ -239,11 +240,7 @@ class PartnerCenterState:
             raise bad_request("One of CustomerTenantId, CurrentSubscriptionId or ExternalReferenceId is required")
         with self.lock:
             self._tick()
-            if set(wanted) == {"currentSubscriptionId"}:
-                candidates = self._migrations_for(wanted["currentSubscriptionId"])
-            else:
-                candidates = list(self.migrations.values())
-            found = [self._view(m) for m in candidates
+            found = [self._view(m) for m in list(self.migrations.values())
                      if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
         page = found[offset:offset + self.list_page]
         return page, offset + len(page) if offset + len(page) < len(found) else None
@@ -447,19 +444,61 @@ class PartnerCenterState:
             raise PartnerCenterProblem(404, CODE_NOT_FOUND, f"subscription {subscription_id} not found for customer {tenant_id}")
         return subscription
 
+    def _eligibility_errors(self, subscription: Json) -> list[Json]:
+        """The subscription's own errors, then each add-on's (one ineligible add-on holds the whole bundle)."""
+        errors = self._own_errors(subscription)
+        for addon in self._addons_of(subscription):
+            errors += [{"code": e["code"], "description": f"add-on {addon['id']}: {e['description']}"}
+                       for e in self._own_errors(addon)]
+        return errors
+
     @staticmethod
-    def _eligibility_errors(subscription: Json) -> list[Json]:
+    def _own_errors(subscription: Json) -> list[Json]:
         codes = list(subscription.get("ineligible", []))
         if str(subscription.get("status", "active")).lower() != "active" and 0 not in codes:
             codes.insert(0, 0)
+        # Bought less than a month ago (an add-on bought in the last 30 days makes its bundle ineligible).
+        if float(subscription.get("active_days", 365)) < 30 and 7 not in codes:
+            codes.append(7)
         return [{"code": c, "description": ELIGIBILITY_CODES.get(c, (f"Code{c}", ""))[0]} for c in codes]
+
+    def _addons_of(self, subscription: Json) -> list[Json]:
+        base = str(subscription["id"]).lower()
+        return [s for s in self.subscriptions.values() if str(s.get("parent_id") or "").lower() == base
+                and str(s.get("status", "active")).lower() != "deleted"]
+
+    def _check_bundle(self, subscription: Json, body: Json) -> list[Json]:
+        """A base migrates with every add-on it has (``addOnMigrations``), an add-on never on its own."""
+        if subscription.get("parent_id"):
+            raise bad_request(f"Subscription {subscription['id']} is an add-on; it migrates with its base subscription "
+                              f"{subscription['parent_id']} (addOnMigrations)")
+        addons = {str(a["id"]).lower(): a for a in self._addons_of(subscription)}
+        listed: list[Json] = []
+        for entry in body.get("addOnMigrations") or []:
+            addon_id = str((entry or {}).get("currentSubscriptionId") or "").lower() if isinstance(entry, dict) else ""
+            if addon_id not in addons:
+                raise bad_request(f"addOnMigrations names {addon_id or 'no subscription'}, which is not an add-on of "
+                                  f"{subscription['id']}")
+            quantity = entry.get("quantity", addons[addon_id].get("quantity", 1))
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+                raise bad_request(f"addOnMigrations quantity {quantity!r} is not valid")
+            listed.append({"currentSubscriptionId": addons[addon_id]["id"], "quantity": quantity,
+                           "termDuration": entry.get("termDuration", body.get("termDuration")),
+                           "billingCycle": entry.get("billingCycle", body.get("billingCycle"))})
+        missing = sorted(set(addons) - {str(e["currentSubscriptionId"]).lower() for e in listed})
+        if missing:
+            raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription['id']} is not eligible for "
+                                       f"migration: {ELIGIBILITY_CODES[4][0]} (eligibility code 4): add-ons "
+                                       f"{', '.join(missing)} must be listed in addOnMigrations")
+        return listed
 
     def _add_migration(self, migration: Json) -> None:
         self.migrations[migration["id"]] = migration
-        self._migrations_of.setdefault(str(migration.get("currentSubscriptionId", "")).lower(), []).append(migration["id"])
 
     def _migrations_for(self, subscription_id: str) -> list[Json]:
-        return [self.migrations[i] for i in self._migrations_of.get(subscription_id.lower(), ())]
+        # A scan, not an index: tests plant migrations straight into ``migrations`` and must be seen.
+        wanted = subscription_id.lower()
+        return [m for m in self.migrations.values() if str(m.get("currentSubscriptionId", "")).lower() == wanted]
 
     def _settle(self, subscription_id: str) -> None:
         """Bring the subscription's migrations (and so its own status) up to the platform clock."""
@@ -496,6 +535,9 @@ class PartnerCenterState:
     def _complete(migration: Json) -> None:
         migration["status"] = "Completed"
         migration["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, migration["id"]))
+        for addon in migration.get("addOnMigrations") or []:  # the bundle completes together
+            addon["newCommerceSubscriptionId"] = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE,
+                                                                f"{migration['id']}/{addon['currentSubscriptionId']}"))
 
 
 def _check_new_migration(body: Json) -> None:

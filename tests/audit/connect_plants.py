@@ -37,7 +37,7 @@ def plant_connect_anomalies(rig: Rig) -> dict[str, str]:
     """One anomaly per kind on distinct migrated CSP assets; returns code → the CSP asset it was planted on."""
     connect, pc = rig.connect, rig.partner_center
     microsoft_led = {m["currentSubscriptionId"].lower() for m in pc.migrations.values()
-                     if m.get("migrationType") == "MicrosoftLed"}
+                     if m.get("microsoftLed") is True}
     purchases: dict[str, list[dict[str, Any]]] = {}
     for request in connect.requests.values():
         if request["type"] == "purchase" and request["asset"].get("external_id"):

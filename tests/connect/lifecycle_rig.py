@@ -24,6 +24,7 @@ ENDPOINT = "https://connect.test/public/v1"
 TENANT = "11111111-2222-4333-8444-555555555555"
 LEGACY = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 OTHER = "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+ADDON = "cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 REQUEST_ID = "PR-1000-2000-3000-001"
 EPOCH = "2026-11-30T08:00:00Z"
 MIGRATION_SECONDS = 60.0
@@ -45,6 +46,8 @@ class LifecycleRig:
     connect: ConnectClient
     mocker: ConnectClientMocker
     stored: dict[str, str] = field(default_factory=dict)  # what fulfilment stored on the request so far
+    addons: list[dict[str, Any]] = field(default_factory=list)  # the purchase's transaction_info_object addons[]
+    sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # every Connect call: method, URL, body
 
     def advance_hours(self, hours: float) -> None:
         self.state.clock.advance(hours * 3600.0)
@@ -52,22 +55,24 @@ class LifecycleRig:
     def fulfil(self) -> FulfilmentOutcome:
         """One delivery of the pending purchase, carrying what earlier deliveries stored (as Connect would)."""
         settings = ExtensionSettings.from_config(CONFIG)
-        outcome = fulfil_purchase(purchase(self.stored.get("nce_migration_id")), self.connect, self.pc, settings)
+        outcome = fulfil_purchase(purchase(self.stored.get("nce_migration_id"), self.addons), self.connect, self.pc, settings)
         for call in get_requests_mocker().calls:
-            if call.request.method == "PUT" and call.request.url.endswith(REQUEST_ID):
-                for param in json.loads(call.request.body or b"{}")["asset"]["params"]:
+            body = json.loads(call.request.body or b"{}")
+            self.sent.append((str(call.request.method), str(call.request.url), body))
+            if call.request.method == "PUT" and str(call.request.url).endswith(REQUEST_ID):
+                for param in body["asset"]["params"]:
                     self.stored[param["id"]] = param["value"]
         get_requests_mocker().calls.reset()
         return outcome
 
     def connect_calls(self, suffix: str) -> list[dict[str, Any]]:
-        return [json.loads(c.request.body or b"{}") for c in get_requests_mocker().calls
-                if c.request.method == "POST" and c.request.url.endswith(suffix)]
+        """Bodies of the POSTs to Connect ending in ``suffix`` (``/approve``, ``/fail``) over every delivery so far."""
+        return [body for method, url, body in self.sent if method == "POST" and url.endswith(suffix)]
 
 
-def purchase(migration_id: str | None = None) -> dict[str, Any]:
+def purchase(migration_id: str | None = None, addons: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     info = {"transaction_type": "NCEmigration", "ms_customer_id": TENANT, "csp_order_id": "o-1",
-            "subscription_id": LEGACY, "purchaseFullTerm": False, "addons": []}
+            "subscription_id": LEGACY, "purchaseFullTerm": False, "addons": addons or []}
     params = [{"id": "microsoft_domain", "value": "contoso.onmicrosoft.com"}, {"id": "transaction_id", "value": "t-1"},
               {"id": "transaction_info_object", "value": json.dumps(info)}]
     if migration_id:

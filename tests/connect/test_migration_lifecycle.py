@@ -12,6 +12,7 @@ from m365move.partnercenter.client import MigrationRejected
 from m365move.partnercenter.models import MigrationStatus, NewMigration, ScheduleRequest, ScheduleStatus
 from m365move.partnercenter.schedules import ScheduleAction, cancel_waiting, ensure_schedule
 from tests.connect.lifecycle_rig import (
+    ADDON,
     EPOCH,
     LEGACY,
     MIGRATION_SECONDS,
@@ -45,6 +46,7 @@ class TestFailedWithTheLegacySubscriptionActive:
             assert done.action is Action.APPROVE and done.migration_id == retry.migration_id
             assert rig.stored["nce_subscription_id"] == done.new_subscription_id
             assert rig.state.created_for[LEGACY] == 2
+            assert len(rig.connect_calls("/approve")) == 1 and not rig.connect_calls("/fail")
 
     def test_a_second_failure_is_not_retried_again(self) -> None:
         with lifecycle_rig(subscription(migration_failures=["active", "active"])) as rig:
@@ -121,6 +123,39 @@ class TestMicrosoftLedMigrations:
             assert done.action is Action.APPROVE and done.microsoft_led
             assert rig.stored == {"nce_migration_id": seeded["id"], "nce_subscription_id": seeded["newCommerceSubscriptionId"]}
             assert rig.state.created_for.get(LEGACY, 0) == 0
+
+
+class TestAddOnsWithTheirBase:
+    def test_a_base_and_its_add_on_migrate_as_one_bundle(self) -> None:
+        with lifecycle_rig(subscription(), subscription(ADDON, parent_id=LEGACY, quantity=4)) as rig:
+            rig.addons = [{"subscription_id": ADDON, "quantity": 4}]
+            started = rig.fulfil()
+            assert started.action is Action.RESCHEDULE and rig.state.created_for == {LEGACY: 1}
+            (migration,) = rig.pc.find_migrations(LEGACY)
+            assert migration.raw["addOnMigrations"] == [{"currentSubscriptionId": ADDON, "quantity": 4,
+                                                         "termDuration": "P1Y", "billingCycle": "Monthly"}]
+            rig.advance_hours(MIGRATION_SECONDS / 3600)
+            assert rig.fulfil().action is Action.APPROVE
+            (done,) = rig.pc.find_migrations(LEGACY)
+            assert done.raw["addOnMigrations"][0]["newCommerceSubscriptionId"]  # the add-on migrated with it
+
+    def test_an_add_on_bought_in_the_last_30_days_holds_its_bundle(self) -> None:
+        with lifecycle_rig(subscription(), subscription(ADDON, parent_id=LEGACY, quantity=4, active_days=12)) as rig:
+            rig.addons = [{"subscription_id": ADDON, "quantity": 4}]
+            held = rig.fulfil()
+            assert held.action is Action.FAIL and rig.state.created_for == {}
+            assert f"add-on {ADDON} holds its whole bundle" in held.detail
+            assert "SubscriptionActiveForLessThanOneMonth" in held.detail
+            (fail,) = rig.connect_calls("/fail")
+            assert fail["reason"] == held.detail
+
+    def test_partner_center_refuses_a_base_without_its_add_ons_and_an_add_on_alone(self) -> None:
+        with lifecycle_rig(subscription(), subscription(ADDON, parent_id=LEGACY, quantity=4)) as rig:
+            with pytest.raises(MigrationRejected, match="SubscriptionAddOnsPresent"):
+                rig.pc.create_migration(TENANT, NewMigration(LEGACY, "P1Y", "Monthly", 12))
+            with pytest.raises(MigrationRejected, match="migrates with its base"):
+                rig.pc.create_migration(TENANT, NewMigration(ADDON, "P1Y", "Monthly", 4))
+            assert rig.state.created_for == {}
 
 
 def _at(hours: float) -> datetime:
