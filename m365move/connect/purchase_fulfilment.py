@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -37,7 +37,7 @@ from m365move.errors import InputError
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
-from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration
+from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration, format_time
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class FulfilmentOutcome:
     new_subscription_id: str | None = None
     microsoft_led: bool = False  # the migration is one Microsoft started itself (adopted, not created)
     waiting_until: datetime | None = None  # a failed migration Microsoft completes or reverts by then
+    cancellable_until: datetime | None = None  # the new subscription's 168-hour cancellation window ends then
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +236,13 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
         # One update for both ids (Connect's approve takes no parameters), then the approval.
         update_asset_request_params(client, purchase.request_id, store)
         approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
-        return FulfilmentOutcome(Action.APPROVE, f"{led} completed{adopted}", migration_id=migration.id,
+        # New commerce can be cancelled for 168 hours after purchase, then never: the operator sees until when.
+        window = cancellation_window_end(migration)
+        until = f"; new subscription {migration.new_commerce_subscription_id} cancellable until {format_time(window)}" \
+            if window else ""
+        return FulfilmentOutcome(Action.APPROVE, f"{led} completed{adopted}{until}", migration_id=migration.id,
                                  new_subscription_id=migration.new_commerce_subscription_id,
-                                 microsoft_led=migration.microsoft_led)
+                                 microsoft_led=migration.microsoft_led, cancellable_until=window)
     if store:
         update_asset_request_params(client, purchase.request_id, store)
     return _fail(client, purchase, f"Partner Center {led} ended {migration.status.value}", migration.id)
@@ -250,6 +255,14 @@ def _wait_for_microsoft(client: ConnectClient, purchase: MigrationPurchase, judg
         update_asset_request_params(client, purchase.request_id, {MIGRATION_ID_PARAM: judgement.latest.id})
     return FulfilmentOutcome(Action.RESCHEDULE, judgement.reason, countdown=settings.migration_poll_seconds,
                              migration_id=judgement.latest.id, waiting_until=judgement.deadline)
+
+
+CANCELLATION_WINDOW = timedelta(hours=168)
+
+
+def cancellation_window_end(migration: Migration) -> datetime | None:
+    """When the new-commerce subscription a completed migration made stops being cancellable (168 hours on)."""
+    return migration.completed_time + CANCELLATION_WINDOW if migration.completed_time else None
 
 
 def _live_migration(known: list[Migration]) -> Migration | None:

@@ -3,7 +3,7 @@ failures that must be left to Microsoft, Microsoft-led migrations adopted, sched
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -47,6 +47,9 @@ class TestFailedWithTheLegacySubscriptionActive:
             assert rig.stored["nce_subscription_id"] == done.new_subscription_id
             assert rig.state.created_for[LEGACY] == 2
             assert len(rig.connect_calls("/approve")) == 1 and not rig.connect_calls("/fail")
+            # Completed 2 minutes after the epoch: the new subscription can be cancelled for 168 hours from then.
+            assert done.cancellable_until == datetime(2026, 12, 7, 8, 2, tzinfo=timezone.utc)
+            assert "cancellable until 2026-12-07T08:02:00Z" in done.detail
 
     def test_a_second_failure_is_not_retried_again(self) -> None:
         with lifecycle_rig(subscription(migration_failures=["active", "active"])) as rig:
