@@ -200,14 +200,15 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                     return _fail(client, purchase, judgement.reason, judgement.latest.id)
                 log.info("purchase %s: %s", purchase.request_id, judgement.reason)
             if migration is None:
-                eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id)
+                try:
+                    new = _new_migration(client, request, purchase)
+                except UnmappableInput as error:
+                    return _fail(client, purchase, str(error))
+                # Validated with what will be ordered: term, billing cycle, quantity and add-ons are checked too.
+                eligibility = pc.validate(purchase.tenant_id, purchase.legacy_subscription_id, new)
                 if not eligibility.is_eligible:
                     reason = eligibility_reason(eligibility.errors)
                 else:
-                    try:
-                        new = _new_migration(client, request, purchase)
-                    except UnmappableInput as error:
-                        return _fail(client, purchase, str(error))
                     try:
                         migration = pc.create_migration(purchase.tenant_id, new)
                     except MigrationRejected as rejected:

@@ -253,10 +253,12 @@ class PartnerCenterClient:
                              "schedule cancel")
         return Schedule.from_json(data)
 
-    def validate(self, tenant_id: str, legacy_subscription_id: str) -> Eligibility:
-        """Whether the subscription may migrate, with Partner Center's error codes when not."""
+    def validate(self, tenant_id: str, legacy_subscription_id: str, migration: NewMigration | None = None) -> Eligibility:
+        """Whether the subscription may migrate, with Partner Center's error codes when not; given the migration about
+        to be created, its term, billing cycle, quantity and custom term end are checked too (the create's body)."""
+        body = migration.to_json() if migration is not None else {"currentSubscriptionId": legacy_subscription_id}
         data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/validate", "eligibility check",
-                             json={"currentSubscriptionId": legacy_subscription_id})
+                             json=body)
         return Eligibility.from_json(data)
 
     @contextmanager

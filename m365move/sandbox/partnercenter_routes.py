@@ -44,7 +44,8 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
 
     async def validate(request: Request) -> Response:
         body = await _body(request)
-        return JSONResponse(state.validate(request.path_params["tenant"], str(body.get("currentSubscriptionId", ""))))
+        return JSONResponse(state.validate(request.path_params["tenant"], str(body.get("currentSubscriptionId", "")),
+                                           body))
 
     async def create(request: Request) -> Response:
         migration, created = state.create(request.path_params["tenant"], await _body(request),

@@ -154,7 +154,8 @@ class PartnerCenterState:
 
     # -- the API -------------------------------------------------------------------------------------
 
-    def validate(self, tenant_id: str, subscription_id: str) -> Json:
+    def validate(self, tenant_id: str, subscription_id: str, body: Json | None = None) -> Json:
+        """Eligibility; with the create's fields (term, billing cycle, quantity, …) also what they would meet."""
         with self.lock:
             retry = self.validate_limit.take(tenant_id.lower(), self.clock.now())
             if retry is not None:
@@ -162,7 +163,7 @@ class PartnerCenterState:
             self._tick()
             subscription = self._subscription(tenant_id, subscription_id)
             self._settle(subscription_id)
-            errors = self._eligibility_errors(subscription)
+            errors = self._eligibility_errors(subscription) + self._order_errors(subscription, body or {})
             return {"currentSubscriptionId": subscription_id, "isEligible": not errors,
                     "catalogItemId": subscription.get("catalog_item_id"), "errors": errors}
 
@@ -196,7 +197,7 @@ class PartnerCenterState:
         """A new migration of ``subscription`` (Processing from ``started``), or the refusal Partner Center gives."""
         subscription_id = str(subscription["id"])
         self._settle(subscription_id)
-        errors = self._eligibility_errors(subscription)
+        errors = self._eligibility_errors(subscription) + self._order_errors(subscription, body)
         if errors:
             reasons = "; ".join(f"{e['description']} (eligibility code {e['code']})" for e in errors)
             raise PartnerCenterProblem(400, CODE_NOT_ELIGIBLE, f"Subscription {subscription_id} is not eligible "
@@ -408,14 +409,16 @@ class PartnerCenterState:
                 subscription = self.subscriptions[key]
                 # Already migrating, or not migratable: Microsoft leaves it.
                 with contextlib.suppress(PartnerCenterProblem):
-                    self._start_migration(subscription, {"quantity": subscription.get("quantity", 1)}, when,
-                                          microsoft_led=True)
+                    self._start_migration(subscription, {"quantity": subscription.get("quantity", 1),
+                                                         "purchaseFullTerm": True}, when, microsoft_led=True)
 
     def _fire(self, schedule: Json, when: float) -> None:
         subscription = self.subscriptions[schedule["currentSubscriptionId"].lower()]
         body: Json = {k: schedule[k] for k in ("termDuration", "billingCycle", "purchaseFullTerm", "externalReferenceId")
                       if k in schedule}
         body["quantity"] = schedule.get("quantity") or subscription.get("quantity", 1)
+        if schedule.get("migrateOnRenewal"):
+            body["purchaseFullTerm"] = True  # at renewal the new subscription starts a full new term
         schedule["lastModifiedTime"] = self._time(when)
         try:
             migration = self._start_migration(subscription, body, when, microsoft_led=False)
@@ -461,6 +464,19 @@ class PartnerCenterState:
         if float(subscription.get("active_days", 365)) < 30 and 7 not in codes:
             codes.append(7)
         return [{"code": c, "description": ELIGIBILITY_CODES.get(c, (f"Code{c}", ""))[0]} for c in codes]
+
+    def _order_errors(self, subscription: Json, body: Json) -> list[Json]:
+        """Rules that depend on what is ordered: a term and billing cycle new commerce does not sell together (6); in
+        the last 24 hours of the legacy term only a full new term may be bought (2)."""
+        errors: list[Json] = []
+        term, cycle = body.get("termDuration"), body.get("billingCycle")
+        if term is not None and cycle is not None and cycle not in TERM_BILLING_CYCLES.get(str(term), ()):
+            errors.append({"code": 6, "description": ELIGIBILITY_CODES[6][0]})
+        end = self._commitment_end(subscription)
+        if (end is not None and body and body.get("purchaseFullTerm") is not True
+                and end - self._datetime(self.clock.now()) < timedelta(hours=24)):
+            errors.append({"code": 2, "description": ELIGIBILITY_CODES[2][0]})
+        return errors
 
     def _addons_of(self, subscription: Json) -> list[Json]:
         base = str(subscription["id"]).lower()

@@ -161,6 +161,18 @@ class TestAddOnsWithTheirBase:
             assert rig.state.created_for == {}
 
 
+class TestEligibilityBeforeOrdering:
+    def test_the_last_24_hours_of_the_term_refuse_a_migration_that_keeps_the_term(self) -> None:
+        with lifecycle_rig(subscription(term_end_hours=30)) as rig:
+            rig.advance_hours(7)  # 23 hours left
+            outcome = rig.fulfil()
+            assert outcome.action is Action.FAIL and "SubscriptionTooCloseToTermEnd" in outcome.detail
+            assert rig.state.created_for == {}
+            # The same subscription may still migrate buying a full new term.
+            assert rig.pc.validate(TENANT, LEGACY, NewMigration(LEGACY, "P1Y", "Monthly", 12,
+                                                                purchase_full_term=True)).is_eligible
+
+
 def _at(hours: float) -> datetime:
     return datetime.fromisoformat(EPOCH.replace("Z", "+00:00")) + timedelta(hours=hours)
 
