@@ -29,7 +29,8 @@ class CommerceApiError(PlatformError):
     """Commerce answered with an error status that retrying cannot fix."""
 
     def __init__(
-        self, message: str, *, method: str, url: str, status: int, code: str | None, correlation_id: str | None
+        self, message: str, *, method: str, url: str, status: int, code: str | None, correlation_id: str | None,
+        platform_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.method = method
@@ -37,6 +38,8 @@ class CommerceApiError(PlatformError):
         self.status = status
         self.code = code
         self.correlation_id = correlation_id
+        # The platform's own words (the answer's ``message``), kept for the journal and the results file.
+        self.platform_message = platform_message or f"HTTP {status}"
 
 
 class CommerceNotFound(CommerceApiError, LookupError):

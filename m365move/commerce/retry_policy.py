@@ -1,9 +1,10 @@
 """When to retry a platform call, and how long to wait: exponential backoff with full jitter, honouring Retry-After.
 
 The rule that matters: a call that is not idempotent (POST /orders) is never repeated when the
-platform may have acted on it. A 429, 502 or 503 is the gateway refusing before the platform saw
-the order, so it is retried; a timeout, a dropped connection, a 500 or a 504 may come after the
-order was created, so the caller gets ``UNCERTAIN`` and must look the order up by its key first.
+platform may have acted on it. Gateways lie: a 502, 503 or 504 (like a 500, a timeout or a dropped
+connection) can come after the platform created the order, so the caller gets ``UNCERTAIN`` and must
+look the order up by its key before anything else. Only an answer that proves nothing was processed
+may resend a POST: a 429 (throttled before processing) or a connection that was never made.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ class Verdict(str, Enum):
 
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Answers that come before the platform processed anything, so even an order can be resent.
-_REFUSED_BEFORE_PROCESSING = frozenset({429, 502, 503})
+# Answers that prove the platform processed nothing, so even an order can be resent. Not 502/503/504: a
+# proxy in front of Commerce answers those also when the order went through and only its answer was lost.
+_REFUSED_BEFORE_PROCESSING = frozenset({429})
 
 
 def verdict_for_status(status: int, *, idempotent: bool) -> Verdict | None:

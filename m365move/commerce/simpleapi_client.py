@@ -229,9 +229,13 @@ class SimpleApiClient:
 
     # ---- writes -----------------------------------------------------------------------------------
 
-    def place_order(self, order: OrderRequest) -> OrderInfo:
-        """POST /orders. Raises OrderPlacementUncertain when the order may exist without an answer saying so."""
-        body = self._call("POST", "/orders", json=order.to_payload(), idempotent=False, po_number=order.po_number)
+    def place_order(self, order: OrderRequest, *, before_send: Callable[[], None] | None = None) -> OrderInfo:
+        """POST /orders. Raises OrderPlacementUncertain when the order may exist without an answer saying so.
+
+        ``before_send`` runs right before each attempt leaves (after any rate-limit wait): the executor proves
+        there that it still holds the order's claim, and raises to send nothing when it does not."""
+        body = self._call("POST", "/orders", json=order.to_payload(), idempotent=False, po_number=order.po_number,
+                          before_send=before_send)
         return OrderInfo.model_validate(body)
 
     # ---- plumbing ---------------------------------------------------------------------------------
@@ -284,6 +288,7 @@ class SimpleApiClient:
         idempotent: bool = True,
         po_number: str | None = None,
         auth: Literal["bearer", "basic"] = "bearer",
+        before_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         attempt = 0
@@ -297,6 +302,8 @@ class SimpleApiClient:
             if self._limiter is not None:
                 self._counters.add("rate_limited_seconds", self._limiter.acquire())
             basic = (self._credentials.user, self._credentials.password) if auth == "basic" else None
+            if before_send is not None:
+                before_send()
             started = time.monotonic()
             self._counters.add("requests")
             try:
@@ -372,6 +379,7 @@ class SimpleApiClient:
                     status=status,
                     code=_code(response),
                     correlation_id=received,
+                    platform_message=_platform_message(response),
                 )
             try:
                 body = response.json()
@@ -434,6 +442,14 @@ def _message(response: httpx.Response) -> str:
     if isinstance(body, dict) and body.get("message"):
         return f"HTTP {response.status_code}: {body['message']}"
     return f"HTTP {response.status_code}"
+
+
+def _platform_message(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["message"]) if isinstance(body, dict) and body.get("message") else None
 
 
 def _code(response: httpx.Response) -> str | None:

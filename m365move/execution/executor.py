@@ -28,13 +28,33 @@ from m365move.domain.orders import OrderKind
 from m365move.errors import PlatformError
 from m365move.execution.crash_points import CrashPoints
 from m365move.execution.intents import Intent, IntentState
-from m365move.execution.journal import Journal
+from m365move.execution.journal import Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
 from m365move.execution.progress import Progress
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
+# How long a fence (the proof that the claim is still ours) is good for: the POST must leave within it.
+FENCE_FRESH_SECONDS = 10.0
+# POSTs of one order per run when each answer is uncertain and each look-up finds nothing.
+UNCERTAIN_ROUNDS = 4
+
+
+class ClaimLost(Exception):
+    """Raised right before a POST when another worker took the claim over: nothing is sent."""
+
+
+def _clock() -> float:
+    # Counts a suspended or paused machine too (CLOCK_MONOTONIC may not), so a stale fence is seen as stale.
+    return time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.monotonic()
+
+
+def failure_message(order: OrderInfo) -> str | None:
+    """The platform's reason for an order that ended in error (None for others)."""
+    if order.status != "error":
+        return None
+    return order.error_message or None
 
 # Orders whose completion creates a subscription (its id is the order's subscriptionId once completed).
 _CREATING_KINDS = frozenset({OrderKind.SALES, OrderKind.MIGRATION})
@@ -48,6 +68,8 @@ class ExecutionOptions:
     batch_size: int = 200
     # Switch Plan add-on migration orders: the operator's migration program (SimpleAPI migrationProgram).
     migration_program: MigrationProgram = "count"
+    # After an uncertain POST, wait this long before looking the order up (a gateway may still be forwarding it).
+    uncertain_settle_seconds: float = 1.0
 
 
 @dataclass
@@ -111,7 +133,7 @@ class MigrationExecutor:
 
     def _heartbeat(self, finished: threading.Event) -> None:
         """Tell workers sharing the journal that this run is alive (its claims are not to be taken over)."""
-        while not finished.wait(HEARTBEAT_SECONDS):
+        while not finished.wait(min(HEARTBEAT_SECONDS, claim_lease_seconds() / 4)):
             try:
                 self.journal.heartbeat(self.run_id)
             except Exception as error:  # noqa: BLE001 - a missed beat must not stop the migration
@@ -155,46 +177,85 @@ class MigrationExecutor:
 
     def _adopt(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
         log.info("order %s for %s already on the platform (%s): not placing again", order.id, intent.key, order.status)
-        created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
-        self.journal.mark_placed(intent.key, order.id, order.status, created)
-        work.replace(_placed(intent, order, created))
+        self._record_placed(work, intent, order)
         self.progress.count("found on platform")
 
     def _place(self, work: SubscriptionWork, intent: Intent) -> None:
-        if (intent.state is IntentState.PLACING and intent.claimed_by not in (None, self.run_id)
-                and not self.journal.claim_is_stale(intent.claimed_by)):
-            self.progress.count("placed by another worker")  # alive: it will finish its own POST
-            return
-        self.crash.reached("before-place")
-        if not self.journal.claim(intent, self.run_id):
-            self.progress.count("placed by another worker")  # it changed since we read it
-            return
-        intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id)
-        try:
-            order = self.client.place_order(order_request(intent, self.options.migration_program))
-        except OrderPlacementUncertain:
-            # The POST may have created it: ask the platform; if it is not there, it was not created.
-            found = self._orders_on_platform(work).get(intent.key)
-            if found is not None:
-                self._adopt(work, intent, found)
-            else:
-                self.journal.mark_not_placed(intent.key)
-                work.replace(replace(intent, state=IntentState.PLANNED, claimed_by=None))
+        """Claim, look up when someone may already have sent it, fence, POST; an uncertain answer means look up
+        again before anything else (docs/execution-protocol.md walks through each step)."""
+        for _ in range(UNCERTAIN_ROUNDS):
+            if (intent.claimed_by not in (None, self.run_id) and intent.state is IntentState.PLACING
+                    and not self.journal.claim_is_stale(intent.claimed_by)):
+                self.progress.count("placed by another worker")  # alive: it will finish its own POST
+                return
+            self.crash.reached("before-place")
+            may_exist = intent.state is IntentState.PLACING  # a POST may have been sent under this key
+            generation = self.journal.claim(intent, self.run_id)
+            if generation is None:
+                self.progress.count("placed by another worker")  # it changed since we read it
+                return
+            intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id, claim_generation=generation)
+            work.replace(intent)
+            self.crash.reached("after-claim")
+            if may_exist:
+                # Look up only after claiming: no one else can send it from now on, and whatever the previous
+                # holder sent before losing its claim has long reached the platform (its lease ran out).
+                found = self._orders_on_platform(work).get(intent.key)
+                if found is not None:
+                    self._adopt(work, intent, found)
+                    return
+            try:
+                order = self.client.place_order(order_request(intent, self.options.migration_program),
+                                                before_send=self._fence(intent))
+            except ClaimLost:
+                log.warning("order %s: claim taken over by another worker; not placing it", intent.key)
+                self.progress.count("claim lost")
+                return
+            except OrderPlacementUncertain as error:
+                # The POST may have created it: the next round looks it up before anything else.
+                log.info("order %s uncertain (%s): looking it up", intent.key, error)
                 self.progress.count("placement uncertain")
+                self._sleep(self.options.uncertain_settle_seconds)
+                continue
+            except CommerceApiError as error:
+                # Commerce refused the order (validation): final, nothing exists; a re-run may try again.
+                log.warning("Commerce refused order %s: %s", intent.key, error)
+                self.journal.mark_status(intent.key, "rejected", failure_message=error.platform_message)
+                work.replace(replace(intent, state=IntentState.FINAL, platform_status="rejected",
+                                     failure_message=error.platform_message))
+                self.progress.count("rejected")
+                return
+            self.crash.reached("after-place")
+            self._record_placed(work, intent, order)
+            self.progress.count("placed")
+            self.crash.reached("after-journal")
             return
-        except CommerceApiError as error:
-            # Commerce refused the order (validation): final, nothing exists; a re-run may try again.
-            log.warning("Commerce refused order %s: %s", intent.key, error)
-            self.journal.mark_status(intent.key, "rejected")
-            work.replace(replace(intent, state=IntentState.FINAL, platform_status="rejected"))
-            self.progress.count("rejected")
-            return
-        self.crash.reached("after-place")
+        # Still uncertain after every round: it stays "placing", so the next run looks it up first.
+        log.warning("order %s still uncertain after %d attempts: left for a resume", intent.key, UNCERTAIN_ROUNDS)
+        self.progress.count("left for resume")
+
+    def _fence(self, intent: Intent) -> Callable[[], None]:
+        """What runs right before the POST leaves: prove the claim is still ours (one journal transaction),
+        and that this proof is fresh when the request goes (a pause in between could outlast the lease)."""
+        fresh_for = min(FENCE_FRESH_SECONDS, claim_lease_seconds() / 4)
+
+        def check() -> None:
+            self.crash.reached("before-post")
+            for _ in range(3):
+                proved = _clock()
+                if not self.journal.fence(intent.key, self.run_id, intent.claim_generation):
+                    raise ClaimLost(intent.key)
+                if _clock() - proved < fresh_for:
+                    return
+            raise ClaimLost(intent.key)  # this process keeps stalling: let a healthy worker take it
+
+        return check
+
+    def _record_placed(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
         created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
-        self.journal.mark_placed(intent.key, order.id, order.status, created)
-        work.replace(_placed(intent, order, created))
-        self.progress.count("placed")
-        self.crash.reached("after-journal")
+        message = failure_message(order)
+        self.journal.mark_placed(intent.key, order.id, order.status, created, message)
+        work.replace(replace(_placed(intent, order, created), failure_message=message))
 
     # ---- polling ----------------------------------------------------------------------------------
 
@@ -226,9 +287,11 @@ class MigrationExecutor:
         if not order.is_final:
             return False
         created = order.subscription_id if current.kind in _CREATING_KINDS and order.completed else None
-        self.journal.mark_status(current.key, order.status, created)
+        message = failure_message(order)
+        self.journal.mark_status(current.key, order.status, created, message)
         work.replace(replace(current, state=IntentState.FINAL, platform_status=order.status,
-                             created_subscription_id=created or current.created_subscription_id))
+                             created_subscription_id=created or current.created_subscription_id,
+                             failure_message=message or current.failure_message))
         self.progress.count(order.status)
         self.crash.reached("after-poll")
         return True

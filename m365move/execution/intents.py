@@ -49,8 +49,14 @@ class Intent:
     created_subscription_id: str | None = None
     # Raised when an order that ended in error is placed again; part of the poNumber from attempt 2 on.
     attempt: int = 1
-    # The run that marked it "placing" (a journal shared by several workers).
+    # The run that marked it "placing" (a journal shared by several workers) and the claim's generation, the
+    # fencing token every claim raises (docs/execution-protocol.md).
     claimed_by: str | None = None
+    claim_generation: int = 0
+    # The platform's own words when the order was refused or ended in error.
+    failure_message: str | None = None
+    # Why a second-phase order is held back (seat-count-changed: ...), None when it may be placed.
+    hold_reason: str | None = None
 
     @property
     def po_number(self) -> str:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     update,
 )
@@ -86,10 +87,19 @@ intents_table = Table(
     Column("created_subscription_id", String(64)),
     Column("attempt", Integer, nullable=False, default=1),
     Column("claimed_by", String(64)),  # the run placing it: several workers may share one journal
+    # The fencing token: raised by every claim, so a worker that lost its claim (paused, then taken over)
+    # is told so by the fence before its POST. See docs/execution-protocol.md.
+    Column("claim_generation", Integer, nullable=False, default=0, server_default="0"),
+    Column("fenced_at", String(32)),  # the holder's last proof, right before a POST
     Column("placing_at", String(32)),
     Column("placed_at", String(32)),
     Column("finished_at", String(32)),
+    # Why the platform refused or failed the order, in its own words.
+    Column("failure_message", Text),
+    # Why a second-phase order is held back (e.g. "seat-count-changed: ..."); empty once it may go.
+    Column("hold_reason", Text),
 )
+
 
 results_table = Table(
     "results", metadata,
@@ -99,11 +109,31 @@ results_table = Table(
     Column("decision", String(16), nullable=False),
     Column("final_status", String(32), nullable=False),
     Column("reasons", Text, nullable=False),
+    Column("failure_message", Text),
 )
 
 
-# A claim whose run has not beaten its heart for this long may be taken over (a worker on another host died).
-CLAIM_STALE_SECONDS = 120.0
+# Columns added after the first release, per table: added to an existing journal when it is opened.
+_ADDED_COLUMNS = {
+    "intents": {"claim_generation": "INTEGER NOT NULL DEFAULT 0", "fenced_at": "VARCHAR(32)",
+                "failure_message": "TEXT", "hold_reason": "TEXT"},
+    "results": {"failure_message": "TEXT"},
+}
+
+# A claim whose run has not beaten its heart for this long may be taken over (a worker on another host died,
+# or is paused). M365MOVE_CLAIM_LEASE_SECONDS changes it (tests use a few seconds); every worker sharing a
+# journal must use the same value.
+LEASE_ENV_VAR = "M365MOVE_CLAIM_LEASE_SECONDS"
+
+
+def claim_lease_seconds() -> float:
+    try:
+        return max(1.0, float(os.environ.get(LEASE_ENV_VAR, "") or 120.0))
+    except ValueError:
+        return 120.0
+
+
+CLAIM_STALE_SECONDS = claim_lease_seconds()
 
 # Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
 FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
@@ -131,6 +161,7 @@ class Journal:
             if self._engine.dialect.name == "sqlite":
                 event.listen(self._engine, "connect", _sqlite_pragmas)
             _create_tables(self._engine)
+            _add_missing_columns(self._engine)
         except SQLAlchemyError as error:
             raise JournalError(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}") from None
         self._lock = threading.Lock()
@@ -153,7 +184,7 @@ class Journal:
         """A running run says it is alive, so that other workers leave its claims alone."""
         self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(heartbeat_at=now_text()))
 
-    def claim_is_stale(self, claimed_by: str, stale_after: float = CLAIM_STALE_SECONDS) -> bool:
+    def claim_is_stale(self, claimed_by: str, stale_after: float | None = None) -> bool:
         """Whether the run holding a claim is gone: its process is dead on this host, it finished, or it has
         not beaten its heart for ``stale_after`` seconds. Only then may another run take the claim over."""
         with self._engine.connect() as connection:
@@ -163,7 +194,8 @@ class Journal:
         if row["host"] == socket.gethostname() and row["pid"] and not _process_alive(int(row["pid"])):
             return True
         beat = dt.datetime.fromisoformat(row["heartbeat_at"]) if row["heartbeat_at"] else None
-        return beat is None or (dt.datetime.now(dt.timezone.utc) - beat).total_seconds() > stale_after
+        lease = claim_lease_seconds() if stale_after is None else stale_after
+        return beat is None or (dt.datetime.now(dt.timezone.utc) - beat).total_seconds() > lease
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, int], results_path: str | None) -> None:
         self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(
@@ -227,22 +259,46 @@ class Journal:
             rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
             return [_intent(r) for r in rows]
 
-    def claim(self, intent: Intent, run_id: str) -> bool:
+    def claim(self, intent: Intent, run_id: str) -> int | None:
         """Mark the intent ``placing`` for this run, only if nobody changed it since it was read (compare and
-        set): of several workers sharing the journal, exactly one places each order."""
-        seen_claim = intents_table.c.claimed_by.is_(None) if intent.claimed_by is None else (
-            intents_table.c.claimed_by == intent.claimed_by)
+        set on its claim generation): of several workers sharing the journal, exactly one holds each order.
+        Returns the new generation (the fencing token for ``fence``), None when someone else changed it. The
+        same transaction beats the run's heart, so the claim starts with a full lease."""
+        generation = intent.claim_generation + 1
         statement = update(intents_table).where(
             intents_table.c.key == intent.key, intents_table.c.state == intent.state.value,
-            intents_table.c.attempt == intent.attempt, seen_claim,
-        ).values(state=IntentState.PLACING.value, claimed_by=run_id, placing_at=now_text(), last_run_id=run_id)
+            intents_table.c.attempt == intent.attempt, intents_table.c.claim_generation == intent.claim_generation,
+        ).values(state=IntentState.PLACING.value, claimed_by=run_id, claim_generation=generation,
+                 placing_at=now_text(), fenced_at=now_text(), last_run_id=run_id)
         try:
             with self._lock, self._engine.begin() as connection:
-                return bool(connection.execute(statement).rowcount == 1)
+                claimed = connection.execute(statement).rowcount == 1
+                if claimed:
+                    connection.execute(update(runs_table).where(runs_table.c.run_id == run_id)
+                                       .values(heartbeat_at=now_text()))
         except SQLAlchemyError as error:
-            raise JournalError(f"cannot write the journal {self.url}: {error.__class__.__name__}") from error
+            raise _write_error(self.url, error) from error
+        return generation if claimed else None
 
-    def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None) -> None:
+    def fence(self, key: str, run_id: str, generation: int) -> bool:
+        """Right before a POST: prove this run still holds the claim it took at ``generation`` (nobody took it
+        over meanwhile) and renew its lease, in one transaction. False: the claim is lost, place nothing."""
+        statement = update(intents_table).where(
+            intents_table.c.key == key, intents_table.c.state == IntentState.PLACING.value,
+            intents_table.c.claimed_by == run_id, intents_table.c.claim_generation == generation,
+        ).values(fenced_at=now_text())
+        try:
+            with self._lock, self._engine.begin() as connection:
+                held = connection.execute(statement).rowcount == 1
+                if held:
+                    connection.execute(update(runs_table).where(runs_table.c.run_id == run_id)
+                                       .values(heartbeat_at=now_text()))
+        except SQLAlchemyError as error:
+            raise _write_error(self.url, error) from error
+        return held
+
+    def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None,
+                    failure_message: str | None = None) -> None:
         final = status in FINAL_PLATFORM_STATUSES
         self._set(
             key,
@@ -252,29 +308,34 @@ class Journal:
             created_subscription_id=created_subscription_id,
             placed_at=now_text(),
             finished_at=now_text() if final else None,
+            failure_message=failure_message,
         )
 
-    def mark_status(self, key: str, status: str, created_subscription_id: str | None = None) -> None:
+    def mark_status(self, key: str, status: str, created_subscription_id: str | None = None,
+                    failure_message: str | None = None) -> None:
         final = status in FINAL_PLATFORM_STATUSES
         values: dict[str, Any] = {"platform_status": status}
         if final:
             values |= {"state": IntentState.FINAL.value, "finished_at": now_text()}
         if created_subscription_id:
             values["created_subscription_id"] = created_subscription_id
+        if failure_message:
+            values["failure_message"] = failure_message
         self._set(key, **values)
 
-    def mark_not_placed(self, key: str) -> None:
-        """The platform has no order with this key after all: back to planned."""
-        self._set(key, state=IntentState.PLANNED.value, claimed_by=None)
+    def hold(self, key: str, reason: str | None) -> None:
+        """Hold a second-phase order back with a reason (e.g. seat-count-changed), or release it (None)."""
+        self._set(key, hold_reason=reason)
 
     def retry(self, intent: Intent, run_id: str) -> Intent:
         """An order that ended in error or was refused gets another attempt (a new poNumber) in this run."""
         attempt = intent.attempt + 1
         self._set(intent.key, state=IntentState.PLANNED.value, attempt=attempt, platform_order_id=None,
                   platform_status=None, created_subscription_id=None, finished_at=None, last_run_id=run_id,
-                  claimed_by=None)
+                  claimed_by=None, failure_message=None)
+        # The generation stays: it only ever grows, so an old holder's fence keeps failing.
         return replace(intent, state=IntentState.PLANNED, attempt=attempt, platform_order_id=None,
-                       platform_status=None, created_subscription_id=None, claimed_by=None)
+                       platform_status=None, created_subscription_id=None, claimed_by=None, failure_message=None)
 
     def fully_migrated(self, mode: MigrationMode) -> frozenset[str]:
         """Subscriptions all of whose journaled orders completed (skipped as already-migrated)."""
@@ -289,7 +350,8 @@ class Journal:
         if rows:
             self._write(insert(results_table), [
                 {"run_id": run_id, "subscription_id": r["subscription_id"], "mode": r["mode"],
-                 "decision": r["decision"], "final_status": r["final_status"], "reasons": r["reasons"]}
+                 "decision": r["decision"], "final_status": r["final_status"], "reasons": r["reasons"],
+                 "failure_message": r.get("failure_message") or None}
                 for r in rows
             ])
 
@@ -308,7 +370,23 @@ class Journal:
             with self._lock, self._engine.begin() as connection:
                 connection.execute(statement, parameters) if parameters is not None else connection.execute(statement)
         except SQLAlchemyError as error:
-            raise JournalError(f"cannot write the journal {self.url}: {error.__class__.__name__}") from error
+            raise _write_error(self.url, error) from error
+
+
+def _write_error(url: str, error: SQLAlchemyError) -> JournalError:
+    """One line saying what went wrong with the journal, in the database's own words (e.g. disk full)."""
+    cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+    hint = "; free space on the journal's disk, then resume the run" if "full" in cause.lower() else ""
+    return JournalError(f"cannot write the journal {_safe_url(url)}: {cause}{hint}")
+
+
+def _safe_url(url: str) -> str:
+    """The journal URL without a password."""
+    head, sep, tail = url.partition("://")
+    if sep and "@" in tail:
+        credentials, _, host = tail.rpartition("@")
+        return f"{head}://{credentials.split(':', 1)[0]}:***@{host}" if ":" in credentials else url
+    return url
 
 
 def _create_tables(engine: Engine) -> None:
@@ -324,6 +402,21 @@ def _create_tables(engine: Engine) -> None:
             if not racing or attempt == 39:
                 raise
             time.sleep(0.05 * (1 + attempt % 5))
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """A journal written by an older m365move gets the columns added since (empty for its earlier rows)."""
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspect(engine).get_columns(table)}
+        for name, declaration in columns.items():
+            if name in present:
+                continue
+            try:
+                with engine.begin() as connection:
+                    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+            except SQLAlchemyError as error:
+                if "duplicate" not in str(error).lower() and "already exists" not in str(error).lower():
+                    raise  # not another worker adding it at the same moment
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -366,7 +459,8 @@ def _intent(row: Any) -> Intent:
         attributes=json.loads(row["attributes"] or "{}"), state=IntentState(row["state"]),
         platform_order_id=row["platform_order_id"], platform_status=row["platform_status"],
         created_subscription_id=row["created_subscription_id"], attempt=row["attempt"] or 1,
-        claimed_by=row["claimed_by"],
+        claimed_by=row["claimed_by"], claim_generation=row["claim_generation"] or 0,
+        failure_message=row["failure_message"], hold_reason=row["hold_reason"],
     )
 
 

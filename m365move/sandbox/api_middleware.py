@@ -3,6 +3,8 @@
 Faults and counts apply to API routes only; ``/_sandbox/...`` (admin) passes through untouched so a
 test can always clear a fault. A dropped connection is simulated *after* the route ran: the platform
 processed the request but the answer never arrived, the case that makes ``POST /orders`` uncertain.
+"Fail after commit" is the gateway's version of it: the route ran (the order exists), then the client
+gets a 502, 503 or 504 or a dropped connection, as from a proxy in front of Commerce.
 """
 
 from __future__ import annotations
@@ -80,14 +82,15 @@ class ApiMiddleware:
             )
         elif decision.fault is HttpFault.SERVER_ERROR:
             await _answer(send_with_id, 503, "unavailable", "service temporarily unavailable (sandbox fault)", [])
+        elif decision.fault is HttpFault.FAIL_AFTER_COMMIT and decision.answer_after_commit != "drop":
+            await self.app(scope, receive, _swallow)
+            status = int(decision.answer_after_commit or 502)
+            await _answer(send_with_id, status, "bad-gateway", f"gateway error {status} (sandbox fault after commit)", [])
         else:
             await self._drop_after_processing(scope, receive, send)
 
     async def _drop_after_processing(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def swallow(message: Message) -> None:
-            return None
-
-        await self.app(scope, receive, swallow)
+        await self.app(scope, receive, _swallow)
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
         await send({"type": "http.response.body", "body": b'{"data": [', "more_body": True})
         raise SimulatedConnectionDrop(scope["path"])
@@ -100,6 +103,11 @@ class ApiMiddleware:
             if match is Match.FULL:
                 return f"{method} {getattr(route, 'path', scope['path'])}"
         return f"{method} {scope['path']}"
+
+
+async def _swallow(message: Message) -> None:
+    """Where the route's own answer goes when a fault replaces it."""
+    return None
 
 
 async def _buffered(receive: Receive) -> Receive:

@@ -8,7 +8,10 @@ A faults file (every field optional)::
     retry_after_seconds: 1
     rate_5xx: 0.05               # share answered 503 (before any processing)
     rate_drop: 0.01              # share whose connection drops after the request was processed
-    max_injected: 3              # stop the three HTTP faults above after this many (a transient outage)
+    rate_fail_after_commit: 0.02 # share processed (an order is created), then answered as a gateway that lost
+                                 # the answer would: 502, 503, 504 or a dropped connection
+    fail_after_commit_answers: [502, 503, 504, drop]  # which of those (default: all four)
+    max_injected: 3              # stop the HTTP faults above after this many (a transient outage)
     apply_to: ["POST /orders"]   # route templates the HTTP faults hit; empty means every API route
     order_error_rate: 0.1        # share of orders that end in `error`
     error_subscriptions: ["3000001"]  # orders for these source subscriptions end in `error`
@@ -25,6 +28,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +37,8 @@ from m365move.estate.loader import read_structured_file
 from m365move.estate.locations import validation_messages
 
 Rate = float
+GatewayAnswer = Literal[502, 503, 504, "drop"]
+_GATEWAY_ANSWERS: tuple[GatewayAnswer, ...] = (502, 503, 504, "drop")
 
 
 class Faults(BaseModel):
@@ -47,6 +53,8 @@ class Faults(BaseModel):
     retry_after_seconds: float = Field(default=1.0, ge=0)
     rate_5xx: Rate = Field(default=0.0, ge=0, le=1)
     rate_drop: Rate = Field(default=0.0, ge=0, le=1)
+    rate_fail_after_commit: Rate = Field(default=0.0, ge=0, le=1)
+    fail_after_commit_answers: list[GatewayAnswer] = Field(default_factory=lambda: list(_GATEWAY_ANSWERS), min_length=1)
     max_injected: int | None = Field(default=None, ge=0)
     apply_to: list[str] = Field(default_factory=list)
     order_error_rate: Rate = Field(default=0.0, ge=0, le=1)
@@ -74,6 +82,8 @@ class HttpFault(str, Enum):
     THROTTLE = "429"
     SERVER_ERROR = "5xx"
     DROP = "drop"
+    # The route runs (an order is created), then the client gets a gateway error or a dropped connection.
+    FAIL_AFTER_COMMIT = "fail-after-commit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,8 @@ class RequestFaults:
 
     delay_seconds: float
     fault: HttpFault | None
+    # For FAIL_AFTER_COMMIT: the status the gateway answers after the route ran, or "drop".
+    answer_after_commit: GatewayAnswer | None = None
 
 
 class FaultInjector:
@@ -114,18 +126,22 @@ class FaultInjector:
                 return RequestFaults(delay, None)
             if f.max_injected is not None and self._injected >= f.max_injected:
                 return RequestFaults(delay, None)
-            # One draw per request keeps the three rates independent of each other's order.
+            # One draw per request keeps the rates independent of each other's order.
             draw = self._random.random()
             fault = None
+            answer: GatewayAnswer | None = None
             if draw < f.rate_429:
                 fault = HttpFault.THROTTLE
             elif draw < f.rate_429 + f.rate_5xx:
                 fault = HttpFault.SERVER_ERROR
             elif draw < f.rate_429 + f.rate_5xx + f.rate_drop:
                 fault = HttpFault.DROP
+            elif draw < f.rate_429 + f.rate_5xx + f.rate_drop + f.rate_fail_after_commit:
+                fault = HttpFault.FAIL_AFTER_COMMIT
+                answer = self._random.choice(f.fail_after_commit_answers)
             if fault is not None:
                 self._injected += 1
-            return RequestFaults(delay, fault)
+            return RequestFaults(delay, fault, answer)
 
     def order_fails(self, related_subscriptions: set[str]) -> bool:
         """Whether a new order ends in ``error``: named subscriptions always, others at ``order_error_rate``."""

@@ -21,8 +21,11 @@ class TestVerdicts:
             (503, True, Verdict.RETRY),
             (500, True, Verdict.RETRY),
             (429, False, Verdict.RETRY),
-            (502, False, Verdict.RETRY),
-            (503, False, Verdict.RETRY),
+            (502, True, Verdict.RETRY),
+            (504, True, Verdict.RETRY),
+            # A gateway error on a POST may come after the order was created: look it up, never resend blindly.
+            (502, False, Verdict.UNCERTAIN),
+            (503, False, Verdict.UNCERTAIN),
             (500, False, Verdict.UNCERTAIN),
             (504, False, Verdict.UNCERTAIN),
             (400, False, None),

@@ -1,4 +1,5 @@
-"""With 10% 5xx, 5% 429, a few dropped connections and random latency, 500 subscriptions migrate correctly."""
+"""With 10% 5xx, 5% 429, dropped connections, gateway errors after the order was created ("fail after commit")
+and random latency, 500 subscriptions migrate correctly: each order exists once."""
 
 from __future__ import annotations
 
@@ -28,14 +29,17 @@ def test_500_subscriptions_through_faults(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(migrating) == 500
     source = tmp_path / "subs.csv"
     source.write_text("OaSubscriptionId\n" + "\n".join(migrating) + "\n")
-    faults = Faults(rate_5xx=0.10, rate_429=0.05, rate_drop=0.01, retry_after_seconds=0.05, latency_ms=2,
-                    latency_jitter_ms=8, order_processing_seconds=0.05, seed=3)
+    faults = Faults(rate_5xx=0.10, rate_429=0.05, rate_drop=0.01, rate_fail_after_commit=0.04,
+                    retry_after_seconds=0.05, latency_ms=2, latency_jitter_ms=8, order_processing_seconds=0.05, seed=3)
     with sandbox_on(estate, faults) as server:
         args = migrate_args("new-subscription", estate, server, tmp_path / "work", "--execute", "--source-data",
                             str(source), "--concurrency", "16")
         status = main(args)
         snapshot = state(server)
+        injected = server.context.stats.snapshot()["faults"]
     assert status == 0
+    # The gateway answered 502/503/504 or dropped the connection after creating orders: none was sent twice.
+    assert injected.get("fail-after-commit", 0) >= 20, injected
     results_file = next((tmp_path / "work" / "results").glob("*.csv"))
     with results_file.open() as handle:
         statuses = {row["subscription_id"]: row["final_status"] for row in csv.DictReader(handle)}

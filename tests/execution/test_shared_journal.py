@@ -38,8 +38,8 @@ class TestClaims:
         second = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
         seen_by_first, = journal.record_intents(first, [intent()])
         seen_by_second, = journal.record_intents(second, [intent()])
-        assert journal.claim(seen_by_first, first) is True
-        assert journal.claim(seen_by_second, second) is False
+        assert journal.claim(seen_by_first, first) == 1
+        assert journal.claim(seen_by_second, second) is None
         assert journal.intents_of(["3000001"])[0].claimed_by == first
 
     def test_claim_of_a_live_run_is_not_stale_and_of_a_dead_one_is(self, tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ class TestClaims:
         resumed = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
         current, = journal.record_intents(resumed, [intent()])
         assert (current.state, current.claimed_by) == (IntentState.PLACING, crashed)
-        assert journal.claim(current, resumed) is True
+        assert journal.claim(current, resumed) == 2
 
 
 @pytest.mark.slow
@@ -75,8 +75,8 @@ def test_claims_on_postgresql(postgres: str) -> None:
     second = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
     seen_by_first, = journal.record_intents(first, [intent("PG-K1")])
     seen_by_second, = journal.record_intents(second, [intent("PG-K1")])
-    assert journal.claim(seen_by_first, first) is True
-    assert journal.claim(seen_by_second, second) is False
+    assert journal.claim(seen_by_first, first) == 1
+    assert journal.claim(seen_by_second, second) is None
     assert journal.claim_is_stale(first) is False
     journal.close()
 
