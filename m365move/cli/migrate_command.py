@@ -156,7 +156,8 @@ def exit_status(report: RunReport) -> int:
     """130 interrupted; 6 when an executed run left failed or partially-migrated subscriptions; else 0."""
     if report.interrupted:
         return EXIT_INTERRUPTED
-    if not report.dry_run and any(report.summary.get(status) for status in _NEEDS_ATTENTION):
+    if not report.dry_run and (any(report.summary.get(status) for status in _NEEDS_ATTENTION)
+                               or report.needs_attention):  # blocked by the platform (seat-count-changed, ...)
         return EXIT_UNFINISHED
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,9 @@ from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
-from m365move.domain.reasons import Decision, ReasonCode
-from m365move.domain.subscription_plan import SubscriptionPlan
+from m365move.domain.reasons import Decision, Reason, ReasonCode
+from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
+from m365move.execution.cross_mode import other_mode_blocks
 from m365move.execution.executor import ExecutionOptions, MigrationExecutor, SubscriptionWork
 from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
@@ -40,6 +41,11 @@ class RunRequest:
     custom_order_params: bool = False
 
 
+# Blocked by what the platform or the journal showed while running (not by the estate): these, like failed and
+# partially-migrated subscriptions, make an executed run end with exit status 6.
+PLATFORM_BLOCK_CODES = frozenset({ReasonCode.SEAT_COUNT_CHANGED, ReasonCode.MIGRATED_IN_OTHER_MODE})
+
+
 @dataclass(frozen=True)
 class RunReport:
     run_id: str
@@ -47,6 +53,8 @@ class RunReport:
     summary: dict[str, int]
     interrupted: bool
     dry_run: bool
+    # Sources that failed, partially migrated or were blocked by the platform (what exit status 6 reports).
+    needs_attention: tuple[str, ...] = ()
 
 
 def run_migration(
@@ -62,6 +70,7 @@ def run_migration(
     already = journal.fully_migrated(request.mode)
     plan = plan_migration(request.estate, request.mode, plans_mapping=request.plans_mapping,
                           selection=request.selection, already_migrated=already)
+    plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, client))
     run_id = journal.start_run(request.mode, not request.execute, request.parameters)
     plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
     works: list[SubscriptionWork] = []
@@ -93,7 +102,24 @@ def run_migration(
         journal.record_results(run_id, rows)
         summary = dict(Counter(r["final_status"] for r in rows))
         journal.finish_run(run_id, "interrupted" if interrupted else "finished", summary, str(results_path))
-    return RunReport(run_id, results_path, summary, interrupted, not request.execute)
+    attention = tuple(r["subscription_id"] for r in rows if needs_attention(r))
+    return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention)
+
+
+def needs_attention(row: Mapping[str, str]) -> bool:
+    """Failed, partially migrated, or blocked by the platform (its reasons start with such a code)."""
+    if row["final_status"] in ("failed", "partially-migrated"):
+        return True
+    codes = {reason.split(":", 1)[0].strip() for reason in row["reasons"].split(" | ")}
+    return row["final_status"] == "blocked" and bool(codes & {c.value for c in PLATFORM_BLOCK_CODES})
+
+
+def _block_other_mode(plan: MigrationPlan, blocks: Mapping[str, Reason]) -> MigrationPlan:
+    if not blocks:
+        return plan
+    return replace(plan, subscriptions=tuple(
+        replace(s, decision=Decision.BLOCKED, reasons=(blocks[s.subscription_id],), orders=())
+        if s.subscription_id in blocks else s for s in plan.subscriptions))
 
 
 def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[SubscriptionPlan, ...]) -> list[SubscriptionWork]:
@@ -166,4 +192,11 @@ def _row(run_id: str, mode: MigrationMode, plan: SubscriptionPlan | None, sub_id
                            for i in intents),
         "new_subscription_ids": ";".join(i.created_subscription_id for i in intents if i.created_subscription_id),
         "reasons": " | ".join(f"{r.code.value}: {r.message}" for r in reasons),
+        "failure_message": failure_messages(intents),
     }
+
+
+def failure_messages(intents: list[Intent]) -> str:
+    """The platform's words for each order it refused or failed, naming the order (kind and licence)."""
+    return " | ".join(f"{i.kind.value} {i.license or 'SOURCE'}: {i.failure_message}"
+                      for i in intents if i.failed and i.failure_message)

@@ -31,7 +31,8 @@ from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_
 from m365move.runbooks.report_tables import banner, key_value_table, show_html
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal (PostgreSQL URL with its password): never a parameter
-RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons")
+RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons",
+                  "platform failure message")
 UNFINISHED_STATUSES = ("pending", "partially-migrated", "failed")
 
 
@@ -173,7 +174,7 @@ def result_rows(results_path: Path) -> list[tuple[str, ...]]:
     ordered = sorted(rows, key=lambda r: (order.get(r["final_status"], 9), r["subscription_id"]))
     return [
         (r["subscription_id"], r["decision"], r["final_status"], r["orders"].replace(";", "; "),
-         r["new_subscription_ids"].replace(";", "; "), r["reasons"])
+         r["new_subscription_ids"].replace(";", "; "), r["reasons"], r.get("failure_message") or "")
         for r in ordered
     ]
 

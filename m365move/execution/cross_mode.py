@@ -1,0 +1,82 @@
+"""One source, one mode: a source with orders of the other mode (in the journal or on the platform) is blocked.
+
+A New Subscription run killed after its sales order, then a Switch Plan run on the same source, would
+leave the customer with two NCE subscriptions for one CSP subscription. Before a run journals its
+intents, every source it is about to migrate is checked for the other mode's keys: in the journal
+(an order placed, being placed or completed) and on the platform (an order carrying such a key that is
+open or completed: it created, or will create, an NCE subscription). Either blocks the source with
+``migrated-in-other-mode``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.orders import MigrationMode
+from m365move.domain.reasons import Reason, ReasonCode
+from m365move.domain.subscription_plan import SubscriptionPlan
+from m365move.execution.intents import IntentState
+from m365move.execution.journal import Journal
+
+log = logging.getLogger(__name__)
+
+# Orders of these statuses created nothing and never will: they do not block the other mode.
+_HARMLESS_STATUSES = frozenset({"error", "cancelled", "rejected"})
+
+
+def key_prefix(mode: MigrationMode, subscription_id: str) -> str:
+    """What every key of ``mode`` for this source starts with (see ``PlannedOrder.key``)."""
+    tag = "NS" if mode is MigrationMode.NEW_SUBSCRIPTION else "SP"
+    return f"M365MOVE-{tag}-{subscription_id}-"
+
+
+def other_mode(mode: MigrationMode) -> MigrationMode:
+    return MigrationMode.SWITCH_PLAN if mode is MigrationMode.NEW_SUBSCRIPTION else MigrationMode.NEW_SUBSCRIPTION
+
+
+def other_mode_blocks(
+    mode: MigrationMode, plans: Iterable[SubscriptionPlan], journal: Journal, client: SimpleApiClient | None
+) -> dict[str, Reason]:
+    """Sources among ``plans`` that the other mode has started or finished, with the reason that says so."""
+    plans = list(plans)
+    other = other_mode(mode)
+    blocks: dict[str, Reason] = {}
+    ids = [p.subscription_id for p in plans]
+    for intent in journal.intents_of(ids, other):
+        started = intent.state in (IntentState.PLACING, IntentState.PLACED) or (
+            intent.state is IntentState.FINAL and intent.platform_status not in _HARMLESS_STATUSES)
+        if started and intent.subscription_id not in blocks:
+            blocks[intent.subscription_id] = _reason(
+                intent.subscription_id, other,
+                f"the journal holds its {intent.kind.value} order {intent.platform_order_id or '(being placed)'} "
+                f"({intent.platform_status or intent.state.value})")
+    if client is None:
+        return blocks
+    by_customer: dict[str, list[SubscriptionPlan]] = {}
+    for plan in plans:
+        if plan.subscription_id not in blocks:
+            by_customer.setdefault(plan.customer_id, []).append(plan)
+    for customer_id, customer_plans in by_customer.items():
+        orders = client.find_orders(customer_id=customer_id)
+        for plan in customer_plans:
+            prefix = key_prefix(other, plan.subscription_id)
+            for order in orders:
+                if (order.po_number or "").startswith(prefix) and order.status not in _HARMLESS_STATUSES:
+                    blocks[plan.subscription_id] = _reason(
+                        plan.subscription_id, other,
+                        f"Commerce holds order {order.id} ({order.type}, {order.status}, poNumber {order.po_number})")
+                    break
+    return blocks
+
+
+def _reason(subscription_id: str, other: MigrationMode, evidence: str) -> Reason:
+    log.warning("subscription %s was migrated (or is being migrated) in %s mode: %s", subscription_id,
+                other.value, evidence)
+    return Reason(
+        ReasonCode.MIGRATED_IN_OTHER_MODE,
+        f"subscription {subscription_id} was migrated or is being migrated in {other.value} mode: {evidence}; "
+        f"complete it in {other.value} mode (m365move resume) instead of starting the other mode",
+        subject=(subscription_id,),
+    )
