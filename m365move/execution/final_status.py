@@ -15,8 +15,8 @@ def final_status(decision: Decision, intents: Sequence[Intent]) -> str:
     in error; failed: an order was refused and none exists; pending: nothing failed, something is unfinished."""
     if decision is Decision.SKIP:
         return "skipped"
-    if decision is Decision.BLOCKED:
-        return "blocked"
+    if decision is Decision.BLOCKED or any(i.hold_reason and not i.completed for i in intents):
+        return "blocked"  # by the plan, or by the platform while running (a cancellation held back)
     if intents and all(i.completed for i in intents):
         return "migrated"
     if any(i.failed for i in intents):
