@@ -25,12 +25,13 @@ from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
 from m365move.commerce.models import MigrationProgram, OrderInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import OrderKind
-from m365move.errors import PlatformError
+from m365move.errors import JournalError, PlatformError
 from m365move.execution.crash_points import CrashPoints
 from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
 from m365move.execution.progress import Progress
+from m365move.execution.seat_check import hold_reason, seat_differences
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,8 @@ class MigrationExecutor:
         self.crash = crash_points or CrashPoints()
         self._sleep = sleep
         self.interrupted = False
+        # Set when a journal write failed (e.g. a full disk): nothing more is placed.
+        self.journal_failed = threading.Event()
 
     def execute(self, works: Sequence[SubscriptionWork]) -> None:
         """Run every batch; after a stop request, finish the batch in flight and return."""
@@ -152,8 +155,16 @@ class MigrationExecutor:
 
     def _place_phase(self, work: SubscriptionWork, phase: int) -> None:
         todo = [i for i in work.phase(phase) if i.state in (IntentState.PLANNED, IntentState.PLACING)]
-        if not todo:
-            return
+        if not todo or self.journal_failed.is_set():
+            return  # a journal that cannot record a claim must not see another POST
+        try:
+            self._place_all(work, todo)
+        except JournalError:
+            self.journal_failed.set()
+            self.stop.set()
+            raise
+
+    def _place_all(self, work: SubscriptionWork, todo: list[Intent]) -> None:
         try:
             on_platform = self._orders_on_platform(work)
             for intent in todo:
@@ -161,12 +172,30 @@ class MigrationExecutor:
                 if existing is not None:
                     self._adopt(work, intent, existing)
                     continue
+                if intent.kind is OrderKind.CANCELLATION:
+                    intent = self._check_seats(work, intent)
+                    if intent.hold_reason:
+                        continue
                 self._place(work, intent)
         except PlatformError as error:
             # Still failing after the client's retries: this subscription stays as journaled (a "placing"
             # intent is checked on the platform next time); the others go on.
             log.warning("subscription %s left for a resume: %s", work.subscription_id, error)
             self.progress.count("left for resume")
+
+    def _check_seats(self, work: SubscriptionWork, cancellation: Intent) -> Intent:
+        """Hold the cancellation back (journaled, with the reason) while the source's seats differ from the
+        completed NCE subscriptions'; release it once they match."""
+        differences = seat_differences(self.client, work.subscription_id, work.phase(1))
+        reason = hold_reason(differences) if differences else None
+        if reason != cancellation.hold_reason:
+            self.journal.hold(cancellation.key, reason)
+            cancellation = replace(cancellation, hold_reason=reason)
+            work.replace(cancellation)
+        if reason:
+            log.warning("subscription %s not cancelled: %s", work.subscription_id, reason)
+            self.progress.count("held: seat-count-changed")
+        return cancellation
 
     def _orders_on_platform(self, work: SubscriptionWork) -> dict[str, OrderInfo]:
         """The customer's orders carrying one of our keys (a sales order names the subscription it created,

@@ -172,6 +172,7 @@ class Journal:
     # ---- runs -------------------------------------------------------------------------------------
 
     def start_run(self, mode: MigrationMode, dry_run: bool, parameters: dict[str, Any]) -> str:
+        self._mark_dead_runs_interrupted()
         run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         self._write(insert(runs_table).values(
             run_id=run_id, mode=mode.value, dry_run=dry_run, status="running", started_at=now_text(),
@@ -179,6 +180,17 @@ class Journal:
             pid=os.getpid(), heartbeat_at=now_text(),
         ))
         return run_id
+
+    def _mark_dead_runs_interrupted(self) -> None:
+        """Runs still "running" whose process on this host is gone (killed, or stopped by a full disk before it
+        could say so) are marked interrupted, so `runs list` tells the truth."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(runs_table.c.run_id, runs_table.c.pid).where(
+                runs_table.c.status == "running", runs_table.c.host == socket.gethostname())).all()
+        dead = [run_id for run_id, pid in rows if pid and not _process_alive(int(pid))]
+        if dead:
+            self._write(update(runs_table).where(runs_table.c.run_id.in_(dead), runs_table.c.status == "running")
+                        .values(status="interrupted", finished_at=now_text()))
 
     def heartbeat(self, run_id: str) -> None:
         """A running run says it is alive, so that other workers leave its claims alone."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.reasons import Decision, Reason, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
+from m365move.errors import JournalError
 from m365move.execution.cross_mode import other_mode_blocks
 from m365move.execution.executor import ExecutionOptions, MigrationExecutor, SubscriptionWork
 from m365move.execution.final_status import final_status
@@ -72,21 +74,43 @@ def run_migration(
                           selection=request.selection, already_migrated=already)
     plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, client))
     run_id = journal.start_run(request.mode, not request.execute, request.parameters)
-    plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
     works: list[SubscriptionWork] = []
     interrupted = False
+    journal_failure: JournalError | None = None
     try:
-        if request.execute:
-            if client is None:
-                raise ValueError("executing needs a Commerce client")
-            works = _works(request, journal, run_id, plan.migrating())
-            progress = progress or Progress(len(works))
-            progress.total = len(works)
-            executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop)
-            executor.execute(works)
-            interrupted = executor.interrupted
-            progress.done()
+        try:
+            if request.execute:
+                if client is None:
+                    raise ValueError("executing needs a Commerce client")
+                works = _works(request, journal, run_id, plan.migrating())
+                progress = progress or Progress(len(works))
+                progress.total = len(works)
+                executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop)
+                executor.execute(works)
+                interrupted = executor.interrupted
+                progress.done()
+        except JournalError as error:
+            # A full disk, a lost database: one clear error; what was committed stays, resume carries it on.
+            journal_failure, interrupted = error, True
     finally:
+        # Also on a second Ctrl+C: the results say what the journal knows.
+        results_path, rows, summary = _record_outcome(request, journal, run_id, plan, works, workspace, interrupted,
+                                                      journal_failure)
+    if journal_failure is not None:
+        raise JournalError(f"run {run_id} interrupted: {journal_failure}; once fixed: "
+                           f"`m365move resume {run_id} --execute`") from journal_failure
+    attention = tuple(r["subscription_id"] for r in rows if needs_attention(r))
+    return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention)
+
+
+def _record_outcome(
+    request: RunRequest, journal: Journal, run_id: str, plan: MigrationPlan, works: list[SubscriptionWork],
+    workspace: Path, interrupted: bool, journal_failure: JournalError | None,
+) -> tuple[Path, list[dict[str, str]], dict[str, int]]:
+    """Write the results file and the run's end in the journal; a journal or disk refusing that is one error."""
+    plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
+    results_path = workspace / "results" / f"{run_id}.csv"
+    try:
         intents_by_sub = {w.subscription_id: w.intents for w in works}
         done_before = [s.subscription_id for s in plan.subscriptions if _already_migrated(s)]
         if request.execute or done_before:
@@ -97,13 +121,19 @@ def run_migration(
         rows = [_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents_by_sub.get(sub_id, []))
                 | context_columns(request.estate, plans_by_id.get(sub_id), intents_by_sub.get(sub_id, []), source_plans)
                 for sub_id in _ordered_ids(plan.subscriptions, intents_by_sub)]
-        results_path = workspace / "results" / f"{run_id}.csv"
         write_results(results_path, rows)
         journal.record_results(run_id, rows)
         summary = dict(Counter(r["final_status"] for r in rows))
         journal.finish_run(run_id, "interrupted" if interrupted else "finished", summary, str(results_path))
-    attention = tuple(r["subscription_id"] for r in rows if needs_attention(r))
-    return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention)
+    except (JournalError, OSError) as error:
+        # Even the results cannot be kept: leave the run marked interrupted if the journal still takes that
+        # much (otherwise the next run finds its process gone and marks it).
+        with contextlib.suppress(JournalError):
+            journal.finish_run(run_id, "interrupted", {}, None)
+        cause = journal_failure or error
+        raise JournalError(f"run {run_id} interrupted: {cause}; once fixed: "
+                           f"`m365move resume {run_id} --execute`") from cause
+    return results_path, rows, summary
 
 
 def needs_attention(row: Mapping[str, str]) -> bool:
@@ -181,6 +211,10 @@ def _row(run_id: str, mode: MigrationMode, plan: SubscriptionPlan | None, sub_id
     done_before = plan is not None and _already_migrated(plan)
     decision = Decision.MIGRATE if plan is None or (intents and not done_before) else plan.decision
     reasons = plan.reasons if plan is not None and decision is not Decision.MIGRATE else ()
+    held = [i.hold_reason for i in intents if i.hold_reason and not i.completed]
+    if held:
+        # Blocked by the platform while running: the cancellation waits for the seats to match.
+        decision = Decision.BLOCKED
     return {
         "run_id": run_id,
         "subscription_id": sub_id,
@@ -191,7 +225,7 @@ def _row(run_id: str, mode: MigrationMode, plan: SubscriptionPlan | None, sub_id
         "orders": ";".join(f"{i.kind.value}:{i.platform_order_id or '-'}:{i.platform_status or i.state.value}"
                            for i in intents),
         "new_subscription_ids": ";".join(i.created_subscription_id for i in intents if i.created_subscription_id),
-        "reasons": " | ".join(f"{r.code.value}: {r.message}" for r in reasons),
+        "reasons": " | ".join([*(f"{r.code.value}: {r.message}" for r in reasons), *held]),
         "failure_message": failure_messages(intents),
     }
 
