@@ -102,7 +102,7 @@ class TestEveryWriter:
         run_id = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {"mode": "new-subscription"})
         rows = [{"run_id": run_id, "subscription_id": value, "mode": "new-subscription", "decision": "migrate",
                  "final_status": "pending", "orders": f"sales:{value}:completed", "new_subscription_ids": value,
-                 "reasons": value} for value in FORMULAS]
+                 "reasons": value, "failure_message": value} for value in FORMULAS]
         rows.append({**rows[0], "subscription_id": "3000001", "final_status": "migrated", "reasons": "-"})
         path = tmp_path / f"{run_id}.csv"
         write_results(path, rows)
