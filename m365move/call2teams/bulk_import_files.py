@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from m365move.atomic_files import atomic_writer
 from m365move.call2teams.bulk_import import BulkImport, UserRow
 from m365move.call2teams.powershell_json import decode_export, unwrap_collection
 from m365move.errors import InputError
@@ -67,6 +68,6 @@ def write_import_files(bulk: BulkImport, output_dir: str | Path) -> list[Path]:
 
 def _write_csv(path: Path, columns: Sequence[str], numbers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     # The number columns hold E.164 numbers validated by build_import: their leading + stays.
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = FormulaSafeWriter(handle, columns, e164_columns=numbers, lineterminator="\r\n")
         writer.writerows(rows)

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
+from m365move.atomic_files import write_text_atomically
 from m365move.call2teams.accounts import load_accounts
 from m365move.call2teams.bulk_import import MAX_ROWS_PER_FILE, Template, build_import, invalid_number_findings
 from m365move.call2teams.bulk_import_files import read_users_file, write_import_files
@@ -130,7 +130,7 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        Path(output).write_text(text, encoding="utf-8")
+        write_text_atomically(output, text)
     except OSError as error:
         raise InputError(f"cannot be written ({error.strerror})", where=output) from None
 

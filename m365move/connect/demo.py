@@ -13,6 +13,7 @@ from typing import Any
 from connect.client import R
 from connect.eaas.core.extension import EventsApplicationBase
 
+from m365move.atomic_files import write_text_atomically
 from m365move.connect import queries
 from m365move.connect.client import make_connect_client, sandbox_endpoint
 from m365move.connect.event_driver import DriverReport, EventDriver
@@ -97,11 +98,11 @@ def run_connect_demo(estate_path: str | Path, output_dir: str | Path, *, timeout
         driver_report = driver.run_until_settled(timeout=timeout)
         state = final_state(driver)
     text = render(state, driver_report)
-    (output / "connect_demo.txt").write_text(text + "\n", encoding="utf-8")
-    (output / "connect_demo.json").write_text(json.dumps(
+    write_text_atomically(output / "connect_demo.txt", text + "\n")
+    write_text_atomically(output / "connect_demo.json", json.dumps(
         [{"asset": o.asset_id, "status": o.status.value, "reasons": list(o.reasons),
           "purchase_requests": list(o.purchase_requests), "cancel_request": o.cancel_request} for o in state.outcomes],
-        indent=2) + "\n", encoding="utf-8")
+        indent=2) + "\n")
     if echo:
         print(text)
     return text

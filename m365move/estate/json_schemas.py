@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from m365move.atomic_files import write_text_atomically
 from m365move.estate.catalog_file import CatalogDocument
 from m365move.estate.schema import EstateDocument
 
@@ -33,7 +34,7 @@ def write_schemas(folder: Path) -> list[Path]:
     written = []
     for name, (model, title) in SCHEMAS.items():
         path = folder / name
-        path.write_text(schema_text(model, title), encoding="utf-8")
+        write_text_atomically(path, schema_text(model, title))
         written.append(path)
     return written
 

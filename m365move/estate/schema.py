@@ -94,6 +94,19 @@ class SubscriptionEntry(_Strict):
     resources: list[SubscriptionResourceEntry]
     custom_attributes: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("resources")
+    @classmethod
+    def _one_entry_per_licence(cls, resources: list[SubscriptionResourceEntry]) -> list[SubscriptionResourceEntry]:
+        # Two entries for one licence would give two orders with one idempotency key; Commerce holds one
+        # quantity per MPN. (MPNs compare without case, as Commerce compares them.)
+        seen: dict[str, int] = {}
+        for index, resource in enumerate(resources):
+            first = seen.setdefault(resource.mpn.upper(), index)
+            if first != index:
+                raise ValueError(f"licence {resource.mpn} appears twice (resources {first} and {index}); "
+                                 "give it once with its total quantity")
+        return resources
+
 
 class LicenseMappingEntry(_Strict):
     csp_offer_id: str = Field(min_length=1)

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from m365move.atomic_files import write_text_atomically
 from m365move.call2teams.accounts import AccountsHierarchy
 from m365move.call2teams.cleanup_script import ScriptContext, render_cleanup_script
 from m365move.call2teams.domain_checks import DEFAULT_DOMAIN_SUFFIX, DomainRules
@@ -148,7 +149,8 @@ def write_cleanup_scripts(report: TenantCheckReport, folder: Path, *, now: dt.da
         context = ScriptContext(tenant=snapshot.tenant, source=snapshot.source, generated_at=now, execute=False,
                                 tenant_id=snapshot.tenant_id, tenant_name=snapshot.tenant_name)
         path = folder / f"cleanup-{_file_safe(snapshot.tenant)}.ps1"
-        path.write_text(render_cleanup_script(plan, removals, context), encoding="utf-8")
+        # Atomic: a full disk must never leave a truncated "dry run" script ending on a removal.
+        write_text_atomically(path, render_cleanup_script(plan, removals, context))
         written.append(path)
     return written
 

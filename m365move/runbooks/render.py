@@ -11,6 +11,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from m365move.atomic_files import write_text_atomically
 from m365move.errors import InputError
 from m365move.runbooks.cells import INJECTED_PARAMETERS_TAG, markdown_cell, read_notebook_file
 from m365move.runbooks.report_header import report_header
@@ -35,7 +36,7 @@ def render_report(run_dir: Path, *, show_code: bool = False) -> Path:
     notebook.cells.insert(0, markdown_cell(_run_header(run_dir)))
     body = notebook_to_html(notebook, show_code=show_code)
     target = run_dir / (REPORT_WITH_CODE_NAME if show_code else REPORT_NAME)
-    target.write_text(body, encoding="utf-8")
+    write_text_atomically(target, body)
     return target
 
 

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from m365move.atomic_files import write_text_atomically
 from m365move.bundle import seal_folder
 from m365move.bundle.provenance import tool_commit, tool_version, who
 from m365move.errors import InputError, M365MoveError
@@ -249,10 +250,10 @@ def _relativise(run_dir: Path) -> dict[str, Any]:
     text = notebook_text(notebook)
     for prefix in {str(run_dir.resolve()), str(run_dir.absolute())}:
         text = text.replace(prefix + "/", "").replace(prefix, ".")
-    executed.write_text(text, encoding="utf-8")
+    write_text_atomically(executed, text)
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
 def _write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

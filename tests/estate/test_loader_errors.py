@@ -47,6 +47,8 @@ def broken(change) -> dict:  # type: ignore[no-untyped-def]
          "commerce.subscriptions[0].resources[0].quantity", "greater than or equal"),
         (lambda c: c["subscriptions"][0]["resources"][0].update(mpn="NOPE"),
          "commerce.subscriptions[0].resources[0].mpn", "not a resource of plan 5001"),
+        (lambda c: c["subscriptions"][1]["resources"].append(dict(c["subscriptions"][1]["resources"][0], quantity=4)),
+         "commerce.subscriptions[1].resources", "appears twice (resources 0 and 1)"),
         (lambda c: c["customers"][0].update(reseller_id="77"), "commerce.customers[0].reseller_id", "77"),
         (lambda c: c["plans"][0]["upgrade_paths"].update({"1000001": [4242]}),
          "commerce.plans[0].upgrade_paths.1000001", "4242"),
