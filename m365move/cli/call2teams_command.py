@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from m365move.atomic_files import write_text_atomically
@@ -129,6 +130,8 @@ def _emit(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    if not Path(output).parent.is_dir():  # an operator's typo, not a folder to create
+        raise InputError("cannot be written (No such file or directory)", where=output)
     try:
         write_text_atomically(output, text)
     except OSError as error:

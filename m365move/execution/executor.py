@@ -39,7 +39,7 @@ HEARTBEAT_SECONDS = 10.0
 # How long a fence (the proof that the claim is still ours) is good for: the POST must leave within it.
 FENCE_FRESH_SECONDS = 10.0
 # POSTs of one order per run when each answer is uncertain and each look-up finds nothing.
-UNCERTAIN_ROUNDS = 4
+UNCERTAIN_ROUNDS = 8
 
 
 class ClaimLost(Exception):
