@@ -53,9 +53,8 @@ def _clock() -> float:
 
 def failure_message(order: OrderInfo) -> str | None:
     """The platform's reason for an order that ended in error (None for others)."""
-    if order.status != "error":
-        return None
-    return order.error_message or None
+    return order.failure_message  # the client's reading of the spec field (statusCode of an order in error)
+
 
 # Orders whose completion creates a subscription (its id is the order's subscriptionId once completed).
 _CREATING_KINDS = frozenset({OrderKind.SALES, OrderKind.MIGRATION})
