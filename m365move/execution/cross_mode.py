@@ -59,7 +59,7 @@ def other_mode_blocks(
         if plan.subscription_id not in blocks:
             by_customer.setdefault(plan.customer_id, []).append(plan)
     for customer_id, customer_plans in by_customer.items():
-        orders = client.find_orders(customer_id=customer_id)
+        orders = client.list_orders(customer_id=customer_id)  # the list items carry poNumber, type and status
         for plan in customer_plans:
             prefix = key_prefix(other, plan.subscription_id)
             for order in orders:
