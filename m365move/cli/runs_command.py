@@ -93,4 +93,9 @@ def run_show(args: argparse.Namespace) -> int:
     for name, value in run["parameters"].items():
         if value not in (None, [], ""):
             print(visible(f"  {name}: {value}"))
+    failures = {sid: row for sid, row in journal.results(args.run_id).items() if row.get("failure_message")}
+    if failures:
+        print("why orders failed (the platform's message):")
+        for subscription_id, row in sorted(failures.items()):
+            print(visible(f"  {subscription_id} ({row['final_status']}): {row['failure_message']}"))
     return 0

@@ -18,12 +18,12 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.reasons import Reason, ReasonCode
 from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.execution.intents import IntentState
-from m365move.execution.journal import Journal
+from m365move.execution.journal import TARGET_FREE_STATUSES, Journal
 
 log = logging.getLogger(__name__)
 
 # Orders of these statuses created nothing and never will: they do not block the other mode.
-_HARMLESS_STATUSES = frozenset({"error", "cancelled", "rejected"})
+_HARMLESS_STATUSES = TARGET_FREE_STATUSES
 
 
 def key_prefix(mode: MigrationMode, subscription_id: str) -> str:

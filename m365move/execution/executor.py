@@ -220,6 +220,13 @@ class MigrationExecutor:
             may_exist = intent.state is IntentState.PLACING  # a POST may have been sent under this key
             generation = self.journal.claim(intent, self.run_id)
             if generation is None:
+                if self.journal.other_mode_started(intent):
+                    # The other mode started on this source after this run's planning check: leave it to that
+                    # mode; the source stays pending and the next run blocks it with migrated-in-other-mode.
+                    log.warning("order %s not placed: the other mode started on subscription %s", intent.key,
+                                intent.subscription_id)
+                    self.progress.count("other mode started")
+                    return
                 self.progress.count("placed by another worker")  # it changed since we read it
                 return
             intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id, claim_generation=generation)

@@ -30,10 +30,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     create_engine,
     event,
+    exists,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
@@ -137,6 +140,21 @@ CLAIM_STALE_SECONDS = claim_lease_seconds()
 
 # Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
 FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
+
+
+# Platform statuses of an order that created no NCE target and never will: they do not block the other mode.
+TARGET_FREE_STATUSES = frozenset({"error", "cancelled", "rejected"})
+
+
+def _other_mode_started(intent: Intent) -> Any:
+    """SQL: an intent of the other mode for the same source is being placed, placed, or ended with a target."""
+    other = intents_table.alias("other_mode")
+    return exists().where(
+        other.c.subscription_id == intent.subscription_id,
+        other.c.mode != intent.mode.value,
+        or_(other.c.state.in_([IntentState.PLACING.value, IntentState.PLACED.value]),
+            and_(other.c.state == IntentState.FINAL.value, other.c.platform_status.not_in(TARGET_FREE_STATUSES))),
+    )
 
 
 def now_text() -> str:
@@ -280,6 +298,9 @@ class Journal:
         statement = update(intents_table).where(
             intents_table.c.key == intent.key, intents_table.c.state == intent.state.value,
             intents_table.c.attempt == intent.attempt, intents_table.c.claim_generation == intent.claim_generation,
+            # One source, one mode, decided in the claim's own transaction: a run of the other mode that started
+            # on this source after our planning check (model/execution_protocol.pml found the race) wins.
+            ~_other_mode_started(intent),
         ).values(state=IntentState.PLACING.value, claimed_by=run_id, claim_generation=generation,
                  placing_at=now_text(), fenced_at=now_text(), last_run_id=run_id)
         try:
@@ -291,6 +312,11 @@ class Journal:
         except SQLAlchemyError as error:
             raise _write_error(self.url, error) from error
         return generation if claimed else None
+
+    def other_mode_started(self, intent: Intent) -> bool:
+        """Whether the other mode has an intent for this intent's source beyond "planned" (see ``claim``)."""
+        with self._engine.connect() as connection:
+            return bool(connection.execute(select(_other_mode_started(intent))).scalar())
 
     def fence(self, key: str, run_id: str, generation: int) -> bool:
         """Right before a POST: prove this run still holds the claim it took at ``generation`` (nobody took it

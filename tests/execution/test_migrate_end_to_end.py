@@ -104,6 +104,11 @@ class TestNewSubscription:
             first = last_results(workspace)
             assert first["3000001"]["final_status"] == "partially-migrated"
             assert first["3000002"]["final_status"] == "migrated"
+            assert first["3000001"]["failure_message"]  # the platform's reason, kept
+            capsys.readouterr()
+            assert main(["runs", "--workspace", str(workspace), "show", first["3000001"]["run_id"]]) == 0
+            shown = capsys.readouterr().out
+            assert "why orders failed" in shown and first["3000001"]["failure_message"] in shown
             snapshot = state(server)
             assert not [o for o in snapshot["orders"] if o["type"] == "cancellation" and o["subscription_id"] == "3000001"]
             assert {s["id"]: s["status"] for s in snapshot["subscriptions"]}["3000001"] == "active"
