@@ -1,4 +1,4 @@
-"""The ``m365move plan --format json`` contract (../shared/contracts/plan.schema.json)."""
+"""The ``m365move plan --format json`` contract (its JSON Schema is tests/contracts/plan.schema.json)."""
 
 from __future__ import annotations
 
