@@ -26,6 +26,7 @@ import httpx
 import pytest
 import yaml
 
+from m365move.sandbox.auth import ADMIN_AUTH
 from tests.estate_builder import ADDON, BASE, NCE_ADDON, NCE_BASE, standard
 from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, write_estate
 from tests.execution.test_crash_resume import early_cancellations
@@ -74,7 +75,7 @@ class Sandbox:
         self.kills += 1
 
     def state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_sandbox/state", timeout=30).json()  # type: ignore[no-any-return]
+        return httpx.get(f"{self.url}/_sandbox/state", auth=ADMIN_AUTH, timeout=30).json()  # type: ignore[no-any-return]
 
 
 def _estate_document() -> dict[str, Any]:
