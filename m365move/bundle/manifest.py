@@ -54,8 +54,12 @@ def seal_folder(
     parameters: Mapping[str, Any],
     now: dt.datetime | None = None,
     environ: Mapping[str, str] | None = None,
+    supersedes: Mapping[str, Any] | None = None,
 ) -> Seal:
-    """Write ``manifest.json`` (and ``manifest.sig`` when a key is configured) for everything in ``folder``."""
+    """Write ``manifest.json`` (and ``manifest.sig`` when a key is configured) for everything in ``folder``.
+
+    ``supersedes``: when the folder is sealed again (see ``reseal``), what the earlier manifest was and why
+    it was replaced; kept in the manifest so a reviewer holding the earlier hash sees where it went."""
     folder = Path(folder)
     signer = signer_from_environment(environ)  # a malformed key fails before anything is written
     for path in bundle_files(folder):
@@ -74,6 +78,8 @@ def seal_folder(
         "hash_algorithm": "sha256",
         "files": entries,
     }
+    if supersedes:
+        document["supersedes"] = dict(supersedes)
     data = manifest_bytes(document)
     manifest_hash = hashlib.sha256(data).hexdigest()
     (folder / SIGNATURE_NAME).unlink(missing_ok=True)  # a stale signature of an earlier seal would mislead

@@ -80,8 +80,15 @@ def verify_folder(
 
     problems: list[Problem] = []
     notes: list[str] = []
+    superseded = document.get("supersedes") if isinstance(document.get("supersedes"), dict) else None
+    if superseded:
+        notes.append(f"re-sealed ({superseded.get('replaced_because')}); it supersedes manifest "
+                     f"{superseded.get('manifest_sha256')} of {superseded.get('created_at')}")
     if expected_hash and expected_hash.lower() != manifest_hash:
-        problems.append(Problem("changed", MANIFEST_NAME, f"its sha256 is {manifest_hash}, not the {expected_hash} expected"))
+        why = (f" (it supersedes that one: re-sealed after {superseded.get('replaced_because')})"
+               if superseded and str(superseded.get("manifest_sha256", "")).lower() == expected_hash.lower() else "")
+        problems.append(Problem("changed", MANIFEST_NAME,
+                                f"its sha256 is {manifest_hash}, not the {expected_hash} expected{why}"))
     present = {path.relative_to(folder).as_posix(): path for path in bundle_files(folder)}
     for relative, entry in listed.items():
         path = present.get(relative)

@@ -1,7 +1,8 @@
 """``m365move runbook list | show NAME | run NAME … | render RUN_DIR | check``.
 
 Exit codes of ``run``: 0 ok, 2 bad parameters (nothing started), 3 cell error, 4 timeout, 5 dead
-kernel (see ``m365move/runbooks/outcome.py``). ``check`` exits 1 when it finds a problem.
+kernel (see ``m365move/runbooks/outcome.py``). ``check`` exits 1 when it finds a problem. ``render`` of a
+sealed folder exits 3, changing nothing, when the folder no longer matches its manifest.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from m365move.runbooks.parameters import Parameter
 from m365move.terminal_text import visible, visible_lines
 
 EXIT_CHECK_FAILED = 1
+EXIT_NOT_INTACT = 3  # as `audit verify`
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,9 +129,24 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    """Render again; a sealed folder is verified first and sealed again after (see ``bundle.reseal``)."""
+    from m365move.bundle.reseal import NotIntact, change_and_reseal, is_sealed
     from m365move.runbooks.render import render_report
 
-    print(render_report(args.run_dir, show_code=args.show_code))
+    if not is_sealed(args.run_dir):
+        print(render_report(args.run_dir, show_code=args.show_code))
+        return 0
+    try:
+        report, resealed = change_and_reseal(args.run_dir, lambda: render_report(args.run_dir, show_code=args.show_code),
+                                             reason="runbook render")
+    except NotIntact as refused:
+        for problem in refused.verification.problems:
+            print(visible(problem.line()), file=sys.stderr)
+        print(f"{visible(str(args.run_dir))}: changed since it was sealed: not rendered (a re-render would seal over "
+              "the change); `m365move audit verify` shows the same", file=sys.stderr)
+        return EXIT_NOT_INTACT
+    print(report)
+    print(f"re-sealed: {resealed.seal.describe()} (supersedes {resealed.previous_hash})")
     return 0
 
 
