@@ -139,6 +139,8 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
             body = json.loads(await request.body() or b"null")
         except json.JSONDecodeError as problem:
             return error(400, "invalid-json", f"the body is not JSON: {problem.msg}")
+        except RecursionError:
+            return error(400, "invalid-json", "the body is nested too deeply to parse")
         if not isinstance(body, dict):
             return error(400, "invalid-order", "the body must be an OrderDetailed object")
         try:

@@ -123,6 +123,8 @@ async def _body(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError:
         raise ConnectApiProblem(400, "REQ_000", "the body is not JSON") from None
+    except RecursionError:
+        raise ConnectApiProblem(400, "REQ_000", "the body is nested too deeply to parse") from None
     if not isinstance(body, dict):
         raise ConnectApiProblem(400, "REQ_000", "the body must be a JSON object")
     return body

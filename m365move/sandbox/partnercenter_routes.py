@@ -113,6 +113,8 @@ async def _body(request: Request) -> dict[str, Any]:
         body = json.loads(raw) if raw else {}
     except ValueError:
         raise bad_request("the body is not JSON") from None
+    except RecursionError:
+        raise bad_request("the body is nested too deeply to parse") from None
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
     return body

@@ -164,8 +164,14 @@ class ApiSpec:
         shape = self._shape(template, exchange, present)
         if shape is not None and shape in self._allowed:
             return None
+        try:
+            errors = list(self._operation(template, exchange.method.lower(), present).iter_request_errors(request))
+        except RecursionError:
+            # Python's JSON decoder gives up on bodies nested thousands deep; the platforms' gateways refuse
+            # such bodies as malformed, never with a server error.
+            return RequestProblem(400, f"{exchange.method} {exchange.path}: the body is nested too deeply to parse")
         messages: list[str] = []
-        for error in self._operation(template, exchange.method.lower(), present).iter_request_errors(request):
+        for error in errors:
             if isinstance(error, (PathNotFound, ServerNotFound)):
                 return RequestProblem(404, f"{exchange.method} {exchange.path}: no such resource in {self.title}")
             if isinstance(error, OperationNotFound):
