@@ -1,8 +1,8 @@
 """Validates JSON against the response schemas of the Connect OpenAPI 21.0 spec (jsonschema).
 
-The schemas come from ``data/connect-openapi-21.0-subset.json``, a verbatim extract of
-``../shared/reference/connect-openapi-21.0.yml`` made by ``extract_connect_schemas.py`` (the full spec is 2.3 MB,
-over the repository's file size limit, and slow to parse). At load time the OpenAPI 3.0 dialect is turned into
+The schemas come from the Connect extract the sandbox itself ships (``m365move/sandbox/specs/``, checked against the
+published spec by ``test_shipped_specs.py``): the 2xx response schemas of the operations connect-openapi-client calls
+on the sandbox, and the component schemas they reach. At load time the OpenAPI 3.0 dialect is turned into
 JSON Schema: ``nullable: true`` admits ``null``, a ``readOnly`` property is never required of a request body and a
 ``writeOnly`` one never of a response (we only validate responses, so ``writeOnly`` properties are dropped from
 ``required``). The spec sets no ``additionalProperties``, so extra fields pass the schema; ``validate`` adds a check
@@ -15,14 +15,15 @@ import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-SUBSET = Path(__file__).parent / "data" / "connect-openapi-21.0-subset.json"
+from m365move.sandbox.spec_validation import CONNECT_SPEC
+
+SUBSET = CONNECT_SPEC
 _URI = "urn:connect-openapi-21.0"
 Patch = Callable[[dict[str, Any]], None]
 
@@ -50,10 +51,74 @@ def _openapi_to_json_schema(node: Any) -> Any:
     return converted
 
 
+# (method, path as the spec spells it): the calls connect-openapi-client makes on the sandbox.
+OPERATIONS: list[tuple[str, str]] = [
+    ("get", "/assets"),
+    ("get", "/assets/{id}"),
+    ("get", "/requests"),
+    ("post", "/requests"),
+    ("get", "/requests/{id}"),
+    ("put", "/requests/{id}"),
+    ("post", "/requests/{id}/approve"),
+    ("post", "/requests/{id}/fail"),
+    ("post", "/requests/{id}/inquire"),
+    ("post", "/requests/{id}/pend"),
+    ("get", "/tier/configs"),
+    ("get", "/tier/configs/{id}"),
+    ("get", "/tier/config-requests"),
+    ("get", "/tier/config-requests/{id}"),
+    ("put", "/tier/config-requests/{id}"),
+    ("post", "/tier/config-requests/{id}/approve"),
+    ("post", "/tier/config-requests/{id}/fail"),
+    ("post", "/tier/config-requests/{id}/inquire"),
+    ("post", "/tier/config-requests/{id}/pend"),
+    ("get", "/products"),
+    ("get", "/products/{product_product_id}/items"),
+    ("get", "/products/{product_product_id}/items/{verbose_id}"),
+    ("get", "/listings"),
+    ("get", "/marketplaces"),
+]
+_PREFIX = "#/components/schemas/"
+
+
+def _references(node: Any, schemas: dict[str, Any], found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_PREFIX) and ref[len(_PREFIX):] not in found:
+            found.add(ref[len(_PREFIX):])
+            _references(schemas[ref[len(_PREFIX):]], schemas, found)
+        for value in node.values():
+            _references(value, schemas, found)
+    elif isinstance(node, list):
+        for value in node:
+            _references(value, schemas, found)
+
+
+def _operations_view(spec: dict[str, Any]) -> dict[str, Any]:
+    """``{"info", "operations": {"METHOD path": {status: schema | None}}, "components": {"schemas": {…}}}``."""
+    schemas = spec["components"]["schemas"]
+    operations: dict[str, dict[str, Any]] = {}
+    for method, path in OPERATIONS:
+        responses = spec["paths"][path][method]["responses"]
+        answers: dict[str, Any] = {}
+        for status, response in responses.items():
+            if str(status).startswith("2"):
+                content = response.get("content", {}).get("application/json")
+                answers[str(status)] = None if content is None else content.get("schema", {})
+        operations[f"{method.upper()} {path}"] = answers
+    found: set[str] = set()
+    _references(operations, schemas, found)
+    return {
+        "info": {"title": spec["info"]["title"], "version": spec["info"]["version"]},
+        "operations": operations,
+        "components": {"schemas": {name: schemas[name] for name in sorted(found)}},
+    }
+
+
 @lru_cache(maxsize=1)
 def raw_subset() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SUBSET.read_text(encoding="utf-8"))
-    return loaded
+    """``{"info", "operations": {"METHOD path": {status: schema | None}}, "components": {"schemas": {…}}}``."""
+    return _operations_view(json.loads(SUBSET.read_text(encoding="utf-8")))
 
 
 class ConnectSpec:

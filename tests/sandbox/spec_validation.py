@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -11,8 +10,10 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-# A copy of ../shared/reference/commerce-simpleapi-1.15.yaml, so the contract test runs on a clean checkout.
-SPEC = Path(__file__).parent / "data" / "commerce-simpleapi-1.15.yaml"
+from m365move.sandbox.spec_validation import COMMERCE_SPEC
+
+# The copy the sandbox ships and its spec gate enforces (test_shipped_specs.py keeps it equal to the published one).
+SPEC = COMMERCE_SPEC
 _URI = "urn:commerce-simpleapi-1.15"
 
 
