@@ -26,6 +26,7 @@ from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate.connect_section import ConnectSection
 from m365move.estate.locations import validation_messages
+from m365move.estate.partner_center_section import PartnerCenterSection
 from m365move.estate.schema import EstateDocument
 from m365move.input_text import parse_json_text, parse_yaml_text, read_input_text
 
@@ -97,24 +98,34 @@ def _fast_json_document(path: Path) -> EstateDocument | None:
         data = data[len(_UTF8_BOM) :]
     try:
         document = EstateDocument.model_validate_json(data)
-        if document.connect:
-            ConnectSection.model_validate(document.connect)  # as parse_estate_document checks it
+        _check_platform_sections(document)  # as parse_estate_document checks them
     except ValidationError:
         return None
     return document
 
 
+_SECTION_OF_MODEL = {ConnectSection.__name__: "connect", PartnerCenterSection.__name__: "partner_center"}
+
+
+def _check_platform_sections(document: EstateDocument) -> None:
+    """The ``connect`` and ``partner_center`` sections, each by its own model, so the sandbox and the extension
+    read well-formed sections (the document keeps them as plain JSON: the platforms' own shapes)."""
+    if document.connect:
+        ConnectSection.model_validate(document.connect)
+    if document.partner_center:
+        PartnerCenterSection.model_validate(document.partner_center)
+
+
 def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
     try:
         document = EstateDocument.model_validate(raw)
-        if document.connect:
-            # Checked here, by its own model, so the sandbox and the extension read a well-formed section.
-            ConnectSection.model_validate(document.connect)
+        _check_platform_sections(document)
     except ValidationError as error:
         problems = validation_messages(error)
         field, message = problems[0]
-        if error.title == ConnectSection.__name__:
-            field = f"connect.{field}" if field else "connect"
+        section = _SECTION_OF_MODEL.get(error.title)
+        if section is not None:
+            field = f"{section}.{field}" if field else section
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise InputError(f"{message}{more}", where=f"{source}: {field}") from None
     return document

@@ -220,6 +220,17 @@ CASES: list[Case] = [
     ("connect-run-events", lambda f: ["connect", "run-events", f.estate("c5.yaml", _set("connect", {"assets": [{"id": 7}]})),
                                       "--output", str(f.path("connect-out"))],
      lambda f: f"{f.path('c5.yaml')}: connect.assets[0].id"),
+    # A malformed partner_center section, caught the same way
+    ("pc-customer-without-tenant", lambda f: ["estate", "validate", f.estate(
+        "p1.yaml", _set("partner_center", {"customers": [{"subscriptions": []}]}))],
+     lambda f: f"{f.path('p1.yaml')}: partner_center.customers[0].tenant_id"),
+    ("pc-seat-count-fraction", lambda f: ["estate", "validate", f.estate(
+        "p2.yaml", _set("partner_center", {"customers": [{"tenant_id": "t", "subscriptions": [{"id": "s", "quantity": 2.5}]}]}))],
+     lambda f: f"{f.path('p2.yaml')}: partner_center.customers[0].subscriptions[0].quantity"),
+    ("pc-epoch-not-a-time", lambda f: ["estate", "validate", f.estate("p3.yaml", _set("partner_center", {"epoch": "yesterday"}))],
+     lambda f: f"{f.path('p3.yaml')}: partner_center.epoch"),
+    ("pc-unknown-key", lambda f: ["estate", "validate", f.estate("p4.yaml", _set("partner_center", {"migration_secnds": 5}))],
+     lambda f: f"{f.path('p4.yaml')}: partner_center.migration_secnds"),
     # Values that could cost money
     ("seats-10^30", lambda f: ["estate", "validate", f.estate("q1.json", _set("commerce.subscriptions.0.resources.0.quantity",
                                                                                 10**30), as_json=True)],
