@@ -9,6 +9,9 @@ Exit codes of ``m365move runbook run`` (and :attr:`RunStatus.exit_code`):
     3  cell error    a cell raised; the summary names the cell and the exception
     4  timeout       a cell ran longer than the per-cell timeout
     5  dead kernel   the kernel died or never started
+    6  unfinished    every cell ran, but the migration it executed left subscriptions failed, partially migrated
+                     or blocked by the platform (as ``migrate``/``resume`` exit 6)
+    7  not ready     every cell ran, and the Call2Teams verdict it recorded is NOT-READY (as ``call2teams check``)
 """
 
 from __future__ import annotations
@@ -32,6 +35,28 @@ class RunStatus(enum.Enum):
 
 _EXIT_CODES = {RunStatus.OK: 0, RunStatus.CELL_ERROR: 3, RunStatus.TIMEOUT: 4, RunStatus.DEAD_KERNEL: 5}
 EXIT_BAD_PARAMETERS = 2
+# The same statuses the CLI commands use for the same outcomes, so a script need not care which front end ran.
+EXIT_UNFINISHED = 6
+EXIT_NOT_READY = 7
+_UNFINISHED_STATUSES = ("failed", "partially-migrated")
+
+
+def verdict_exit_code(result: dict[str, Any] | None) -> int:
+    """What a completed run's recorded result says about the work it did: 0, 6 or 7.
+
+    A migration runbook records ``executed``, ``final_status`` (counts per status) and ``needs_attention``; a
+    Call2Teams runbook records ``verdict``. A dry run is never unfinished: blocked subscriptions are a finding.
+    """
+    if not result:
+        return 0
+    if str(result.get("verdict", "")).lower() == "not-ready":
+        return EXIT_NOT_READY
+    if result.get("executed") is True:
+        counts = result.get("final_status") or {}
+        unfinished = sum(int(counts.get(status, 0) or 0) for status in _UNFINISHED_STATUSES)
+        if unfinished or int(result.get("needs_attention", 0) or 0):
+            return EXIT_UNFINISHED
+    return 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,8 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.status is RunStatus.OK:
+            return verdict_exit_code(self.result)
         return self.status.exit_code
 
     @property
@@ -98,7 +125,14 @@ class RunOutcome:
         """Lines for the console: the outcome, and on failure the failing cell and the executed notebook."""
         where = shown_dir or self.run_dir
         if self.failure is None:
-            return f"runbook {self.runbook}: ok ({self.timings.get('total', 0.0):.1f}s); results in {where}"
+            done = f"runbook {self.runbook}: ok ({self.timings.get('total', 0.0):.1f}s); results in {where}"
+            verdict = verdict_exit_code(self.result)
+            if verdict == EXIT_UNFINISHED:
+                return done + ("\n  the migration left subscriptions failed, partially migrated or blocked by the "
+                               "platform: see the results file, then resume (exit 6)")
+            if verdict == EXIT_NOT_READY:
+                return done + "\n  verdict NOT-READY: follow each error finding's action in the report (exit 7)"
+            return done
         failure = self.failure
         return "\n".join(
             [

@@ -219,6 +219,7 @@ class TestNewSubscriptionMigration:
             statuses = first.result["final_status"]
             assert statuses["migrated"] == len(plan.migrating()) - 1
             assert statuses["partially-migrated"] + statuses["failed"] == 1
+            assert first.exit_code == 6  # as `migrate` exits: a run with a subscription to look at
             results_file = first.result["results_file"]
             assert Path(results_file).is_absolute()  # the workspace is outside the run folder
             cancelled = {o["subscription_id"] for o in our_orders(server) if o["type"] == "cancellation"}
@@ -233,6 +234,7 @@ class TestNewSubscriptionMigration:
             assert second.result["resumed_from"] == first.result["run_id"]
             assert second.result["to_migrate"] == 1
             assert second.result["final_status"]["migrated"] == 1
+            assert second.exit_code == 0
             source = next(s for s in state(server)["subscriptions"] if s["id"] == failing)
             assert source["status"] != "active"  # cancelled once its new subscriptions completed
 
@@ -255,7 +257,7 @@ class TestCall2Teams:
                          "-p", "tenant_dirs", ",".join(map(str, folders)),
                          "-p", "account_domains", ",".join(CONTOSO_ACCOUNT_DOMAINS),
                          "--output-dir", str(tmp_path / "run")])
-        assert code == 0
+        assert code == 7  # the verdict below is NOT-READY: the runbook exits as `call2teams check` does
         result = json.loads((tmp_path / "run" / "result.json").read_text())
         validate(result, "call2teams.schema.json")
         expected = check_tenants([load_tenant_dir(f) for f in folders],
@@ -283,6 +285,7 @@ class TestCall2Teams:
         assert result == json.loads(json.dumps(expected.to_dict()))
         assert result["cooling_off_ends"] == "2026-12-15"
         assert result["verdict"] == "not-ready" and result["checklist"]
+        assert outcome.exit_code == 7
         assert "insufficient-licences" in {f["code"] for f in result["findings"]}
 
 
