@@ -51,68 +51,24 @@ def _openapi_to_json_schema(node: Any) -> Any:
     return converted
 
 
-# (method, path as the spec spells it): the calls connect-openapi-client makes on the sandbox.
-OPERATIONS: list[tuple[str, str]] = [
-    ("get", "/assets"),
-    ("get", "/assets/{id}"),
-    ("get", "/requests"),
-    ("post", "/requests"),
-    ("get", "/requests/{id}"),
-    ("put", "/requests/{id}"),
-    ("post", "/requests/{id}/approve"),
-    ("post", "/requests/{id}/fail"),
-    ("post", "/requests/{id}/inquire"),
-    ("post", "/requests/{id}/pend"),
-    ("get", "/tier/configs"),
-    ("get", "/tier/configs/{id}"),
-    ("get", "/tier/config-requests"),
-    ("get", "/tier/config-requests/{id}"),
-    ("put", "/tier/config-requests/{id}"),
-    ("post", "/tier/config-requests/{id}/approve"),
-    ("post", "/tier/config-requests/{id}/fail"),
-    ("post", "/tier/config-requests/{id}/inquire"),
-    ("post", "/tier/config-requests/{id}/pend"),
-    ("get", "/products"),
-    ("get", "/products/{product_product_id}/items"),
-    ("get", "/products/{product_product_id}/items/{verbose_id}"),
-    ("get", "/listings"),
-    ("get", "/marketplaces"),
-]
-_PREFIX = "#/components/schemas/"
-
-
-def _references(node: Any, schemas: dict[str, Any], found: set[str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_PREFIX) and ref[len(_PREFIX):] not in found:
-            found.add(ref[len(_PREFIX):])
-            _references(schemas[ref[len(_PREFIX):]], schemas, found)
-        for value in node.values():
-            _references(value, schemas, found)
-    elif isinstance(node, list):
-        for value in node:
-            _references(value, schemas, found)
+_METHODS = ("get", "put", "post", "delete", "patch")
 
 
 def _operations_view(spec: dict[str, Any]) -> dict[str, Any]:
-    """``{"info", "operations": {"METHOD path": {status: schema | None}}, "components": {"schemas": {…}}}``."""
-    schemas = spec["components"]["schemas"]
+    """Every operation of the extract as ``"METHOD path": {2xx status: response schema or None}``."""
     operations: dict[str, dict[str, Any]] = {}
-    for method, path in OPERATIONS:
-        responses = spec["paths"][path][method]["responses"]
-        answers: dict[str, Any] = {}
-        for status, response in responses.items():
-            if str(status).startswith("2"):
-                content = response.get("content", {}).get("application/json")
-                answers[str(status)] = None if content is None else content.get("schema", {})
-        operations[f"{method.upper()} {path}"] = answers
-    found: set[str] = set()
-    _references(operations, schemas, found)
-    return {
-        "info": {"title": spec["info"]["title"], "version": spec["info"]["version"]},
-        "operations": operations,
-        "components": {"schemas": {name: schemas[name] for name in sorted(found)}},
-    }
+    for path, item in spec["paths"].items():
+        for method in _METHODS:
+            if method not in item:
+                continue
+            answers: dict[str, Any] = {}
+            for status, response in item[method]["responses"].items():
+                if str(status).startswith("2"):
+                    content = response.get("content", {}).get("application/json")
+                    answers[str(status)] = None if content is None else content.get("schema", {})
+            operations[f"{method.upper()} {path}"] = answers
+    return {"info": spec["info"], "operations": operations,
+            "components": {"schemas": spec["components"]["schemas"]}}
 
 
 @lru_cache(maxsize=1)
