@@ -28,6 +28,7 @@ OFFERS = [
     ("195416C1-3447-423A-B37B-EE59A99A19C4", "CFQ7TTC0LH16:0001", "Exchange Online (Plan 1)"),
     ("A1B2C3D4-0000-4000-8000-00000000DEAD", "CFQ7TTC0ZZZZ:0001", "Legacy add-on without NCE mapping"),
 ]
+NCE_OF_OFFER = {offer: nce for offer, nce, _ in OFFERS[:-1]}
 # NCE item shapes: (period, commitment count) → monthly/1 month, monthly/1 year, yearly/1 year, yearly/3 years.
 NCE_TERMS = [("monthly", 1), ("monthly", 12), ("yearly", 1), ("yearly", 3)]
 _TERM_NAMES = {("monthly", 1): "monthly", ("monthly", 12): "annual, billed monthly", ("yearly", 1): "annual",
@@ -141,6 +142,8 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
         for item in items:
             subscription: dict[str, Any] = {"id": legacy[item["id"]], "offer_id": item["mpn"],
                                             "quantity": int(item["quantity"]), "status": "active"}
+            if item["mpn"] in NCE_OF_OFFER:  # what Microsoft migrates it to (the seat cap counts per product)
+                subscription["catalog_item_id"] = NCE_OF_OFFER[item["mpn"]]
             if rng.random() < ineligible_share:
                 subscription["ineligible"] = [rng.randrange(9)]
             subscriptions.append(subscription)

@@ -33,10 +33,12 @@ from m365move.connect.requests_api import (
 )
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.source_locks import source_lock
+from m365move.domain.reasons import ReasonCode
 from m365move.errors import InputError
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
+from m365move.partnercenter.late_refusals import late_rule
 from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration, format_time
 
 log = logging.getLogger(__name__)
@@ -187,9 +189,14 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
         # an existing migration (Microsoft-led ones race partners), what earlier failures allow, eligibility, the create.
         # The subscription's lock keeps a second delivery of this task (a timed-out handler still running) out of the
         # look-up-create.
-        with source_lock(f"migration:{purchase.legacy_subscription_id.lower()}"), \
+        # One request per customer at a time (two concurrent ones fail): the customer's lock, then the subscription's.
+        with source_lock(f"migration-customer:{purchase.tenant_id.lower()}"), \
+                source_lock(f"migration:{purchase.legacy_subscription_id.lower()}"), \
                 pc.create_slot(purchase.legacy_subscription_id):
-            known = pc.find_migrations(purchase.legacy_subscription_id)
+            # The customer's migrations in one look-up: this subscription's, and any other one still processing.
+            of_customer = pc.find_migrations(customer_tenant_id=purchase.tenant_id)
+            known = [m for m in of_customer
+                     if m.current_subscription_id.lower() == purchase.legacy_subscription_id.lower()]
             migration = _live_migration(known)
             failed = [m for m in known if m.status is MigrationStatus.FAILED]
             if migration is None and failed:
@@ -200,6 +207,9 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                     return _fail(client, purchase, judgement.reason, judgement.latest.id)
                 log.info("purchase %s: %s", purchase.request_id, judgement.reason)
             if migration is None:
+                busy = _customer_busy(of_customer, purchase)
+                if busy is not None:
+                    return FulfilmentOutcome(Action.RESCHEDULE, busy, countdown=settings.migration_poll_seconds)
                 try:
                     new = _new_migration(client, request, purchase)
                 except UnmappableInput as error:
@@ -214,8 +224,14 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                     except MigrationRejected as rejected:
                         # Refused because one exists after all (made meanwhile elsewhere): that one is the answer.
                         migration = _existing_migration(purchase, pc)
-                        reason = f"Partner Center refused the migration: {rejected.description}" + (
+                        rule = late_rule(rejected.description)
+                        refused = f"Partner Center refused the migration: {rejected.description}" + (
                             f" (code {rejected.code})" if rejected.code is not None else "")
+                        if migration is None and rule is ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS:
+                            # Another request of the customer (from elsewhere) runs: this one waits, it is not failed.
+                            return FulfilmentOutcome(Action.RESCHEDULE, f"{rule.value}: {refused}",
+                                                     countdown=settings.migration_poll_seconds)
+                        reason = f"{rule.value}: {refused}" if rule is not None else refused
         if migration is None:
             return _fail(client, purchase, reason)
     completed = migration.status is MigrationStatus.COMPLETED and bool(migration.new_commerce_subscription_id)
@@ -272,6 +288,18 @@ def _live_migration(known: list[Migration]) -> Migration | None:
     found = [m for m in known if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
     found.sort(key=lambda m: m.status is not MigrationStatus.COMPLETED)
     return found[0] if found else None
+
+
+def _customer_busy(of_customer: list[Migration], purchase: MigrationPurchase) -> str | None:
+    """Why this purchase must wait: another migration of the same customer is processing (Partner Center fails a
+    second concurrent request for one customer), None when none is."""
+    for other in of_customer:
+        if other.status is MigrationStatus.PROCESSING and \
+                (other.current_subscription_id or "").lower() != purchase.legacy_subscription_id.lower():
+            return (f"{ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS.value}: migration {other.id} of legacy subscription "
+                    f"{other.current_subscription_id} is processing for customer {purchase.tenant_id}; Partner Center "
+                    "fails two concurrent requests for one customer, so this one waits for it")
+    return None
 
 
 def _existing_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) -> Migration | None:

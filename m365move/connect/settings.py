@@ -63,6 +63,8 @@ class ExtensionSettings:
     migration_poll_seconds: int = 300
     dry_run: bool = True
     mca_parameters: McaParameters = field(default_factory=McaParameters)
+    # Legacy offer ids (or new-commerce product ids) Microsoft cannot migrate: purchase new and cancel instead.
+    manual_migration_offers: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> ExtensionSettings:
@@ -94,6 +96,7 @@ class ExtensionSettings:
             migration_poll_seconds=_whole(text("MIGRATION_POLL_SECONDS"), "MIGRATION_POLL_SECONDS", default=300),
             dry_run=_flag(text("DRY_RUN"), "DRY_RUN", default=True),
             mca_parameters=_mca(text("MCA_PARAMETERS")),
+            manual_migration_offers=frozenset(i.upper() for i in _ids(text("MANUAL_MIGRATION_OFFERS"))),
         )
 
 

@@ -26,6 +26,7 @@ from connect.client import ConnectClient
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import MappedEstate, NceCatalog, map_assets
 from m365move.connect.client import ConnectApiError, never_repeating
+from m365move.connect.late_rules import apply_late_rules
 from m365move.connect.mca import mca_problem
 from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.connect.requests_api import cancel_request_body, create_request
@@ -145,14 +146,17 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
     mapped = map_assets(assets, catalog, settings.license_mapping, settings.plans_mapping, settings.mca_parameters)
     plan = plan_migration(mapped.estate, MigrationMode.NEW_SUBSCRIPTION, plans_mapping=mapped.plans_mapping,
                           selection=Selection(expiration_date=parameters.expiration_date))
+    asset_ids = list(dict.fromkeys(str(mapped.sources[p.subscription_id][0]["id"]) for p in plan.subscriptions))
+    # The page's purchase and cancel requests in one read (per 100 assets), not one read each.
+    requests = queries.migration_and_cancel_requests(client, settings.nce_product_ids, asset_ids)
+    purchases = {str(r["asset"].get("external_uid")): r for r in requests if r.get("type") == "purchase"}
+    # Rules Partner Center enforces only at the create (seat cap, manual offers, term end) block before any request.
+    requested = {key for key, (a, i) in mapped.sources.items() if external_uid(str(a["id"]), str(i["id"])) in purchases}
+    plan = apply_late_rules(plan, mapped, manual_offers=settings.manual_migration_offers, requested=requested)
     by_asset: dict[str, list[SubscriptionPlan]] = {}
     for subscription_plan in plan.subscriptions:
         asset, _ = mapped.sources[subscription_plan.subscription_id]
         by_asset.setdefault(str(asset["id"]), []).append(subscription_plan)
-    asset_ids = list(by_asset)
-    # The page's purchase and cancel requests in one read (per 100 assets), not one read each.
-    requests = queries.migration_and_cancel_requests(client, settings.nce_product_ids, asset_ids)
-    purchases = {str(r["asset"].get("external_uid")): r for r in requests if r.get("type") == "purchase"}
     cancels = {nested_id(r, "asset") or "": r for r in requests
                if r.get("type") == "cancel" and r.get("status") not in ("failed", "revoked")}
     assets_by_id = {str(a["id"]): a for a in assets}

@@ -36,6 +36,13 @@ class ReasonCode(str, Enum):
     SEAT_COUNT_CHANGED = "seat-count-changed"
     # an order or NCE subscription for this source exists under the other mode
     MIGRATED_IN_OTHER_MODE = "migrated-in-other-mode"
+    # Partner Center migration rules Microsoft documents but enforces late (at the create, or after it); the
+    # Connect path (the sweep's plan and the migration fulfilment) reports them before anything is requested.
+    SMB_SEAT_CAP_EXCEEDED = "smb-seat-cap-exceeded"  # a business (SMB) offer over 300 seats for one customer
+    CUSTOMER_MIGRATION_IN_PROGRESS = "customer-migration-in-progress"  # one request per customer at a time
+    MANUAL_PURCHASE_AND_CANCEL = "manual-purchase-and-cancel"  # no migration path: buy new, cancel legacy
+    TOO_CLOSE_TO_TERM_END = "too-close-to-term-end"  # last 24 hours of the term: only a full new term
+    ADDON_HOLDS_BUNDLE = "addon-holds-bundle"  # an ineligible add-on holds its base and every other add-on
 
 
 class WarningCode(str, Enum):

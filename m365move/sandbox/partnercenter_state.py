@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from m365move.domain.migration_rules import SMB_PRODUCT_IDS, SMB_SEAT_CAP, product_of
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
 from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, format_time, parse_time
 from m365move.sandbox.platform_clock import PlatformClock
@@ -43,6 +44,8 @@ CODE_THROTTLED = 600020
 CODE_NOT_ELIGIBLE = 800001
 CODE_MIGRATION_EXISTS = 800002
 CODE_SEAT_CAP = 800003
+CODE_CUSTOMER_BUSY = 800004
+CODE_MANUAL_MIGRATION = 800005
 CODE_SCHEDULE_EXISTS = 800010
 CODE_SCHEDULE_STATE = 800011
 LIST_PAGE = 300  # GET /v1/migrations/newcommerce answers at most this many per page
@@ -109,7 +112,11 @@ class PartnerCenterState:
         self._due: list[tuple[float, int, str, str]] = []
         self._sequence = 0
         self.subscriptions: dict[str, Json] = {}
+        # (customer tenant, new-commerce product id) -> seats the customer already holds in new commerce
+        self.nce_seats: dict[tuple[str, str], int] = {}
         for customer in section.get("customers", []):
+            for product, seats in (customer.get("nce_seats") or {}).items():
+                self.nce_seats[(str(customer["tenant_id"]).lower(), str(product).upper())] = int(seats)
             for subscription in customer.get("subscriptions", []):
                 record = {**subscription, "tenant_id": customer["tenant_id"]}
                 record["_failures"] = list(subscription.get("migration_failures") or [])
@@ -118,6 +125,7 @@ class PartnerCenterState:
                 if after is not None:
                     self._at(float(after) * 3600.0, "microsoft", str(subscription["id"]).lower())
         self.migrations: dict[str, Json] = {}
+        self._by_customer: dict[str, list[str]] = {}  # customer tenant -> its migrations' ids
         for migration in section.get("migrations", []):
             migration = dict(migration)
             migration.setdefault("status", "Completed")
@@ -185,6 +193,7 @@ class PartnerCenterState:
                 self._retry_not_before[subscription_id.lower()] = now + retry
                 raise PartnerCenterProblem(429, CODE_THROTTLED, "migration create rate limit reached", retry_after=retry)
             subscription = self._subscription(tenant_id, subscription_id)
+            self._one_request_per_customer(subscription)
             migration = self._start_migration(subscription, body, now, microsoft_led=False)
             if request_id:
                 self._by_request_id[request_id] = migration["id"]
@@ -208,6 +217,11 @@ class PartnerCenterState:
         if cap is not None and int(body["quantity"]) > int(cap):
             raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {body['quantity']} exceeds the limit of "
                                                            f"{cap} licenses for this offer per customer.")
+        if subscription.get("manual_migration") and not microsoft_led:
+            raise PartnerCenterProblem(400, CODE_MANUAL_MIGRATION, f"Offer {subscription.get('offer_id')} of "
+                                       f"subscription {subscription_id} is not supported for migration to new "
+                                       "commerce. Purchase the new commerce offer and cancel the legacy subscription.")
+        self._smb_seat_cap(subscription, int(body["quantity"]))
         running = [m for m in self._migrations_for(subscription_id) if m["status"] != "Failed"]
         if running:
             raise PartnerCenterProblem(409, CODE_MIGRATION_EXISTS, f"Migration {running[0]['id']} already exists "
@@ -510,6 +524,35 @@ class PartnerCenterState:
 
     def _add_migration(self, migration: Json) -> None:
         self.migrations[migration["id"]] = migration
+        customer = str(migration.get("customerTenantId") or "").lower()
+        self._by_customer.setdefault(customer, []).append(migration["id"])
+
+    def _customer_migrations(self, tenant_id: str) -> list[Json]:
+        return [self.migrations[m] for m in self._by_customer.get(tenant_id.lower(), []) if m in self.migrations]
+
+    def _one_request_per_customer(self, subscription: Json) -> None:
+        """Two concurrent migration requests for one customer fail: the second is refused while the first runs."""
+        for migration in self._customer_migrations(str(subscription["tenant_id"])):
+            if self._view(migration)["status"] == "Processing":
+                raise PartnerCenterProblem(409, CODE_CUSTOMER_BUSY, f"Another migration request ({migration['id']}) "
+                                           f"for customer {subscription['tenant_id']} is in progress. Concurrent "
+                                           "migration requests for the same customer are not supported; retry "
+                                           "after it completes.")
+
+    def _smb_seat_cap(self, subscription: Json, quantity: int) -> None:
+        """Business offers hold at most 300 seats per customer: seats held already, migrations that completed or
+        run, and this one."""
+        product = product_of(subscription.get("catalog_item_id"))
+        if product not in SMB_PRODUCT_IDS:
+            return
+        tenant = str(subscription["tenant_id"]).lower()
+        total = self.nce_seats.get((tenant, product), 0) + quantity
+        for migration in self._customer_migrations(tenant):
+            if migration["status"] != "Failed" and product_of(migration.get("catalogItemId")) == product:
+                total += int(migration.get("quantity") or 0)
+        if total > SMB_SEAT_CAP:
+            raise PartnerCenterProblem(400, CODE_SEAT_CAP, f"The quantity {total} exceeds the limit of {SMB_SEAT_CAP} "
+                                       f"licenses for this offer per customer ({SMB_PRODUCT_IDS[product]}).")
 
     def _migrations_for(self, subscription_id: str) -> list[Json]:
         # A scan, not an index: tests plant migrations straight into ``migrations`` and must be seen.

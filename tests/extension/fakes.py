@@ -58,8 +58,11 @@ class FakePartnerCenter:
             return httpx.Response(200, json={"access_token": "token-1", "expires_in": 3600})
         assert request.headers["Authorization"] == "Bearer token-1"
         if request.method == "GET" and path == "/v1/migrations/newcommerce":
-            wanted = request.url.params["CurrentSubscriptionId"]
-            items = [m for m in self.migrations.values() if m["currentSubscriptionId"] == wanted]
+            # One of Microsoft's filters: the legacy subscription, or the customer (every migration of the tenant).
+            field_name, wanted = next((f, request.url.params[p]) for p, f in (
+                ("CurrentSubscriptionId", "currentSubscriptionId"), ("CustomerTenantId", "customerTenantId"))
+                if p in request.url.params)
+            items = [m for m in self.migrations.values() if m[field_name] == wanted]
             return httpx.Response(200, json=items)  # Microsoft answers a bare array
         if path.endswith("/validate"):
             body = json.loads(request.content)

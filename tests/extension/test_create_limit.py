@@ -8,7 +8,7 @@ from connect.client.testing import ConnectClientMocker
 from connect.eaas.core.enums import ResultType
 
 from m365move.partnercenter.limits import CreateLimiter
-from tests.extension.fakes import LEGACY, FakePartnerCenter
+from tests.extension.fakes import LEGACY, TENANT, FakePartnerCenter
 from tests.extension.test_handlers import REQUEST_ID, app_for, purchase
 
 
@@ -72,9 +72,11 @@ class TestFulfilmentUnderTheLimit:
 
 
 def other_purchase() -> dict[str, Any]:
-    """A second migration purchase, of another legacy subscription."""
+    """A second migration purchase, of another legacy subscription of another customer (two concurrent requests
+    of one customer would wait for each other)."""
     other = purchase()
     other["id"] = "PR-2"
     info = other["asset"]["params"][-1]
-    info["value"] = info["value"].replace(LEGACY, "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee")
+    info["value"] = info["value"].replace(LEGACY, "bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee").replace(
+        TENANT, "cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee")
     return other

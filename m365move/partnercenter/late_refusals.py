@@ -1,0 +1,29 @@
+"""Partner Center refusals of a create that stand for a documented rule validate does not report.
+
+Microsoft documents these rules but answers them only when the create arrives (``{"code", "description"}``);
+their numeric codes are not published, so they are recognised by what the description says. Each maps to the
+reason code the plan uses for the same rule, so the operator sees one name for one rule wherever it is found.
+"""
+
+from __future__ import annotations
+
+import re
+
+from m365move.domain.reasons import ReasonCode
+
+_RULES: tuple[tuple[re.Pattern[str], ReasonCode], ...] = (
+    (re.compile(r"concurrent|another migration request .* in progress|already in progress for (the )?customer", re.I),
+     ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS),
+    (re.compile(r"exceeds the limit of \d+ licen[cs]es|seat (cap|limit)", re.I), ReasonCode.SMB_SEAT_CAP_EXCEEDED),
+    (re.compile(r"not supported for migration|purchase the new[- ]commerce offer and cancel", re.I),
+     ReasonCode.MANUAL_PURCHASE_AND_CANCEL),
+    (re.compile(r"SubscriptionTooCloseToTermEnd|eligibility code 2\b", re.I), ReasonCode.TOO_CLOSE_TO_TERM_END),
+)
+
+
+def late_rule(description: str) -> ReasonCode | None:
+    """The rule a create refusal's description names, None when it is none of them."""
+    for pattern, code in _RULES:
+        if pattern.search(description or ""):
+            return code
+    return None
