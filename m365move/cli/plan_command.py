@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from typing import Any
 
@@ -14,9 +15,10 @@ from m365move.cli.plan_inputs import (
     add_plan_input_arguments,
     load_plan_inputs,
 )
+from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
-from m365move.domain.preflight import preflight_findings
+from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
 from m365move.plan_output.csv_format import write_plan_csv
 from m365move.plan_output.json_format import write_plan_json
 from m365move.plan_output.table_format import render_plan_table
@@ -32,6 +34,9 @@ def register(subparsers: Any) -> None:
     add_mode_argument(parser)
     add_plan_input_arguments(parser, estate_required=False)
     add_live_commerce_arguments(parser)
+    parser.add_argument("--term-ends-within", type=_days, default=DEFAULT_TERM_END_DAYS, metavar="DAYS",
+                        help="list in-scope sources whose legacy term ends within DAYS from today (UTC) as the "
+                        "finding term-ends-soon: Microsoft migrates them itself at term end (default: %(default)s)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
                         help="table for a person, json (the plan contract) or csv (default: %(default)s)")
     parser.add_argument("--output", type=output_file, metavar="FILE",
@@ -45,7 +50,9 @@ def run_plan(args: argparse.Namespace) -> int:
     # Planning needs only the domain estate: the validated document (as big again) is let go here.
     del inputs
     plan = plan_migration(estate, MigrationMode(args.mode), plans_mapping=plans_mapping, selection=selection)
-    findings = preflight_findings(plan)
+    ending = terms_ending_soon(plan, ((s.id, s.expiration_date) for s in estate.subscriptions),
+                               today=dt.datetime.now(dt.timezone.utc).date(), days=args.term_ends_within)
+    findings = preflight_findings(plan, [term_ending_finding(ending, args.term_ends_within)])
     if args.output:
         with atomic_writer(args.output, newline="") as handle:
             _write(args.format, plan, findings, handle)
@@ -62,3 +69,9 @@ def _write(fmt: str, plan: Any, findings: Any, handle: Any) -> None:
         write_plan_csv(plan, handle)
     else:
         handle.write(render_plan_table(plan, findings))
+
+
+def _days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days")
+    return int(text)

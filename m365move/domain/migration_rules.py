@@ -115,3 +115,14 @@ def terms_ending_within(subscriptions: Iterable[tuple[str, str, dt.date | None]]
             if end is not None and 0 <= (end - today).days <= days]
     soon.sort(key=lambda t: (t.term_end, t.subscription_id))
     return soon
+
+
+TERM_ENDS_SOON = "term-ends-soon"  # the preflight finding listing them
+DEFAULT_TERM_END_DAYS = 14
+
+
+def term_ending_message(soon: list[TermEnding], days: int) -> str:
+    first = soon[0]
+    return (f"{len(soon)} legacy subscriptions' terms end within {days} days (first: {first.subscription_id} on "
+            f"{first.term_end.isoformat()}): Microsoft migrates a legacy subscription itself at its term end; migrate "
+            "these first, or schedule their migration at renewal")

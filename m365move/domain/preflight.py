@@ -6,11 +6,14 @@ planners) and the preflight can never disagree with the plan.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
 from m365move.domain.gc_pause import cyclic_gc_paused
+from m365move.domain.migration_rules import TERM_ENDS_SOON, TermEnding, term_ending_message, terms_ending_within
 from m365move.domain.reasons import Decision, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan
 
@@ -41,13 +44,31 @@ _ACCOUNT_CODES = {
 }
 
 
-def preflight_findings(plan: MigrationPlan) -> list[Finding]:
-    """Errors (blockers), warnings, then info (skip counts); most affected first within each."""
+def terms_ending_soon(plan: MigrationPlan, expirations: Iterable[tuple[str, dt.date | None]], *, today: dt.date,
+                      days: int) -> list[TermEnding]:
+    """The plan's in-scope sources (migrate or blocked) whose legacy term ends from ``today`` to ``today + days``:
+    Microsoft migrates those itself at term end unless they are migrated (or scheduled) first."""
+    ends = dict(expirations)
+    return terms_ending_within(((s.subscription_id, s.customer_id, ends.get(s.subscription_id))
+                                for s in plan.subscriptions if s.decision is not Decision.SKIP), today=today, days=days)
+
+
+def term_ending_finding(soon: list[TermEnding], days: int) -> Finding | None:
+    """One warning listing every subscription whose term ends soon (soonest first), None when there is none."""
+    if not soon:
+        return None
+    return Finding(TERM_ENDS_SOON, Severity.WARNING, tuple(t.subscription_id for t in soon), len(soon),
+                   term_ending_message(soon, days))
+
+
+def preflight_findings(plan: MigrationPlan, extra: Iterable[Finding | None] = ()) -> list[Finding]:
+    """Errors (blockers), warnings, then info (skip counts); most affected first within each. ``extra``: findings
+    not derived from decisions (e.g. ``term_ending_finding``), sorted in with the others."""
     with cyclic_gc_paused():
-        return _findings(plan)
+        return _findings(plan, [f for f in extra if f is not None])
 
 
-def _findings(plan: MigrationPlan) -> list[Finding]:
+def _findings(plan: MigrationPlan, extra: list[Finding]) -> list[Finding]:
     subjects_by_group: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
     affected: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
     messages: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -82,6 +103,7 @@ def _findings(plan: MigrationPlan) -> list[Finding]:
             noun, todo = account
             message = f"{len(subjects)} {noun} affected: {todo}"
         findings.append(Finding(code, severities[key], subjects, len(subs), message))
+    findings.extend(extra)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings.sort(key=lambda f: (order[f.severity], -f.affected_subscriptions, f.code, f.subjects))
     return findings

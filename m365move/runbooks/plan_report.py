@@ -15,6 +15,7 @@ from typing import Any
 
 from m365move.atomic_files import atomic_writer
 from m365move.domain.estate import Estate
+from m365move.domain.migration_rules import TermEnding
 from m365move.domain.preflight import Finding
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
@@ -29,6 +30,7 @@ DECISION_HEADERS = ("subscription", "reseller", "customer", "decision", "orders 
 
 
 ROLLUP_HEADERS = ("severity", "code", "findings", "subscriptions", "for example", "what to do")
+TERM_END_HEADERS = ("subscription", "customer", "term ends", "days left")
 CHART_RESELLERS = 25  # bars in the decisions chart; the rest are summed into one "others" bar
 
 
@@ -67,6 +69,11 @@ def write_plan_file(plan: MigrationPlan, path: str | Path) -> Path:
 def file_link(name: str, what: str) -> str:
     """A line linking a file of the run folder (the report sits in the same folder)."""
     return f'<p>{html_text(what)}: <a href="{html_text(name)}">{html_text(name)}</a></p>'
+
+
+def term_ending_rows(ending: list[TermEnding]) -> list[tuple[str, str, str, int]]:
+    """The legacy subscriptions whose term ends soon, soonest first: Microsoft migrates them itself at term end."""
+    return [(t.subscription_id, t.customer_id, t.term_end.isoformat(), t.days_left) for t in ending]
 
 
 def finding_rows(findings: list[Finding]) -> list[tuple[str, str, int, str, str]]:
