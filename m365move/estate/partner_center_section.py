@@ -57,11 +57,14 @@ class LegacySubscription(_PartnerCenterObject):
     seat_cap: Seats | None = None
     microsoft_migrates_after_hours: FiniteNumber | None = Field(default=None, ge=0)
     migration_failures: list[Any] = Field(default_factory=list)
+    manual_migration: bool = False  # an offer Microsoft cannot migrate (purchase new and cancel instead)
 
 
 class Customer(_PartnerCenterObject):
     tenant_id: ObjectId
     subscriptions: list[LegacySubscription] = Field(default_factory=list)
+    # new-commerce product id -> seats the customer holds already (they count toward the 300-seat business cap)
+    nce_seats: dict[str, Seats] = Field(default_factory=dict)
 
 
 class Migration(_PartnerCenterObject):

@@ -105,3 +105,21 @@ class TestTheSweepsPlanShowsThem:
         plan = _sweep_plan(change, MANUAL_MIGRATION_OFFERS=e3.lower())
         manual = plan["outcomes"][plan["assets"][2]["id"]]
         assert manual.status is AssetStatus.BLOCKED and manual.reasons[0].startswith("manual-purchase-and-cancel: ")
+
+
+def test_the_estate_seeds_seats_held_and_offers_without_a_migration_path() -> None:
+    from m365move.estate.schema import EstateDocument
+    from m365move.sandbox.partnercenter_state import PartnerCenterProblem, PartnerCenterState
+
+    section = {"customers": [{"tenant_id": TENANT, "nce_seats": {"cfq7ttc0lh18": 299},
+                              "subscriptions": [subscription(catalog_item_id=BASIC, quantity=2),
+                                                subscription(OTHER, manual_migration=True)]}]}
+    document = EstateDocument.model_validate({"version": 1, "partner_center": section})
+    state = PartnerCenterState(document.partner_center)
+    with pytest.raises(PartnerCenterProblem, match="exceeds the limit of 300 licenses"):
+        state.create(TENANT, {"currentSubscriptionId": LEGACY, "termDuration": "P1Y", "billingCycle": "Monthly",
+                              "quantity": 2}, None)
+    with pytest.raises(PartnerCenterProblem, match="not supported for migration"):
+        state.create(TENANT, {"currentSubscriptionId": OTHER, "termDuration": "P1Y", "billingCycle": "Monthly",
+                              "quantity": 12}, None)
+    assert state.created_for == {}
