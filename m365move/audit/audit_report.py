@@ -136,6 +136,8 @@ def platform_scope(records: AuditRecords) -> PlatformScope:
             i.subscription_id for i in records.intents if i.mode == "new-subscription" and i.kind == "sales" and i.completed
         ),
         orders_since=_orders_since(records),
+        journaled_cancellations={i.platform_order_id: i.subscription_id for i in records.intents
+                                 if i.kind == "cancellation" and i.platform_order_id},
     )
 
 

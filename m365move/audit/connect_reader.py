@@ -1,16 +1,26 @@
-"""Reading what a Connect audit needs, in bulk: four paged Connect listings and Partner Center's migrations.
+"""Reading what a Connect audit needs, in bulk: three paged Connect listings and Partner Center's migrations.
 
 Connect is read with the filters its API declares (``product.id``, ``marketplace.id``, ``tiers.tier1.id`` on
 ``/assets``; ``type``, ``asset.product.id``, ``marketplace.id``, ``asset.tiers.tier1.id`` on ``/requests``),
 ordered by ``created``, 1000 per page: the CSP assets in scope (every status: a migrated one is terminated),
-the NCE purchase requests, the cancel requests of the CSP products and the NCE assets. Partner Center is asked
-once per legacy subscription of the CSP assets that have a migration purchase or a cancel request (the
-migrations of untouched assets matter to nobody), a few at a time.
+every request on the NCE products, and the cancel requests of the CSP products.
+
+The NCE assets are not listed: every change to an asset in Connect is a request on it (purchase, change,
+suspend, resume, cancel), and a request carries its asset, so the latest request on each NCE asset tells its
+status and quantities (that listing is why the NCE requests are read whatever their type; only purchases
+are migration purchases).
+
+Partner Center is asked once per customer tenant of the CSP assets that have a migration purchase or a
+cancel request (``CustomerTenantId``, which lists the tenant's partner-led and Microsoft-led migrations
+alike), a few tenants at a time; only the migrations of those assets' legacy subscriptions are kept (the
+migrations of untouched subscriptions matter to nobody). An asset that names no tenant is looked up per
+legacy subscription (``CurrentSubscriptionId``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import time
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +30,8 @@ from connect.client import ConnectClient, R
 
 from m365move.audit.connect_records import (
     ConnectSnapshot,
+    CspAsset,
+    NceAsset,
     PcMigration,
     cancel_request,
     csp_asset,
@@ -51,26 +63,29 @@ class ConnectPlatform:
         self.workers = workers
         self.page_size = page_size
         self.calls: Counter[str] = Counter()
+        # Wall seconds spent reading Connect and Partner Center.
+        self.seconds: defaultdict[str, float] = defaultdict(float)
 
     def read(self) -> ConnectSnapshot:
         scope = self.scope
+        started = time.perf_counter()
         assets = [csp_asset(a) for a in self._list("assets", R().product.id.oneof(list(scope.csp_product_ids)), "tiers")]
-        purchases = [p for r in self._list("requests", R().type.eq("purchase")
-                                           & R().asset.product.id.oneof(list(scope.nce_product_ids)), "asset.tiers")
-                     if (p := migration_purchase(r)) is not None]
+        nce_requests = self._list("requests", R().asset.product.id.oneof(list(scope.nce_product_ids)), "asset.tiers")
+        purchases = [p for r in nce_requests if r.get("type") == "purchase" and (p := migration_purchase(r)) is not None]
         cancels = [cancel_request(r) for r in self._list("requests", R().type.eq("cancel")
                                                           & R().asset.product.id.oneof(list(scope.csp_product_ids)),
                                                           "asset.tiers")]
-        nce = {a.id: a for a in (nce_asset(x) for x in self._list("assets", R().product.id.oneof(list(scope.nce_product_ids)),
-                                                                   "tiers"))}
+        nce = latest_nce_assets(nce_requests)
         migrations: list[PcMigration] = []
         tenants: frozenset[str] | None = None
+        self.seconds["Connect"] += time.perf_counter() - started
         if self.partner_center is not None:
+            started = time.perf_counter()
             touched = {p.source_asset_id for p in purchases} | {c.asset_id for c in cancels}
-            legacy = sorted({i.legacy_subscription_id for a in assets if a.id in touched for i in a.items
-                             if i.legacy_subscription_id})
-            migrations = self._migrations(legacy)
-            tenants = frozenset(a.tenant_id for a in assets if a.id in touched and a.tenant_id)
+            touched_assets = [a for a in assets if a.id in touched]
+            migrations = self._migrations(touched_assets)
+            tenants = frozenset(a.tenant_id for a in touched_assets if a.tenant_id)
+            self.seconds["Partner Center"] += time.perf_counter() - started
         return ConnectSnapshot(tuple(assets), tuple(purchases), tuple(cancels), nce, tuple(migrations), self.source,
                                tenants, dict(self.calls))
 
@@ -85,18 +100,37 @@ class ConnectPlatform:
             found.extend(page)
         return found
 
-    def _migrations(self, legacy_subscription_ids: Sequence[str]) -> list[PcMigration]:
+    def _migrations(self, assets: Sequence[CspAsset]) -> list[PcMigration]:
+        """The migrations of the legacy subscriptions of ``assets``: one look-up per customer tenant, or per
+        legacy subscription of an asset that names no tenant."""
         pc = self.partner_center
         assert pc is not None
+        legacy = {i.legacy_subscription_id.lower() for a in assets for i in a.items if i.legacy_subscription_id}
+        tenants = sorted({a.tenant_id for a in assets if a.tenant_id})
+        untenanted = sorted({i.legacy_subscription_id for a in assets if not a.tenant_id for i in a.items
+                             if i.legacy_subscription_id})
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="m365move-audit-pc") as pool:
-            found = list(pool.map(pc.find_migrations, legacy_subscription_ids))
-        self.calls["Partner Center GET /v1/migrations/newcommerce"] += len(legacy_subscription_ids)
+            found = list(pool.map(lambda tenant: pc.find_migrations(customer_tenant_id=tenant), tenants))
+            found += pool.map(pc.find_migrations, untenanted)
+        self.calls["Partner Center GET /v1/migrations/newcommerce"] += len(tenants) + len(untenanted)
         seen: dict[str, PcMigration] = {}
         for migrations in found:
             for migration in migrations:
+                if migration.current_subscription_id.lower() not in legacy:
+                    continue  # another subscription of the tenant: not one these assets migrate
                 seen.setdefault(migration.id, pc_migration(migration.raw or {
                     "id": migration.id, "status": migration.status.value,
                     "currentSubscriptionId": migration.current_subscription_id,
                     "customerTenantId": migration.customer_tenant_id,
                     "newCommerceSubscriptionId": migration.new_commerce_subscription_id}))
         return list(seen.values())
+
+
+def latest_nce_assets(requests: Sequence[dict[str, Any]]) -> dict[str, NceAsset]:
+    """Each NCE asset as the latest request on it carries it (requests in ``created`` order, as listed)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for request in requests:
+        asset = request.get("asset") or {}
+        if asset.get("id"):
+            latest[str(asset["id"])] = asset  # a later request overrides an earlier one
+    return {asset_id: nce_asset(asset) for asset_id, asset in latest.items()}

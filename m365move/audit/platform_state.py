@@ -6,8 +6,8 @@ one built in memory (:class:`InMemoryPlatform`); a live audit reads Commerce wit
 run, all subscriptions; pages of the client's page size fetched in parallel once the first page told the
 total) or per customer when that takes fewer requests, and reads by id only what SimpleAPI's lists lack:
 subscription details of the subscriptions whose seats are checked (product quantities) and live
-cancellation orders (the subscription each cancels: ``Order`` list items have no ``subscriptionId``,
-``OrderDetailed`` has).
+cancellation orders the audited journals did not place (the subscription each cancels: ``Order`` list
+items have no ``subscriptionId``, ``OrderDetailed`` has; the journal knows it for its own).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from m365move.audit.records import parse_po_number
 from m365move.commerce.errors import CommerceNotFound
 from m365move.commerce.models import OrderInfo, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
@@ -70,6 +71,8 @@ class PlatformScope:
     source_subscription_ids: frozenset[str] = frozenset()
     # When the first audited run started: older orders are not the runs' (None: read every order).
     orders_since: dt.datetime | None = None
+    # Cancellation orders the journals placed: platform order id -> the subscription the POST cancelled.
+    journaled_cancellations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def seat_subscription_ids(self) -> frozenset[str]:
@@ -157,7 +160,8 @@ class CommercePlatform:
                     if detail is not None:
                         subscriptions[detail.id] = _subscription(detail)
             # Only the audited customers' orders; live cancellations read by id for the subscription they cancel.
-            found_orders = list(pool.map(_with_subscription(client), [o for o in found_orders if o.customer_id in audited]))
+            found_orders = list(pool.map(_with_subscription(client, scope.journaled_cancellations),
+                                         [o for o in found_orders if o.customer_id in audited]))
         orders = tuple(_order(o) for o in found_orders)
         return PlatformState(resellers, customers, subscriptions, orders, f"Commerce SimpleAPI at {client.base_url}",
                              frozenset(customer_ids))
@@ -219,12 +223,21 @@ def platform_state_of(
     return PlatformState(dict(resellers), by_id, {s.id: s for s in subscriptions}, tuple(orders), source, listed)
 
 
-def _with_subscription(client: SimpleApiClient) -> Callable[[OrderInfo], OrderInfo]:
-    """A live cancellation read by id, for the subscription it cancels; other list items as listed."""
+def _with_subscription(client: SimpleApiClient, journaled: Mapping[str, str]) -> Callable[[OrderInfo], OrderInfo]:
+    """A live cancellation with the subscription it cancels; other list items as listed.
+
+    A cancellation the journal placed needs no read: the platform answered our POST cancelling subscription X
+    with this order id, and the listed poNumber names X too (both must agree). Any other live cancellation
+    (placed by hand, or by a journal not audited) is read by id (``OrderDetailed`` has ``subscriptionId``).
+    """
     def read(order: OrderInfo) -> OrderInfo:
-        if order.type == "cancellation" and order.status not in ("error", "cancelled"):
-            return client.get_order(order.id)
-        return order
+        if order.type != "cancellation" or order.status in ("error", "cancelled"):
+            return order
+        subscription = journaled.get(order.id)
+        key = parse_po_number(order.po_number)
+        if subscription and key and key.kind == "cancellation" and key.subscription_id == subscription:
+            return order.model_copy(update={"subscription_id": subscription})
+        return client.get_order(order.id)
     return read
 
 

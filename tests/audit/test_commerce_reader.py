@@ -1,5 +1,5 @@
-"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets and live
-cancellations only."""
+"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets and for live
+cancellations the journal did not place only."""
 
 from __future__ import annotations
 
@@ -31,8 +31,11 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
             state = CommercePlatform(client).read(scope)
         requests = httpx.get(f"{server.url}/_sandbox/stats", auth=server.admin_auth).json()["requests"]
     assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and their 2 sources (seats lost on cancel?)
-    # List items carry no subscriptionId: only the live cancellations (one per migrated source) are read by id.
-    assert requests["GET /orders"] == 1 and requests["GET /orders/{id}"] == 2
+    # List items carry no subscriptionId, but the journal placed both live cancellations (one per migrated source):
+    # the order ids it was answered with and the poNumbers agree, so none is read by id.
+    assert requests["GET /orders"] == 1 and requests.get("GET /orders/{id}", 0) == 0
+    cancellations = [o for o in state.orders if o.type == "cancellation"]
+    assert sorted(o.subscription_id or "" for o in cancellations) == ["3000001", "3000002"]
     targets = [state.subscriptions[t] for t in scope.target_subscription_ids]
     assert all(t.products for t in targets) and sorted(sum(q for _, q in t.products or ()) for t in targets) == [3, 5, 12]
     assert state.subscriptions["3000004"].products is None  # listed, not read in detail

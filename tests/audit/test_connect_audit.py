@@ -56,6 +56,10 @@ def test_a_clean_connect_run_reports_none(connect_audits: ConnectAudits) -> None
     assert clean["anomalies"] == 0 and clean["findings"] == [] and connect_audits.clean_exit == 0
     assert clean["connect"]["assets"] == 12 and clean["connect"]["summary"]["migrated"] >= 6
     assert clean["sources"] == [] and clean["subscriptions"] == 0  # Connect only: no journal given
+    # Bulk reads: the CSP assets once (NCE assets come with the requests on them); Partner Center once per tenant.
+    requests = clean["connect"]["requests"]
+    assert requests["Connect GET /assets"] == 1 and requests["Connect GET /requests"] == 2
+    assert 0 < requests["Partner Center GET /v1/migrations/newcommerce"] <= 12
     checks = {c["check"]: c for c in clean["checks"]}
     assert checks["Connect: NCE seats equal CSP seats"]["checked"] >= 6
     assert checks["Connect: approved purchases have a completed migration"]["note"] == ""
