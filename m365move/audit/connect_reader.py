@@ -28,6 +28,7 @@ from typing import Any
 
 from connect.client import ConnectClient, R
 
+from m365move import progress
 from m365move.audit.connect_records import (
     ConnectSnapshot,
     CspAsset,
@@ -95,9 +96,11 @@ class ConnectPlatform:
         if self.scope.reseller_id:
             query &= R(**{f"{tiers_field.replace('.', '__')}__tier1__id": self.scope.reseller_id})
         found = []
-        for page in queries.fetch_pages(self.client, path, query, page_size=self.page_size, ordering="created"):
-            self.calls[f"Connect GET /{path}"] += 1
-            found.extend(page)
+        with progress.task(f"Connect {path} read") as reading:
+            for page in queries.fetch_pages(self.client, path, query, page_size=self.page_size, ordering="created"):
+                self.calls[f"Connect GET /{path}"] += 1
+                found.extend(page)
+                reading.advance(len(page))
         return found
 
     def _migrations(self, assets: Sequence[CspAsset]) -> list[PcMigration]:
@@ -109,9 +112,10 @@ class ConnectPlatform:
         tenants = sorted({a.tenant_id for a in assets if a.tenant_id})
         untenanted = sorted({i.legacy_subscription_id for a in assets if not a.tenant_id for i in a.items
                              if i.legacy_subscription_id})
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="m365move-audit-pc") as pool:
-            found = list(pool.map(lambda tenant: pc.find_migrations(customer_tenant_id=tenant), tenants))
-            found += pool.map(pc.find_migrations, untenanted)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="m365move-audit-pc") as pool, \
+                progress.task("Partner Center look-ups", len(tenants) + len(untenanted)) as reading:
+            found = list(pool.map(reading.counting(lambda tenant: pc.find_migrations(customer_tenant_id=tenant)), tenants))
+            found += pool.map(reading.counting(pc.find_migrations), untenanted)
         self.calls["Partner Center GET /v1/migrations/newcommerce"] += len(tenants) + len(untenanted)
         seen: dict[str, PcMigration] = {}
         for migrations in found:

@@ -90,18 +90,14 @@ class AuditInputs(BaseModel):
         if self.platform_snapshot:
             yield SnapshotPlatform(self.platform_snapshot)
         elif self.commerce_url:
+            from m365move import progress
             from m365move.commerce.credentials import load_credentials
             from m365move.commerce.simpleapi_client import SimpleApiClient
-            from m365move.progress_display import ProgressDisplay
 
-            display = ProgressDisplay()
             # Pages of the largest size Commerce serves: a 100k estate is a few hundred requests, not thousands.
             with SimpleApiClient(self.commerce_url, load_credentials(), rate_limit_per_second=self.rate_limit or None,
-                                 page_size=MAX_PAGE_SIZE) as client:
-                try:
-                    yield CommercePlatform(client, workers=self.concurrency, progress=display.update)
-                finally:
-                    display.close()
+                                 page_size=MAX_PAGE_SIZE) as client, progress.reporting() as report_progress:
+                yield CommercePlatform(client, workers=self.concurrency, progress=report_progress)
         else:
             yield None
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from m365move import progress
 from m365move.atomic_files import atomic_writer
 from m365move.cli.option_types import finite_number, output_file, whole_number
 from m365move.commerce.catalog_export import export_catalog
@@ -17,7 +18,6 @@ from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.estate.catalog_file import CatalogDocument, catalog_gaps, read_catalog
 from m365move.estate.csv_files import read_license_mapping
 from m365move.estate.schema import LicenseMappingEntry
-from m365move.progress_display import ProgressDisplay
 
 EXIT_INCOMPLETE = 2
 
@@ -75,13 +75,12 @@ def run_export(args: argparse.Namespace) -> int:
         mappings = [LicenseMappingEntry(csp_offer_id=o, nce=n) for o, n in sorted(mapping.as_dict().items())]
     client = SimpleApiClient(args.commerce_url, load_credentials(), max_retries=6,
                              rate_limit_per_second=args.rate_limit or None)
-    display = ProgressDisplay()
     try:
         client.verify_access()
-        report = export_catalog(client, previous=previous, license_mappings=mappings, workers=args.workers,
-                                progress=display.update)
+        with progress.reporting() as report_progress:
+            report = export_catalog(client, previous=previous, license_mappings=mappings, workers=args.workers,
+                                    progress=report_progress)
     finally:
-        display.close()
         client.close()
     document = report.document
     with atomic_writer(args.output) as handle:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from m365move import progress
 from m365move.commerce.models import PlanInfo, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
@@ -106,12 +107,16 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
             )
         )
     known_customers = {c.id for c in customers}
-    basics = [s for s in client.iter_subscriptions() if s.customer_id in known_customers]
+    basics = [s for s in progress.iterate(client.iter_subscriptions(), "subscriptions listed from Commerce")
+              if s.customer_id in known_customers]
     trial_plans = {p.id: p for p in client.list_plans() if p.trial_periods}
     listed_open = [o for status in _OPEN_ORDER_STATUSES for o in client.list_orders(status=status)]
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-read") as pool:
-        detailed = list(pool.map(lambda s: s if s.has_details else client.get_subscription(s.id), basics))
-        open_detailed = list(pool.map(lambda o: client.get_order(o.id), listed_open))
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-read") as pool, \
+            progress.task("subscriptions read from Commerce", len(basics)) as reading, \
+            progress.task("open orders read from Commerce", len(listed_open)) as reading_orders:
+        detailed = list(pool.map(reading.counting(lambda s: s if s.has_details else client.get_subscription(s.id)),
+                                 basics))
+        open_detailed = list(pool.map(reading_orders.counting(lambda o: client.get_order(o.id)), listed_open))
     subscriptions, skipped = _subscriptions(detailed, plans, trial_plans)
     open_orders = [
         OpenOrderEntry(id=o.id, subscription_id=o.subscription_id, type=o.type, status=o.status)

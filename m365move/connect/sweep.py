@@ -23,6 +23,7 @@ from typing import Any
 
 from connect.client import ConnectClient
 
+from m365move import progress
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import MappedEstate, NceCatalog, map_assets
 from m365move.connect.client import ConnectApiError, never_repeating
@@ -134,9 +135,11 @@ def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: Sw
     catalog = load_nce_catalog(client, settings.nce_product_ids)
     filters = queries.AssetFilters(product_ids, parameters.marketplace_id, parameters.reseller_id)
     report = SweepReport()
-    with ThreadPoolExecutor(max_workers=parameters.concurrency, thread_name_prefix="m365move-sweep") as pool:
+    with ThreadPoolExecutor(max_workers=parameters.concurrency, thread_name_prefix="m365move-sweep") as pool, \
+            progress.task("CSP assets swept") as swept:
         for page in queries.active_assets(client, filters, page_size=parameters.batch_size):
             report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool))
+            swept.advance(len(page))
     logger.info("New Subscription sweep: %s; %d requests created", report.counts(), report.created)
     return report
 

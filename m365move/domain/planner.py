@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
+from m365move import progress
 from m365move.domain.estate import Estate, Subscription
 from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.licenses import PlansMapping
@@ -59,7 +60,7 @@ def plan_migration(
     with cyclic_gc_paused():
         plans = [
             plan_subscription(estate, mode, s, finder, already_migrated)
-            for s in source_subscriptions(estate, selection or Selection())
+            for s in progress.iterate(source_subscriptions(estate, selection or Selection()), "subscriptions planned")
         ]
     return MigrationPlan(mode, tuple(plans))
 

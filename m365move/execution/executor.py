@@ -122,7 +122,7 @@ class MigrationExecutor:
         beating = threading.Thread(target=self._heartbeat, args=(finished,), name="journal-heartbeat", daemon=True)
         beating.start()
         try:
-            self.progress.batches = -(-len(works) // self.options.batch_size)  # "batch N of M" on the line
+            self.progress.expect(works, self.options.batch_size)  # subscriptions and orders ahead, batch N of M
             with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
                 for start in range(0, len(works), self.options.batch_size):
                     if self.stop.is_set():

@@ -8,7 +8,6 @@ A mistaken run (wrong count, a stale plan, a copy-pasted command) therefore plac
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -144,9 +143,8 @@ def execute_plan(
         execute=execute, parameters=parameters | {"execute": execute, "concurrency": options.concurrency},
         options=options, custom_order_params=custom_order_params,
     )
-    # The runner's step lines already say where the run is; the executor's own progress would only clutter the report.
-    quiet = Progress(0, stream=io.StringIO())
-    return run_migration(request, journal, client, workspace, progress=quiet, stop=threading.Event())
+    # Progress goes to the cell's output (updated in place) and, relayed, to the terminal of `runbook run`.
+    return run_migration(request, journal, client, workspace, progress=Progress(0), stop=threading.Event())
 
 
 def results_overview(report: RunReport, results_file: str, workspace: str) -> str:

@@ -198,6 +198,7 @@ def _execute(
                 # beside our progress lines; what a reader needs is in the notebook and the summary.
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 **tracker.hooks(),
+                **_progress_relay(tracker),
             )
     except PapermillExecutionError as error:
         return RunStatus.CELL_ERROR, _failure(tracker, error.ename, error.evalue)
@@ -211,6 +212,15 @@ def _execute(
             raise
         return RunStatus.DEAD_KERNEL, _failure(tracker, type(error).__name__, _first_line(error))
     return RunStatus.OK, None
+
+
+def _progress_relay(tracker: StepTracker) -> dict[str, Any]:
+    """When steps are shown, the cells' own progress (orders placed and polled, …) is shown with them."""
+    if tracker.on_step is None:
+        return {}
+    from m365move.runbooks.progress_relay import ENGINE_NAME, relay_to_display
+
+    return {"engine_name": ENGINE_NAME, "relay": relay_to_display}
 
 
 @contextmanager
