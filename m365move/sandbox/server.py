@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -22,15 +23,25 @@ from m365move.sandbox.faults import Faults
 LOOPBACK = "127.0.0.1"
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server certificate (PEM, chain first) and its private key: the sandbox then speaks https, as the real
+    platforms do (connect-extension-runner builds every Connect address as https)."""
+
+    certificate: str
+    key: str
+
+
 class SandboxServer:
     """A running sandbox: ``.url``, ``.context`` (state, faults, stats) and ``.stop()``; a context manager."""
 
-    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+    def __init__(self, app: Starlette, sock: socket.socket, *, tls: TlsFiles | None = None) -> None:
         self.app = app
         self._sock = sock
         host, port = sock.getsockname()[:2]
-        self.url = f"http://{host}:{port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
+                                ssl_certfile=tls.certificate if tls else None, ssl_keyfile=tls.key if tls else None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"m365move-sandbox-{port}", daemon=True)
         self._failure: BaseException | None = None
@@ -104,10 +115,12 @@ def run_sandbox(
     port: int = 0,
     host: str = LOOPBACK,
     credentials: SandboxCredentials | None = None,
+    tls: TlsFiles | None = None,
 ) -> SandboxServer:
-    """Start a sandbox in a background thread (port 0: any free port) and return its running handle."""
+    """Start a sandbox in a background thread (port 0: any free port) and return its running handle
+    (https with ``tls``)."""
     app = build_sandbox_app(_document(estate), faults, state_file, credentials=credentials)
-    return SandboxServer(app, _bind(host, port)).start()
+    return SandboxServer(app, _bind(host, port), tls=tls).start()
 
 
 def serve(
