@@ -66,7 +66,7 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     def _process_tier_config(self, request: dict[str, Any]) -> BackgroundResponse:
         try:
-            action, detail = process_tier_config_request(self.client, request, self._settings())
+            action, detail = process_tier_config_request(self.account_client, request, self._settings())
         except InputError as error:
             return BackgroundResponse.fail(output=error.one_line())
         except (AuthenticationError, RequestNotPending) as error:
@@ -88,7 +88,7 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         try:
             settings = self._settings()
             with self._partner_center(settings) as partner_center:
-                outcome = fulfil_purchase(request, self.client, partner_center, settings)
+                outcome = fulfil_purchase(request, self.account_client, partner_center, settings)
         except (InputError, AuthenticationError) as error:
             # The extension's own configuration is wrong: the task fails with the reason; the request waits for
             # an operator to fix the variables (and retry the task), it is not the reseller's fault.
@@ -111,7 +111,7 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
     def _fail_request(self, request: dict[str, Any], reason: str) -> BackgroundResponse:
         """Fail the purchase request with the reason (shown on the request), once; the task ends done."""
         try:
-            fail_asset_request(self.client, str(request["id"]), reason)
+            fail_asset_request(self.account_client, str(request["id"]), reason)
         except Exception as error:  # noqa: BLE001 - failing the request failed too: the task carries the reason
             self.logger.error("purchase request %s: cannot fail it (%s): %s", request.get("id"), error, reason)
             return BackgroundResponse.fail(output=reason)
@@ -127,7 +127,7 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
     )
     def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
         try:
-            report = run_sweep(self.client, self._settings(), SweepParameters.from_schedule(schedule.get("parameter")),
+            report = run_sweep(self.account_client, self._settings(), SweepParameters.from_schedule(schedule.get("parameter")),
                                self.logger)
         except (InputError, PlatformError) as error:
             message = error.one_line() if isinstance(error, InputError) else str(error)
@@ -141,6 +141,17 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         return ScheduledExecutionResponse.done()
 
     # -- helpers -------------------------------------------------------------------------------------
+
+    @property
+    def account_client(self) -> Any:
+        """The Connect client acting as the account whose objects the task is about.
+
+        Installed for another account (a multi-account extension), the runner hands each task of that installation
+        an ``installation_client`` holding the installation's API key: that account owns the requests, assets and
+        tier configurations, and only its key may act on them. Otherwise (the extension runs in the account that owns
+        it, or the task is the environment's own schedule) the environment's ``client`` is that account.
+        extension/README.md "Accounts" says who owns what."""
+        return self.installation_client if self.installation_client is not None else self.client
 
     def _settings(self) -> ExtensionSettings:
         return ExtensionSettings.from_config(self.config or {})

@@ -101,8 +101,7 @@ class LocalRuntime:
         ))
         self.handler = EventsApp(self.config)
         self._managers: dict[str, Any] | None = None
-        self._results: asyncio.Queue[Task] | None = None
-        self._delivering = asyncio.Lock()
+        self._waiting: dict[str, asyncio.Future[Task]] = {}  # task id -> its answer, on the runner's loop
         if self.handler.get_application() is None:
             raise RunnerUnavailable("no events application found (entry point connect.eaas.ext eventsapp)",
                                     where="pyproject.toml")
@@ -120,25 +119,34 @@ class LocalRuntime:
         return BACKGROUND if event_type in BACKGROUND_EVENT_TYPES else SCHEDULED
 
     async def deliver_all(self, tasks: Iterable[Task]) -> list[TaskResult]:
-        """Submit tasks to their managers at once (as the websocket worker does) and wait for every result."""
+        """Submit tasks to their managers at once (as the websocket worker does) and wait for every result.
+        Batches may run at the same time (each waits for its own tasks' answers, as Connect does)."""
         if self._managers is None:
-            # Made on the runner's loop, once, as the events worker makes them.
-            self._results = asyncio.Queue()
-            put = self._results.put
-            self._managers = {BACKGROUND: BackgroundTasksManager(self.config, self.handler, put),
-                              INTERACTIVE: InteractiveTasksManager(self.config, self.handler, put),
-                              SCHEDULED: ScheduledTasksManager(self.config, self.handler, put)}
-        managers, results = self._managers, self._results
-        assert results is not None
+            # Made on the runner's loop, once, as the events worker makes them; the queue it hands them is ours.
+            self._managers = {BACKGROUND: BackgroundTasksManager(self.config, self.handler, self._answer),
+                              INTERACTIVE: InteractiveTasksManager(self.config, self.handler, self._answer),
+                              SCHEDULED: ScheduledTasksManager(self.config, self.handler, self._answer)}
+        managers = self._managers
         submitted = list(tasks)
-        waiting = {t.options.task_id for t in submitted}
-        async with self._delivering:  # one batch at a time: each waits for exactly its own answers
-            await asyncio.gather(*(managers[t.options.task_category].submit(t) for t in submitted))
-            answers: dict[str, Task] = {}
-            while waiting - set(answers):
-                answer = await results.get()
-                answers[answer.options.task_id] = answer
-        return [_result(answers[t.options.task_id]) for t in submitted]
+        loop = asyncio.get_running_loop()
+        answers = []
+        for task in submitted:
+            future: asyncio.Future[Task] = loop.create_future()
+            self._waiting[task.options.task_id] = future
+            answers.append(future)
+        await asyncio.gather(*(managers[t.options.task_category].submit(t) for t in submitted))
+        return [_result(answer) for answer in await asyncio.gather(*answers)]
+
+    async def _answer(self, answer: Task) -> None:
+        """The runner's result queue: each answer goes to the delivery waiting for that task."""
+        future = self._waiting.pop(answer.options.task_id, None)
+        if future is not None and not future.done():
+            future.set_result(answer)
+
+    def update_variables(self, variables: Mapping[str, str]) -> None:
+        """New values for the environment's variables, as Connect sends them when an operator edits them."""
+        self.config.update_dynamic_config(SetupResponse(
+            variables=[{"name": k, "value": v, "secure": False} for k, v in variables.items()]))
 
     def deliver_many(self, tasks: Iterable[Task]) -> list[TaskResult]:
         """Tasks delivered together, on the runner's event loop (one per process, as in the runner)."""

@@ -130,6 +130,13 @@ class ConnectState:
         with self.lock:
             self.schedules[schedule["id"]] = copy.deepcopy(schedule)
 
+    def add_installation(self, installation: Json) -> None:
+        """The extension installed by another account: its installation (read by the runner) and the installation's
+        API key, which Connect then accepts (``installation["api_key"]``, never shown by the devops API)."""
+        with self.lock:
+            self.installations[installation["id"]] = copy.deepcopy(installation)
+            self.api_keys = (*self.api_keys, str(installation["api_key"]))
+
     def get(self, name: str, object_id: str) -> Json:
         with self.lock:
             self._tick()

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from m365move.connect.purchase_fulfilment import MIGRATION_ID_PARAM
+from m365move.sandbox.spec_validation import Exchange
+from m365move.sandbox.traffic import TrafficLog, recording
 from tests.runner.conftest import RunnerRig, runner_rig
 
 # The runner's AsyncConnectClient keeps one HTTP session per asyncio context and never closes them (a runner
@@ -192,3 +194,39 @@ class TestDuplicates:
         answers = rig.runtime.deliver_many(tasks)
         assert all(a.result in ("reschedule", "skip", "success") for a in answers), answers
         assert sum(rig.partner_center.created_for.values()) == 1
+
+
+class TestInstallations:
+    """Installed by another account, a task comes with that installation; the handlers act as that account."""
+
+    INSTALLATION = {"id": "EIN-777-777-777", "api_key": "ApiKey SU-777-777-777:installation",
+                    "owner": {"id": "PA-777-777", "name": "Installing distributor"}, "status": "installed",
+                    "settings": {}, "environment": {"id": "ENV-LOCAL", "type": "development",
+                                                    "extension": {"id": "SRVC-LOCAL"}, "hostname": "m365move",
+                                                    "domain": "ext.example", "runtime": "local"}}
+
+    def _handler_calls(self, traffic: TrafficLog) -> list[Exchange]:
+        # The runner puts EAAS_TASK_TYPE on the clients it makes for the application (not on its own look-ups).
+        return [r.exchange for r in traffic.requests if r.api == "connect" and r.exchange.header("eaas_task_type")]
+
+    def test_an_installations_task_acts_with_the_installations_key(self, rig: RunnerRig) -> None:
+        rig.connect.add_installation(self.INSTALLATION)
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        key = self.INSTALLATION["api_key"]
+        with recording() as traffic:
+            answer = rig.runtime.deliver(PURCHASE, purchase["id"], installation_id=self.INSTALLATION["id"],
+                                         api_key=key)
+        assert answer.result == "reschedule", answer.message
+        assert _param(rig.connect.requests[purchase["id"]], MIGRATION_ID_PARAM)
+        calls = self._handler_calls(traffic)
+        assert any(e.method == "PUT" for e in calls)  # the migration id was stored by the handler
+        assert {e.header("authorization") for e in calls} == {key}
+
+    def test_without_an_installation_the_environments_key_is_used(self, rig: RunnerRig) -> None:
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        with recording() as traffic:
+            answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+        assert answer.result == "reschedule", answer.message
+        assert {e.header("authorization") for e in self._handler_calls(traffic)} == {rig.section["connect"]["api_key"]}
