@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import MigrationMode
 from m365move.domain.reasons import Reason, ReasonCode
 from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.execution.intents import IntentState
 from m365move.execution.journal import TARGET_FREE_STATUSES, Journal
+from m365move.execution.platform_orders import PlatformOrders
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,10 @@ def other_mode(mode: MigrationMode) -> MigrationMode:
 
 
 def other_mode_blocks(
-    mode: MigrationMode, plans: Iterable[SubscriptionPlan], journal: Journal, client: SimpleApiClient | None
+    mode: MigrationMode, plans: Iterable[SubscriptionPlan], journal: Journal, platform: PlatformOrders | None
 ) -> dict[str, Reason]:
-    """Sources among ``plans`` that the other mode has started or finished, with the reason that says so."""
+    """Sources among ``plans`` that the other mode has started or finished, with the reason that says so;
+    ``platform`` is m365move's orders on Commerce for the plans' customers (None: the journal only)."""
     plans = list(plans)
     other = other_mode(mode)
     blocks: dict[str, Reason] = {}
@@ -52,22 +53,17 @@ def other_mode_blocks(
                 intent.subscription_id, other,
                 f"the journal holds its {intent.kind.value} order {intent.platform_order_id or '(being placed)'} "
                 f"({intent.platform_status or intent.state.value})")
-    if client is None:
+    if platform is None:
         return blocks
-    by_customer: dict[str, list[SubscriptionPlan]] = {}
     for plan in plans:
-        if plan.subscription_id not in blocks:
-            by_customer.setdefault(plan.customer_id, []).append(plan)
-    for customer_id, customer_plans in by_customer.items():
-        orders = client.list_orders(customer_id=customer_id)  # the list items carry poNumber, type and status
-        for plan in customer_plans:
-            prefix = key_prefix(other, plan.subscription_id)
-            for order in orders:
-                if (order.po_number or "").startswith(prefix) and order.status not in _HARMLESS_STATUSES:
-                    blocks[plan.subscription_id] = _reason(
-                        plan.subscription_id, other,
-                        f"Commerce holds order {order.id} ({order.type}, {order.status}, poNumber {order.po_number})")
-                    break
+        if plan.subscription_id in blocks:
+            continue
+        for order in platform.starting_with(key_prefix(other, plan.subscription_id)):
+            if order.status not in _HARMLESS_STATUSES:
+                blocks[plan.subscription_id] = _reason(
+                    plan.subscription_id, other,
+                    f"Commerce holds order {order.id} ({order.type}, {order.status}, poNumber {order.po_number})")
+                break
     return blocks
 
 

@@ -7,13 +7,16 @@ Per batch of source subscriptions:
      cancellation; or the add-on migration orders),
   4. poll those.
 
-Idempotency: before placing, the journal is consulted and then the platform (orders of the customer,
-matched on ``poNumber`` = the intent key); the intent is journaled as ``placing`` before the POST, so a
-crash between the POST and its journaling is resolved by the platform look-up on the next run.
+Idempotency: an intent is claimed (journaled ``placing``) before its POST, so a crash between the POST
+and its journaling is resolved by a platform look-up (matched on ``poNumber`` = the intent key) after the
+next claim. An intent still ``planned`` was never sent by a worker of this journal and needs no look-up;
+what a lost or different journal may have placed is in the run's one read of m365move's orders on the
+platform (``platform_orders``), taken before the run journaled anything.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -30,6 +33,7 @@ from m365move.execution.crash_points import CrashPoints
 from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
+from m365move.execution.platform_orders import PlatformOrders
 from m365move.execution.progress import Progress
 from m365move.execution.seat_check import hold_reason, seat_differences
 
@@ -58,6 +62,9 @@ def failure_message(order: OrderInfo) -> str | None:
 
 # Orders whose completion creates a subscription (its id is the order's subscriptionId once completed).
 _CREATING_KINDS = frozenset({OrderKind.SALES, OrderKind.MIGRATION})
+# A look-up lists orders created since the journal first held the intent, less this much: the platform's clock
+# and this host's may differ. A day of one customer's orders is bounded by its activity, not by its size.
+LOOK_UP_CLOCK_MARGIN = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -103,8 +110,11 @@ class MigrationExecutor:
         stop: threading.Event | None = None,
         crash_points: CrashPoints | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        platform: PlatformOrders | None = None,
     ) -> None:
         self.client = client
+        # m365move's orders on the platform when the run started (what a lost or other journal placed).
+        self.platform = platform or PlatformOrders()
         self.journal = journal
         self.run_id = run_id
         self.options = options
@@ -165,11 +175,12 @@ class MigrationExecutor:
 
     def _place_all(self, work: SubscriptionWork, todo: list[Intent]) -> None:
         try:
-            on_platform = self._orders_on_platform(work)
             for intent in todo:
-                existing = on_platform.get(intent.key)
-                if existing is not None:
-                    self._adopt(work, intent, existing)
+                # "planned": never sent by a worker of this journal; the run's platform read says whether another
+                # journal placed it. "placing" is looked up by _place, after its claim.
+                known = self.platform.get(intent.po_number) if intent.state is IntentState.PLANNED else None
+                if known is not None:
+                    self._adopt(work, intent, self.client.get_order(known.id))
                     continue
                 if intent.kind is OrderKind.CANCELLATION:
                     intent = self._check_seats(work, intent)
@@ -196,12 +207,20 @@ class MigrationExecutor:
             self.progress.count("held: seat-count-changed")
         return cancellation
 
-    def _orders_on_platform(self, work: SubscriptionWork) -> dict[str, OrderInfo]:
-        """The customer's orders carrying one of our keys (a sales order names the subscription it created,
-        not its source, so the customer is the look-up that finds them all)."""
-        wanted = {i.po_number: i.key for i in work.intents}
-        return {wanted[o.po_number]: o for o in self.client.find_orders(customer_id=work.customer_id, po_numbers=wanted)
-                if o.po_number in wanted}
+    def _look_up(self, work: SubscriptionWork, intent: Intent) -> OrderInfo | None:
+        """The platform's order under the intent's poNumber, if any, read with the filters SimpleAPI declares so
+        that the cost does not grow with the customer: orders created since the journal first held the intent,
+        and for an order on the source (change, cancellation) only that subscription's orders. A sales or
+        migration order names the subscription it created, not its source, so those are found by customer."""
+        recorded = self.journal.recorded_at(intent.key)
+        since = recorded - LOOK_UP_CLOCK_MARGIN if recorded is not None else None
+        if intent.kind in _CREATING_KINDS:
+            found = self.client.find_orders(customer_id=work.customer_id, po_number=intent.po_number,
+                                            created_from=since)
+        else:
+            found = self.client.find_orders(subscription_id=intent.subscription_id, po_number=intent.po_number,
+                                            created_from=since)
+        return found[0] if found else None
 
     def _adopt(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
         log.info("order %s for %s already on the platform (%s): not placing again", order.id, intent.key, order.status)
@@ -235,7 +254,7 @@ class MigrationExecutor:
             if may_exist:
                 # Look up only after claiming: no one else can send it from now on, and whatever the previous
                 # holder sent before losing its claim has long reached the platform (its lease ran out).
-                found = self._orders_on_platform(work).get(intent.key)
+                found = self._look_up(work, intent)
                 if found is not None:
                     self._adopt(work, intent, found)
                     return

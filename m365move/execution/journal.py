@@ -289,6 +289,16 @@ class Journal:
             rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
             return [_intent(r) for r in rows]
 
+    def recorded_at(self, key: str) -> dt.datetime | None:
+        """When the journal first held the intent (the start of the run that recorded it): no worker of this
+        journal can have sent its order earlier, which bounds a platform look-up by creation time."""
+        query = select(runs_table.c.started_at).select_from(
+            intents_table.join(runs_table, runs_table.c.run_id == intents_table.c.first_run_id)
+        ).where(intents_table.c.key == key)
+        with self._engine.connect() as connection:
+            started = connection.execute(query).scalar()
+        return dt.datetime.fromisoformat(started) if started else None
+
     def claim(self, intent: Intent, run_id: str) -> int | None:
         """Mark the intent ``placing`` for this run, only if nobody changed it since it was read (compare and
         set on its claim generation): of several workers sharing the journal, exactly one holds each order.

@@ -23,6 +23,7 @@ from m365move.execution.executor import ExecutionOptions, MigrationExecutor, Sub
 from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
 from m365move.execution.journal import Journal
+from m365move.execution.platform_orders import read_platform_orders
 from m365move.execution.progress import Progress
 from m365move.execution.results_context import context_columns
 from m365move.execution.results_file import write_results
@@ -72,7 +73,10 @@ def run_migration(
     already = journal.fully_migrated(request.mode)
     plan = plan_migration(request.estate, request.mode, plans_mapping=request.plans_mapping,
                           selection=request.selection, already_migrated=already)
-    plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, client))
+    # One read of m365move's orders on the platform for the run's customers (before anything is journaled):
+    # the other mode's keys block a source, this mode's keys are adopted by the executor instead of placed.
+    platform = read_platform_orders(client, _customers(request, journal, plan.migrating())) if client else None
+    plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, platform))
     run_id = journal.start_run(request.mode, not request.execute, request.parameters)
     works: list[SubscriptionWork] = []
     interrupted = False
@@ -85,7 +89,8 @@ def run_migration(
                 works = _works(request, journal, run_id, plan.migrating())
                 progress = progress or Progress(len(works))
                 progress.total = len(works)
-                executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop)
+                executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop,
+                                             platform=platform)
                 executor.execute(works)
                 interrupted = executor.interrupted
                 progress.done()
@@ -168,6 +173,13 @@ def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[
     for work in works:
         work.intents = [journal.retry(i, run_id) if i.failed else i for i in work.intents]
     return works
+
+
+def _customers(request: RunRequest, journal: Journal, migrating: tuple[SubscriptionPlan, ...]) -> set[str]:
+    """The customers whose orders a run may place: of the planned sources and of unfinished journaled work."""
+    planned = frozenset(p.subscription_id for p in migrating)
+    unfinished = unfinished_journal_work(journal, request.mode, request.selection, planned)
+    return {p.customer_id for p in migrating} | {intents[0].customer_id for intents in unfinished.values()}
 
 
 def unfinished_journal_work(
