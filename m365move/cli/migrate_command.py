@@ -123,8 +123,9 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
          journal: Journal | None = None) -> int:
     mode = MigrationMode(parameters["mode"])
     journal = journal or _journal(args)
+    # Pages of 1,000 (the most SimpleAPI serves): the run's one read of m365move's orders lists whole collections.
     client = SimpleApiClient(parameters["commerce_url"], load_credentials(), max_retries=6,
-                             rate_limit_per_second=args.rate_limit or None)
+                             rate_limit_per_second=args.rate_limit or None, page_size=1000)
     try:
         client.verify_access()
         estate, plans_mapping, file_selection = _estate(parameters, client)
