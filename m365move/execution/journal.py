@@ -9,6 +9,7 @@ the platform must be asked whether the order exists.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     exists,
@@ -146,15 +148,39 @@ FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
 TARGET_FREE_STATUSES = frozenset({"error", "cancelled", "rejected"})
 
 
-def _other_mode_started(intent: Intent) -> Any:
-    """SQL: an intent of the other mode for the same source is being placed, placed, or ended with a target."""
+def _other_mode_started_clause() -> Any:
+    """SQL: an intent of the other mode for the same source (bound ``om_subscription``, ``om_mode``) is being
+    placed, placed, or ended with a target."""
     other = intents_table.alias("other_mode")
     return exists().where(
-        other.c.subscription_id == intent.subscription_id,
-        other.c.mode != intent.mode.value,
+        other.c.subscription_id == bindparam("om_subscription"),
+        other.c.mode != bindparam("om_mode"),
         or_(other.c.state.in_([IntentState.PLACING.value, IntentState.PLACED.value]),
             and_(other.c.state == IntentState.FINAL.value, other.c.platform_status.not_in(TARGET_FREE_STATUSES))),
     )
+
+
+def _other_mode_parameters(intent: Intent) -> dict[str, Any]:
+    return {"om_subscription": intent.subscription_id, "om_mode": intent.mode.value}
+
+
+# The statements every placed order runs (claim, fence, heartbeat), built once with bound parameters: building a
+# SQLAlchemy statement per call cost more CPU than executing it.
+_CLAIM = update(intents_table).where(
+    intents_table.c.key == bindparam("k"), intents_table.c.state == bindparam("read_state"),
+    intents_table.c.attempt == bindparam("read_attempt"),
+    intents_table.c.claim_generation == bindparam("read_generation"),
+    # One source, one mode, decided in the claim's own transaction: a run of the other mode that started on this
+    # source after our planning check (model/execution_protocol.pml found the race) wins.
+    ~_other_mode_started_clause(),
+).values(state=IntentState.PLACING.value, claimed_by=bindparam("run"), claim_generation=bindparam("generation"),
+         placing_at=bindparam("now"), fenced_at=bindparam("now"), last_run_id=bindparam("run"))
+_FENCE = update(intents_table).where(
+    intents_table.c.key == bindparam("k"), intents_table.c.state == IntentState.PLACING.value,
+    intents_table.c.claimed_by == bindparam("run"), intents_table.c.claim_generation == bindparam("generation"),
+).values(fenced_at=bindparam("now"))
+_OTHER_MODE_STARTED = select(_other_mode_started_clause())
+_BEAT = update(runs_table).where(runs_table.c.run_id == bindparam("beating_run")).values(heartbeat_at=bindparam("beat"))
 
 
 def now_text() -> str:
@@ -212,7 +238,7 @@ class Journal:
 
     def heartbeat(self, run_id: str) -> None:
         """A running run says it is alive, so that other workers leave its claims alone."""
-        self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(heartbeat_at=now_text()))
+        self._write(_BEAT, {"beating_run": run_id, "beat": now_text()})
 
     def claim_is_stale(self, claimed_by: str, stale_after: float | None = None) -> bool:
         """Whether the run holding a claim is gone: its process is dead on this host, it finished, or it has
@@ -256,10 +282,12 @@ class Journal:
         for attempt in range(3):
             try:
                 return self._record_intents(run_id, intents)
-            except IntegrityError:
+            except IntegrityError as error:
                 # Another worker sharing the journal inserted some of these keys meanwhile: read them back.
                 if attempt == 2:
-                    raise
+                    raise _write_error(self.url, error) from error
+            except SQLAlchemyError as error:
+                raise _write_error(self.url, error) from error
         raise AssertionError("unreachable")
 
     def _record_intents(self, run_id: str, intents: Sequence[Intent]) -> list[Intent]:
@@ -305,20 +333,15 @@ class Journal:
         Returns the new generation (the fencing token for ``fence``), None when someone else changed it. The
         same transaction beats the run's heart, so the claim starts with a full lease."""
         generation = intent.claim_generation + 1
-        statement = update(intents_table).where(
-            intents_table.c.key == intent.key, intents_table.c.state == intent.state.value,
-            intents_table.c.attempt == intent.attempt, intents_table.c.claim_generation == intent.claim_generation,
-            # One source, one mode, decided in the claim's own transaction: a run of the other mode that started
-            # on this source after our planning check (model/execution_protocol.pml found the race) wins.
-            ~_other_mode_started(intent),
-        ).values(state=IntentState.PLACING.value, claimed_by=run_id, claim_generation=generation,
-                 placing_at=now_text(), fenced_at=now_text(), last_run_id=run_id)
+        now = now_text()
+        parameters = {"k": intent.key, "read_state": intent.state.value, "read_attempt": intent.attempt,
+                      "read_generation": intent.claim_generation, "run": run_id, "generation": generation, "now": now,
+                      **_other_mode_parameters(intent)}
         try:
             with self._lock, self._engine.begin() as connection:
-                claimed = connection.execute(statement).rowcount == 1
+                claimed = connection.execute(_CLAIM, parameters).rowcount == 1
                 if claimed:
-                    connection.execute(update(runs_table).where(runs_table.c.run_id == run_id)
-                                       .values(heartbeat_at=now_text()))
+                    connection.execute(_BEAT, {"beating_run": run_id, "beat": now})
         except SQLAlchemyError as error:
             raise _write_error(self.url, error) from error
         return generation if claimed else None
@@ -326,21 +349,18 @@ class Journal:
     def other_mode_started(self, intent: Intent) -> bool:
         """Whether the other mode has an intent for this intent's source beyond "planned" (see ``claim``)."""
         with self._engine.connect() as connection:
-            return bool(connection.execute(select(_other_mode_started(intent))).scalar())
+            return bool(connection.execute(_OTHER_MODE_STARTED, _other_mode_parameters(intent)).scalar())
 
     def fence(self, key: str, run_id: str, generation: int) -> bool:
         """Right before a POST: prove this run still holds the claim it took at ``generation`` (nobody took it
         over meanwhile) and renew its lease, in one transaction. False: the claim is lost, place nothing."""
-        statement = update(intents_table).where(
-            intents_table.c.key == key, intents_table.c.state == IntentState.PLACING.value,
-            intents_table.c.claimed_by == run_id, intents_table.c.claim_generation == generation,
-        ).values(fenced_at=now_text())
+        now = now_text()
         try:
             with self._lock, self._engine.begin() as connection:
-                held = connection.execute(statement).rowcount == 1
+                held = connection.execute(_FENCE, {"k": key, "run": run_id, "generation": generation, "now": now}
+                                          ).rowcount == 1
                 if held:
-                    connection.execute(update(runs_table).where(runs_table.c.run_id == run_id)
-                                       .values(heartbeat_at=now_text()))
+                    connection.execute(_BEAT, {"beating_run": run_id, "beat": now})
         except SQLAlchemyError as error:
             raise _write_error(self.url, error) from error
         return held
@@ -411,7 +431,7 @@ class Journal:
     # ---- plumbing ---------------------------------------------------------------------------------
 
     def _set(self, key: str, **values: Any) -> None:
-        self._write(update(intents_table).where(intents_table.c.key == key).values(**values))
+        self._write(_set_statement(frozenset(values)), {"k": key, **{f"v_{name}": v for name, v in values.items()}})
 
     def _write(self, statement: Any, parameters: Any = None) -> None:
         try:
@@ -419,6 +439,13 @@ class Journal:
                 connection.execute(statement, parameters) if parameters is not None else connection.execute(statement)
         except SQLAlchemyError as error:
             raise _write_error(self.url, error) from error
+
+
+@functools.cache
+def _set_statement(columns: frozenset[str]) -> Any:
+    """UPDATE intents SET <columns> WHERE key = :k, built once per set of columns (see _CLAIM)."""
+    return update(intents_table).where(intents_table.c.key == bindparam("k")).values(
+        {name: bindparam(f"v_{name}") for name in sorted(columns)})
 
 
 def _write_error(url: str, error: SQLAlchemyError) -> JournalError:

@@ -44,6 +44,9 @@ class RunRequest:
     custom_order_params: bool = False
 
 
+# Subscriptions whose intents are journaled in one transaction.
+_RECORD_CHUNK = 500
+
 # Blocked by what the platform or the journal showed while running (not by the estate): these, like failed and
 # partially-migrated subscriptions, make an executed run end with exit status 6.
 PLATFORM_BLOCK_CODES = frozenset({ReasonCode.SEAT_COUNT_CHANGED, ReasonCode.MIGRATED_IN_OTHER_MODE})
@@ -160,13 +163,20 @@ def _block_other_mode(plan: MigrationPlan, blocks: Mapping[str, Reason]) -> Migr
 def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[SubscriptionPlan, ...]) -> list[SubscriptionWork]:
     subscriptions = {s.id: s for s in request.estate.subscriptions}
     works: list[SubscriptionWork] = []
-    for sub_plan in migrating:
-        attributes: dict[str, str] = {}
-        if request.custom_order_params:
-            source = subscriptions[sub_plan.subscription_id].custom_attributes
-            attributes = {k: source[k] for k in CUSTOM_ORDER_ATTRIBUTES if k in source}
-        intents = journal.record_intents(run_id, intents_for(request.mode, sub_plan, attributes))
-        works.append(SubscriptionWork(sub_plan.subscription_id, sub_plan.customer_id, intents))
+    for start in range(0, len(migrating), _RECORD_CHUNK):
+        chunk = migrating[start:start + _RECORD_CHUNK]
+        fresh: list[list[Intent]] = []
+        for sub_plan in chunk:
+            attributes: dict[str, str] = {}
+            if request.custom_order_params:
+                source = subscriptions[sub_plan.subscription_id].custom_attributes
+                attributes = {k: source[k] for k in CUSTOM_ORDER_ATTRIBUTES if k in source}
+            fresh.append(intents_for(request.mode, sub_plan, attributes))
+        # One transaction per chunk: nothing has been sent yet, so a crash here only leaves intents "planned".
+        recorded = iter(journal.record_intents(run_id, [i for intents in fresh for i in intents]))
+        for sub_plan, intents in zip(chunk, fresh, strict=True):
+            works.append(SubscriptionWork(sub_plan.subscription_id, sub_plan.customer_id,
+                                          [next(recorded) for _ in intents]))
     planned = frozenset(w.subscription_id for w in works)
     for sub_id, intents in unfinished_journal_work(journal, request.mode, request.selection, planned).items():
         works.append(SubscriptionWork(sub_id, intents[0].customer_id, intents))

@@ -1,10 +1,12 @@
-"""Before a source is cancelled: do the completed NCE subscriptions hold as many seats as the source does now?
+"""Before a source is cancelled: did its completed NCE orders buy as many seats as the source holds now?
 
 Sales orders complete for 18 seats, the run is killed, the customer grows the CSP source to 25 seats,
 and a resume cancels it: 7 seats lost. So right before a cancellation, the source's current quantities
-(read from the platform, not from the estate) are compared licence by licence with the quantities of
-the NCE subscriptions its completed orders created. On any difference the cancellation is held back
-with ``seat-count-changed`` naming each licence and the difference; it goes once they match again.
+(read from the platform, not from the estate) are compared licence by licence with the completed NCE
+quantities: what its completed orders bought, as journaled in their intents (an order carries exactly
+its intent's quantity; ``ordered_seats`` in model/execution_protocol.pml). That is one read per
+cancellation, the source's. On any difference the cancellation is held back with ``seat-count-changed``
+naming each licence and the difference; it goes once they match again.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class SeatDifference:
 
 
 def seat_differences(client: SimpleApiClient, subscription_id: str, intents: Sequence[Intent]) -> list[SeatDifference]:
-    """Per licence, the source's current seats against the seats of the NCE subscriptions created for it."""
+    """Per licence, the source's current seats against the seats its completed orders bought for it."""
     source = client.get_subscription(subscription_id)
     source_seats: dict[str, int] = {}
     for product in source.products:
@@ -44,11 +46,7 @@ def seat_differences(client: SimpleApiClient, subscription_id: str, intents: Seq
         if intent.kind not in _CREATING_KINDS or not intent.license:
             continue
         licence = intent.license.upper()
-        held = 0
-        if intent.completed and intent.created_subscription_id:
-            created = client.get_subscription(intent.created_subscription_id)
-            wanted = (intent.nce_license or "").upper()
-            held = sum(p.quantity for p in created.products if not wanted or p.mpn.upper() == wanted)
+        held = (intent.quantity or 0) if intent.completed else 0
         nce_seats[licence] = nce_seats.get(licence, 0) + held
     differences = []
     for licence in sorted(set(nce_seats) | {m for m, q in source_seats.items() if q > 0}):
