@@ -125,6 +125,8 @@ class MigrationExecutor:
         self.interrupted = False
         # Set when a journal write failed (e.g. a full disk): nothing more is placed.
         self.journal_failed = threading.Event()
+        # Platform creation time of each order placed or adopted and not final yet: polling lists orders since.
+        self._created_at: dict[str, dt.datetime] = {}
 
     def execute(self, works: Sequence[SubscriptionWork]) -> None:
         """Run every batch; after a stop request, finish the batch in flight and return."""
@@ -306,6 +308,8 @@ class MigrationExecutor:
         return check
 
     def _record_placed(self, work: SubscriptionWork, intent: Intent, order: OrderInfo) -> None:
+        if order.creation_date is not None and not order.is_final:
+            self._created_at[order.id] = order.creation_date
         created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
         message = failure_message(order)
         self.journal.mark_placed(intent.key, order.id, order.status, created, message)
@@ -317,7 +321,8 @@ class MigrationExecutor:
         waiting = list(active)
         deadline = time.monotonic() + self.options.order_timeout
         while waiting:
-            results = list(pool.map(self._poll_once, waiting))
+            listed = self._listed(waiting)
+            results = list(pool.map(self._poll_once, waiting, [listed] * len(waiting)))
             waiting = [item for item, final in zip(waiting, results, strict=True) if not final]
             if not waiting:
                 return
@@ -329,17 +334,48 @@ class MigrationExecutor:
                 return
             self._sleep(self.options.poll_interval)
 
-    def _poll_once(self, item: tuple[SubscriptionWork, Intent]) -> bool:
+    def _listed(self, waiting: Sequence[tuple[SubscriptionWork, Intent]]) -> dict[str, OrderInfo]:
+        """The statuses of the waiting orders from ``GET /orders`` pages (orders created since the oldest of them,
+        on the platform's clock, as its answers said) when that is fewer requests than one read per order.
+        Orders it does not cover are read by id."""
+        created = [self._created_at[i.platform_order_id] for _, i in waiting if i.platform_order_id in self._created_at]
+        if len(created) < 2:
+            return {}
+        since = min(created)
+        try:
+            first, total = self.client.orders_page(0, created_from=since)
+            listed = {o.id: o for o in first}
+            if total is None or -(-total // max(1, self.client.page_size)) > len(created):
+                return listed  # the platform is busier than this batch: read the rest by id
+            offset = len(first)
+            while first and offset < total:
+                page, _ = self.client.orders_page(offset, created_from=since)
+                if not page:
+                    break
+                listed.update((o.id, o) for o in page)
+                offset += len(page)
+            return listed
+        except PlatformError as error:
+            log.warning("listing orders to poll them failed, reading them one by one: %s", error)
+            return {}
+
+    def _poll_once(self, item: tuple[SubscriptionWork, Intent], listed: dict[str, OrderInfo]) -> bool:
         work, intent = item
         current = next(i for i in work.intents if i.key == intent.key)
         assert current.platform_order_id is not None
+        order = listed.get(current.platform_order_id)
+        if order is not None and not order.is_final:
+            return False
         try:
-            order = self.client.get_order(current.platform_order_id)
+            if order is None or (current.kind in _CREATING_KINDS and order.completed):
+                # A list item does not name the subscription a completed sales or migration order created.
+                order = self.client.get_order(current.platform_order_id)
         except PlatformError as error:
             log.warning("polling order %s failed, will poll again: %s", current.platform_order_id, error)
             return False
         if not order.is_final:
             return False
+        self._created_at.pop(current.platform_order_id, None)
         created = order.subscription_id if current.kind in _CREATING_KINDS and order.completed else None
         message = failure_message(order)
         self.journal.mark_status(current.key, order.status, created, message)

@@ -30,20 +30,26 @@ def estate(tmp_path: Path) -> Path:
     return write_estate(tmp_path, builder.doc)
 
 
-def order_listings(server: Any) -> int:
-    return int(server.context.stats.snapshot()["requests"].get("GET /orders", 0))
+def requests(server: Any) -> dict[str, int]:
+    return dict(server.context.stats.snapshot()["requests"])
 
 
-def test_a_fresh_run_lists_orders_once_not_per_subscription(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fresh_run_reads_per_order_only_what_it_must(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per source: its POSTs, one read of each completed sales order (for the subscription it created) and one
+    read of the source before its cancellation; order listings (the run's platform read, then one per polling
+    round of a batch) do not grow with the number of sources."""
     use_credentials(monkeypatch)
     path = estate(tmp_path)
-    with sandbox_on(path) as server:
+    with sandbox_on(path, Faults(order_processing_seconds=0)) as server:  # final at the first poll
         assert main(migrate_args("new-subscription", path, server, tmp_path / "work", "--execute")) == 0
-        listings = order_listings(server)
+        counted = requests(server)
         snapshot = state(server)
     placed = [o for o in snapshot["orders"] if (o.get("po_number") or "").startswith("M365MOVE-")]
     assert len(placed) == SOURCES * 3  # two sales orders and a cancellation per source
-    assert listings == 1  # the run's one read (the whole collection is one page here), none per subscription
+    assert counted["POST /orders"] == SOURCES * 3
+    assert counted["GET /orders/{id}"] == SOURCES * 2
+    assert counted["GET /subscriptions/{id}"] == SOURCES  # the seat check reads the source only
+    assert counted["GET /orders"] == 3, counted  # the platform read, then one polling round per phase
 
 
 def test_a_lost_journal_adopts_what_the_platform_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
