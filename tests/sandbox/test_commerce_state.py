@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from sandbox_fixtures import estate_document
 
 from m365move.errors import InputError
-from m365move.sandbox.commerce_state import CommerceState, OrderRejected
+from m365move.sandbox.commerce_state import CommerceState, OrderFilter, OrderRejected
 from m365move.sandbox.faults import FaultInjector, Faults
 from m365move.sandbox.state_log import read_state
 
@@ -199,3 +200,18 @@ class TestStateLog:
         assert state.get_order(second.id).status != "completed"  # type: ignore[union-attr]
         clock.now += 4
         assert state.get_order(second.id).status == "completed"  # type: ignore[union-attr]
+
+    def test_orders_created_since_are_found_by_bisection_and_match_a_scan(self) -> None:
+        """``creationTimeFrom`` alone starts at the first order created since (seeded orders are older); the
+        answer is the one a scan of every order gives."""
+        state, clock = _state()
+        state.place_order(CANCEL)
+        clock.now += 60
+        later = state.place_order({**CANCEL, "subscriptionId": "3000002", "poNumber": "P2"})
+        since = dt.datetime.fromtimestamp(clock.now - 1, dt.timezone.utc)
+        found = state.list_orders(0, 100, OrderFilter(created_from=since))
+        assert [o.id for o in found.items] == [later.id] and found.total == 1
+        everything = state.list_orders(0, 1000, OrderFilter()).items
+        assert [o.id for o in everything if o.creation_time >= since] == [later.id]
+        state._order_times_sorted = False  # the scan the index replaces gives the same answer
+        assert [o.id for o in state.list_orders(0, 100, OrderFilter(created_from=since)).items] == [later.id]
