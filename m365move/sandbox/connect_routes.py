@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from m365move.sandbox.connect_state import ConnectApiProblem, ConnectState
-from m365move.sandbox.rql import RqlError, page_of, parse_query
+from m365move.sandbox.rql import RqlError, equality_hints, page_of, parse_query
 
 PREFIX = "/public/v1"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -38,7 +38,10 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
 
     def listing(name: str) -> Handler:
         async def handler(request: Request) -> Response:
-            return _page(request, name, state.collection(name))
+            # Filtered on an id (or a request's asset id): the candidates from the index, not every object.
+            hints = equality_hints(request.scope.get("query_string", b"").decode("latin-1"))
+            candidates = state.candidates(name, hints) if hints else None
+            return _page(request, name, state.collection(name) if candidates is None else candidates)
         return handler
 
     def detail(name: str) -> Handler:

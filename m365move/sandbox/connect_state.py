@@ -19,7 +19,7 @@ import datetime as dt
 import itertools
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from m365move.sandbox.platform_clock import PlatformClock
@@ -74,6 +74,13 @@ class ConnectState:
         self.assets: dict[str, Json] = {a["id"]: _complete_asset(a, _seeded_at(n))
                                         for n, a in enumerate(section.get("assets", []))}
         self.requests: dict[str, Json] = {r["id"]: r for r in section.get("requests", [])}
+        # Indexes of what never changes once stored, so a list call filtered on them (the sweep and the extension
+        # ask for one asset's requests, or objects by id) reads its candidates instead of scanning everything.
+        self._position: dict[str, dict[str, int]] = {
+            name: {object_id: n for n, object_id in enumerate(store)} for name, store in self._id_stores().items()}
+        self._requests_by_asset: dict[str, list[str]] = {}
+        for request in self.requests.values():
+            self._requests_by_asset.setdefault(request["asset"]["id"], []).append(request["id"])
         # EaaS objects the runner reads: the extension's schedules and its installations (multi-account).
         devops = section.get("devops") or {}
         self.schedules: dict[str, Json] = {s["id"]: s for s in devops.get("schedules", [])}
@@ -87,6 +94,30 @@ class ConnectState:
         self.transitions: list[tuple[str, str, str]] = []  # (request id, from, to): what tests assert on
 
     # -- reads ---------------------------------------------------------------------------------------
+
+    def _id_stores(self) -> dict[str, dict[str, Json]]:
+        return {"assets": self.assets, "requests": self.requests, "tier/configs": self.tier_configs,
+                "tier/config-requests": self.tier_config_requests, "marketplaces": self.marketplaces,
+                "products": self.products}
+
+    def candidates(self, name: str, hints: Mapping[str, frozenset[str]]) -> list[Json] | None:
+        """The objects of ``name`` that can match a query whose every match has one of ``hints[field]`` (by id,
+        or a request's asset id), in storage order; None when no index serves the hints (read everything)."""
+        with self.lock:
+            self._tick()
+            store = self._id_stores().get(name)
+            if store is None:
+                return None
+            ids: set[str] | None = None
+            if "id" in hints:
+                ids = set(hints["id"])
+            if name == "requests" and "asset.id" in hints:
+                by_asset = {r for a in hints["asset.id"] for r in self._requests_by_asset.get(a, ())}
+                ids = by_asset if ids is None else ids & by_asset
+            if ids is None:
+                return None
+            position = self._position[name]
+            return [store[i] for i in sorted((i for i in ids if i in store), key=position.__getitem__)]
 
     def collection(self, name: str) -> list[Json]:
         with self.lock:
@@ -196,6 +227,7 @@ class ConnectState:
             "marketplace": marketplace,
         })
         self.assets[asset_id] = asset
+        self._position["assets"][asset_id] = len(self._position["assets"])
         return self._new_request("purchase", asset, marketplace)
 
     def _create_on_asset(self, body: Json, kind: str) -> Json:
@@ -205,8 +237,8 @@ class ConnectState:
             raise ConnectApiProblem(400, "REQ_002", f"asset {asset_id} does not exist")
         if asset.get("status") != "active":
             raise ConnectApiProblem(400, "REQ_004", f"asset {asset_id} is {asset.get('status')}, not active")
-        open_ = [r["id"] for r in self.requests.values()
-                 if r["asset"]["id"] == asset_id and r["status"] in OPEN_STATUSES]
+        open_ = [r for r in self._requests_by_asset.get(asset_id or "", ())
+                 if self.requests[r]["status"] in OPEN_STATUSES]
         if open_:
             raise ConnectApiProblem(400, "REQ_005", f"asset {asset_id} already has an open request {open_[0]}")
         request = self._new_request(kind, asset, asset.get("marketplace") or {})
@@ -220,6 +252,8 @@ class ConnectState:
         request = {"id": request_id, "type": kind, "status": "pending", "created": now, "updated": now,
                    "asset": asset, "marketplace": marketplace, "note": "", "reason": ""}
         self.requests[request_id] = request
+        self._position["requests"][request_id] = len(self._position["requests"])
+        self._requests_by_asset.setdefault(asset["id"], []).append(request_id)
         self.transitions.append((request_id, "", "pending"))
         return request
 

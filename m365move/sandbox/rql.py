@@ -101,6 +101,35 @@ def parse_query(collection: str, raw_query: str) -> Query:
     return Query(predicate, tuple(_ordering_path(collection, f) for f in ordering), limit, offset)
 
 
+# A value an equality hint may carry: plain ids only (quoted, encoded or special values fall back to a scan).
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_EQ_TERM = re.compile(r"^eq\(([A-Za-z0-9_.]+),([^()]*)\)$")
+_IN_TERM = re.compile(r"^in\(([A-Za-z0-9_.]+),\(([^()]*)\)\)$")
+_SHORT_EQ_TERM = re.compile(r"^([A-Za-z0-9_.]+)=([^=()]*)$")
+
+
+def equality_hints(raw_query: str) -> dict[str, frozenset[str]]:
+    """The ``field → values`` that every match must have, from the query's top-level terms ``eq(f,v)``, ``f=v``
+    and ``in(f,(v,…))`` with plain values; fields spelled with ``__`` as paths. A store may use them to pick its
+    candidates from an index instead of testing every object; the full predicate still decides."""
+    hints: dict[str, frozenset[str]] = {}
+    for part in _top_level_split(raw_query, "&"):
+        text = unquote(part)
+        found = _EQ_TERM.match(text) or _SHORT_EQ_TERM.match(text)
+        if found:
+            field, values = found.group(1), [found.group(2)]
+        else:
+            many = _IN_TERM.match(text)
+            if not many:
+                continue
+            field, values = many.group(1), [v.strip() for v in many.group(2).split(",")]
+        if field in ("limit", "offset", "search") or not values or not all(_PLAIN_VALUE.match(v) for v in values):
+            continue
+        path = field.replace("__", ".")
+        hints[path] = hints[path] & frozenset(values) if path in hints else frozenset(values)
+    return hints
+
+
 def resolve(obj: Any, path: str) -> Any:
     for key in path.split("."):
         if isinstance(obj, dict):
