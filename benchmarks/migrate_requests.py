@@ -12,7 +12,8 @@ subtracted; the floor is plain httpx GETs against the same sandbox, measured in 
 
 Targets (exit status 1 when one is missed):
   requests per subscription ≤ orders per subscription × 2 + 0.1, on both estates;
-  skewed within 10 % of uniform (requests per subscription);
+  skewed within 10 % of uniform (requests per planned order: the two estates plan different orders per
+  subscription);
   client CPU per request ≤ 1.0 ms.
 
     .venv/bin/python benchmarks/migrate_requests.py [--subscriptions 2000]
@@ -126,12 +127,14 @@ def main() -> int:
         return "ok" if passed else "MISSED"
 
     per_sub: dict[str, float] = {}
+    per_order: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as name:
         for label, skewed in (("uniform", False), ("skewed", True)):
             folder = Path(name) / label
             folder.mkdir()
             r = measure(size, folder, skewed, env)
             per_sub[label] = r["requests"] / size
+            per_order[label] = r["requests"] / (r["orders"] * size)
             budget = r["orders"] * 2 + TARGET_REQUESTS_SLACK
             executed_requests = r["requests"] - r["dry_requests"]
             cpu_ms = 1000 * (r["cpu_s"] - r["dry_cpu_s"]) / max(1, executed_requests)
@@ -142,8 +145,11 @@ def main() -> int:
             print(f"         migrate process {r['cpu_s']:.2f} CPU s, of which the dry run's work {r['dry_cpu_s']:.2f} s; "
                   f"{cpu_ms:.2f} CPU ms per request (floor: plain httpx {r['floor_ms']:.2f} ms; "
                   f"target ≤ {TARGET_CPU_MS_PER_REQUEST}): {verdict(cpu_ms <= TARGET_CPU_MS_PER_REQUEST)}", flush=True)
-    ratio = per_sub["skewed"] / per_sub["uniform"]
-    print(f"skewed / uniform requests per subscription = {ratio:.3f} (target ≤ {TARGET_SKEW}, ≥ {1 / TARGET_SKEW:.2f}): "
+    # The two estates plan different numbers of orders per subscription (their plans differ): the cost is compared
+    # per planned order, which is what must not depend on how subscriptions are spread over customers.
+    ratio = per_order["skewed"] / per_order["uniform"]
+    print(f"requests per planned order: uniform {per_order['uniform']:.3f}, skewed {per_order['skewed']:.3f}; "
+          f"skewed / uniform = {ratio:.3f} (target within 10 %: {1 / TARGET_SKEW:.2f} to {TARGET_SKEW}): "
           f"{verdict(1 / TARGET_SKEW <= ratio <= TARGET_SKEW)}")
     return 0 if ok else 1
 
