@@ -13,7 +13,6 @@ from typing import NoReturn
 
 from m365move.errors import InputError, M365MoveError
 from m365move.terminal_text import visible
-from m365move.version_info import version_text
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
 _COMMAND_MODULES = (
@@ -83,6 +82,10 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        # Imported here: it reads the git commit through the bundle package (cryptography), which no other
+        # command of this parser needs at start.
+        from m365move.version_info import version_text
+
         print(f"m365move {version_text()}")
         parser.exit()
 

@@ -15,6 +15,7 @@ from m365move.cli.plan_inputs import (
     add_plan_input_arguments,
     load_plan_inputs,
 )
+from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
@@ -45,6 +46,14 @@ def register(subparsers: Any) -> None:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    # The whole command with the cyclic GC paused: what it builds (estate, plan, output) holds no cycles,
+    # and a collector resumed between the steps would scan all of it again after each (about 0.8 CPU s
+    # at 100k subscriptions). Reference counting frees everything as usual.
+    with cyclic_gc_paused():
+        return _plan(args)
+
+
+def _plan(args: argparse.Namespace) -> int:
     inputs = load_plan_inputs(args)
     estate, plans_mapping, selection = inputs.estate, inputs.plans_mapping, inputs.selection
     # Planning needs only the domain estate: the validated document (as big again) is let go here.

@@ -1,21 +1,23 @@
 """Reads an estate file (YAML or JSON), validates it field by field, and builds the domain Estate.
 
-Speed at 100k subscriptions: a JSON estate is parsed and validated in one pass by pydantic's own JSON
-parser (``model_validate_json``, no intermediate dicts); only when that refuses the file is it read
-again the slow way, whose errors name the line or the field path exactly as people read them. Loading
-runs with the cyclic garbage collector paused: the hundreds of thousands of objects it builds form no
-cycles, and a collector left on rescans all of them every few thousand allocations.
+Speed at 100k subscriptions: the file is first read through msgspec structs (``fast_schema.py``):
+straight from the bytes for JSON, from the parsed data for YAML. They build the domain estate without
+an intermediate validated document. Whatever they refuse is read again the ordinary way (pydantic,
+``schema.py``), whose errors name the file and the line or the field path exactly as people read them;
+a valid file never takes that way. The validated pydantic document, which the sandbox and the Connect
+adapters use, is made only when asked for (``LoadedEstate.document``); ``plan`` never asks, and does not
+even import pydantic.
+
+Loading runs with the cyclic garbage collector paused: the hundreds of thousands of objects it builds
+form no cycles, and a collector left on rescans all of them every few thousand allocations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
@@ -24,11 +26,11 @@ from m365move.domain.licenses import LicenseMapping, normalize_offer_id
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
-from m365move.estate.connect_section import ConnectSection
-from m365move.estate.locations import validation_messages
-from m365move.estate.partner_center_section import PartnerCenterSection
-from m365move.estate.schema import EstateDocument
+from m365move.estate import fast_schema
 from m365move.input_text import parse_json_text, parse_yaml_text, read_input_text
+
+if TYPE_CHECKING:
+    from m365move.estate.schema import EstateDocument
 
 # An estate's order is open unless final; estates written by hand also say "failed" or "canceled".
 FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
@@ -36,13 +38,25 @@ FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-@dataclass(frozen=True)
 class LoadedEstate:
-    """The validated document (for adapters such as the sandbox) and its domain view."""
+    """The domain view of an estate file, and its validated document (for adapters such as the sandbox).
 
-    path: Path
-    document: EstateDocument
-    estate: Estate
+    The document is validated from the file when first asked for, unless the loader already had it.
+    """
+
+    __slots__ = ("path", "estate", "_document")
+
+    def __init__(self, path: Path, document: EstateDocument | None, estate: Estate) -> None:
+        self.path = path
+        self.estate = estate
+        self._document = document
+
+    @property
+    def document(self) -> EstateDocument:
+        if self._document is None:
+            with cyclic_gc_paused():
+                self._document = read_estate_document(self.path)
+        return self._document
 
 
 def read_structured_file(path: Path) -> Any:
@@ -60,16 +74,33 @@ def load_estate(path: str | Path) -> LoadedEstate:
     """Load and validate an estate file; InputError names the file, the field path and the problem."""
     path = Path(path)
     with cyclic_gc_paused():
-        document = _fast_json_document(path) if _looks_like_json(path) else None
-        if document is None:
-            raw = read_structured_file(path)
-            if not isinstance(raw, dict):
-                raise InputError(
-                    "an estate file is a mapping with 'version: 1' and a 'commerce' section", where=str(path)
-                )
-            document = parse_estate_document(raw, str(path))
-            del raw  # the validated document replaces it: do not hold both at the peak
+        as_json = _looks_like_json(path)
+        estate = _fast_estate_from_json(path) if as_json else None
+        if estate is not None:
+            return LoadedEstate(path, None, estate)
+        raw = _read_mapping(path)
+        if not as_json:  # (JSON the structs refused as bytes they refuse as data too)
+            estate = _fast_estate_from_parsed(raw, path)
+            if estate is not None:
+                return LoadedEstate(path, None, estate)
+        document = parse_estate_document(raw, str(path))
+        del raw  # the validated document replaces it: do not hold both at the peak
         return LoadedEstate(path, document, build_estate(document, str(path)))
+
+
+def read_estate_document(path: Path) -> EstateDocument:
+    """The estate file as the validated pydantic document (cross-references are checked by the domain build)."""
+    document = _pydantic_json_document(path) if _looks_like_json(path) else None
+    if document is None:
+        document = parse_estate_document(_read_mapping(path), str(path))
+    return document
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    raw = read_structured_file(path)
+    if not isinstance(raw, dict):
+        raise InputError("an estate file is a mapping with 'version: 1' and a 'commerce' section", where=str(path))
+    return raw
 
 
 def _looks_like_json(path: Path) -> bool:
@@ -84,18 +115,79 @@ def _looks_like_json(path: Path) -> bool:
     return head.removeprefix(_UTF8_BOM).lstrip().startswith(b"{")
 
 
-def _fast_json_document(path: Path) -> EstateDocument | None:
-    """The document parsed and validated straight from the file's bytes, or None when anything is wrong.
-
-    None sends the caller down the ordinary path, which reports the problem with the line and column
-    (bad JSON) or the field path (bad content); a valid file never takes that path.
-    """
+def _json_bytes(path: Path) -> bytes | None:
     try:
         data = path.read_bytes()
     except OSError:
+        return None  # the ordinary path names the problem
+    return data.removeprefix(_UTF8_BOM)
+
+
+def _fast_estate_from_json(path: Path) -> Estate | None:
+    """The domain estate straight from the file's bytes, or None when the fast structs refuse anything."""
+    data = _json_bytes(path)
+    document = fast_schema.decode_json_estate(data) if data is not None else None
+    del data
+    if document is None:
         return None
-    if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM) :]
+    sections = []
+    for raw in (document.connect, document.partner_center, document.call2teams):
+        # The ordinary JSON reader, so its limits (nesting, number lengths) apply as on the ordinary path.
+        try:
+            section = parse_json_text(bytes(raw).decode(), where=str(path)) if len(raw) else {}
+        except InputError:
+            return None
+        if not isinstance(section, dict):
+            return None
+        sections.append(section)
+    if not _platform_sections_valid(sections[0], sections[1]):
+        return None
+    return _fast_build(document.commerce, path)
+
+
+def _fast_estate_from_parsed(raw: dict[str, Any], path: Path) -> Estate | None:
+    """The domain estate from parsed data (YAML), or None when the fast structs refuse anything."""
+    document = fast_schema.convert_parsed_estate(raw)
+    if document is None or not _platform_sections_valid(document.connect, document.partner_center):
+        return None
+    return _fast_build(document.commerce, path)
+
+
+def _platform_sections_valid(connect: dict[str, Any], partner_center: dict[str, Any]) -> bool:
+    if not connect and not partner_center:
+        return True
+    from pydantic import ValidationError  # only estates with these sections pay for pydantic here
+
+    from m365move.estate.connect_section import ConnectSection
+    from m365move.estate.partner_center_section import PartnerCenterSection
+
+    try:
+        if connect:
+            ConnectSection.model_validate(connect)
+        if partner_center:
+            PartnerCenterSection.model_validate(partner_center)
+    except ValidationError:
+        return False
+    return True
+
+
+def _fast_build(commerce: fast_schema.CommerceSection, path: Path) -> Estate | None:
+    """The domain estate from the fast structs; None on any problem, which the ordinary path then names."""
+    try:
+        return _build_domain(commerce, str(path), strict=True)
+    except (InputError, ValueError):
+        return None
+
+
+def _pydantic_json_document(path: Path) -> EstateDocument | None:
+    """The document parsed and validated by pydantic from the file's bytes, or None when anything is wrong."""
+    from pydantic import ValidationError
+
+    from m365move.estate.schema import EstateDocument
+
+    data = _json_bytes(path)
+    if data is None:
+        return None
     try:
         document = EstateDocument.model_validate_json(data)
         _check_platform_sections(document)  # as parse_estate_document checks them
@@ -104,12 +196,12 @@ def _fast_json_document(path: Path) -> EstateDocument | None:
     return document
 
 
-_SECTION_OF_MODEL = {ConnectSection.__name__: "connect", PartnerCenterSection.__name__: "partner_center"}
-
-
 def _check_platform_sections(document: EstateDocument) -> None:
     """The ``connect`` and ``partner_center`` sections, each by its own model, so the sandbox and the extension
     read well-formed sections (the document keeps them as plain JSON: the platforms' own shapes)."""
+    from m365move.estate.connect_section import ConnectSection
+    from m365move.estate.partner_center_section import PartnerCenterSection
+
     if document.connect:
         ConnectSection.model_validate(document.connect)
     if document.partner_center:
@@ -117,13 +209,22 @@ def _check_platform_sections(document: EstateDocument) -> None:
 
 
 def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
+    from pydantic import ValidationError
+
+    from m365move.estate.connect_section import ConnectSection
+    from m365move.estate.locations import validation_messages
+    from m365move.estate.partner_center_section import PartnerCenterSection
+    from m365move.estate.schema import EstateDocument
+
     try:
         document = EstateDocument.model_validate(raw)
         _check_platform_sections(document)
     except ValidationError as error:
         problems = validation_messages(error)
         field, message = problems[0]
-        section = _SECTION_OF_MODEL.get(error.title)
+        section = {ConnectSection.__name__: "connect", PartnerCenterSection.__name__: "partner_center"}.get(
+            error.title
+        )
         if section is not None:
             field = f"{section}.{field}" if field else section
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
@@ -133,7 +234,15 @@ def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
 
 def build_estate(document: EstateDocument, source: str) -> Estate:
     """Cross-reference the document and convert it to the domain; the first broken reference is an error."""
-    commerce = document.commerce
+    return _build_domain(document.commerce, source, strict=False)
+
+
+def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
+    """The domain estate from either schema's commerce section (same field names, same types).
+
+    ``strict`` (the fast structs) also checks here what pydantic's validators check on the ordinary
+    path (periods, licences given twice, NCE licence texts), raising ValueError for any of them.
+    """
 
     def fail(field: str, message: str) -> InputError:
         return InputError(message, where=f"{source}: commerce.{field}")
@@ -150,24 +259,28 @@ def build_estate(document: EstateDocument, source: str) -> Estate:
         if c.reseller_id not in resellers:
             raise fail(f"customers[{i}].reseller_id", f"reseller {c.reseller_id!r} is not in commerce.resellers")
         customers[c.id] = Customer(c.id, c.reseller_id, c.name, c.mca_accepted)
-    plans = _build_plans(document, fail, resellers)
+    plans = _build_plans(commerce.plans, fail, resellers)
     catalog = Catalog(plans.values())
-    subscriptions = _build_subscriptions(document, fail, customers, plans)
+    subscriptions = _build_subscriptions(commerce.subscriptions, fail, customers, plans, strict=strict)
+    # The pairs as LicenseMapping reads them; its parse raises ValueError for a text that is no NCE licence
+    # (schema.py's validator has already normalised them on the ordinary path).
+    pairs = [(m.csp_offer_id, m.nce) for m in commerce.license_mappings]
+    mapping = LicenseMapping(pairs)
     mapped: dict[str, tuple[str, int]] = {}
-    for i, m in enumerate(commerce.license_mappings):
+    for i, (offer, nce) in enumerate(pairs):
         # As the licence mapping CSV: the same pair twice is harmless, two targets for one offer are not.
-        earlier = mapped.setdefault(_mpn(m.csp_offer_id), (m.nce, i))
-        if earlier[0] != m.nce:
-            raise fail(f"license_mappings[{i}].nce", f"{m.csp_offer_id} is mapped to {earlier[0]} in "
-                       f"license_mappings[{earlier[1]}] and to {m.nce} here; keep one")
-    mapping = LicenseMapping((m.csp_offer_id, m.nce) for m in commerce.license_mappings)
+        earlier = mapped.setdefault(_mpn(offer), (nce, i))
+        if earlier[0] != nce:
+            raise fail(f"license_mappings[{i}].nce", f"{offer} is mapped to {earlier[0]} in "
+                       f"license_mappings[{earlier[1]}] and to {nce} here; keep one")
     open_orders = frozenset(o.subscription_id for o in commerce.orders if o.status not in FINAL_ORDER_STATUSES)
     return Estate(resellers, customers, catalog, tuple(subscriptions), mapping, open_orders)
 
 
-def _build_plans(document: EstateDocument, fail: Any, resellers: dict[str, Reseller]) -> dict[int, ServicePlan]:
+def _build_plans(
+    entries: Sequence[Any], fail: Callable[[str, str], InputError], resellers: dict[str, Reseller]
+) -> dict[int, ServicePlan]:
     plans: dict[int, ServicePlan] = {}
-    entries = document.commerce.plans
     known_ids = {p.id for p in entries}
     for i, p in enumerate(entries):
         if p.id in plans:
@@ -198,12 +311,21 @@ def _build_plans(document: EstateDocument, fail: Any, resellers: dict[str, Resel
 
 
 def _build_subscriptions(
-    document: EstateDocument, fail: Any, customers: dict[str, Customer], plans: dict[int, ServicePlan]
+    entries: Sequence[Any],
+    fail: Callable[[str, str], InputError],
+    customers: dict[str, Customer],
+    plans: dict[int, ServicePlan],
+    *,
+    strict: bool,
 ) -> list[Subscription]:
+    # The hot loop of loading (100k subscriptions, 200k resources): look-ups bound to locals, caches read
+    # inline, and the per-item checks in the order their errors are reported.
     seen: set[str] = set()
     result: list[Subscription] = []
     append = result.append
-    for i, s in enumerate(document.commerce.subscriptions):
+    periods = _PERIODS.get
+    mpns = _MPNS.get
+    for i, s in enumerate(entries):
         if s.id in seen:
             raise fail(f"subscriptions[{i}].id", f"subscription id {s.id!r} appears twice")
         seen.add(s.id)
@@ -214,10 +336,12 @@ def _build_subscriptions(
             raise fail(f"subscriptions[{i}].plan_id", f"plan {s.plan_id} is not in commerce.plans")
         resources = []
         for j, r in enumerate(s.resources):
-            mpn = _mpn(r.mpn)
+            mpn = mpns(r.mpn) or _mpn(r.mpn)
             if plan.role_of(mpn) is None:
                 raise fail(f"subscriptions[{i}].resources[{j}].mpn", f"{r.mpn} is not a resource of plan {plan.id}")
             resources.append(SubscriptionResource(mpn, r.quantity))
+        if strict and len(resources) > 1 and len({r.mpn for r in resources}) != len(resources):
+            raise ValueError("a licence appears twice")  # the ordinary path names it
         # Positional, in the field order of Subscription: 100k of these are built.
         append(
             Subscription(
@@ -226,8 +350,8 @@ def _build_subscriptions(
                 s.plan_id,
                 s.status,
                 s.trial,
-                _period(s.billing_period),
-                _period(s.subscription_period),
+                periods(s.billing_period) or _period(s.billing_period),
+                periods(s.subscription_period) or _period(s.subscription_period),
                 s.start_date,
                 s.expiration_date,
                 tuple(resources),
@@ -238,11 +362,25 @@ def _build_subscriptions(
     return result
 
 
-@lru_cache(maxsize=256)
+# Caches of the texts an estate repeats (a handful of periods, a few hundred MPNs), bounded so that a
+# hostile file cannot grow them without limit.
+_PERIODS: dict[str, Period] = {}
+_MPNS: dict[str, str] = {}
+
+
 def _period(text: str) -> Period:
-    return Period.parse(text)
+    period = _PERIODS.get(text)
+    if period is None:
+        period = Period.parse(text)
+        if len(_PERIODS) < 1024:
+            _PERIODS[text] = period
+    return period
 
 
-@lru_cache(maxsize=65536)
 def _mpn(text: str) -> str:
-    return normalize_offer_id(text)
+    mpn = _MPNS.get(text)
+    if mpn is None:
+        mpn = normalize_offer_id(text)
+        if len(_MPNS) < 65536:
+            _MPNS[text] = mpn
+    return mpn

@@ -1,0 +1,145 @@
+"""The estate schema of ``schema.py`` once more, as msgspec structs: the fast way in for large files.
+
+A 100k-subscription estate is about 2 million values. pydantic validates them at about three times the
+cost of msgspec, and its models are several times bigger in memory, so the loader first tries these
+structs, which build the domain estate directly. They accept a *subset* of what ``schema.py`` accepts,
+with the same constraints, and never more:
+
+- ids are strings only (a number written for an id is converted by pydantic, on the ordinary path);
+- periods, licence mappings and repeated licences are checked while the domain is built (the loader's
+  ``strict`` build), by the same functions the pydantic validators call;
+- the ``connect``, ``partner_center`` and ``call2teams`` sections are kept raw here and read with the
+  ordinary JSON reader (its limits on nesting and number length apply), then ``connect`` and ``partner_center``
+  are checked by their own models.
+
+Whatever these structs refuse, for any reason, is read again the ordinary way, which gives the error
+message naming the file and the place (or accepts the file). So the message for bad input never comes
+from here, and a file both paths accept gives the same estate (tests/estate/test_fast_schema.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+# Every struct: unknown fields refused (as ``extra="forbid"``), and not tracked by the cyclic GC, since
+# none is ever part of a reference cycle.
+
+# The same bounds as schema.py (imported from there would import pydantic, which this path avoids).
+MAX_SEATS = 1_000_000
+MAX_PLAN_ID = 2**63 - 1
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
+Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]
+
+
+class ResellerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    id: NonEmpty
+    name: str = ""
+    tier_config: Literal["active", "processing", "missing"] = "active"
+
+
+class CustomerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    id: NonEmpty
+    reseller_id: NonEmpty
+    name: str = ""
+    mca_accepted: bool = True
+
+
+class PlanResourceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    mpn: NonEmpty
+    role: Literal["base", "addon", "other"]
+
+
+class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    id: PlanId
+    application: NonEmpty
+    resources: list[PlanResourceEntry]
+    billing_period: str
+    subscription_periods: Annotated[list[str], msgspec.Meta(min_length=1)]
+    name: str = ""
+    delegated_to: list[NonEmpty] = []
+    upgrade_paths: dict[str, tuple[int, ...]] = {}
+
+
+class SubscriptionResourceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    mpn: NonEmpty
+    quantity: Seats
+
+
+class SubscriptionEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    id: NonEmpty
+    customer_id: NonEmpty
+    plan_id: PlanId
+    billing_period: str
+    subscription_period: str
+    resources: list[SubscriptionResourceEntry]
+    status: str = "active"
+    trial: bool = False
+    start_date: dt.date | None = None
+    expiration_date: dt.date | None = None
+    custom_attributes: dict[str, str] = {}
+
+
+class LicenseMappingEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    csp_offer_id: NonEmpty
+    nce: str
+
+
+class OpenOrderEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    id: NonEmpty
+    subscription_id: NonEmpty
+    type: str = "change"
+    status: str = "processing"
+
+
+class CommerceSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    resellers: list[ResellerEntry] = []
+    customers: list[CustomerEntry] = []
+    plans: list[PlanEntry] = []
+    subscriptions: list[SubscriptionEntry] = []
+    license_mappings: list[LicenseMappingEntry] = []
+    orders: list[OpenOrderEntry] = []
+
+
+class JsonEstateDocument(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """A JSON estate file; the other platforms' sections as their raw JSON text (see the module doc)."""
+
+    version: Literal[1]
+    commerce: CommerceSection = CommerceSection()
+    connect: msgspec.Raw = msgspec.Raw()
+    partner_center: msgspec.Raw = msgspec.Raw()
+    call2teams: msgspec.Raw = msgspec.Raw()
+
+
+class ParsedEstateDocument(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """An estate already parsed into plain data (a YAML file); the other sections as parsed."""
+
+    version: Literal[1]
+    commerce: CommerceSection = CommerceSection()
+    connect: dict[str, Any] = {}
+    partner_center: dict[str, Any] = {}
+    call2teams: dict[str, Any] = {}
+
+
+_JSON_DECODER = msgspec.json.Decoder(JsonEstateDocument)
+
+
+def decode_json_estate(data: bytes) -> JsonEstateDocument | None:
+    """The estate in these UTF-8 JSON bytes, or None when the structs refuse it (see the module doc)."""
+    try:
+        return _JSON_DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def convert_parsed_estate(raw: Any) -> ParsedEstateDocument | None:
+    """The estate in already-parsed plain data, or None when the structs refuse it (see the module doc)."""
+    try:
+        # strict: no text read as a number or a boolean, exactly as the JSON decoder.
+        return msgspec.convert(raw, ParsedEstateDocument, strict=True)
+    except msgspec.ValidationError:
+        return None
