@@ -119,13 +119,21 @@ def test_the_free_sections_keep_the_ordinary_limits(tmp_path: Path) -> None:
     assert outcome(load_fast, path)[0] == "error"
 
 
-def test_a_connect_section_is_checked_by_its_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["estate.json", "estate.yaml"])
+@pytest.mark.parametrize(
+    ("section", "content"),
+    [("connect", {"assets": [{"id": ""}]}), ("partner_center", {"customers": [{"subscriptions": []}]}),
+     ("partner_center", {"epoch": "yesterday"})],
+)
+def test_the_platform_sections_are_checked_by_their_models(
+    tmp_path: Path, name: str, section: str, content: dict[str, Any]
+) -> None:
     doc = small_doc()
-    doc["connect"] = {"assets": [{"id": ""}]}
-    path = write(tmp_path / "estate.json", doc)
+    doc[section] = content
+    path = write(tmp_path / name, doc)
     kind, message = outcome(load_fast, path)
     assert (kind, message) == outcome(ordinary_load, path)
-    assert kind == "error" and f"{path}: connect." in message
+    assert kind == "error" and f"{path}: {section}." in message
 
 
 def test_decoding_refuses_rather_than_guesses() -> None:
