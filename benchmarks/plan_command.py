@@ -12,7 +12,8 @@ Targets at 100k subscriptions (500 resellers, 2,000 plans):
   YAML estate: real command ≤ 3 × the real command on the JSON estate.
 Exit status 1 when a target is missed.
 
-    .venv/bin/python benchmarks/plan_command.py [--subscriptions 100000] [--mode switch-plan] [--no-yaml]
+    .venv/bin/python benchmarks/plan_command.py [--subscriptions 100000] [--mode switch-plan] [--no-yaml] \
+        [--runs 2] [--estates DIR]
 """
 
 from __future__ import annotations
@@ -206,12 +207,25 @@ def write_estates(folder: Path, subscriptions: int, yaml_too: bool) -> tuple[Pat
     return json_path, yaml_path
 
 
+def kept_estates(folder: Path, subscriptions: int, yaml_too: bool) -> tuple[Path, Path | None]:
+    """The estates of this size in ``folder`` (one sub-folder per size), written there first if missing."""
+    folder = folder / f"{subscriptions}"
+    json_path, yaml_path = folder / "estate.json", folder / "estate.yaml"
+    if not json_path.exists() or (yaml_too and not yaml_path.exists()):
+        folder.mkdir(parents=True, exist_ok=True)
+        json_path, _ = write_estates(folder, subscriptions, yaml_too)
+    return json_path, (yaml_path if yaml_too else None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--mode", default="switch-plan", choices=("switch-plan", "new-subscription"))
     parser.add_argument("--runs", type=int, default=2, help="runs of the real command; the best counts")
     parser.add_argument("--no-yaml", action="store_true", help="skip the YAML estate")
+    parser.add_argument("--estates", metavar="DIR", type=Path,
+                        help="keep the generated estates in DIR and reuse them when they are there (generating "
+                             "100k takes minutes)")
     parser.add_argument("--floor-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_child:
@@ -219,7 +233,8 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
-        json_path, yaml_path = write_estates(folder, args.subscriptions, not args.no_yaml)
+        json_path, yaml_path = kept_estates(args.estates, args.subscriptions, not args.no_yaml) if args.estates \
+            else write_estates(folder, args.subscriptions, not args.no_yaml)
         floor_out = subprocess.run([sys.executable, __file__, "--floor-child", str(json_path), args.mode],
                                    check=True, capture_output=True, text=True, cwd=ROOT)
         floor = json.loads(floor_out.stdout)
