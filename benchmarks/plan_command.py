@@ -128,9 +128,10 @@ class Document(_Struct):
 
 def measure_floor(estate_path: Path, mode_name: str) -> dict[str, float]:
     """CPU seconds of the floor's three parts, each the best of two, with the cyclic GC off as fast code has it."""
+    from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
     from m365move.domain.orders import MigrationMode
     from m365move.domain.planner import plan_migration
-    from m365move.domain.preflight import preflight_findings
+    from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
     from m365move.estate.loader import load_estate
     from m365move.plan_output.json_format import plan_to_json
 
@@ -146,7 +147,10 @@ def measure_floor(estate_path: Path, mode_name: str) -> dict[str, float]:
         nonlocal plan, findings
         plan = findings = None
         plan = plan_migration(estate, mode)
-        findings = preflight_findings(plan)
+        # The command's preflight, with its default --term-ends-within.
+        ending = terms_ending_soon(plan, ((s.id, s.expiration_date) for s in estate.subscriptions),
+                                   today=dt.datetime.now(dt.timezone.utc).date(), days=DEFAULT_TERM_END_DAYS)
+        findings = preflight_findings(plan, [term_ending_finding(ending, DEFAULT_TERM_END_DAYS)])
 
     planning_s = _best(planning)
     encode = _best(lambda: orjson.dumps(plan_to_json(plan, findings)))  # type: ignore[arg-type]
