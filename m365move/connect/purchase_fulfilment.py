@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
@@ -39,7 +39,17 @@ from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
 from m365move.partnercenter.late_refusals import late_rule
-from m365move.partnercenter.models import Migration, MigrationStatus, NewMigration, format_time
+from m365move.partnercenter.models import (
+    Migration,
+    MigrationStatus,
+    NewMigration,
+    Schedule,
+    ScheduleRequest,
+    ScheduleStatus,
+    format_time,
+    parse_time,
+)
+from m365move.partnercenter.schedules import ensure_schedule
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +95,23 @@ class MigrationPurchase:
     purchase_full_term: bool
     addons: tuple[dict[str, Any], ...]
     migration_id: str | None
+    # When to migrate, from ``migration_schedule``: None now; else (target date, or None for the renewal).
+    timing: MigrationTiming | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationTiming:
+    """Migrate at the legacy term's renewal (``target_date`` None) or on a date, through a Partner Center schedule."""
+
+    target_date: datetime | None = None
+
+    @property
+    def on_renewal(self) -> bool:
+        return self.target_date is None
+
+    def describe(self) -> str:
+        return "at the legacy subscription's renewal" if self.target_date is None else \
+            f"on {format_time(self.target_date)}"
 
 
 class ParameterProblem(ValueError):
@@ -126,7 +153,28 @@ def parse_migration_purchase(request: Json) -> MigrationPurchase | None:
     if not _DOMAIN.match(domain):
         raise ParameterProblem(MICROSOFT_DOMAIN, f"{domain!r} is not the customer's initial domain (name.onmicrosoft.com)")
     return MigrationPurchase(str(request["id"]), tenant, legacy, domain, full_term, tuple(addons),
-                             param_value(request, MIGRATION_ID_PARAM))
+                             param_value(request, MIGRATION_ID_PARAM), _timing(info.get("migration_schedule")))
+
+
+def _timing(raw: Any) -> MigrationTiming | None:
+    """``migration_schedule``: ``{"migrateOnRenewal": true}`` or ``{"targetDate": ISO-8601}`` (Microsoft's names);
+    absent or null: migrate now."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ParameterProblem(TRANSACTION_INFO, "migration_schedule must be an object with migrateOnRenewal or "
+                                                 "targetDate")
+    on_renewal, target = raw.get("migrateOnRenewal") is True, raw.get("targetDate")
+    if on_renewal == bool(target):
+        raise ParameterProblem(TRANSACTION_INFO, "migration_schedule takes migrateOnRenewal: true or a targetDate, "
+                                                 "one of them")
+    if on_renewal:
+        return MigrationTiming()
+    when = parse_time(target)
+    if when is None:
+        raise ParameterProblem(TRANSACTION_INFO, f"migration_schedule.targetDate {target!r} is not an ISO 8601 date "
+                                                 "and time such as 2027-01-31T00:00:00Z")
+    return MigrationTiming(when)
 
 
 def _addons(raw: Any) -> tuple[dict[str, Any], ...]:
@@ -206,6 +254,9 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                 if judgement.verdict is Verdict.GIVE_UP:
                     return _fail(client, purchase, judgement.reason, judgement.latest.id)
                 log.info("purchase %s: %s", purchase.request_id, judgement.reason)
+            if migration is None and purchase.timing is not None and not _date_has_come(purchase.timing):
+                # Scheduled: Partner Center starts the migration itself at the date or renewal; until then, wait.
+                return _scheduled(client, request, purchase, pc, settings)
             if migration is None:
                 busy = _customer_busy(of_customer, purchase)
                 if busy is not None:
@@ -288,6 +339,43 @@ def _live_migration(known: list[Migration]) -> Migration | None:
     found = [m for m in known if m.status not in (MigrationStatus.FAILED, MigrationStatus.CANCELLED)]
     found.sort(key=lambda m: m.status is not MigrationStatus.COMPLETED)
     return found[0] if found else None
+
+
+def _date_has_come(timing: MigrationTiming) -> bool:
+    """A target date already past cannot be scheduled (Partner Center refuses it): the migration is due now."""
+    return timing.target_date is not None and timing.target_date <= datetime.now(timezone.utc)
+
+
+def _scheduled(client: ConnectClient, request: Json, purchase: MigrationPurchase, pc: PartnerCenterClient,
+               settings: ExtensionSettings) -> FulfilmentOutcome:
+    """The purchase's migration as a Partner Center schedule, one per legacy subscription: created, updated to what
+    the purchase asks, or left as it is; a schedule that failed fails the purchase with Microsoft's reason."""
+    timing = purchase.timing
+    assert timing is not None
+    schedules = pc.find_schedules(purchase.legacy_subscription_id)
+    waiting = [s for s in schedules if s.status is ScheduleStatus.CREATED]
+    failed = [s for s in schedules if s.status is ScheduleStatus.FAILED]
+    if not waiting and failed:
+        latest = failed[-1]
+        return _fail(client, purchase, f"Partner Center schedule {latest.id} failed: "
+                                       f"{latest.error_description or 'no reason given'}")
+    try:
+        new = _new_migration(client, request, purchase)
+    except UnmappableInput as error:
+        return _fail(client, purchase, str(error))
+    wanted = ScheduleRequest(purchase.legacy_subscription_id, new.term_duration, new.billing_cycle, new.quantity,
+                             target_date=timing.target_date, migrate_on_renewal=timing.on_renewal,
+                             purchase_full_term=purchase.purchase_full_term,
+                             external_reference_id=new.external_reference_id)
+    done = ensure_schedule(pc, purchase.tenant_id, wanted)
+    fires = done.schedule.target_date or _renewal(done.schedule)
+    return FulfilmentOutcome(Action.RESCHEDULE, f"migration scheduled {timing.describe()} (Partner Center schedule "
+                             f"{done.schedule.id}, {done.action.value}{f', fires {format_time(fires)}' if fires else ''})",
+                             countdown=settings.migration_poll_seconds)
+
+
+def _renewal(schedule: Schedule) -> datetime | None:
+    return parse_time(schedule.raw.get("subscriptionEndDate")) if schedule.migrate_on_renewal else None
 
 
 def _customer_busy(of_customer: list[Migration], purchase: MigrationPurchase) -> str | None:

@@ -64,6 +64,16 @@ class SweepParameters:
     expiration_date: dt.date | None = None
     batch_size: int = 100
     concurrency: int = 4
+    # When the purchases' migrations happen: None now; "renewal" at the legacy term's end; else an ISO date.
+    migrate_at: str | None = None
+
+    def migration_schedule(self) -> Json | None:
+        """The ``migration_schedule`` a purchase carries (Partner Center's own field names), None to migrate now."""
+        if self.migrate_at is None:
+            return None
+        if self.migrate_at == "renewal":
+            return {"migrateOnRenewal": True}
+        return {"targetDate": f"{self.migrate_at}T00:00:00Z"}
 
     @classmethod
     def from_schedule(cls, parameter: Mapping[str, Any] | None) -> SweepParameters:
@@ -80,9 +90,23 @@ class SweepParameters:
                 expiration_date=dt.date.fromisoformat(expiration) if expiration else None,
                 batch_size=max(1, min(int(p.get("batch_size", 100)), queries.MAX_PAGE)),
                 concurrency=max(1, min(int(p.get("concurrency", 4)), 32)),
+                migrate_at=_migrate_at(p.get("migrate_at")),
             )
         except (TypeError, ValueError) as error:
             raise InputError(f"bad schedule parameter: {error}", where="schedule parameter") from None
+
+
+def _migrate_at(raw: Any) -> str | None:
+    """``now`` (or nothing), ``renewal`` or a date YYYY-MM-DD."""
+    text = str(raw or "").strip().lower()
+    if text in ("", "now"):
+        return None
+    if text == "renewal":
+        return text
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"migrate_at {raw!r} is not now, renewal or a date YYYY-MM-DD") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +156,9 @@ def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: Sw
     product_ids = parameters.product_ids or settings.csp_product_ids
     if not product_ids:
         raise InputError("no CSP product configured", where="variable CSP_PRODUCT_IDS")
+    if parameters.migrate_at is not None and not settings.fulfil_migrations:
+        raise InputError("migrate_at schedules the migrations in Partner Center, which this extension does only when "
+                         "it fulfils them; set FULFIL_MIGRATIONS=true or drop migrate_at", where="schedule parameter")
     catalog = load_nce_catalog(client, settings.nce_product_ids)
     filters = queries.AssetFilters(product_ids, parameters.marketplace_id, parameters.reseller_id)
     report = SweepReport()
@@ -164,11 +191,14 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
                if r.get("type") == "cancel" and r.get("status") not in ("failed", "revoked")}
     assets_by_id = {str(a["id"]): a for a in assets}
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
-    return list(pool.map(lambda w: _sweep_asset(client, settings, catalog, mapped, w[0], w[1], purchases, cancels), work))
+    schedule = parameters.migration_schedule()
+    return list(pool.map(lambda w: _sweep_asset(client, settings, catalog, mapped, w[0], w[1], purchases, cancels,
+                                                schedule), work))
 
 
 def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, mapped: MappedEstate, asset: Json,
-                 plans: list[SubscriptionPlan], purchases: Mapping[str, Json], cancels: Mapping[str, Json]) -> AssetOutcome:
+                 plans: list[SubscriptionPlan], purchases: Mapping[str, Json], cancels: Mapping[str, Json],
+                 schedule: Json | None = None) -> AssetOutcome:
     asset_id = str(asset["id"])
     blocked = [p for p in plans if p.decision is Decision.BLOCKED]
     migrating = [p for p in plans if p.decision is Decision.MIGRATE]
@@ -198,14 +228,14 @@ def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, catalog: Nc
     if problems:
         return AssetOutcome(asset_id, AssetStatus.BLOCKED, tuple(problems))
     try:
-        return _advance(client, settings, catalog, asset, targets, purchases, cancels.get(asset_id))
+        return _advance(client, settings, catalog, asset, targets, purchases, cancels.get(asset_id), schedule)
     except PlatformError as error:
         return AssetOutcome(asset_id, AssetStatus.ERROR, (str(error),))
 
 
 def _advance(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, asset: Json,
              targets: list[tuple[Json, PlannedOrder, Json]],
-             purchases: Mapping[str, Json], cancel: Json | None) -> AssetOutcome:
+             purchases: Mapping[str, Json], cancel: Json | None, schedule: Json | None = None) -> AssetOutcome:
     asset_id = str(asset["id"])
     existing = {str(csp_item["id"]): purchases.get(external_uid(asset_id, str(csp_item["id"]))) for csp_item, _, _ in targets}
     request_ids = tuple(str(r["id"]) for r in existing.values() if r is not None)
@@ -218,14 +248,16 @@ def _advance(client: ConnectClient, settings: ExtensionSettings, catalog: NceCat
         return AssetOutcome(asset_id, AssetStatus.TARGET_FAILED, reasons, request_ids)
     missing = [(c, o, n) for c, o, n in targets if existing[str(c["id"])] is None]
     if missing and settings.dry_run:
-        planned = tuple(f"would request {o.quantity} × {n['id']} for CSP item {c['id']}" for c, o, n in missing)
+        when = "" if schedule is None else (" to migrate at the legacy renewal" if schedule.get("migrateOnRenewal")
+                                            else f" to migrate on {schedule['targetDate'][:10]}")
+        planned = tuple(f"would request {o.quantity} × {n['id']} for CSP item {c['id']}{when}" for c, o, n in missing)
         return AssetOutcome(asset_id, AssetStatus.PLANNED, planned, request_ids)
     created = 0
     new_ids = list(request_ids)
     for csp_item, order, nce_item in missing:
         connection = catalog.connection_for(nested_id(nce_item, "product") or "", asset) or ""
         uid = external_uid(asset_id, str(csp_item["id"]))
-        request, made = create_once(client, purchase_body(asset, csp_item, order, nce_item, connection),
+        request, made = create_once(client, purchase_body(asset, csp_item, order, nce_item, connection, schedule),
                                     functools.partial(_purchase_by_uid, client, settings, uid))
         new_ids.append(str(request["id"]))
         created += made
@@ -295,7 +327,8 @@ def _legacy_subscription(asset: Json, csp_item: Json) -> str | None:
     return str(value) if value else None
 
 
-def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json, connection_id: str) -> Json:
+def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json, connection_id: str,
+                  schedule: Json | None = None) -> Json:
     """The NCE purchase request for one CSP item, with the NCE connector's documented migration parameters."""
     asset_id, item_id = str(asset["id"]), str(csp_item["id"])
     info: dict[str, Any] = {
@@ -307,6 +340,9 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
         # Add-ons are CSP items of the same asset and migrate as their own purchases, so none ride along here.
         "addons": [],
     }
+    if schedule is not None:
+        # Migrate later through a Partner Center schedule (at renewal or on a date), one per legacy subscription.
+        info["migration_schedule"] = schedule
     body: Json = {
         "type": "purchase",
         "asset": {

@@ -47,6 +47,7 @@ class LifecycleRig:
     mocker: ConnectClientMocker
     stored: dict[str, str] = field(default_factory=dict)  # what fulfilment stored on the request so far
     addons: list[dict[str, Any]] = field(default_factory=list)  # the purchase's transaction_info_object addons[]
+    schedule: dict[str, Any] | None = None  # the purchase's migration_schedule (None: migrate now)
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # every Connect call: method, URL, body
 
     def advance_hours(self, hours: float) -> None:
@@ -55,7 +56,8 @@ class LifecycleRig:
     def fulfil(self) -> FulfilmentOutcome:
         """One delivery of the pending purchase, carrying what earlier deliveries stored (as Connect would)."""
         settings = ExtensionSettings.from_config(CONFIG)
-        outcome = fulfil_purchase(purchase(self.stored.get("nce_migration_id"), self.addons), self.connect, self.pc, settings)
+        outcome = fulfil_purchase(purchase(self.stored.get("nce_migration_id"), self.addons, self.schedule), self.connect,
+                                  self.pc, settings)
         for call in get_requests_mocker().calls:
             body = json.loads(call.request.body or b"{}")
             self.sent.append((str(call.request.method), str(call.request.url), body))
@@ -70,9 +72,12 @@ class LifecycleRig:
         return [body for method, url, body in self.sent if method == "POST" and url.endswith(suffix)]
 
 
-def purchase(migration_id: str | None = None, addons: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    info = {"transaction_type": "NCEmigration", "ms_customer_id": TENANT, "csp_order_id": "o-1",
-            "subscription_id": LEGACY, "purchaseFullTerm": False, "addons": addons or []}
+def purchase(migration_id: str | None = None, addons: list[dict[str, Any]] | None = None,
+             schedule: dict[str, Any] | None = None) -> dict[str, Any]:
+    info: dict[str, Any] = {"transaction_type": "NCEmigration", "ms_customer_id": TENANT, "csp_order_id": "o-1",
+                            "subscription_id": LEGACY, "purchaseFullTerm": False, "addons": addons or []}
+    if schedule is not None:
+        info["migration_schedule"] = schedule
     params = [{"id": "microsoft_domain", "value": "contoso.onmicrosoft.com"}, {"id": "transaction_id", "value": "t-1"},
               {"id": "transaction_info_object", "value": json.dumps(info)}]
     if migration_id:
