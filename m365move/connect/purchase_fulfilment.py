@@ -194,7 +194,10 @@ def _addons(raw: Any) -> tuple[dict[str, Any], ...]:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise ParameterProblem(TRANSACTION_INFO, f"addons[{n}].quantity {quantity!r} is not a whole number of "
                                                      "licences, at least 1")
-        addons.append({"currentSubscriptionId": legacy, "quantity": quantity})
+        entry: dict[str, Any] = {"currentSubscriptionId": legacy, "quantity": quantity}
+        if addon.get("item_id"):  # the add-on's NCE item in this purchase (it is not the base's item)
+            entry["item_id"] = str(addon["item_id"])
+        addons.append(entry)
     return tuple(addons)
 
 
@@ -396,7 +399,10 @@ def _existing_migration(purchase: MigrationPurchase, pc: PartnerCenterClient) ->
 
 
 def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurchase) -> NewMigration:
-    items = [i for i in (request.get("asset") or {}).get("items", []) if quantity_of(i) > 0]
+    # The purchase may also order the add-ons' NCE items (``addons[].item_id``): the base's item is the other one.
+    addon_items = {str(a["item_id"]) for a in purchase.addons if a.get("item_id")}
+    items = [i for i in (request.get("asset") or {}).get("items", [])
+             if quantity_of(i) > 0 and str(i.get("id")) not in addon_items]
     if len(items) != 1:
         raise UnmappableInput(f"request {purchase.request_id} must order exactly one NCE item, not {len(items)}")
     item = items[0]
@@ -414,7 +420,8 @@ def _new_migration(client: ConnectClient, request: Json, purchase: MigrationPurc
             quantity=quantity_of(item),
             purchase_full_term=purchase.purchase_full_term,
             # Microsoft migrates the base and its add-ons as one bundle, on the base's term and billing cycle.
-            add_on_migrations=tuple({**addon, "termDuration": term_duration(periods[1]),
+            add_on_migrations=tuple({"currentSubscriptionId": addon["currentSubscriptionId"],
+                                     "quantity": addon["quantity"], "termDuration": term_duration(periods[1]),
                                      "billingCycle": billing_cycle(periods[0])} for addon in purchase.addons),
             external_reference_id=migration_reference(purchase.request_id),
         )

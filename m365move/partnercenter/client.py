@@ -224,6 +224,15 @@ class PartnerCenterClient:
         data, _ = self._send("GET", f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}", "subscription read")
         return LegacySubscription.from_json(data)
 
+    def list_subscriptions(self, tenant_id: str) -> list[LegacySubscription]:
+        """The customer's subscriptions (``GET /v1/customers/{tenant}/subscriptions``, a collection ``{"totalCount",
+        "items"}``): add-ons name their base in ``parentSubscriptionId``."""
+        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/subscriptions", "subscription list")
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise PlatformError("Partner Center subscription list answered something other than a collection")
+        return [LegacySubscription.from_json(item) for item in items if isinstance(item, dict)]
+
     def create_schedule(self, tenant_id: str, schedule: ScheduleRequest) -> Schedule:
         """Schedule a migration (``POST …/migrations/newcommerce/schedules``), sent once: a lost answer is settled by
         looking the subscription's schedules up (one still ``Created`` is the answer)."""

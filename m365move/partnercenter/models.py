@@ -150,6 +150,9 @@ class LegacySubscription:
     status: str
     commitment_end_date: datetime | None = None
     quantity: int | None = None
+    offer_id: str | None = None
+    parent_subscription_id: str | None = None  # set on an add-on: the base it migrates with
+    creation_date: datetime | None = None  # when it was bought (an add-on younger than 30 days holds its bundle)
 
     @property
     def suspended(self) -> bool:
@@ -164,7 +167,9 @@ class LegacySubscription:
         quantity = data.get("quantity")
         return cls(id=str(data.get("id", "")), status=str(data.get("status", "")),
                    commitment_end_date=parse_time(data.get("commitmentEndDate")),
-                   quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None)
+                   quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
+                   offer_id=data.get("offerId"), parent_subscription_id=data.get("parentSubscriptionId") or None,
+                   creation_date=parse_time(data.get("creationDate")))
 
 
 class ScheduleStatus(str, Enum):

@@ -73,6 +73,9 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
     async def subscription(request: Request) -> Response:
         return JSONResponse(state.subscription(request.path_params["tenant"], request.path_params["id"]))
 
+    async def subscriptions(request: Request) -> Response:
+        return JSONResponse(state.list_subscriptions(request.path_params["tenant"]))
+
     async def create_schedule(request: Request) -> Response:
         schedule, created = state.create_schedule(request.path_params["tenant"], await _body(request),
                                                   request.headers.get("ms-requestid"))
@@ -94,6 +97,7 @@ def partnercenter_routes(state: PartnerCenterState) -> list[BaseRoute]:
     base = f"{PREFIX}/v1/customers/{{tenant}}/migrations/newcommerce"
     return [
         Route(f"{PREFIX}/oauth2/token", token, methods=["POST"]),
+        Route(f"{PREFIX}/v1/customers/{{tenant}}/subscriptions", guarded(subscriptions), methods=["GET"]),
         Route(f"{PREFIX}/v1/customers/{{tenant}}/subscriptions/{{id}}", guarded(subscription), methods=["GET"]),
         Route(f"{base}/validate", guarded(validate), methods=["POST"]),
         Route(f"{base}/schedules", guarded(create_schedule), methods=["POST"]),

@@ -269,14 +269,33 @@ class PartnerCenterState:
             self._tick()
             subscription = self._subscription(tenant_id, subscription_id)
             self._settle(subscription_id)
-            view: Json = {"id": subscription["id"], "offerId": subscription.get("offer_id"),
-                          "quantity": subscription.get("quantity"),
-                          "status": str(subscription.get("status", "active")).lower(),
-                          "autoRenewEnabled": True, "billingType": "license"}
-            end = self._commitment_end(subscription)
-            if end is not None:
-                view["commitmentEndDate"] = format_time(end)
-            return view
+            return self._subscription_view(subscription)
+
+    def list_subscriptions(self, tenant_id: str) -> Json:
+        """``GET /v1/customers/{tenant}/subscriptions``: a resource collection of every subscription of the customer."""
+        with self.lock:
+            self._tick()
+            items = []
+            for subscription in self.subscriptions.values():
+                if str(subscription["tenant_id"]).lower() == tenant_id.lower():
+                    self._settle(str(subscription["id"]))
+                    items.append(self._subscription_view(subscription))
+            return {"totalCount": len(items), "items": items, "links": {}, "attributes": {"objectType": "Collection"}}
+
+    def _subscription_view(self, subscription: Json) -> Json:
+        view: Json = {"id": subscription["id"], "offerId": subscription.get("offer_id"),
+                      "quantity": subscription.get("quantity"),
+                      "status": str(subscription.get("status", "active")).lower(),
+                      "autoRenewEnabled": True, "billingType": "license",
+                      # Bought ``active_days`` platform days ago (a year by default).
+                      "creationDate": format_time(self._datetime(self.clock.now())
+                                                  - timedelta(days=float(subscription.get("active_days", 365))))}
+        if subscription.get("parent_id"):
+            view["parentSubscriptionId"] = subscription["parent_id"]
+        end = self._commitment_end(subscription)
+        if end is not None:
+            view["commitmentEndDate"] = format_time(end)
+        return view
 
     # -- migration schedules ------------------------------------------------------------------------
 
