@@ -123,12 +123,15 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         "New Subscription sweep",
         "Plans every active CSP asset, creates one NCE purchase request per CSP item and, once all are approved, "
         "the CSP asset's cancel request. Parameter (JSON, optional): products, marketplace, reseller, "
-        "expiration_date, batch_size, concurrency.",
+        "expiration_date, batch_size, concurrency, migrate_at (now, renewal or YYYY-MM-DD).",
     )
     def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
         try:
-            report = run_sweep(self.account_client, self._settings(), SweepParameters.from_schedule(schedule.get("parameter")),
-                               self.logger)
+            settings = self._settings()
+            # Partner Center (when this extension fulfils migrations) tells which CSP items are add-ons of which base.
+            with self._partner_center(settings) as partner_center:
+                report = run_sweep(self.account_client, settings,
+                                   SweepParameters.from_schedule(schedule.get("parameter")), self.logger, partner_center)
         except (InputError, PlatformError) as error:
             message = error.one_line() if isinstance(error, InputError) else str(error)
             self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), message)

@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,11 +33,13 @@ from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.connect.requests_api import cancel_request_body, create_request
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.source_locks import source_lock
+from m365move.connect.sweep_bundles import Target, bundle_targets
 from m365move.domain.orders import MigrationMode, OrderKind, PlannedOrder
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.reasons import Decision, Reason, ReasonCode
 from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.errors import InputError, PlatformError
+from m365move.partnercenter.client import PartnerCenterClient
 
 _UID_NAMESPACE = uuid.UUID("0b7f3f5e-93a4-4f0e-8d55-4b0c4a8e6a11")
 MIGRATION_SOURCE_PARAM = "migration_source"
@@ -149,8 +151,10 @@ def load_nce_catalog(client: ConnectClient, nce_product_ids: tuple[str, ...]) ->
 
 
 def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
-              logger: logging.Logger | logging.LoggerAdapter[Any]) -> SweepReport:
-    """One pass over the selected CSP assets; safe to run any number of times."""
+              logger: logging.Logger | logging.LoggerAdapter[Any],
+              partner_center: PartnerCenterClient | None = None) -> SweepReport:
+    """One pass over the selected CSP assets; safe to run any number of times. With ``partner_center``, a base and
+    its add-ons become one purchase (``sweep_bundles``); without, each CSP item is its own purchase."""
     if not settings.nce_product_ids:
         raise InputError("no NCE product configured", where="variable NCE_PRODUCT_IDS")
     product_ids = parameters.product_ids or settings.csp_product_ids
@@ -165,14 +169,15 @@ def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: Sw
     with ThreadPoolExecutor(max_workers=parameters.concurrency, thread_name_prefix="m365move-sweep") as pool, \
             progress.task("CSP assets swept") as swept:
         for page in queries.active_assets(client, filters, page_size=parameters.batch_size):
-            report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool))
+            report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool, partner_center))
             swept.advance(len(page))
     logger.info("New Subscription sweep: %s; %d requests created", report.counts(), report.created)
     return report
 
 
 def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
-                catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor) -> list[AssetOutcome]:
+                catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor,
+                partner_center: PartnerCenterClient | None = None) -> list[AssetOutcome]:
     mapped = map_assets(assets, catalog, settings.license_mapping, settings.plans_mapping, settings.mca_parameters)
     plan = plan_migration(mapped.estate, MigrationMode.NEW_SUBSCRIPTION, plans_mapping=mapped.plans_mapping,
                           selection=Selection(expiration_date=parameters.expiration_date))
@@ -193,12 +198,12 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
     schedule = parameters.migration_schedule()
     return list(pool.map(lambda w: _sweep_asset(client, settings, catalog, mapped, w[0], w[1], purchases, cancels,
-                                                schedule), work))
+                                                schedule, partner_center), work))
 
 
 def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, mapped: MappedEstate, asset: Json,
                  plans: list[SubscriptionPlan], purchases: Mapping[str, Json], cancels: Mapping[str, Json],
-                 schedule: Json | None = None) -> AssetOutcome:
+                 schedule: Json | None = None, partner_center: PartnerCenterClient | None = None) -> AssetOutcome:
     asset_id = str(asset["id"])
     blocked = [p for p in plans if p.decision is Decision.BLOCKED]
     migrating = [p for p in plans if p.decision is Decision.MIGRATE]
@@ -228,14 +233,25 @@ def _sweep_asset(client: ConnectClient, settings: ExtensionSettings, catalog: Nc
     if problems:
         return AssetOutcome(asset_id, AssetStatus.BLOCKED, tuple(problems))
     try:
-        return _advance(client, settings, catalog, asset, targets, purchases, cancels.get(asset_id), schedule)
+        addons: Mapping[str, list[tuple[Target, str]]] = {}
+        if partner_center is not None and len(targets) > 1:
+            bundled = bundle_targets(
+                partner_center, str(param_value(asset, "ms_customer_id")), targets,
+                {str(c["id"]): _legacy_subscription(asset, c) or "" for c, _, _ in targets},
+                lambda item_id: external_uid(asset_id, item_id) in purchases)
+            if bundled.held:
+                return AssetOutcome(asset_id, AssetStatus.BLOCKED, bundled.held)
+            targets, addons = bundled.targets, bundled.addons
+        return _advance(client, settings, catalog, asset, targets, purchases, cancels.get(asset_id), schedule, addons)
     except PlatformError as error:
         return AssetOutcome(asset_id, AssetStatus.ERROR, (str(error),))
 
 
 def _advance(client: ConnectClient, settings: ExtensionSettings, catalog: NceCatalog, asset: Json,
              targets: list[tuple[Json, PlannedOrder, Json]],
-             purchases: Mapping[str, Json], cancel: Json | None, schedule: Json | None = None) -> AssetOutcome:
+             purchases: Mapping[str, Json], cancel: Json | None, schedule: Json | None = None,
+             addons: Mapping[str, list[tuple[Target, str]]] | None = None) -> AssetOutcome:
+    addons = addons or {}
     asset_id = str(asset["id"])
     existing = {str(csp_item["id"]): purchases.get(external_uid(asset_id, str(csp_item["id"]))) for csp_item, _, _ in targets}
     request_ids = tuple(str(r["id"]) for r in existing.values() if r is not None)
@@ -250,14 +266,16 @@ def _advance(client: ConnectClient, settings: ExtensionSettings, catalog: NceCat
     if missing and settings.dry_run:
         when = "" if schedule is None else (" to migrate at the legacy renewal" if schedule.get("migrateOnRenewal")
                                             else f" to migrate on {schedule['targetDate'][:10]}")
-        planned = tuple(f"would request {o.quantity} × {n['id']} for CSP item {c['id']}{when}" for c, o, n in missing)
+        planned = tuple(f"would request {o.quantity} × {n['id']} for CSP item {c['id']}{_with_addons(addons, c)}{when}"
+                        for c, o, n in missing)
         return AssetOutcome(asset_id, AssetStatus.PLANNED, planned, request_ids)
     created = 0
     new_ids = list(request_ids)
     for csp_item, order, nce_item in missing:
         connection = catalog.connection_for(nested_id(nce_item, "product") or "", asset) or ""
         uid = external_uid(asset_id, str(csp_item["id"]))
-        request, made = create_once(client, purchase_body(asset, csp_item, order, nce_item, connection, schedule),
+        request, made = create_once(client, purchase_body(asset, csp_item, order, nce_item, connection, schedule,
+                                                                  addons.get(str(csp_item["id"]), [])),
                                     functools.partial(_purchase_by_uid, client, settings, uid))
         new_ids.append(str(request["id"]))
         created += made
@@ -305,6 +323,11 @@ def _open_cancel(client: ConnectClient, asset_id: str) -> Json | None:
     return found[0] if found else None
 
 
+def _with_addons(addons: Mapping[str, list[tuple[Target, str]]], csp_item: Json) -> str:
+    riding = addons.get(str(csp_item["id"]), [])
+    return f" with its add-ons {', '.join(str(c['id']) for (c, _, _), _ in riding)}" if riding else ""
+
+
 def _reason_text(reason: Reason, asset: Json, settings: ExtensionSettings) -> str:
     """``code: message``; for the MCA, what exactly is missing on the asset (the planner only knows "not accepted")."""
     if reason.code is ReasonCode.MCA_NOT_ACCEPTED:
@@ -328,7 +351,7 @@ def _legacy_subscription(asset: Json, csp_item: Json) -> str | None:
 
 
 def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json, connection_id: str,
-                  schedule: Json | None = None) -> Json:
+                  schedule: Json | None = None, addons: Sequence[tuple[Target, str]] = ()) -> Json:
     """The NCE purchase request for one CSP item, with the NCE connector's documented migration parameters."""
     asset_id, item_id = str(asset["id"]), str(csp_item["id"])
     info: dict[str, Any] = {
@@ -337,8 +360,11 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
         "csp_order_id": param_value(asset, "csp_order_id") or "",
         "subscription_id": _legacy_subscription(asset, csp_item),
         "purchaseFullTerm": False,
-        # Add-ons are CSP items of the same asset and migrate as their own purchases, so none ride along here.
-        "addons": [],
+        # The base's add-ons migrate with it (one Partner Center migration); their NCE items are ordered here too.
+        # A purchase orders items of one product: an add-on item of another NCE product rides in ``addons[]`` only.
+        "addons": [{"subscription_id": legacy, "quantity": int(o.quantity or 0),
+                    **({"item_id": str(n["id"])} if nested_id(n, "product") == nested_id(nce_item, "product") else {})}
+                   for (_, o, n), legacy in addons],
     }
     if schedule is not None:
         # Migrate later through a Partner Center schedule (at renewal or on a date), one per legacy subscription.
@@ -351,7 +377,9 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
             "product": {"id": nested_id(nce_item, "product")},
             "connection": {"id": connection_id},
             "tiers": asset.get("tiers") or {},
-            "items": [{"id": nce_item["id"], "quantity": int(order.quantity or 0)}],
+            "items": [{"id": nce_item["id"], "quantity": int(order.quantity or 0)},
+                      *({"id": n["id"], "quantity": int(o.quantity or 0)} for (_, o, n), _ in addons
+                        if nested_id(n, "product") == nested_id(nce_item, "product"))],
             "params": [
                 {"id": "transaction_info_object", "value": json.dumps(info, separators=(",", ":"))},
                 {"id": "microsoft_domain", "value": param_value(asset, "microsoft_domain") or ""},
