@@ -1,0 +1,72 @@
+"""A handler error and a refused migration each end the task once, with the reason where people look (issue 12).
+
+Under the runner an escaping exception is *retry* (an endless loop of the same failure), so the handlers end
+every failure themselves: a purchase is failed with the reason on the request (the reseller sees it) and the
+task ends; the runner's count then skips any redelivery (the request is no longer pending); Partner Center is
+asked nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.runner.conftest import RunnerRig, runner_rig
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+PURCHASE = "asset_purchase_request_processing"
+
+
+def _partner_center_calls(rig: RunnerRig) -> int:
+    routes: dict[str, int] = rig.server.context.stats.snapshot()["requests"]
+    return sum(n for route, n in routes.items() if "/partnercenter" in route and "oauth2" not in route)
+
+
+def _moves(rig: RunnerRig, request_id: str) -> list[tuple[str, str]]:
+    """The request's status changes after it was created."""
+    return [(was, now) for rid, was, now in rig.connect.transitions if rid == request_id and was]
+
+
+def test_a_handler_error_fails_the_request_once_with_the_reason(rig: RunnerRig,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    rig.sweep()
+    purchase = rig.requests(type="purchase", status="pending")[0]
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("migrationId")
+
+    monkeypatch.setattr("extension.events.fulfil_purchase", broken)
+    answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+    assert answer.result == "success", answer.message  # the task ended: neither retry nor reschedule
+    stored = rig.connect.requests[purchase["id"]]
+    assert stored["status"] == "failed"
+    assert stored["reason"] == "m365move could not process this request: KeyError: 'migrationId'"
+    monkeypatch.undo()
+    before = _partner_center_calls(rig)
+    for _ in range(3):  # Connect delivers it again: the runner skips, the handler is not called
+        assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
+    assert _partner_center_calls(rig) == before
+    assert _moves(rig, purchase["id"]) == [("pending", "failed")]
+
+
+def test_a_refused_migration_fails_the_request_once_with_microsofts_reason() -> None:
+    def ineligible(section: dict[str, Any]) -> None:
+        for customer in section["partner_center"]["customers"]:
+            for subscription in customer["subscriptions"]:
+                subscription["ineligible"] = [3]
+
+    with runner_rig(change=ineligible) as rig:
+        rig.sweep()
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+        assert answer.result == "success", answer.message
+        stored = rig.connect.requests[purchase["id"]]
+        assert stored["status"] == "failed" and "SubscriptionPromotionsPresent" in stored["reason"]
+        assert sum(rig.partner_center.created_for.values()) == 0  # refused at validation: nothing was created
+        before = _partner_center_calls(rig)
+        for _ in range(3):
+            assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
+        assert _partner_center_calls(rig) == before  # no retry loop: Partner Center is not asked again
+        assert _moves(rig, purchase["id"]) == [("pending", "failed")]
