@@ -47,6 +47,7 @@ from m365move.bundle import seal_folder, verify_folder
 from m365move.cli.option_types import finite_number, output_dir, output_file, whole_number
 from m365move.errors import InputError
 from m365move.terminal_text import visible
+from m365move.workspace import DEFAULT_HELP, default_workspace, workspace_journal
 
 EXIT_CRITICAL_ANOMALIES = 3
 EXIT_TAMPERED = 3
@@ -57,7 +58,9 @@ def register(subparsers: Any) -> None:
         "audit", help="audit journals against the platform: statuses, reconciliation, anomalies",
         description="Audit migration journals (or results files) against the platform's current state.",
     )
-    parser.add_argument("--journal", action="append", default=[], metavar="FILE|URL", help="journal (repeatable)")
+    parser.add_argument("--journal", action="append", default=[], metavar="FILE|URL",
+                        help="journal (repeatable; default, when no journal, results or Connect is given: the shared "
+                        f"workspace's journal, {DEFAULT_HELP})")
     parser.add_argument("--results", action="append", default=[], metavar="CSV", help="results file (repeatable)")
     parser.add_argument("--run", action="append", default=[], metavar="RUN_ID", help="only this run (repeatable)")
     platform = parser.add_mutually_exclusive_group()
@@ -119,6 +122,9 @@ def run_verify_command(args: argparse.Namespace) -> int:
 
 
 def run_audit_command(args: argparse.Namespace) -> int:
+    if not (args.journal or args.results or args.connect_url):
+        shared = workspace_journal(default_workspace())  # where runbook and CLI runs are journaled by default
+        args.journal = [str(shared)] if shared.is_file() else []
     try:
         inputs = AuditInputs(
             journal=",".join(args.journal) or None, results=",".join(args.results) or None, run=",".join(args.run) or None,

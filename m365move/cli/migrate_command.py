@@ -26,8 +26,8 @@ from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport, RunRequest, run_migration
 from m365move.execution.progress import Progress
 from m365move.execution.resume import find_resume_target
+from m365move.workspace import DEFAULT_HELP, default_workspace
 
-DEFAULT_WORKSPACE = "m365move-work"
 EXIT_INTERRUPTED = 130
 # A run that finished with subscriptions a person must look at (decided exit status 6).
 EXIT_UNFINISHED = 6
@@ -64,8 +64,8 @@ def register(subparsers: Any) -> None:
 
 def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--execute", action="store_true", help="really place orders (default: dry run)")
-    parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
-                        help="journal and results folder, shared with the runbooks (default: %(default)s)")
+    parser.add_argument("--workspace", default=default_workspace(), metavar="DIR",
+                        help=f"journal and results folder, shared with the runbooks (default: {DEFAULT_HELP})")
     parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default: WORKSPACE/journal.sqlite)")
     # Bounds: beyond them a value is a typo, and it must fail here, before anything talks to Commerce.
     parser.add_argument("--concurrency", type=whole_number(1, 256), default=8, metavar="N",

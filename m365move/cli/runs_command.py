@@ -10,8 +10,8 @@ from typing import Any
 from m365move.errors import InputError
 from m365move.execution.journal import Journal
 from m365move.terminal_text import visible
+from m365move.workspace import DEFAULT_HELP, default_workspace
 
-DEFAULT_WORKSPACE = "m365move-work"
 # What a run looks like in JSON and in the table (parameters only in `show`).
 RUN_FIELDS = ("run_id", "mode", "dry_run", "status", "started_at", "finished_at", "user", "host", "summary",
               "results_path")
@@ -19,9 +19,8 @@ RUN_FIELDS = ("run_id", "mode", "dry_run", "status", "started_at", "finished_at"
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("runs", help="list or show runs recorded in the journal (read-only)")
-    parser.add_argument("--workspace", default=DEFAULT_WORKSPACE, metavar="DIR",
-                        help="workspace whose journal to read, shared by the CLI and the runbooks "
-                        "(default: %(default)s)")
+    parser.add_argument("--workspace", default=default_workspace(), metavar="DIR",
+                        help=f"workspace whose journal to read, shared by the CLI and the runbooks (default: {DEFAULT_HELP})")
     parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default: WORKSPACE/journal.sqlite)")
     commands = parser.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
     listing = commands.add_parser("list", help="one line per run, oldest first")

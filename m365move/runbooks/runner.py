@@ -43,6 +43,7 @@ from m365move.runbooks.progress import ProgressCallback, StepTracker
 from m365move.runbooks.render import render_report
 from m365move.runbooks.report_header import endpoint_without_secrets
 from m365move.runbooks.result import recorded_result
+from m365move.workspace import default_workspace
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal's URL (with its password): never written as is
 DEFAULT_CELL_TIMEOUT = 3600.0  # seconds; a migration cell may legitimately take long
@@ -130,6 +131,9 @@ def validate_parameters(
     cell: ParametersCell = runbook.parameters_cell()
     given: dict[str, object] = dict(load_parameters_file(Path(params_file))) if params_file else {}
     given.update(params)
+    if "workspace" in cell.by_name() and "workspace" not in given:
+        # The workspace the CLI uses from this folder, so `runs list` and `audit` see runbook runs too.
+        given["workspace"] = str(Path(default_workspace()).resolve())
     values = resolve_parameters(cell, absolute_caller_paths(given), runbook=runbook.name)
     if runbook.mutating and values.get("execute") is True and values.get("confirm") is None:
         # The notebook would refuse too, but only after a kernel start; say it now.

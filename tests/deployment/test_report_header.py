@@ -49,3 +49,19 @@ def test_header_names_run_people_time_version_endpoints_and_sign_off(tmp_path: P
 def test_endpoints_lose_credentials() -> None:
     assert endpoint_without_secrets("https://u:p@h.example:1/p?key=x#f") == "https://h.example:1/p"
     assert endpoint_without_secrets("postgresql+psycopg://m:pw@db/j") == "postgresql+psycopg://db/j"
+
+
+def _header_text(run_dir: Path) -> str:
+    page = render_report(run_dir).read_text()
+    text = html.unescape(re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page, flags=re.S))
+    text = re.sub(r"\s+", " ", text)
+    return text[: text.index(" body ")]
+
+
+def test_duration_while_the_run_is_being_finalised_comes_from_start_and_end(tmp_path: Path) -> None:
+    """The runner renders the report before it knows its own total time: start and end give the duration."""
+    run_dir = _run_dir(tmp_path)
+    run = json.loads((run_dir / "run.json").read_text())
+    run["timings"] = {"validate": 0.1, "cells": 3720.0}  # no "total" yet
+    (run_dir / "run.json").write_text(json.dumps(run))
+    assert "duration 1:02:05 (3725.0 s)" in _header_text(run_dir)

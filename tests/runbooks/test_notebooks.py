@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,8 @@ def our_orders(server: SandboxServer) -> list[dict[str, Any]]:
 
 
 def run(name: str, params: Mapping[str, object], run_dir: Path, env: dict[str, str] | None = None) -> RunOutcome:
+    if name.endswith("_migration"):  # each run its own journal, inside its run folder (the default is shared)
+        params = {"workspace": str(run_dir / "m365move-work")} | dict(params)
     return run_runbook(name, params, run_dir, extra_env=env or credentials_env(), cell_timeout=120)
 
 
@@ -110,6 +113,8 @@ class TestPreflight:
         assert result["findings"] == len(preflight_findings(plan))
         report = (tmp_path / "run" / "report.html").read_text()
         assert "Decisions by reseller" in report and 'alt="new-subscription: decisions by reseller.' in report
+        for row in ("started", "ended", "duration"):  # the header a reviewer signs: never "unknown"
+            assert re.search(rf"<th[^>]*>{row}</th><td>\d", report), row
 
     def test_live_read_from_commerce_plans_like_the_estate_file(
         self, estate_file: Path, sandbox: SandboxServer, tmp_path: Path
