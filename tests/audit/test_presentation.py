@@ -128,6 +128,9 @@ class TestCli:
         assert main(["audit", "--journal", str(migrated.journal), "--run", "NOPE"]) == 2
         assert "run NOPE is in none of the journals" in capsys.readouterr().err
 
-    def test_nothing_to_audit_is_bad_input(self, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_nothing_to_audit_is_bad_input(self, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir(tmp_path)  # no shared workspace journal here (audit would read it by default)
+        monkeypatch.delenv("M365MOVE_WORKSPACE", raising=False)
         assert main(["audit"]) == 2
         assert "give journal" in capsys.readouterr().err

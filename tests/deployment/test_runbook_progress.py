@@ -36,7 +36,7 @@ def test_migration_cell_shows_live_progress_and_the_terminal_gets_it_too(tmp_pat
         outcome = run_runbook(
             "switch_plan_migration",
             {"commerce_url": server.url, "estate": str(estate_file), "execute": True, "confirm": to_migrate,
-             "poll_interval": 0.05, "order_timeout": 30.0},
+             "poll_interval": 0.05, "order_timeout": 30.0, "workspace": str(tmp_path / "work")},
             tmp_path / "run", extra_env=credentials_env() | {"M365MOVE_PROGRESS_EVERY": "0"},
             cell_timeout=120, progress=lambda step: steps.append(str(step)))
     assert outcome.status is RunStatus.OK, outcome.failure
