@@ -12,7 +12,7 @@ cd "$here"
 # one of Connect's major exists): tests/extension/test_validators.py fails when the Dockerfile names an older one.
 RUNNER_VERSION="$(sed -n 's/^FROM cloudblueconnect\/connect-extension-runner:\([0-9.]*\).*/\1/p' Dockerfile)"
 RUNNER_MAJOR="${RUNNER_VERSION%%.*}"
-runner_stamp=".venv-runner/.installed-$( (cat pyproject.toml; echo "$RUNNER_VERSION") | sha1sum | cut -c1-12)"
+runner_stamp=".venv-runner/.installed-$( (cat pyproject.toml requirements.lock; echo "$RUNNER_VERSION") | sha1sum | cut -c1-12)"
 if [ ! -f "$runner_stamp" ]; then
   echo "m365move: setting up .venv-runner (the newest connect-extension-runner $RUNNER_MAJOR.x; first run only) ..." >&2
   python3 -m venv .venv-runner
@@ -26,8 +26,10 @@ for requirement in requires("connect-extension-runner") or []:
     if not name.lower().startswith(("connect-eaas-core", "pydantic")):
         print(name.replace(" (", "").replace(")", ""))
 PY
-  .venv-runner/bin/python -m pip install -q -r .venv-runner/runner-requirements.txt >&2
-  .venv-runner/bin/python -m pip install -q -e ".[dev]" >&2
+  # The locked versions (requirements.lock, what the runner image installs) as constraints: the runner's tests run
+  # with exactly what production runs, not with whatever the index has newest today.
+  .venv-runner/bin/python -m pip install -q -c requirements.lock -r .venv-runner/runner-requirements.txt >&2
+  .venv-runner/bin/python -m pip install -q -c requirements.lock -e ".[dev]" >&2
   rm -f .venv-runner/.installed-*
   touch "$runner_stamp"
 fi
