@@ -22,7 +22,6 @@ Targets (exit status 1 when one is missed):
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import tempfile
@@ -30,10 +29,9 @@ import time
 from pathlib import Path
 
 import httpx
-import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from migrate_scale import CREDENTIALS, Sandbox, run_measured  # noqa: E402
+from migrate_scale import CREDENTIALS, Sandbox, prepare_document, run_measured  # noqa: E402
 
 TARGET_REQUESTS_SLACK = 0.1
 TARGET_SKEW = 1.10
@@ -62,21 +60,7 @@ def estate_document(size: int, skewed: bool) -> dict[str, object]:
 
 
 def prepare(size: int, folder: Path, skewed: bool) -> tuple[Path, Path, float]:
-    from m365move.domain.orders import MigrationMode
-    from m365move.domain.planner import plan_migration
-    from m365move.estate.loader import load_estate
-
-    estate = folder / "estate.json"
-    estate.write_bytes(orjson.dumps(estate_document(size, skewed)))
-    chosen = plan_migration(load_estate(estate).estate, MigrationMode.NEW_SUBSCRIPTION).migrating()[:size]
-    if len(chosen) < size:
-        raise SystemExit(f"the estate has only {len(chosen)} subscriptions to migrate, not {size}")
-    source = folder / "source.csv"
-    with source.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["OaSubscriptionId"])
-        writer.writerows([s.subscription_id] for s in chosen)
-    return estate, source, sum(len(s.orders) for s in chosen) / size
+    return prepare_document(estate_document(size, skewed), size, folder)
 
 
 def measure(size: int, folder: Path, skewed: bool, env: dict[str, str]) -> dict[str, float]:

@@ -111,15 +111,21 @@ class Sandbox:
 def prepare(size: int, folder: Path) -> tuple[Path, Path, float]:
     """An estate with at least ``size`` subscriptions to migrate, the source-data CSV choosing them, and the
     number of orders per chosen subscription the plan places."""
+    from m365move.estate.generator import EstateSize, generate_estate
+
+    return prepare_document(generate_estate(EstateSize.for_subscriptions(int(size * 2.4)), seed=5), size, folder)
+
+
+def prepare_document(document: dict[str, object], size: int, folder: Path) -> tuple[Path, Path, float]:
+    """``document`` written as the estate, the source-data CSV choosing its first ``size`` subscriptions to migrate
+    (New Subscription mode), and the number of orders per chosen subscription the plan places."""
     from m365move.domain.orders import MigrationMode
     from m365move.domain.planner import plan_migration
-    from m365move.estate.generator import EstateSize, generate_estate
     from m365move.estate.loader import load_estate
 
     estate = folder / "estate.json"
-    estate.write_bytes(orjson.dumps(generate_estate(EstateSize.for_subscriptions(int(size * 2.4)), seed=5)))
-    plan = plan_migration(load_estate(estate).estate, MigrationMode.NEW_SUBSCRIPTION)
-    chosen = plan.migrating()[:size]
+    estate.write_bytes(orjson.dumps(document))
+    chosen = plan_migration(load_estate(estate).estate, MigrationMode.NEW_SUBSCRIPTION).migrating()[:size]
     if len(chosen) < size:
         raise SystemExit(f"the estate has only {len(chosen)} subscriptions to migrate, not {size}")
     source = folder / "source.csv"
