@@ -1,7 +1,7 @@
 """Benchmark: the whole `m365move plan --format json` command against its floor, JSON and YAML estates.
 
 The floor is what the same work costs with the fastest parts at hand, measured in this run on the same
-estate: parse and validate the estate with msgspec (typed structs with the schema's constraints), the
+estate: parse and validate the estate with msgspec (the loader's own typed structs, `m365move/estate/fast_schema.py`), the
 planning core (plan + preflight), and the plan document encoded by orjson. The real command is
 `python -m m365move plan --mode M --estate FILE --format json --output FILE` in its own process, from
 interpreter start to exit, as a user runs it. CPU seconds are compared (user + system of the process:
@@ -28,9 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 import orjson
 
 TARGET_FLOOR_RATIO = 1.5
@@ -39,106 +38,22 @@ TARGET_YAML_RATIO = 3.0
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# ---- the floor's decoder: the estate schema as msgspec structs (the constraints of estate/schema.py) ----
-
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
-Id = NonEmpty | int
-
-
-class _Struct(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    pass
-
-
-class Reseller(_Struct):
-    id: Id
-    name: str = ""
-    tier_config: Literal["active", "processing", "missing"] = "active"
-
-
-class Customer(_Struct):
-    id: Id
-    reseller_id: Id
-    name: str = ""
-    mca_accepted: bool = True
-
-
-class PlanResource(_Struct):
-    mpn: NonEmpty
-    role: Literal["base", "addon", "other"]
-
-
-class Plan(_Struct):
-    id: int
-    application: NonEmpty
-    resources: list[PlanResource]
-    billing_period: str
-    subscription_periods: Annotated[list[str], msgspec.Meta(min_length=1)]
-    name: str = ""
-    delegated_to: list[Id] = []
-    upgrade_paths: dict[str, list[int]] = {}
-
-
-class SubscriptionResource(_Struct):
-    mpn: NonEmpty
-    quantity: Annotated[int, msgspec.Meta(ge=0)]
-
-
-class Subscription(_Struct):
-    id: Id
-    customer_id: Id
-    plan_id: int
-    billing_period: str
-    subscription_period: str
-    resources: list[SubscriptionResource]
-    status: str = "active"
-    trial: bool = False
-    start_date: dt.date | None = None
-    expiration_date: dt.date | None = None
-    custom_attributes: dict[str, str] = {}
-
-
-class LicenseMapping(_Struct):
-    csp_offer_id: NonEmpty
-    nce: str
-
-
-class Order(_Struct):
-    id: Id
-    subscription_id: Id
-    type: str = "change"
-    status: str = "processing"
-
-
-class Commerce(_Struct):
-    resellers: list[Reseller] = []
-    customers: list[Customer] = []
-    plans: list[Plan] = []
-    subscriptions: list[Subscription] = []
-    license_mappings: list[LicenseMapping] = []
-    orders: list[Order] = []
-
-
-class Document(_Struct):
-    version: Literal[1]
-    commerce: Commerce
-    connect: dict[str, Any] = {}
-    partner_center: dict[str, Any] = {}
-    call2teams: dict[str, Any] = {}
-
-
 def measure_floor(estate_path: Path, mode_name: str) -> dict[str, float]:
     """CPU seconds of the floor's three parts, each the best of two, with the cyclic GC off as fast code has it."""
     from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
     from m365move.domain.orders import MigrationMode
     from m365move.domain.planner import plan_migration
     from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
+    from m365move.estate.fast_schema import decode_json_estate
     from m365move.estate.loader import load_estate
     from m365move.plan_output.json_format import plan_to_json
 
     gc.disable()
     data = estate_path.read_bytes()
-    decoder = msgspec.json.Decoder(Document)
-    parse = _best(lambda: decoder.decode(data))
+    # The product's own fast decoder (typed structs with the schema's constraints); a file it refuses has no floor.
+    if decode_json_estate(data) is None:
+        raise SystemExit(f"{estate_path}: the fast estate decoder refuses this file; the floor needs one it accepts")
+    parse = _best(lambda: decode_json_estate(data))
     estate = load_estate(estate_path).estate  # the planning core's input; not part of the floor
     mode = MigrationMode(mode_name)
     plan = findings = None
