@@ -20,6 +20,7 @@ from m365move.connect.purchase_fulfilment import Action, fulfil_purchase
 from m365move.connect.requests_api import RequestNotPending, fail_asset_request
 from m365move.connect.settings import VARIABLE_DEFAULTS, ExtensionSettings
 from m365move.connect.sweep import SweepParameters, run_sweep
+from m365move.connect.sweep_schedule import ScheduleRef, run_scheduled_chunk
 from m365move.connect.tier_config_checks import process_tier_config_request, validated_tier_config_request
 from m365move.errors import AuthenticationError, InputError, PlatformError
 from m365move.partnercenter.client import PartnerCenterClient
@@ -122,16 +123,28 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
     @schedulable(  # type: ignore[untyped-decorator]
         "New Subscription sweep",
         "Plans every active CSP asset, creates one NCE purchase request per CSP item and, once all are approved, "
-        "the CSP asset's cancel request. Parameter (JSON, optional): products, marketplace, reseller, "
-        "expiration_date, batch_size, concurrency, migrate_at (now, renewal or YYYY-MM-DD).",
+        "the CSP asset's cancel request. Works in chunks of chunk_size assets, one task each: the position is kept "
+        "in the schedule's parameter (progress) and each chunk triggers the next until the pass ends. Parameter "
+        "(JSON, optional): products, marketplace, reseller, expiration_date, batch_size, concurrency, chunk_size, "
+        "migrate_at (now, renewal or YYYY-MM-DD).",
     )
     def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
         try:
             settings = self._settings()
+            ref = self._schedule_ref(schedule)
             # Partner Center (when this extension fulfils migrations) tells which CSP items are add-ons of which base.
             with self._partner_center(settings) as partner_center:
-                report = run_sweep(self.account_client, settings,
-                                   SweepParameters.from_schedule(schedule.get("parameter")), self.logger, partner_center)
+                if ref is None:
+                    # No schedule in Connect to keep the position in (a local run): the whole pass in this task.
+                    report = run_sweep(self.account_client, settings,
+                                       SweepParameters.from_schedule(schedule.get("parameter")), self.logger,
+                                       partner_center)
+                    for outcome in report.outcomes:
+                        self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value,
+                                          "; ".join(outcome.reasons))
+                    return ScheduledExecutionResponse.done()
+                chunk = run_scheduled_chunk(self.account_client, settings, schedule, ref, self.logger,
+                                            partner_center=partner_center)
         except (InputError, PlatformError) as error:
             message = error.one_line() if isinstance(error, InputError) else str(error)
             self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), message)
@@ -139,9 +152,18 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         except Exception as error:  # noqa: BLE001 - an escaping exception is a retry of the whole sweep
             self.logger.exception("New Subscription sweep %s failed", schedule.get("id"))
             return ScheduledExecutionResponse.fail(output=_unexpected(error))
-        for outcome in report.outcomes:
+        for outcome in chunk.report.outcomes if chunk.report is not None else ():
             self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value, "; ".join(outcome.reasons))
-        return ScheduledExecutionResponse.done()
+        return ScheduledExecutionResponse.done(output=chunk.summary[:1000])
+
+    def _schedule_ref(self, schedule: dict[str, Any]) -> ScheduleRef | None:
+        """The schedule in Connect's DevOps API, when the runner says which extension and environment we are."""
+        context = getattr(self, "context", None)
+        extension_id = getattr(context, "extension_id", None)
+        environment_id = getattr(context, "environment_id", None)
+        if not (extension_id and environment_id and schedule.get("id")):
+            return None
+        return ScheduleRef(str(extension_id), str(environment_id), str(schedule["id"]))
 
     # -- helpers -------------------------------------------------------------------------------------
 

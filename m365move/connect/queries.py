@@ -71,12 +71,52 @@ def chunks(ids: Sequence[str], size: int = IN_LIST_CHUNK) -> Iterator[list[str]]
 
 def active_assets(client: ConnectClient, filters: AssetFilters, *, page_size: int = 100) -> Iterator[list[Json]]:
     """Pages of active assets of the CSP products, oldest first (Connect orders assets by ``created``, not by id)."""
+    return fetch_pages(client, "assets", _active_assets_query(filters), page_size=page_size, ordering="created")
+
+
+class AssetPages:
+    """Pages of active CSP assets from a sweep cursor's position, up to ``limit`` assets (None: all).
+
+    Iterate it for the pages; afterwards ``complete`` says whether the last matching asset was read (the pass
+    ends) or the limit stopped the reading (a next chunk follows).
+    """
+
+    def __init__(self, client: ConnectClient, filters: AssetFilters, after: Any = None, *, limit: int | None = None,
+                 page_size: int = 100) -> None:
+        query = _active_assets_query(filters)
+        if after is not None:
+            query &= after
+        self._url = f"assets?{rql(query)}&ordering(created)"
+        self._client, self._limit, self._page_size = client, limit, max(1, min(page_size, MAX_PAGE))
+        self.complete = False
+
+    def __iter__(self) -> Iterator[list[Json]]:
+        client, read = self._client, 0
+        while True:
+            size = self._page_size if self._limit is None else min(self._page_size, self._limit - read)
+            if size <= 0:
+                return
+
+            def call(at: int = read, limit: int = size) -> tuple[list[Json], Any]:
+                page = client.get(self._url, params={"limit": limit, "offset": at})
+                return list(page or []), parse_content_range(client.response.headers.get("Content-Range"))
+
+            page, content_range = with_retries(client, "GET assets", call)
+            read += len(page)
+            self.complete = not page or content_range is None or content_range.last >= content_range.count - 1
+            if page:
+                yield page
+            if self.complete:
+                return
+
+
+def _active_assets_query(filters: AssetFilters) -> Any:
     query = R().product.id.oneof(list(filters.product_ids)) & R().status.eq("active")
     if filters.marketplace_id:
         query &= R().marketplace.id.eq(filters.marketplace_id)
     if filters.reseller_id:
         query &= R().tiers.tier1.id.eq(filters.reseller_id)
-    return fetch_pages(client, "assets", query, page_size=page_size, ordering="created")
+    return query
 
 
 def product_items(client: ConnectClient, product_id: str) -> list[Json]:
@@ -114,6 +154,16 @@ def purchases_by_uid(client: ConnectClient, nce_product_ids: Sequence[str], uid:
     query = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
              & R().asset.external_uid.eq(uid))
     return fetch_all(client, "requests", query, page_size=MAX_PAGE)
+
+
+def purchases_by_uids(client: ConnectClient, nce_product_ids: Sequence[str], uids: Sequence[str]) -> list[Json]:
+    """The purchase requests made for many CSP items at once, one read per 100 (the look-up before a page's creates)."""
+    found: list[Json] = []
+    for chunk in chunks(uids):
+        query = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
+                 & R().asset.external_uid.oneof(chunk))
+        found.extend(fetch_all(client, "requests", query, page_size=MAX_PAGE))
+    return found
 
 
 def migration_and_cancel_requests(client: ConnectClient, nce_product_ids: Sequence[str],

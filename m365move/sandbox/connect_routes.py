@@ -60,6 +60,12 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
             return JSONResponse(state.devops_object(kind, request.path_params["id"]))
         return handler
 
+    async def update_schedule(request: Request) -> Response:
+        return JSONResponse(state.update_schedule(request.path_params["id"], await _body(request)))
+
+    async def trigger_schedule(request: Request) -> Response:
+        return JSONResponse(state.trigger_schedule(request.path_params["id"]))
+
     async def item(request: Request) -> Response:
         for found in state.product_items(request.path_params["product_id"]):
             if found["id"] == request.path_params["item_id"]:
@@ -97,6 +103,10 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
         Route(f"{PREFIX}/products/{{product_id}}/connections", guarded(connections), methods=["GET"]),
         Route(f"{PREFIX}/devops/services/{{service}}/environments/{{environment}}/schedules/{{id}}",
               guarded(devops("schedules")), methods=["GET"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/environments/{{environment}}/schedules/{{id}}",
+              guarded(update_schedule), methods=["PUT"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/environments/{{environment}}/schedules/{{id}}/trigger",
+              guarded(trigger_schedule), methods=["POST"]),
         Route(f"{PREFIX}/devops/services/{{service}}/installations/{{id}}", guarded(devops("installations")),
               methods=["GET"]),
         Route(f"{PREFIX}/requests", guarded(create_request), methods=["POST"]),

@@ -85,6 +85,7 @@ class ConnectState:
         devops = section.get("devops") or {}
         self.schedules: dict[str, Json] = {s["id"]: s for s in devops.get("schedules", [])}
         self.installations: dict[str, Json] = {i["id"]: i for i in devops.get("installations", [])}
+        self.triggered: list[str] = []  # schedule ids whose execution was triggered (POST …/trigger), in order
         # API keys of installations (the runner's installation_client calls with the task's own key).
         self.api_keys: tuple[str, ...] = (self.api_key, *(str(i["api_key"]) for i in devops.get("installations", [])
                                                           if i.get("api_key")))
@@ -167,6 +168,39 @@ class ConnectState:
         with self.lock:
             self.installations[installation["id"]] = copy.deepcopy(installation)
             self.api_keys = (*self.api_keys, str(installation["api_key"]))
+
+    def update_schedule(self, schedule_id: str, body: Json) -> Json:
+        """PUT …/schedules/{id}: the writable fields given replace the stored ones (``id``, ``status``, ``events``
+        are read-only)."""
+        with self.lock:
+            stored = self._schedule(schedule_id)
+            for key in ("name", "description", "method", "parameter", "trigger"):
+                if key in body:
+                    stored[key] = copy.deepcopy(body[key])
+            stored.setdefault("events", {})["updated"] = {"at": _now_iso()}
+            return copy.deepcopy(stored)
+
+    def trigger_schedule(self, schedule_id: str) -> Json:
+        """POST …/schedules/{id}/trigger: Connect runs the schedule now, i.e. sends the extension a scheduled task
+        (queued in ``triggered`` for whatever stands in for the EaaS websocket). A disabled schedule is refused."""
+        with self.lock:
+            stored = self._schedule(schedule_id)
+            if stored.get("status", "enabled") != "enabled":
+                raise ConnectApiProblem(400, "DO_003", f"schedule {schedule_id} is {stored.get('status')}")
+            stored.setdefault("events", {})["last_triggered"] = {"at": _now_iso()}
+            self.triggered.append(schedule_id)
+            return copy.deepcopy(stored)
+
+    def take_triggered(self) -> list[str]:
+        """The schedule executions triggered since the last call (each is one scheduled task to deliver)."""
+        with self.lock:
+            taken, self.triggered = self.triggered, []
+            return taken
+
+    def _schedule(self, schedule_id: str) -> Json:
+        if schedule_id not in self.schedules:
+            raise ConnectApiProblem(404, "DO_404", f"schedule {schedule_id} not found")
+        return self.schedules[schedule_id]
 
     def get(self, name: str, object_id: str) -> Json:
         with self.lock:

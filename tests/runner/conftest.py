@@ -50,6 +50,17 @@ class RunnerRig:
                                                "unit": "hours", "amount": 1}})
         return self.runtime.deliver("scheduled_execution", SCHEDULE_ID)
 
+    def sweep_pass(self, parameter: dict[str, Any] | None = None, *, max_tasks: int = 10_000) -> list[Any]:
+        """One pass of the chunked sweep as Connect runs it: the schedule's execution, then every execution a chunk
+        triggered (``POST …/trigger``), each delivered to the runner as its own scheduled task."""
+        answers = [self.sweep(parameter)]
+        while len(answers) < max_tasks:
+            triggered = self.connect.take_triggered()
+            if not triggered:
+                return answers
+            answers += self.runtime.deliver_many([self.runtime.task("scheduled_execution", s) for s in triggered])
+        raise AssertionError(f"the sweep did not finish within {max_tasks} tasks")
+
     def with_variables(self, **changes: str) -> LocalRuntime:
         variables = {**self.variables, **changes}
         return LocalRuntime(f"{self.server.url}/public/v1", self.section["connect"]["api_key"], variables)

@@ -59,6 +59,9 @@ OPERATIONS: list[tuple[str, str]] = [
     ("get", "/hubs/{hub_id}/connections"),
     # What connect-extension-runner reads for a scheduled task and for a multi-account installation.
     ("get", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}"),
+    # The chunked sweep keeps its position on its schedule and triggers the schedule for the next chunk.
+    ("put", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}"),
+    ("post", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}/trigger"),
     ("get", "/devops/services/{extension_id}/installations/{id}"),
 ]
 _SECTIONS = ("schemas", "parameters", "responses", "headers", "examples", "requestBodies")

@@ -1,0 +1,78 @@
+"""The scheduled sweep in chunks against one pass (issue 12 item 5): per-chunk time, chunks, same purchases.
+
+The sweep runs as many short scheduled tasks through connect-extension-runner's own ScheduledTasksManager
+(each chunk stores its position on the schedule in the sandbox's Connect and triggers the next); the baseline is
+the same sweep in one call on a second sandbox with the same estate. Needs the runner, so run it in .venv-runner
+(``scripts/test`` makes it)::
+
+    .venv-runner/bin/python benchmarks/sweep_chunks.py                    # 10,000 CSP assets, default chunks
+    .venv-runner/bin/python benchmarks/sweep_chunks.py --assets 2000 --chunk-size 100
+
+Exits 1 when a chunk ran longer than ``--max-chunk-seconds`` (60) or the chunks' purchase requests differ from
+the one pass's (compared by everything the sweep decides, duplicates included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from m365move.connect.sweep import SweepParameters  # noqa: E402
+from tests.runner.chunked_sweep import chunked_pass, one_pass, request_signatures  # noqa: E402
+from tests.runner.conftest import runner_rig  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=10_000)
+    parser.add_argument("--chunk-size", type=int, default=SweepParameters().chunk_size)
+    parser.add_argument("--batch-size", type=int, default=SweepParameters().batch_size)
+    parser.add_argument("--max-chunk-seconds", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    parameter = {"chunk_size": args.chunk_size, "batch_size": args.batch_size}
+
+    with runner_rig(args.assets, seed=args.seed) as rig:
+        one_pass_seconds = one_pass(rig, parameter)
+        expected = request_signatures(rig.connect)
+    print(f"[one pass] {args.assets} CSP assets in one call: {one_pass_seconds:.1f} s, "
+          f"{sum(expected.values())} purchase requests", flush=True)
+
+    with runner_rig(args.assets, seed=args.seed) as rig:
+        start = time.perf_counter()
+        made = chunked_pass(rig, parameter)
+        chunked_seconds = time.perf_counter() - start
+        got = request_signatures(rig.connect)
+        cancels = sum(request_signatures(rig.connect, "cancel").values())
+    longest = max(made.runtimes)
+    print(f"[chunks] {made.chunks} scheduled tasks of up to {args.chunk_size} assets: longest {longest:.1f} s, "
+          f"mean {statistics.mean(made.runtimes):.1f} s, median {statistics.median(made.runtimes):.1f} s, "
+          f"whole pass {chunked_seconds:.1f} s (one pass {one_pass_seconds:.1f} s, ratio "
+          f"{chunked_seconds / one_pass_seconds:.2f}); results {sorted(set(made.results))}")
+    missing, extra = expected - got, got - expected
+    print(f"[purchases] one pass {sum(expected.values())}, chunks {sum(got.values())}, "
+          f"only in the one pass {sum(missing.values())}, only in the chunks {sum(extra.values())}, "
+          f"cancel requests {cancels}")
+    failed = False
+    if longest > args.max_chunk_seconds:
+        print(f"MISSED: a chunk ran {longest:.1f} s, above the {args.max_chunk_seconds:g} s target")
+        failed = True
+    if got != expected:
+        print("MISSED: the chunks' purchase requests differ from the one pass's")
+        failed = True
+    if set(made.results) != {"success"}:
+        print(f"MISSED: not every chunk succeeded: {made.messages}")
+        failed = True
+    print("met: every chunk within the target, the same purchases as one pass" if not failed else "")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

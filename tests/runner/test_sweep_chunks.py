@@ -1,0 +1,111 @@
+"""The scheduled sweep in chunks (issue 12 item 5), through the runner's ScheduledTasksManager on the sandbox.
+
+Each chunk is its own scheduled task: it sweeps ``chunk_size`` CSP assets from the position stored on the
+schedule in Connect, stores the new position and triggers the schedule for the next chunk. A pass in chunks must
+create exactly the purchase requests one pass in one call creates. ``benchmarks/sweep_chunks.py`` does the same
+with 10,000 assets and times the chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from m365move.connect import source_locks
+from m365move.connect.source_locks import source_lock
+from m365move.connect.sweep_schedule import PROGRESS_KEY
+from tests.runner.chunked_sweep import chunked_pass, one_pass, request_signatures
+from tests.runner.conftest import SCHEDULE_ID, runner_rig
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+def _progress(rig: Any) -> dict[str, Any]:
+    progress: dict[str, Any] = rig.connect.schedules[SCHEDULE_ID]["parameter"][PROGRESS_KEY]
+    return progress
+
+
+@pytest.mark.parametrize(("n_assets", "chunk_size"), [
+    (80, 15),
+    pytest.param(300, 40, marks=pytest.mark.slow),
+])
+def test_a_pass_in_chunks_creates_exactly_the_purchases_of_one_pass(n_assets: int, chunk_size: int) -> None:
+    parameter = {"chunk_size": chunk_size, "batch_size": 15}
+    with runner_rig(n_assets, seed=11) as rig:
+        one_pass(rig, parameter)
+        expected = request_signatures(rig.connect)
+    with runner_rig(n_assets, seed=11) as rig:
+        made = chunked_pass(rig, parameter)
+        got = request_signatures(rig.connect)
+        progress = _progress(rig)
+    assert set(made.results) == {"success"}, made.messages
+    assert made.chunks == -(-n_assets // chunk_size)  # e.g. 300 / 40: 7 chunks of 40 assets and the last of 20
+    assert progress["finished"] and progress["swept"] == n_assets and progress["chunk"] == made.chunks
+    assert sum(expected.values()) > n_assets  # one per CSP item: assets have several
+    assert max(got.values()) == 1  # no duplicates
+    assert got == expected
+
+
+def test_assets_created_in_the_same_instant_are_neither_skipped_nor_swept_twice() -> None:
+    """Chunk boundaries inside a run of equal ``created`` (ties are in no guaranteed order)."""
+    def same_instant(section: dict[str, Any]) -> None:
+        for number, asset in enumerate(section["connect"]["assets"]):
+            stamp = f"2025-03-0{1 + number // 15}T08:00:00+00:00"  # runs of 15 equal stamps
+            asset["events"] = {"created": {"at": stamp}, "updated": {"at": stamp}}
+
+    with runner_rig(40, seed=5, change=same_instant) as rig:
+        one_pass(rig, {})
+        expected = request_signatures(rig.connect)
+    with runner_rig(40, seed=5, change=same_instant) as rig:
+        made = chunked_pass(rig, {"chunk_size": 7, "batch_size": 3})
+        got = request_signatures(rig.connect)
+        assert _progress(rig)["swept"] == 40
+    assert set(made.results) == {"success"}, made.messages
+    assert made.chunks == -(-40 // 7)
+    assert got == expected
+
+
+def test_the_next_pass_starts_again_and_creates_nothing_new() -> None:
+    with runner_rig(30, seed=3) as rig:
+        first = chunked_pass(rig, {"chunk_size": 10})
+        created = request_signatures(rig.connect)
+        started = _progress(rig)["pass_started"]
+        # The next recurrence: the schedule as Connect keeps it (with the finished position), delivered again.
+        again = rig.runtime.deliver("scheduled_execution", SCHEDULE_ID)
+        while triggered := rig.connect.take_triggered():
+            rig.runtime.deliver_many([rig.runtime.task("scheduled_execution", s) for s in triggered])
+        assert first.chunks == 3 and again.result == "success"
+        assert _progress(rig)["swept"] == 30 and _progress(rig)["created_requests"] == 0
+        assert _progress(rig)["pass_started"] >= started
+        assert request_signatures(rig.connect) == created
+
+
+def test_one_chunk_delivered_twice_at_once_is_swept_once_and_triggers_once() -> None:
+    """A second delivery of the same chunk (a timed-out handler's thread still running, a recurrence arriving
+    while a chunk runs) holds the same position: it ends without sweeping, so chains never multiply."""
+    with runner_rig(30, seed=3) as rig:
+        rig.connect.add_schedule({"id": SCHEDULE_ID, "name": "New Subscription sweep",
+                                  "method": "new_subscription_sweep", "description": "",
+                                  "parameter": {"chunk_size": 10},
+                                  "trigger": {"type": "recurring", "start": "2026-01-01T00:00:00+00:00",
+                                              "unit": "hours", "amount": 1}})
+        tasks = [rig.runtime.task("scheduled_execution", SCHEDULE_ID) for _ in range(2)]
+        # Both deliveries get their copy of the schedule before either sweeps (as when the first is still running
+        # when the second arrives): hold the schedule's lock until both handlers wait on it.
+        with ThreadPoolExecutor(1) as pool, source_lock(f"sweep:{SCHEDULE_ID}"):
+            delivered = pool.submit(rig.runtime.deliver_many, tasks)
+            deadline = time.monotonic() + 60
+            while _waiting_on(f"sweep:{SCHEDULE_ID}") < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        answers = delivered.result(timeout=120)
+        assert [a.result for a in answers] == ["success", "success"]
+        assert rig.connect.take_triggered() == [SCHEDULE_ID]
+        assert _progress(rig)["chunk"] == 1 and _progress(rig)["swept"] == 10
+
+
+def _waiting_on(key: str) -> int:
+    """Holders and waiters of a source lock (the test holds it; each handler that reached it waits)."""
+    with source_locks._GUARD:
+        return source_locks._LOCKS.get(key, (None, 0))[1]
