@@ -3,7 +3,8 @@
 Under the runner an escaping exception is *retry* (an endless loop of the same failure), so the handlers end
 every failure themselves: a purchase is failed with the reason on the request (the reseller sees it) and the
 task ends; the runner's count then skips any redelivery (the request is no longer pending); Partner Center is
-asked nothing more.
+asked nothing more. A scheduled sweep that hits an error fails its task with the reason and leaves the stored
+position where it was, so the next execution redoes that chunk, once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.runner.conftest import RunnerRig, runner_rig
+from m365move.connect.sweep_schedule import PROGRESS_KEY
+from tests.runner.conftest import SCHEDULE_ID, RunnerRig, runner_rig
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -70,3 +72,21 @@ def test_a_refused_migration_fails_the_request_once_with_microsofts_reason() -> 
             assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
         assert _partner_center_calls(rig) == before  # no retry loop: Partner Center is not asked again
         assert _moves(rig, purchase["id"]) == [("pending", "failed")]
+
+
+def test_an_error_in_a_sweep_chunk_fails_the_task_once_and_keeps_the_position(rig: RunnerRig,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("unreadable asset")
+
+    monkeypatch.setattr("m365move.connect.sweep_schedule.sweep_chunk", broken)
+    answer = rig.sweep({"chunk_size": 2})
+    assert answer.result == "fail"
+    assert answer.message == "m365move could not process this request: ValueError: unreadable asset"
+    assert rig.connect.take_triggered() == []  # no next chunk, no loop
+    assert PROGRESS_KEY not in rig.connect.schedules[SCHEDULE_ID]["parameter"]  # the position did not move
+    monkeypatch.undo()
+    # The next execution (the schedule's next recurrence) sweeps that chunk.
+    answer = rig.runtime.deliver("scheduled_execution", SCHEDULE_ID)
+    assert answer.result == "success" and rig.requests(type="purchase")
+    assert rig.connect.schedules[SCHEDULE_ID]["parameter"][PROGRESS_KEY]["chunk"] == 1
