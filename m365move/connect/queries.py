@@ -149,13 +149,6 @@ def migration_purchases(client: ConnectClient, nce_product_ids: Sequence[str], s
     return found
 
 
-def purchases_by_uid(client: ConnectClient, nce_product_ids: Sequence[str], uid: str) -> list[Json]:
-    """The purchase requests made for one CSP item (its ``asset.external_uid``): the look-up before a create."""
-    query = (R().type.eq("purchase") & R().asset.product.id.oneof(list(nce_product_ids))
-             & R().asset.external_uid.eq(uid))
-    return fetch_all(client, "requests", query, page_size=MAX_PAGE)
-
-
 def purchases_by_uids(client: ConnectClient, nce_product_ids: Sequence[str], uids: Sequence[str]) -> list[Json]:
     """The purchase requests made for many CSP items at once, one read per 100 (the look-up before a page's creates)."""
     found: list[Json] = []
