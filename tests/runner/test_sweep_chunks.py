@@ -29,7 +29,7 @@ def _progress(rig: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("n_assets", "chunk_size"), [
     (80, 15),
-    pytest.param(300, 40, marks=pytest.mark.slow),
+    pytest.param(300, 45, marks=pytest.mark.slow),
 ])
 def test_a_pass_in_chunks_creates_exactly_the_purchases_of_one_pass(n_assets: int, chunk_size: int) -> None:
     parameter = {"chunk_size": chunk_size, "batch_size": 15}
@@ -41,7 +41,7 @@ def test_a_pass_in_chunks_creates_exactly_the_purchases_of_one_pass(n_assets: in
         got = request_signatures(rig.connect)
         progress = _progress(rig)
     assert set(made.results) == {"success"}, made.messages
-    assert made.chunks == -(-n_assets // chunk_size)  # e.g. 300 / 40: 7 chunks of 40 assets and the last of 20
+    assert made.chunks == -(-n_assets // chunk_size)  # e.g. 300 / 45: 6 chunks of 45 assets and the last of 30
     assert progress["finished"] and progress["swept"] == n_assets and progress["chunk"] == made.chunks
     assert sum(expected.values()) > n_assets  # one per CSP item: assets have several
     assert max(got.values()) == 1  # no duplicates
@@ -56,14 +56,14 @@ def test_assets_created_in_the_same_instant_are_neither_skipped_nor_swept_twice(
             asset["events"] = {"created": {"at": stamp}, "updated": {"at": stamp}}
 
     with runner_rig(40, seed=5, change=same_instant) as rig:
-        one_pass(rig, {})
+        one_pass(rig, {"chunk_size": 6, "batch_size": 3})
         expected = request_signatures(rig.connect)
     with runner_rig(40, seed=5, change=same_instant) as rig:
-        made = chunked_pass(rig, {"chunk_size": 7, "batch_size": 3})
+        made = chunked_pass(rig, {"chunk_size": 6, "batch_size": 3})
         got = request_signatures(rig.connect)
         assert _progress(rig)["swept"] == 40
     assert set(made.results) == {"success"}, made.messages
-    assert made.chunks == -(-40 // 7)
+    assert made.chunks == -(-40 // 6)
     assert got == expected
 
 
