@@ -1,12 +1,21 @@
 """Connect audit at scale: a migrated estate of N CSP assets (default 10,000) seeded on the sandbox, then the
 audit's bulk reads (CSP assets, the requests on the NCE products, which carry the NCE assets, the cancel requests,
-Partner Center migrations per customer tenant) and its checks, against the floor: reading those CSP assets once, in the same run.
+Partner Center's migrations) and its checks, against the floor: reading those CSP assets once, in the same run.
 
-    .venv/bin/python benchmarks/connect_audit_scale.py                    # 10,000 assets
+    .venv/bin/python benchmarks/connect_audit_scale.py                              # 10,000 assets, every tenant
+    .venv/bin/python benchmarks/connect_audit_scale.py --lookups where-needed       # our migrations by their tag
     .venv/bin/python benchmarks/connect_audit_scale.py --assets 1000 --no-partner-center
 
+The estate is the generator's (one customer tenant per CSP asset, each item its own legacy subscription) after a
+migration campaign: most assets migrated (approved purchases, completed migrations tagged as the extension tags
+them, approved cancels), ``--unsettled-share`` of them (5% by default) not (their purchases failed, no migration,
+the CSP asset still active), and one migrated by Microsoft (the purchase adopted its untagged migration).
+``--lookups`` is the audit's ``--partner-center-lookups``: every-tenant (one look-up per touched customer tenant)
+or where-needed (the tagged migrations listed 300 a call, a tenant read on its own only where those do not account
+for it).
+
 Prints the time, the requests made per endpoint, the report's size (result.json and the CSV of every asset),
-the ratio to the floor and the target (3x); exits 1 when the target is missed.
+the ratio to the floor and the target (3x); exits 1 when the target is missed or anything is found.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from connect.client import R  # noqa: E402
 
 from m365move.audit.audit_report import build_audit  # noqa: E402
 from m365move.audit.connect_checks import audit_connect  # noqa: E402
-from m365move.audit.connect_reader import ConnectPlatform, ConnectScope  # noqa: E402
+from m365move.audit.connect_reader import EVERY_TENANT, LOOKUP_PATH, LOOKUPS, ConnectPlatform, ConnectScope  # noqa: E402
 from m365move.audit.records import AuditRecords  # noqa: E402
 from m365move.audit.tables import all_tables  # noqa: E402
 from m365move.audit.tables_csv import write_tables  # noqa: E402
@@ -36,6 +45,7 @@ from m365move.connect import queries  # noqa: E402
 from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
 from m365move.connect.demo import sandbox_config  # noqa: E402
 from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
+from m365move.connect.purchase_fulfilment import migration_reference  # noqa: E402
 from m365move.connect.settings import ExtensionSettings  # noqa: E402
 from m365move.estate.schema import EstateDocument  # noqa: E402
 from m365move.partnercenter.client import PartnerCenterClient  # noqa: E402
@@ -44,9 +54,12 @@ from m365move.sandbox.server import run_sandbox  # noqa: E402
 TARGET_RATIO = 3.0
 
 
-def migrated_section(n_assets: int) -> dict[str, Any]:
-    """The generated estate as it stands after every CSP item was migrated: approved purchases with their NCE
-    assets, completed Partner Center migrations, approved cancel requests, terminated CSP assets."""
+def migrated_section(n_assets: int, unsettled_share: float = 0.0) -> dict[str, Any]:
+    """The generated estate as it stands after a migration campaign: approved purchases with their NCE assets,
+    completed Partner Center migrations tagged with the NCE product's reference (as the extension tags them),
+    approved cancel requests, terminated CSP assets; every ``1 / unsettled_share``-th asset's purchases failed
+    (no migration; the CSP asset still active, no cancel); the second asset was migrated by Microsoft (untagged,
+    adopted by its purchase)."""
     section = generate_connect_section(7, n_assets, pending_resellers=0, microsoft_led=0, ineligible_share=0.0,
                                        unmapped_share=0.0)
     connect, pc = section["connect"], section["partner_center"]
@@ -57,29 +70,40 @@ def migrated_section(n_assets: int) -> dict[str, Any]:
     requests: list[dict[str, Any]] = []
     nce_assets: list[dict[str, Any]] = []
     migrations: list[dict[str, Any]] = []
+    tag = migration_reference(nce_product["id"])
+    every = round(1 / unsettled_share) if unsettled_share > 0 else 0
     for n, asset in enumerate(list(connect["assets"])):
         legacy = json.loads(next(p["value"] for p in asset["params"] if p["id"] == "ms_subscription_ids"))
         tenant = next(p["value"] for p in asset["params"] if p["id"] == "ms_customer_id")
+        unsettled = bool(every) and n % every == every - 1
         for k, item in enumerate(asset["items"]):
             nce_item = nce_items[k % len(nce_items)]
             migration_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{asset['id']}:{item['id']}"))
             subscription = legacy[item["id"]]
-            migrations.append({"id": migration_id, "status": "Completed", "currentSubscriptionId": subscription,
-                               "customerTenantId": legacy_of.get(subscription, tenant), "migrationType": "PartnerLed",
-                               "newCommerceSubscriptionId": str(uuid.uuid5(uuid.NAMESPACE_URL, migration_id))})
+            if not unsettled:
+                by_microsoft = n == 1
+                migrations.append({"id": migration_id, "status": "Completed", "currentSubscriptionId": subscription,
+                                   "customerTenantId": legacy_of.get(subscription, tenant),
+                                   "migrationType": "MicrosoftLed" if by_microsoft else "PartnerLed",
+                                   "microsoftLed": by_microsoft, **({} if by_microsoft else {"externalReferenceId": tag}),
+                                   "newCommerceSubscriptionId": str(uuid.uuid5(uuid.NAMESPACE_URL, migration_id))})
             info = {"transaction_type": "NCEmigration", "ms_customer_id": tenant, "csp_order_id": "",
                     "subscription_id": subscription, "purchaseFullTerm": False, "addons": []}
-            nce = {"id": f"AS-9{n:05d}-{k}", "status": "active", "external_id": asset["id"],
+            nce = {"id": f"AS-9{n:05d}-{k}", "status": "processing" if unsettled else "active", "external_id": asset["id"],
                    "product": {"id": nce_product["id"]}, "marketplace": asset.get("marketplace"),
                    "tiers": asset["tiers"], "connection": asset.get("connection") or {},
                    "items": [{"id": nce_item["id"], "mpn": nce_item["mpn"], "quantity": str(item["quantity"])}],
                    "params": [{"id": "transaction_info_object", "value": json.dumps(info)},
                               {"id": "migration_source", "value": f"{asset['id']}:{item['id']}"},
-                              {"id": "nce_migration_id", "value": migration_id}],
+                              *([] if unsettled else [{"id": "nce_migration_id", "value": migration_id}])],
                    "events": {"created": {"at": stamp}, "updated": {"at": stamp}}}
             nce_assets.append(nce)
-            requests.append({"id": f"PR-9{n:05d}-{k}", "type": "purchase", "status": "approved", "created": stamp,
-                             "updated": "2026-11-01T11:00:00+00:00", "asset": nce, "marketplace": asset.get("marketplace")})
+            requests.append({"id": f"PR-9{n:05d}-{k}", "type": "purchase", "status": "failed" if unsettled else "approved",
+                             "created": stamp, "updated": "2026-11-01T11:00:00+00:00", "asset": nce,
+                             "marketplace": asset.get("marketplace"),
+                             **({"reason": "not-eligible: SubscriptionTooCloseToTermEnd"} if unsettled else {})})
+        if unsettled:
+            continue  # the CSP asset stays active, nothing cancelled
         asset["status"] = "terminated"
         requests.append({"id": f"PR-8{n:05d}", "type": "cancel", "status": "approved", "created": "2026-11-01T12:00:00+00:00",
                          "updated": "2026-11-01T12:05:00+00:00", "asset": asset, "marketplace": asset.get("marketplace")})
@@ -93,8 +117,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--no-partner-center", action="store_true", help="Connect only")
+    parser.add_argument("--lookups", choices=LOOKUPS, default=EVERY_TENANT,
+                        help="how Partner Center is read (the audit's --partner-center-lookups; default: %(default)s)")
+    parser.add_argument("--unsettled-share", type=float, default=0.05,
+                        help="share of CSP assets whose migration failed (default: %(default)s)")
     args = parser.parse_args()
-    section = migrated_section(args.assets)
+    section = migrated_section(args.assets, args.unsettled_share)
     document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
     with run_sandbox(document) as server:
         config = sandbox_config(section["connect"], section["partner_center"], server.url)
@@ -114,7 +142,8 @@ def main() -> int:
         assert settings.partner_center is not None
         with PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint) as pc:
             start = time.perf_counter()
-            platform = ConnectPlatform(client, scope, None if args.no_partner_center else pc, source="benchmark")
+            platform = ConnectPlatform(client, scope, None if args.no_partner_center else pc, source="benchmark",
+                                       lookups=args.lookups)
             snapshot = platform.read()
             audited = audit_connect(snapshot, dt.datetime.now(dt.timezone.utc))
             report = build_audit(AuditRecords(), None, dt.datetime.now(dt.timezone.utc), connect=audited)
@@ -128,10 +157,14 @@ def main() -> int:
     out = io.StringIO()
     print(f"CSP assets: {read:,} (read once: {floor:.2f} s in {floor_pages} pages)", file=out)
     print(f"Connect audit: {elapsed:.2f} s; anomalies {len(report.findings)}; statuses {audited.status_counts()}", file=out)
-    lookups = snapshot.requests_made.get("Partner Center GET /v1/migrations/newcommerce", 0)
+    lookups = snapshot.requests_made.get(LOOKUP_PATH, 0)
+    tagged = snapshot.requests_made.get(f"{LOOKUP_PATH} by ExternalReferenceId", 0)
+    tenants = len({a.tenant_id for a in snapshot.csp_assets if a.tenant_id})
     print(f"  of which reading Connect {platform.seconds['Connect']:.2f} s ({platform.seconds['Connect'] / floor:.2f}x "
-          f"the floor), Partner Center {platform.seconds['Partner Center']:.2f} s "
-          f"({lookups:,} look-ups, one per customer tenant)", file=out)
+          f"the floor), Partner Center {platform.seconds['Partner Center']:.2f} s ({args.lookups}: {tagged:,} pages "
+          f"of tagged migrations, {lookups:,} look-ups one by one; {tenants:,} customer tenants in scope)", file=out)
+    if snapshot.partner_center_coverage:
+        print(f"  Partner Center coverage: {snapshot.partner_center_coverage}", file=out)
     print(f"requests: {json.dumps(dict(snapshot.requests_made))}; Partner Center HTTP calls (token included): {pc_calls}",
           file=out)
     print(f"report: result.json {len(result.encode()):,} bytes; CSV tables {csv_bytes:,} bytes", file=out)

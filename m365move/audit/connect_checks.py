@@ -93,7 +93,8 @@ def audit_connect(
 
     checks = (
         CheckOutcome("Connect: one purchase and one migration per CSP item", checked["duplicates"],
-                     len(found["duplicates"]) + len(found["microsoft"]), "Microsoft-led migrations included"),
+                     len(found["duplicates"]) + len(found["microsoft"]),
+                     "; ".join(n for n in ("Microsoft-led migrations included", snapshot.partner_center_coverage) if n)),
         CheckOutcome("Connect: cancel requested after every purchase was approved", checked["cancellations"],
                      len(found["cancellations"])),
         CheckOutcome("Connect: NCE seats equal CSP seats", checked["seats"], len(found["seats"])),

@@ -121,6 +121,8 @@ class ConnectSnapshot:
     # Tenants whose Partner Center migrations were listed (None: Partner Center was not read).
     tenants_read: frozenset[str] | None = None
     requests_made: Mapping[str, int] = field(default_factory=dict)
+    # How Partner Center was read when not every tenant was, and what that leaves unseen ("" when every one was).
+    partner_center_coverage: str = ""
 
 
 def parse_time(text: object) -> dt.datetime | None:

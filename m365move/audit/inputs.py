@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +45,8 @@ class AuditInputs(BaseModel):
     nce_products: str | None = None
     marketplace: str | None = None
     partner_center_url: str | None = None
+    # every-tenant (complete) or where-needed (our tagged migrations in bulk; see audit.connect_reader).
+    partner_center_lookups: Literal["every-tenant", "where-needed"] = "every-tenant"
     # Reading Commerce live: requests per second (0: no limit) and requests in flight at once.
     rate_limit: float = Field(default=DEFAULT_RATE_LIMIT, ge=0)
     concurrency: int = Field(default=8, ge=1, le=64)
@@ -129,7 +131,7 @@ class AuditInputs(BaseModel):
         credentials = PartnerCenterCredentials(tenant, client_id, secret,
                                                os.environ.get("M365MOVE_PARTNER_CENTER_TOKEN_URL", "").strip() or None)
         with PartnerCenterClient(credentials, base_url=self.partner_center_url) as partner_center:
-            yield ConnectPlatform(client, scope, partner_center,
+            yield ConnectPlatform(client, scope, partner_center, lookups=self.partner_center_lookups,
                                   source=f"Connect at {self.connect_url}, Partner Center at {self.partner_center_url}")
 
 

@@ -90,6 +90,11 @@ def register(subparsers: Any) -> None:
     connect.add_argument("--nce-product", action="append", default=[], metavar="ID", help="NCE product id (repeatable)")
     connect.add_argument("--marketplace", metavar="ID", help="only this marketplace")
     connect.add_argument("--partner-center-url", metavar="URL", help="Partner Center API root: read its migrations too")
+    connect.add_argument("--partner-center-lookups", choices=("every-tenant", "where-needed"), default="every-tenant",
+                         help="every-tenant: one look-up per customer tenant (complete); where-needed: our migrations "
+                              "listed by the extension's tags, tenants read one by one only where those do not account "
+                              "for every subscription (blind to a Microsoft-led migration of a subscription whose own "
+                              "migration completed) (default: %(default)s)")
     parser.set_defaults(func=run_audit_command)
     actions = parser.add_subparsers(dest="audit_action", metavar="ACTION", required=False)
     verify = actions.add_parser(
@@ -133,6 +138,7 @@ def run_audit_command(args: argparse.Namespace) -> int:
             stuck_after_hours=args.stuck_after_hours, connect_url=args.connect_url,
             csp_products=",".join(args.csp_product) or None, nce_products=",".join(args.nce_product) or None,
             marketplace=args.marketplace, partner_center_url=args.partner_center_url,
+            partner_center_lookups=args.partner_center_lookups,
             rate_limit=args.rate_limit, concurrency=args.concurrency,
         )
     except ValidationError as error:
@@ -175,7 +181,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, object]:
     """The options the audit ran with, for its manifest (no credentials: those never are options)."""
     names = ("journal", "results", "run", "commerce_url", "platform_snapshot", "reseller", "customer",
              "stuck_after_hours", "output_dir", "save_platform_snapshot", "connect_url", "csp_product", "nce_product",
-             "marketplace", "partner_center_url")
+             "marketplace", "partner_center_url", "partner_center_lookups")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, [])}
 
 

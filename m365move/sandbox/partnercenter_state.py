@@ -258,9 +258,10 @@ class PartnerCenterState:
         with self.lock:
             self._tick()
             field, value = next(iter(wanted.items()))
-            found = [self._view(m) for m in self._migrations_where(field, value)
+            found = [m for m in self._migrations_where(field, value)
                      if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
-        page = found[offset:offset + self.list_page]
+            # Only the page is brought up to the clock: a tag's listing pages through thousands of migrations.
+            page = [self._view(m) for m in found[offset:offset + self.list_page]]
         return page, offset + len(page) if offset + len(page) < len(found) else None
 
     def subscription(self, tenant_id: str, subscription_id: str) -> Json:

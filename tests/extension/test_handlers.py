@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from connect.client import ConnectClient
 from connect.client.testing import ConnectClientMocker, get_requests_mocker
@@ -121,14 +122,48 @@ class TestPurchaseFulfilment:
         assert pc.calls == []
 
     def test_eligible_migration_is_created_stored_and_rescheduled(self, mocker: ConnectClientMocker) -> None:
-        """Look-up, validate, create tagged with the request's externalReferenceId, store the id, reschedule."""
+        """Look-up, validate, create tagged with the NCE product's externalReferenceId, store the id, reschedule."""
         mocker.requests[REQUEST_ID].update(return_value={})
         pc = FakePartnerCenter(complete_after_gets=2)
         response = app_for(pc).handle_asset_purchase_request(purchase())
         assert response.status == ResultType.RESCHEDULE and response.countdown == 300
         (migration,) = pc.migrations.values()
-        assert migration["externalReferenceId"] == migration_reference(REQUEST_ID)
+        assert migration["externalReferenceId"] == migration_reference("PRD-200-000-001")
         assert (migration["termDuration"], migration["billingCycle"], migration["quantity"]) == ("P1Y", "Monthly", 12)
+        (update,) = sent_bodies("PUT", REQUEST_ID)
+        assert update == {"asset": {"params": [{"id": "nce_migration_id", "value": migration["id"]}]}}
+
+    def test_one_tag_per_product_never_stands_for_a_migration(self, mocker: ConnectClientMocker) -> None:
+        """Every migration of one NCE product carries the same externalReferenceId (so an audit lists them in bulk);
+        another customer's migration under that tag is not taken for this purchase's: a new one is created."""
+        mocker.requests[REQUEST_ID].update(return_value={})
+        pc = FakePartnerCenter(complete_after_gets=2)
+        tag = migration_reference("PRD-200-000-001")
+        other = pc.add_migration("Processing", currentSubscriptionId="cccccccc-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+                                 customerTenantId="22222222-2222-4333-8444-555555555555", externalReferenceId=tag)
+        response = app_for(pc).handle_asset_purchase_request(purchase())
+        assert response.status == ResultType.RESCHEDULE and pc.created == 1
+        (created,) = [m for m in pc.migrations.values() if m["id"] != other["id"]]
+        assert created["externalReferenceId"] == tag and created["currentSubscriptionId"] == LEGACY
+        assert migration_reference("prd-200-000-001") == tag != migration_reference("PRD-200-000-002")
+
+    def test_a_lost_create_answer_finds_the_migration_by_its_subscription(self, mocker: ConnectClientMocker) -> None:
+        """The create reached Partner Center but its answer was lost (a 503): the migration is found again by the
+        legacy subscription, not by the shared tag, and stored; nothing is created twice."""
+        mocker.requests[REQUEST_ID].update(return_value={})
+        pc = FakePartnerCenter(complete_after_gets=2)
+        answer = pc.handle
+
+        def lose_the_create_answer(request: httpx.Request) -> httpx.Response:
+            response = answer(request)
+            if request.method == "POST" and request.url.path.endswith("/migrations/newcommerce"):
+                return httpx.Response(503, json={"code": 503, "description": "gateway timeout"})
+            return response
+
+        pc.handle = lose_the_create_answer  # type: ignore[method-assign]
+        response = app_for(pc).handle_asset_purchase_request(purchase())
+        assert response.status == ResultType.RESCHEDULE and pc.created == 1
+        (migration,) = pc.migrations.values()
         (update,) = sent_bodies("PUT", REQUEST_ID)
         assert update == {"asset": {"params": [{"id": "nce_migration_id", "value": migration["id"]}]}}
 
