@@ -163,6 +163,8 @@ def main() -> int:
                         help="how Partner Center is read (the audit's --partner-center-lookups; default: %(default)s)")
     parser.add_argument("--sandbox", choices=("process", "thread"), default="process",
                         help="where the sandbox runs (default: its own process)")
+    parser.add_argument("--connect-workers", type=int, default=3,
+                        help="Connect listings read at once (1: one after another; default: %(default)s)")
     parser.add_argument("--floor-runs", type=int, default=3, help="reads of the CSP assets for the floor (median)")
     parser.add_argument("--unsettled-share", type=float, default=0.05,
                         help="share of CSP assets whose migration failed (default: %(default)s)")
@@ -194,7 +196,7 @@ def main() -> int:
         with PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint) as pc:
             start = time.perf_counter()
             platform = ConnectPlatform(client, scope, None if args.no_partner_center else pc, source="benchmark",
-                                       lookups=args.lookups)
+                                       lookups=args.lookups, connect_workers=args.connect_workers)
             snapshot = platform.read()
             audited = audit_connect(snapshot, dt.datetime.now(dt.timezone.utc))
             report = build_audit(AuditRecords(), None, dt.datetime.now(dt.timezone.utc), connect=audited)

@@ -82,7 +82,7 @@ class ConnectPlatform:
 
     def __init__(self, client: ConnectClient, scope: ConnectScope, partner_center: PartnerCenterClient | None = None,
                  *, source: str = "Connect", workers: int = 8, page_size: int = queries.MAX_PAGE,
-                 lookups: str = EVERY_TENANT) -> None:
+                 lookups: str = EVERY_TENANT, connect_workers: int = 3) -> None:
         if lookups not in LOOKUPS:
             raise ValueError(f"lookups is one of {', '.join(LOOKUPS)}, not {lookups!r}")
         self.client = client
@@ -92,6 +92,7 @@ class ConnectPlatform:
         self.workers = workers
         self.page_size = page_size
         self.lookups = lookups
+        self.connect_workers = connect_workers  # the three Connect listings at once (1: one after another)
         self.calls: Counter[str] = Counter()
         self._counting = threading.Lock()
         # Wall seconds spent reading Connect and Partner Center.
@@ -101,7 +102,7 @@ class ConnectPlatform:
         scope = self.scope
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="m365move-audit-connect") as pool:
+        with ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
             listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers")
             listed_nce = pool.submit(self._list, "requests", R().asset.product.id.oneof(nce), "asset.tiers")
             listed_cancels = pool.submit(self._list, "requests", R().type.eq("cancel") & R().asset.product.id.oneof(csp),
