@@ -106,6 +106,8 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
                 "attributes": "{}", "state": "final", "platform_order_id": order_id, "platform_status": "completed",
                 "created_subscription_id": target, "attempt": 1, "placing_at": placed.isoformat(),
                 "placed_at": placed.isoformat(), "finished_at": (placed + dt.timedelta(seconds=1)).isoformat(),
+                # What the executor journals with a cancellation: the source's seats it read right before.
+                "source_seats": held_seats(source["products"]) if order.kind is OrderKind.CANCELLATION else None,
             })
         results.append({"run_id": RUN, "subscription_id": planned.subscription_id, "mode": "new-subscription",
                         "decision": "migrate", "final_status": "migrated", "reasons": ""})
@@ -128,6 +130,16 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
         connection.execute(insert(results_table), results)
     engine.dispose()
     return estate, state_file, journal
+
+
+def held_seats(products: list[dict[str, Any]]) -> str:
+    """The journal's ``source_seats`` of a source holding ``products`` (as the executor's seat check reads them)."""
+    from m365move.execution.seat_check import seats_text
+
+    seats: dict[str, int] = {}
+    for product in products:
+        seats[product["mpn"].upper()] = seats.get(product["mpn"].upper(), 0) + int(product["quantity"])
+    return seats_text(seats)
 
 
 def audit(size: int, folder: Path, env: dict[str, str], options: list[str]) -> dict[str, float]:

@@ -125,7 +125,8 @@ class AuditReport:
 
 def platform_scope(records: AuditRecords) -> PlatformScope:
     """What the platform must tell: the journal's customers, the audited subscriptions, the targets' seats,
-    and the seats of every New Subscription source with a completed sales order (grown since? lost seats)."""
+    and the seats of every New Subscription source with a completed sales order (grown since? lost seats),
+    unless the journal cancelled it and recorded the seats it read right before (``source_seats``)."""
     return PlatformScope(
         customer_ids=frozenset(i.customer_id for i in records.intents),
         subscription_ids=frozenset(r.subscription_id for r in records.results) | {i.subscription_id for i in records.intents},
@@ -138,6 +139,8 @@ def platform_scope(records: AuditRecords) -> PlatformScope:
         orders_since=_orders_since(records),
         journaled_cancellations={i.platform_order_id: i.subscription_id for i in records.intents
                                  if i.kind == "cancellation" and i.platform_order_id},
+        journaled_source_seats={i.subscription_id: i.source_seats for i in records.intents
+                                if i.kind == "cancellation" and i.completed and i.source_seats is not None},
     )
 
 

@@ -23,7 +23,11 @@ if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only wh
 
 # SimpleAPI's largest page (the sandbox caps ``limit`` there too).
 MAX_PAGE_SIZE = 1000
-DEFAULT_RATE_LIMIT = 20.0
+# No fixed client-side rate for the audit's reads (GET is idempotent): it goes at the platform's pace and slows
+# down when throttled (``read_pace``). ``migrate`` keeps its 20 writes per second.
+DEFAULT_RATE_LIMIT = 0.0
+# Reads may be retried freely: more patience than the client's default before giving up on a throttled read.
+READ_RETRIES = 8
 
 
 class AuditInputs(BaseModel):
@@ -47,7 +51,8 @@ class AuditInputs(BaseModel):
     partner_center_url: str | None = None
     # every-tenant (complete) or where-needed (our tagged migrations in bulk; see audit.connect_reader).
     partner_center_lookups: Literal["every-tenant", "where-needed"] = "every-tenant"
-    # Reading Commerce live: requests per second (0: no limit) and requests in flight at once.
+    # Reading Commerce live: a ceiling in requests per second (0: none, the platform's pace; either way the
+    # audit slows down when throttled) and requests in flight at once.
     rate_limit: float = Field(default=DEFAULT_RATE_LIMIT, ge=0)
     concurrency: int = Field(default=8, ge=1, le=64)
 
@@ -93,11 +98,15 @@ class AuditInputs(BaseModel):
             yield SnapshotPlatform(self.platform_snapshot)
         elif self.commerce_url:
             from m365move import progress
+            from m365move.audit.read_pace import PacedTransport, ReadPace
             from m365move.commerce.credentials import load_credentials
             from m365move.commerce.simpleapi_client import SimpleApiClient
 
             # Pages of the largest size Commerce serves: a 100k estate is a few hundred requests, not thousands.
-            with SimpleApiClient(self.commerce_url, load_credentials(), rate_limit_per_second=self.rate_limit or None,
+            # The pace (not the client's fixed limiter) decides the rate: as fast as answered, AIMD on 429.
+            pace = ReadPace(self.rate_limit or None)
+            with SimpleApiClient(self.commerce_url, load_credentials(), transport=PacedTransport(pace),
+                                 rate_limit_per_second=None, max_retries=READ_RETRIES,
                                  page_size=MAX_PAGE_SIZE) as client, progress.reporting() as report_progress:
                 yield CommercePlatform(client, workers=self.concurrency, progress=report_progress)
         else:

@@ -5,7 +5,8 @@ one built in memory (:class:`InMemoryPlatform`); a live audit reads Commerce wit
 :class:`CommercePlatform`, which reads the collections in bulk (orders created since the first audited
 run, all subscriptions; pages of the client's page size fetched in parallel once the first page told the
 total) or per customer when that takes fewer requests, and reads by id only what SimpleAPI's lists lack:
-subscription details of the subscriptions whose seats are checked (product quantities) and live
+subscription details of the subscriptions whose seats are checked (product quantities; not the sources a
+journal cancelled, whose seats it read right before: see ``PlatformScope.known_seats``) and live
 cancellation orders the audited journals did not place (the subscription each cancels: ``Order`` list
 items have no ``subscriptionId``, ``OrderDetailed`` has; the journal knows it for its own).
 """
@@ -73,11 +74,26 @@ class PlatformScope:
     orders_since: dt.datetime | None = None
     # Cancellation orders the journals placed: platform order id -> the subscription the POST cancelled.
     journaled_cancellations: Mapping[str, str] = field(default_factory=dict)
+    # Sources a journal cancelled (completed), with the seats the executor read right before placing the
+    # cancellation: a source the platform lists as cancelled cannot have changed since, so it is not read again.
+    journaled_source_seats: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     @property
     def seat_subscription_ids(self) -> frozenset[str]:
-        """Every subscription to read in detail (products and quantities)."""
+        """Every subscription whose products and quantities matter (read in detail unless the journal knows them)."""
         return self.target_subscription_ids | self.source_subscription_ids
+
+    def known_seats(self, listed: Mapping[str, PlatformSubscription]) -> dict[str, PlatformSubscription]:
+        """The sources whose seats the journal holds: cancelled by a journal after the seat check read them, and
+        listed as cancelled now (SimpleAPI changes nothing on a terminated subscription). Any other source, e.g.
+        one reinstated since, or cancelled by a journal written before ``source_seats`` existed, is read."""
+        known = {}
+        for sub, seats in self.journaled_source_seats.items():
+            now = listed.get(sub)
+            if (now is not None and now.status in CANCELLED_STATUSES and sub in self.source_subscription_ids
+                    and sub not in self.target_subscription_ids):
+                known[sub] = PlatformSubscription(now.id, now.customer_id, now.status, seats)
+        return known
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,9 @@ class InMemoryPlatform:
     def read(self, scope: PlatformScope) -> PlatformState:
         return self.state
 
+
+# Subscription statuses of a cancelled subscription (SimpleAPI's, and the sandbox's "cancelled").
+CANCELLED_STATUSES = frozenset({"terminated", "removed", "cancelled"})
 
 # Orders are read from this long before the first run started (clocks of hosts and platform differ).
 ORDERS_MARGIN = dt.timedelta(hours=1)
@@ -154,7 +173,9 @@ class CommercePlatform:
                 subscriptions |= {s.id: _subscription(s) for s in client.iter_subscriptions()
                                   if s.id in scope.subscription_ids}
             if self.read_seats:
-                wanted = sorted(scope.seat_subscription_ids)
+                known = scope.known_seats(subscriptions)
+                subscriptions |= known
+                wanted = sorted(scope.seat_subscription_ids - known.keys())
                 for n, detail in enumerate(pool.map(self._details, wanted), 1):
                     self._tell("subscription details read", n, len(wanted))
                     if detail is not None:

@@ -20,12 +20,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from m365move.audit.findings import AnomalyCode, Finding, sort_findings
-from m365move.audit.platform_state import PlatformOrder, PlatformState, PlatformSubscription
+from m365move.audit.platform_state import CANCELLED_STATUSES, PlatformOrder, PlatformState, PlatformSubscription
 from m365move.audit.records import CREATING_KINDS, TARGET_KINDS, IntentRecord, parse_po_number
 from m365move.audit.summary import UNFINISHED, SubscriptionStatus
 
 # Statuses of a subscription that no longer bills (Commerce: a cancellation order made it "terminated").
-CANCELLED_STATUSES = frozenset({"terminated", "removed", "cancelled"})
 
 
 @dataclass(frozen=True)

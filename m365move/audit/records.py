@@ -61,6 +61,9 @@ class IntentRecord:
     # the column existed: None), and why a second-phase order is held back (e.g. seat-count-changed).
     failure_message: str | None = None
     hold_reason: str | None = None
+    # A cancellation the journal placed: the source's seats the executor read right before placing it,
+    # (licence, seats) pairs (journals written before the column existed, or a cancellation not checked: None).
+    source_seats: tuple[tuple[str, int], ...] | None = None
 
     @property
     def completed(self) -> bool:

@@ -24,8 +24,8 @@ _INTENT_COLUMNS = (
     "placing_at", "placed_at", "finished_at", "first_run_id", "last_run_id",
 )
 # Columns later journals have (read when present; older journals lack them): the platform's failure message
-# per order and per result, and why a second-phase order is held back.
-_OPTIONAL_INTENT_COLUMNS = ("failure_message", "hold_reason")
+# per order and per result, why a second-phase order is held back, and the seats a cancelled source held.
+_OPTIONAL_INTENT_COLUMNS = ("failure_message", "hold_reason", "source_seats")
 
 
 def read_journal(location: str | Path) -> AuditRecords:
@@ -102,7 +102,20 @@ def _intent(row: tuple[object, ...], optional: dict[str, object]) -> IntentRecor
         _text(created), int(str(attempt or 1)), parse_time(_text(placing_at)), parse_time(_text(placed_at)),
         parse_time(_text(finished_at)), str(first_run), str(last_run),
         failure_message=_text(optional.get("failure_message")) or None, hold_reason=_text(optional.get("hold_reason")) or None,
+        source_seats=_seats(optional.get("source_seats")),
     )
+
+
+def _seats(value: object) -> tuple[tuple[str, int], ...] | None:
+    """The journal's ``source_seats`` (JSON, licence -> seats); None when absent or unreadable (then the
+    audit reads the source from the platform, as for a journal written before the column existed)."""
+    if not value:
+        return None
+    try:
+        seats = json.loads(str(value))
+        return tuple((str(licence), int(quantity)) for licence, quantity in seats.items())
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _text(value: object) -> str | None:

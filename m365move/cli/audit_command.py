@@ -70,9 +70,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--customer", action="append", default=[], metavar="ID", help="only this customer (repeatable)")
     parser.add_argument("--stuck-after-hours", type=finite_number(at_least=0, at_most=100_000), default=24.0, metavar="H",
                         help="unfinished this long is an anomaly (default 24; 0: always)")
-    parser.add_argument("--rate-limit", type=float, default=DEFAULT_RATE_LIMIT, metavar="PER_SECOND",
-                        help=f"Commerce requests per second of a live read (default {DEFAULT_RATE_LIMIT:g}; 0: none)")
-    parser.add_argument("--concurrency", type=int, default=8, metavar="N",
+    parser.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=DEFAULT_RATE_LIMIT,
+                        metavar="PER_SECOND",
+                        help="ceiling on Commerce requests per second of a live read (default 0: none, the platform's "
+                             "pace; a live read always slows down when Commerce answers 429, honouring Retry-After)")
+    parser.add_argument("--concurrency", type=whole_number(1, 64), default=8, metavar="N",
                         help="Commerce requests in flight at once during a live read (default 8)")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table for a person, json for scripts (default: %(default)s)")
@@ -152,7 +154,9 @@ def run_audit_command(args: argparse.Namespace) -> int:
     with inputs.platform() as source:
         state = source.read(platform_scope(records.select_runs(options.run_ids))) if source and records.sources else None
         if isinstance(source, CommercePlatform):
-            print(f"Commerce read with {source.client.stats.requests} requests", file=sys.stderr)
+            stats = source.client.stats
+            slowed = f" (throttled {stats.throttled} times: slowed down)" if stats.throttled else ""
+            print(f"Commerce read with {stats.requests} requests{slowed}", file=sys.stderr)
     if state is not None and args.save_platform_snapshot:
         write_platform_snapshot(state, args.save_platform_snapshot)
     now = dt.datetime.now(dt.timezone.utc)

@@ -35,7 +35,7 @@ from m365move.execution.journal import Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
 from m365move.execution.platform_orders import PlatformOrders
 from m365move.execution.progress import Progress
-from m365move.execution.seat_check import hold_reason, seat_differences
+from m365move.execution.seat_check import compare_seats, hold_reason, read_source_seats, seats_text
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,8 @@ class MigrationExecutor:
     def _check_seats(self, work: SubscriptionWork, cancellation: Intent) -> Intent:
         """Hold the cancellation back (journaled, with the reason) while the source's seats differ from the
         completed NCE subscriptions'; release it once they match."""
-        differences = seat_differences(self.client, work.subscription_id, work.phase(1))
+        seats = read_source_seats(self.client, work.subscription_id)
+        differences = compare_seats(seats, work.phase(1))
         reason = hold_reason(differences) if differences else None
         if reason != cancellation.hold_reason:
             self.journal.hold(cancellation.key, reason)
@@ -207,7 +208,9 @@ class MigrationExecutor:
         if reason:
             log.warning("subscription %s not cancelled: %s", work.subscription_id, reason)
             self.progress.count("held: seat-count-changed")
-        return cancellation
+            return cancellation
+        # Journaled with the order once placed (no extra write): the audit's "held when cancelled" seats.
+        return replace(cancellation, source_seats=seats_text(seats))
 
     def _look_up(self, work: SubscriptionWork, intent: Intent) -> OrderInfo | None:
         """The platform's order under the intent's poNumber, if any, read with the filters SimpleAPI declares so
@@ -312,7 +315,7 @@ class MigrationExecutor:
             self._created_at[order.id] = order.creation_date
         created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
         message = failure_message(order)
-        self.journal.mark_placed(intent.key, order.id, order.status, created, message)
+        self.journal.mark_placed(intent.key, order.id, order.status, created, message, source_seats=intent.source_seats)
         work.replace(replace(_placed(intent, order, created), failure_message=message))
 
     # ---- polling ----------------------------------------------------------------------------------

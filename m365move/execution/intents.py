@@ -57,6 +57,8 @@ class Intent:
     failure_message: str | None = None
     # Why a second-phase order is held back (seat-count-changed: ...), None when it may be placed.
     hold_reason: str | None = None
+    # A cancellation: the source's seats read right before it was placed (JSON, licence -> seats).
+    source_seats: str | None = None
 
     @property
     def po_number(self) -> str:

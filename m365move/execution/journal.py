@@ -103,6 +103,9 @@ intents_table = Table(
     Column("failure_message", Text),
     # Why a second-phase order is held back (e.g. "seat-count-changed: ..."); empty once it may go.
     Column("hold_reason", Text),
+    # A cancellation: the source's seats read right before it was placed (JSON, licence -> seats). A cancelled
+    # source cannot change, so the audit takes its seats from here rather than reading it again.
+    Column("source_seats", Text),
 )
 
 
@@ -121,7 +124,7 @@ results_table = Table(
 # Columns added after the first release, per table: added to an existing journal when it is opened.
 _ADDED_COLUMNS = {
     "intents": {"claim_generation": "INTEGER NOT NULL DEFAULT 0", "fenced_at": "VARCHAR(32)",
-                "failure_message": "TEXT", "hold_reason": "TEXT"},
+                "failure_message": "TEXT", "hold_reason": "TEXT", "source_seats": "TEXT"},
     "results": {"failure_message": "TEXT"},
 }
 
@@ -366,10 +369,11 @@ class Journal:
         return held
 
     def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None,
-                    failure_message: str | None = None) -> None:
+                    failure_message: str | None = None, *, source_seats: str | None = None) -> None:
         final = status in FINAL_PLATFORM_STATUSES
         self._set(
             key,
+            **({"source_seats": source_seats} if source_seats else {}),
             state=(IntentState.FINAL if final else IntentState.PLACED).value,
             platform_order_id=order_id,
             platform_status=status,
@@ -535,7 +539,7 @@ def _intent(row: Any) -> Intent:
         platform_order_id=row["platform_order_id"], platform_status=row["platform_status"],
         created_subscription_id=row["created_subscription_id"], attempt=row["attempt"] or 1,
         claimed_by=row["claimed_by"], claim_generation=row["claim_generation"] or 0,
-        failure_message=row["failure_message"], hold_reason=row["hold_reason"],
+        failure_message=row["failure_message"], hold_reason=row["hold_reason"], source_seats=row["source_seats"],
     )
 
 

@@ -7,11 +7,15 @@ quantities: what its completed orders bought, as journaled in their intents (an 
 its intent's quantity; ``ordered_seats`` in model/execution_protocol.pml). That is one read per
 cancellation, the source's. On any difference the cancellation is held back with ``seat-count-changed``
 naming each licence and the difference; it goes once they match again.
+
+The seats read for a cancellation that goes are journaled with it (``source_seats``): once cancelled, the source
+cannot change, so the audit takes its "held when cancelled" seats from the journal instead of reading it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from m365move.commerce.simpleapi_client import SimpleApiClient
@@ -35,12 +39,26 @@ class SeatDifference:
                 f"{self.nce_quantity} ({change:+d})")
 
 
+def read_source_seats(client: SimpleApiClient, subscription_id: str) -> dict[str, int]:
+    """The source's seats on the platform now, per licence (MPN upper-cased)."""
+    source_seats: dict[str, int] = {}
+    for product in client.get_subscription(subscription_id).products:
+        source_seats[product.mpn.upper()] = source_seats.get(product.mpn.upper(), 0) + product.quantity
+    return source_seats
+
+
+def seats_text(source_seats: Mapping[str, int]) -> str:
+    """The journal's ``source_seats``: JSON, licence -> seats, sorted."""
+    return json.dumps(dict(sorted(source_seats.items())), separators=(",", ":"))
+
+
 def seat_differences(client: SimpleApiClient, subscription_id: str, intents: Sequence[Intent]) -> list[SeatDifference]:
     """Per licence, the source's current seats against the seats its completed orders bought for it."""
-    source = client.get_subscription(subscription_id)
-    source_seats: dict[str, int] = {}
-    for product in source.products:
-        source_seats[product.mpn.upper()] = source_seats.get(product.mpn.upper(), 0) + product.quantity
+    return compare_seats(read_source_seats(client, subscription_id), intents)
+
+
+def compare_seats(source_seats: Mapping[str, int], intents: Sequence[Intent]) -> list[SeatDifference]:
+    """Per licence, the source's seats (as read) against the seats its completed orders bought for it."""
     nce_seats: dict[str, int] = {}
     for intent in intents:
         if intent.kind not in _CREATING_KINDS or not intent.license:

@@ -1,8 +1,10 @@
-"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets and for live
-cancellations the journal did not place only."""
+"""The Commerce reader against the sandbox: list endpoints per customer, detail reads for targets, for sources the
+journal did not cancel with their seats recorded, and for live cancellations the journal did not place only."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -14,8 +16,9 @@ from m365move.audit.sources import read_journal
 from m365move.commerce.credentials import CommerceCredentials
 from m365move.commerce.errors import CommerceApiError
 from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.sandbox.state_log import read_state
 from tests.audit.sandbox_audit import migrate_on_sandbox
-from tests.estate_builder import BASE
+from tests.estate_builder import ADDON, BASE
 from tests.execution.sandbox_run import sandbox_on, use_credentials
 
 
@@ -30,7 +33,9 @@ def test_reads_what_the_audit_needs_with_list_endpoints(tmp_path: Path, monkeypa
         with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None) as client:
             state = CommercePlatform(client).read(scope)
         requests = httpx.get(f"{server.url}/_sandbox/stats", auth=server.admin_auth).json()["requests"]
-    assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and their 2 sources (seats lost on cancel?)
+    # The 3 targets only: both sources were cancelled by the journal, which recorded the seats the executor read
+    # right before placing each cancellation (a terminated subscription cannot change since).
+    assert requests["GET /subscriptions/{id}"] == 3
     # List items carry no subscriptionId, but the journal placed both live cancellations (one per migrated source):
     # the order ids it was answered with and the poNumbers agree, so none is read by id.
     assert requests["GET /orders"] == 1 and requests.get("GET /orders/{id}", 0) == 0
@@ -85,3 +90,28 @@ def test_orders_filtered_by_creation_time(tmp_path: Path, monkeypatch: pytest.Mo
             client._call("GET", "/orders", params={"creationTimeFrom": "yesterday"})
     assert every and later == []
     assert refused.value.status == 400 and "date-time" in str(refused.value)
+
+
+def test_sources_are_read_when_the_journal_does_not_hold_their_seats(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executor journals the seats it read before each cancellation; a journal without them (written before
+    the column existed) or a source the platform no longer lists as cancelled (reinstated) is read by id."""
+    use_credentials(monkeypatch)
+    migrated = migrate_on_sandbox(tmp_path, failing=())
+    with sqlite3.connect(migrated.journal) as db:
+        recorded = dict(db.execute("SELECT subscription_id, source_seats FROM intents WHERE kind = 'cancellation'"))
+        assert {sub: json.loads(seats) for sub, seats in recorded.items()} == {
+            "3000001": {BASE.upper(): 12, ADDON.upper(): 3}, "3000002": {BASE.upper(): 5}}
+        db.execute("UPDATE intents SET source_seats = NULL WHERE subscription_id = '3000002'")
+    state = read_state(migrated.state_file)
+    next(s for s in state["subscriptions"] if s["id"] == "3000001")["status"] = "active"  # reinstated by hand
+    migrated.state_file.write_text(json.dumps(state))
+    scope = platform_scope(read_journal(migrated.journal))
+    assert set(scope.journaled_source_seats) == {"3000001"}
+    with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
+        httpx.post(f"{server.url}/_sandbox/reset-stats", auth=server.admin_auth).raise_for_status()
+        with SimpleApiClient(server.url, CommerceCredentials.sandbox(), rate_limit_per_second=None) as client:
+            read = CommercePlatform(client).read(scope)
+        requests = httpx.get(f"{server.url}/_sandbox/stats", auth=server.admin_auth).json()["requests"]
+    assert requests["GET /subscriptions/{id}"] == 5  # the 3 targets and both sources
+    assert read.subscriptions["3000001"].status == "active" and read.subscriptions["3000002"].seats(BASE) == 5
