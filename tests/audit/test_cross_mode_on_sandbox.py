@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ def test_stale_estate_in_the_other_mode_then_seats_grown_before_the_cancellation
     source = next(s for s in state["subscriptions"] if s["id"] == "3000002")
     source["products"] = [{"mpn": BASE, "quantity": 8} if p["mpn"] == BASE else p for p in source["products"]]
     migrated.state_file.write_text(json.dumps(state))
+    # Cancelled by an executor that did not journal the seats it read before the cancellation (journals written
+    # before source_seats existed): the audit reads the terminated source. (With the seats journaled, a terminated
+    # source is taken from the journal: it cannot change once cancelled, see test_commerce_reader.)
+    with sqlite3.connect(migrated.journal) as db:
+        db.execute("UPDATE intents SET source_seats = NULL WHERE subscription_id = '3000002'")
     with sandbox_on(migrated.estate, state_file=migrated.state_file) as server:
         code, result = audit_json(migrated.journal, server.url)
     [finding] = [f for f in result["findings"] if f["code"] == "seat-mismatch"]
