@@ -17,7 +17,9 @@ How the sandbox fills what the spec leaves open:
 - ``creationDate`` of a seeded subscription is its start date (SimpleAPI has no start date).
 - Orders answer only readable fields: the spec's write-only ones (``planId``, ``subscriptionPeriod``,
   ``startDate``, ``expirationDate``, ``upgradeStartType``, the migration fields) are never echoed, and list
-  items (``Order``) have no ``subscriptionId`` (only ``GET /orders/{id}``, ``OrderDetailed``, has it).
+  items (``Order``) have no ``subscriptionId`` (only ``GET /orders/{id}``, ``OrderDetailed``, has it). Both
+  carry ``details`` (``OrderDetail``: type, mpn, quantity ordered), as the spec's ``Order`` and
+  ``OrderDetailed`` both declare.
 - An order that failed says why in ``statusCode`` (the spec's "internal status code of the order", free
   text): Commerce's reason, e.g. the vendor's refusal. Completed orders carry ``CP``, the spec's example.
 - Errors answer ``{"code": ..., "message": ...}`` (the spec defines no error body).
@@ -338,13 +340,17 @@ def order_json(record: OrderRecord, *, detailed: bool) -> dict[str, Any]:
         shape["provisioningDate"] = record.provisioning_time.strftime("%Y-%m-%dT%H:%M:%SZ")
     if record.status_code:
         shape["statusCode"] = record.status_code
+    # Both shapes carry ``details`` (the spec's ``Order`` has them too): the quantities *ordered*, per product.
+    shape["details"] = [
+        {"type": _DETAIL_TYPES.get(record.type, "unknown"), "mpn": p.mpn, "quantity": p.quantity} for p in record.products
+    ]
     if not detailed:
         return shape
     if record.subscription_id:
         shape["subscriptionId"] = record.subscription_id
     shape["products"] = [{"mpn": p.mpn, "quantity": p.quantity} for p in record.products]
-    detail_type = {"sales": "setup", "migration": "setup", "change": "switch", "cancellation": "cancellation"}
-    shape["details"] = [
-        {"type": detail_type.get(record.type, "unknown"), "mpn": p.mpn, "quantity": p.quantity} for p in record.products
-    ]
     return shape
+
+
+# OrderDetail.type of each order type's lines.
+_DETAIL_TYPES = {"sales": "setup", "migration": "setup", "change": "switch", "cancellation": "cancellation"}

@@ -92,8 +92,15 @@ class TestResponsesMatchTheSpec:
                 done = _ok(client.get(f"/orders/{placed['id']}"))
                 validate(done, "OrderDetailed")
                 assert done["status"] == "completed", done
-            validate(_ok(client.get("/orders?customerId=2000001")), "ResultListOrder")
+            listed = _ok(client.get("/orders?customerId=2000001"))
+            validate(listed, "ResultListOrder")
             validate(_ok(client.get("/subscriptions?customerId=2000001")), "ResultListSubscription")
+            # List items carry the spec's ``details`` (what was ordered), the same as the order read by id.
+            for item in listed["data"]:
+                assert "subscriptionId" not in item and "products" not in item
+                assert item["details"] == _ok(client.get(f"/orders/{item['id']}"))["details"]
+            sales = next(item for item in listed["data"] if item["poNumber"] == "PO-S")
+            assert sales["details"] == [{"type": "setup", "mpn": "CFQ7TTC0LH18:0001", "quantity": 2}]
 
     def test_validator_catches_a_wrong_shape(self) -> None:
         """The check itself can fail: a plan id as a number and an unknown field are both caught."""
