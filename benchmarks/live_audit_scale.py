@@ -60,6 +60,10 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
     subscriptions = {s["id"]: s for s in state["subscriptions"]}
     next_id = int(state["next_id"])
     started = now - dt.timedelta(hours=2)
+    # Orders are created one after another within the run's hour, as the platform numbers them: ids and creation
+    # times rise together (a platform's id order is its creation order).
+    step = 3600.0 / (size * 4)
+    placed_orders = 0
     intents: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
 
@@ -68,13 +72,13 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
         next_id += 1
         return str(next_id)
 
-    for n, planned in enumerate(chosen):
-        at = started + dt.timedelta(seconds=n * 0.2)
+    for planned in chosen:
         source = subscriptions[planned.subscription_id]
         for seq, order in enumerate(planned.orders):
             key = order.key(MigrationMode.NEW_SUBSCRIPTION, planned.subscription_id)
             order_id = new_id()
-            placed = at + dt.timedelta(seconds=seq)
+            placed = started + dt.timedelta(seconds=placed_orders * step)
+            placed_orders += 1
             target = None
             if order.kind is OrderKind.CANCELLATION:
                 source["status"] = "terminated"
@@ -105,7 +109,7 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
                 "subscription_period": order.subscription_period, "start_date": None, "expiration_date": None,
                 "attributes": "{}", "state": "final", "platform_order_id": order_id, "platform_status": "completed",
                 "created_subscription_id": target, "attempt": 1, "placing_at": placed.isoformat(),
-                "placed_at": placed.isoformat(), "finished_at": (placed + dt.timedelta(seconds=1)).isoformat(),
+                "placed_at": placed.isoformat(), "finished_at": (placed + dt.timedelta(seconds=step / 2)).isoformat(),
                 # What the executor journals with a cancellation: the source's seats it read right before.
                 "source_seats": held_seats(source["products"]) if order.kind is OrderKind.CANCELLATION else None,
             })
