@@ -2,7 +2,8 @@
 
 Connect is read with the filters its API declares (``product.id``, ``marketplace.id``, ``tiers.tier1.id`` on
 ``/assets``; ``type``, ``asset.product.id``, ``marketplace.id``, ``asset.tiers.tier1.id`` on ``/requests``),
-ordered by ``created``, 1000 per page: the CSP assets in scope (every status: a migrated one is terminated),
+ordered by ``created``, 1000 per page, each without the fields Connect lets a caller leave out that the audit does
+not read (``select(-…)``, below): the CSP assets in scope (every status: a migrated one is terminated),
 every request on the NCE products, and the cancel requests of the CSP products. The three listings run at the
 same time, each on its own client (a ``ConnectClient`` keeps the last response, so it is not shared by threads).
 
@@ -67,6 +68,12 @@ WHERE_NEEDED = "where-needed"
 LOOKUPS = (EVERY_TENANT, WHERE_NEEDED)
 LOOKUP_PATH = "Partner Center GET /v1/migrations/newcommerce"
 LIST_PAGE = 300  # Partner Center answers a migration listing 300 at a time (the pages counted for the report)
+# What each listing asks Connect to leave out (the negative selects Connect declares; nothing a check reads):
+# a CSP asset's items are its seats and legacy subscriptions, an NCE request's asset items its quantities (the
+# seat check), a cancel is only its id, status, times and asset id.
+CSP_ASSET_LEFT_OUT = ("configuration",)
+NCE_REQUEST_LEFT_OUT = ("activation_key", "template", "asset.configuration")
+CANCEL_LEFT_OUT = ("activation_key", "template", "asset.configuration", "asset.items")
 
 
 @dataclass(frozen=True)
@@ -103,10 +110,11 @@ class ConnectPlatform:
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
         with ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
-            listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers")
-            listed_nce = pool.submit(self._list, "requests", R().asset.product.id.oneof(nce), "asset.tiers")
+            listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers", CSP_ASSET_LEFT_OUT)
+            listed_nce = pool.submit(self._list, "requests", R().asset.product.id.oneof(nce), "asset.tiers",
+                                     NCE_REQUEST_LEFT_OUT)
             listed_cancels = pool.submit(self._list, "requests", R().type.eq("cancel") & R().asset.product.id.oneof(csp),
-                                         "asset.tiers")
+                                         "asset.tiers", CANCEL_LEFT_OUT)
             assets = [csp_asset(a) for a in listed_assets.result()]
             nce_requests = listed_nce.result()
             cancels = [cancel_request(r) for r in listed_cancels.result()]
@@ -129,15 +137,16 @@ class ConnectPlatform:
         return ConnectSnapshot(tuple(assets), tuple(purchases), tuple(cancels), nce_assets, tuple(migrations),
                                self.source, tenants, dict(self.calls), coverage)
 
-    def _list(self, path: str, query: Any, tiers_field: str) -> list[dict[str, Any]]:
+    def _list(self, path: str, query: Any, tiers_field: str, left_out: tuple[str, ...]) -> list[dict[str, Any]]:
         if self.scope.marketplace_id:
             query &= R().marketplace.id.eq(self.scope.marketplace_id)
         if self.scope.reseller_id:
             query &= R(**{f"{tiers_field.replace('.', '__')}__tier1__id": self.scope.reseller_id})
+        rql = queries.rql(query) + (f"&select({','.join('-' + f for f in left_out)})" if left_out else "")
         found = []
         client = own_client(self.client)
         with progress.task(f"Connect {path} read") as reading:
-            for page in queries.fetch_pages(client, path, query, page_size=self.page_size, ordering="created"):
+            for page in queries.fetch_pages(client, path, rql, page_size=self.page_size, ordering="created"):
                 self._count(f"Connect GET /{path}")
                 found.extend(page)
                 reading.advance(len(page))

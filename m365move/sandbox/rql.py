@@ -8,6 +8,12 @@ orderings the Connect OpenAPI spec declares for it (``data/connect_filters.json`
 limit/offset pagination): a ``limit`` above 1000 is cut to 1000, a ``limit`` that is not a whole number is the
 default, ``limit=0`` answers no objects but the count.
 
+``select(...)`` is read as Connect reads it: a collection answers the fields the spec declares as negative selects
+(``select(-items)`` on ``/assets``; ``-activation_key``, ``-template``, ``-asset.configuration``, ``-asset.items`` on
+``/requests``) unless the query leaves them out, and the fields it declares as explicit selects (``template`` on
+``/assets``, ``**default:** *hidden*``) only when the query asks for them; a select of any other field is refused
+(``Bad select filter: params.``, django-rql's message).
+
 lib-rql parses the query and checks lookups against the declarations; evaluation is ours because the sandbox
 stores Connect JSON (dotted paths, date-times as ISO text) rather than typed rows.
 """
@@ -52,6 +58,8 @@ class Query:
     ordering: tuple[str, ...] = ()
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # Dotted paths left out of every answered object: negative selects asked for, explicit selects not asked for.
+    hidden: tuple[str, ...] = ()
 
 
 @cache
@@ -72,6 +80,7 @@ def parse_query(collection: str, raw_query: str) -> Query:
     ordering: tuple[str, ...] = ()
     orderings = 0
     limit, offset = DEFAULT_LIMIT, 0
+    selected: list[str] = []
     for part in _top_level_split(raw_query, "&"):
         if not part:
             continue
@@ -87,8 +96,8 @@ def parse_query(collection: str, raw_query: str) -> Query:
         if text.startswith("ordering("):
             orderings += 1
             ordering = tuple(f.strip() for f in text[len("ordering("):-1].split(",") if f.strip())
-        elif text.startswith("select("):
-            continue  # the sandbox always answers whole objects
+        elif text.startswith("select(") and text.endswith(")"):
+            selected += [f.strip() for f in text[len("select("):-1].split(",") if f.strip()]
         else:
             terms.append(text)
     if orderings > 1:
@@ -98,7 +107,43 @@ def parse_query(collection: str, raw_query: str) -> Query:
         if not filters.orders_by(name):
             raise RqlError(f"Bad ordering filter: {name}.")
     predicate = filters.predicate("&".join(terms)) if terms else (lambda obj: True)
-    return Query(predicate, tuple(_ordering_path(collection, f) for f in ordering), limit, offset)
+    return Query(predicate, tuple(_ordering_path(collection, f) for f in ordering), limit, offset,
+                 hidden_fields(collection, selected))
+
+
+def hidden_fields(collection: str, selected: list[str]) -> tuple[str, ...]:
+    """The fields an answer leaves out given the query's ``select(...)`` fields (``-f`` out, ``f``/``+f`` in)."""
+    declared = declared_filters(collection)
+    excluded: set[str] = set()
+    included: set[str] = set()
+    for field in selected:
+        name = field.lstrip("-+")
+        if "select" not in declared.get(name, {}):
+            raise RqlError(f"Bad select filter: {name}.")
+        (excluded if field.startswith("-") else included).add(name)
+    hidden_by_default = {name for name, d in declared.items() if d.get("select") == "include"}
+    return tuple(sorted(excluded | (hidden_by_default - included)))
+
+
+def shaped(obj: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, Any]:
+    """``obj`` without the fields at the dotted paths ``hidden``; the stored object is not changed (the dicts
+    on a hidden path are copied, everything else is shared)."""
+    for path in hidden:
+        obj = _without(obj, path.split("."))
+    return obj
+
+
+def _without(obj: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    head, rest = keys[0], keys[1:]
+    if head not in obj:
+        return obj
+    if not rest:
+        return {k: v for k, v in obj.items() if k != head}
+    inner = obj[head]
+    if not isinstance(inner, dict):
+        return obj
+    trimmed = _without(inner, rest)
+    return obj if trimmed is inner else {**obj, head: trimmed}
 
 
 # A value an equality hint may carry: plain ids only (quoted, encoded or special values fall back to a scan).
@@ -157,6 +202,8 @@ def page_of(objects: list[dict[str, Any]], query: Query) -> tuple[list[dict[str,
     matched = sort_objects([o for o in objects if query.predicate(o)], query.ordering)
     total = len(matched)
     page = matched[query.offset:query.offset + query.limit] if query.limit else []
+    if query.hidden:
+        page = [shaped(o, query.hidden) for o in page]
     offset = query.offset if query.limit else 0
     last = offset + max(len(page) - 1, 0)
     return page, f"items {offset}-{last}/{total}"

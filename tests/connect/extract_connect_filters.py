@@ -1,8 +1,11 @@
 """Extract, from the Connect OpenAPI 21.0 spec, the RQL filters each collection the sandbox serves declares.
 
 Connect documents every list filter as a query parameter whose description names its lookups
-(``**lookups:** eq, ne, in``) and whether it may order (``**ordering:** true``). The sandbox accepts exactly
-those (``m365move/sandbox/rql.py``); this script writes them to ``m365move/sandbox/data/connect_filters.json``.
+(``**lookups:** eq, ne, in``) and whether it may order (``**ordering:** true``); a parameter described as an
+"explicit negative select" (``select(-items)``) names a field the caller may leave out, one described as an
+"explicit select" (``select(template)``, ``**default:** *hidden*``) a field answered only when asked for. The
+sandbox accepts exactly those (``m365move/sandbox/rql.py``); this script writes them to
+``m365move/sandbox/data/connect_filters.json``.
 Rerun after a spec change::
 
     .venv/bin/python tests/connect/extract_connect_filters.py path/to/connect-openapi-21.0.yml
@@ -49,9 +52,19 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
                 "lookups": lookups,
                 "ordering": "**ordering:** true" in description,
                 "type": "datetime" if schema.get("format") == "date-time" else "string",
+                **_select(description),
             }
         out[name] = dict(sorted(filters.items()))
     return out
+
+
+def _select(description: str) -> dict[str, str]:
+    """``{"select": "exclude"}`` for a negative select, ``{"select": "include"}`` for a field hidden unless selected."""
+    if "explicit negative select" in description:
+        return {"select": "exclude"}
+    if "explicit select" in description:
+        return {"select": "include"}
+    return {}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,73 @@
+"""The sandbox's Connect honours exactly the RQL selects the Connect OpenAPI spec declares for each collection:
+negative selects leave a field out, a select of an undeclared field is refused as Connect refuses it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from m365move.connect.estate_generator import generate_connect_section
+from m365move.estate.schema import EstateDocument
+from m365move.sandbox.app import build_sandbox_app
+from m365move.sandbox.rql import RqlError, parse_query, shaped
+
+API_KEY = "ApiKey SU-000-000-000:sandbox"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[TestClient]:
+    section = generate_connect_section(3, 4, ineligible_share=0.0, unmapped_share=0.0)
+    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    with TestClient(build_sandbox_app(document)) as client:
+        asset = _get(client, "assets?eq(status,active)&limit=1")[0]
+        created = client.post("/public/v1/requests", headers={"Authorization": API_KEY},
+                              json={"type": "cancel", "asset": {"id": asset["id"]}})
+        assert created.status_code == 201, created.text
+        yield client
+
+
+def _get(client: TestClient, path: str) -> Any:
+    answer = client.get(f"/public/v1/{path}", headers={"Authorization": API_KEY})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_negative_selects_leave_the_fields_out(sandbox: TestClient) -> None:
+    whole = _get(sandbox, "requests?eq(type,cancel)")
+    trimmed = _get(sandbox, "requests?eq(type,cancel)&select(-activation_key,-template,-asset.configuration,-asset.items)")
+    assert whole and all(r["asset"].get("items") for r in whole)
+    assert [r["id"] for r in trimmed] == [r["id"] for r in whole]
+    for full, lean in zip(whole, trimmed, strict=True):
+        assert "items" not in lean["asset"] and "template" not in lean and "activation_key" not in lean
+        assert lean["asset"] == {k: v for k, v in full["asset"].items() if k not in ("items", "configuration")}
+    # The stored request is untouched: the next plain read has the items again.
+    assert _get(sandbox, "requests?eq(type,cancel)") == whole
+    assets = _get(sandbox, "assets?select(-items)&limit=5")
+    assert assets and all("items" not in a and a["params"] is not None for a in assets)
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("requests?select(-params)", "params"),
+    ("requests?select(-items)", "items"),  # /requests declares -asset.items, not -items
+    ("assets?select(-asset.items)", "asset.items"),
+    ("assets?select(-params,-items)", "params"),
+])
+def test_a_select_the_spec_does_not_declare_is_refused(sandbox: TestClient, path: str, field: str) -> None:
+    answer = sandbox.get(f"/public/v1/{path}", headers={"Authorization": API_KEY})
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == [f"Bad select filter: {field}."]
+
+
+def test_explicit_selects_are_hidden_unless_asked_for() -> None:
+    stored = {"id": "AS-1", "template": {"id": "TL-1"}, "items": [{"id": "PRD-1-0001"}]}
+    assert shaped(stored, parse_query("assets", "").hidden) == {"id": "AS-1", "items": [{"id": "PRD-1-0001"}]}
+    assert shaped(stored, parse_query("assets", "select(template)").hidden) == stored
+    assert shaped(stored, parse_query("assets", "select(+template,-items)").hidden) == {"id": "AS-1",
+                                                                                         "template": {"id": "TL-1"}}
+    assert stored["items"] == [{"id": "PRD-1-0001"}]
+    with pytest.raises(RqlError, match="Bad select filter: colour."):
+        parse_query("assets", "select(colour)")
