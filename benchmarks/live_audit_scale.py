@@ -9,7 +9,9 @@ subscription, each source cancelled by a completed cancellation order. The audit
 against ``sandbox serve`` in another, with no option but the inputs (default rate limit and concurrency).
 
 Printed per size: wall and CPU seconds, the requests the audit made (and per subscription), its verdict
-(it must find nothing), peak memory; then the 100k extrapolation (linear through the two points).
+(it must find nothing), peak memory, the sandbox's CPU seconds and memory, the machine's load average (the
+audit and the sandbox share its cores with whatever else runs); then the 100k extrapolation (linear through
+the smallest and the largest size measured).
 Target: 10k ≤ 120 s wall. Exit status 1 when missed, or when the audit finds anything on the clean estate.
 
     .venv/bin/python benchmarks/live_audit_scale.py [--sizes 10000 50000] [--rate-limit PER_SECOND]
@@ -157,12 +159,12 @@ def audit(size: int, folder: Path, env: dict[str, str], options: list[str]) -> d
                            env, accept=(0, 3))
         requests = sandbox.requests()
     finally:
-        sandbox.stop()
+        sandbox_cpu_s, sandbox_mb = sandbox.stop()
     told = re.search(r"Commerce read with (\d+) requests", run.stderr)
     result = json.loads((folder / "audit" / "result.json").read_text())
     return {"wall_s": run.wall_s, "cpu_s": run.cpu_s, "mb": run.peak_mb, "anomalies": result["anomalies"],
             "requests": int(told.group(1)) if told else requests, "sandbox_requests": requests,
-            "migrated": result["summary"]["migrated"]}
+            "migrated": result["summary"]["migrated"], "sandbox_cpu_s": sandbox_cpu_s, "sandbox_mb": sandbox_mb}
 
 
 def main() -> int:
@@ -183,7 +185,8 @@ def main() -> int:
             print(f"{size:>7} subscriptions: audit {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} CPU s, "
                   f"{int(r['requests'])} requests ({r['requests'] / size:.3f}/subscription; the sandbox counted "
                   f"{int(r['sandbox_requests'])}), {int(r['migrated'])} migrated, {int(r['anomalies'])} anomalies, "
-                  f"{r['mb']:.0f} MB", flush=True)
+                  f"{r['mb']:.0f} MB; sandbox {r['sandbox_cpu_s']:.1f} CPU s (with its start), {r['sandbox_mb']:.0f} MB; "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
             ok &= r["anomalies"] == 0 and r["migrated"] == size
     if 10_000 in results and not options:
         seconds = results[10_000]["wall_s"]
