@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from m365move.sandbox.connect_state import ConnectApiProblem, ConnectState
-from m365move.sandbox.rql import RqlError, equality_hints, page_of, parse_query
+from m365move.sandbox.rql import RqlError, equality_hints, matched_objects, page_from, page_of, parse_query
 
 PREFIX = "/public/v1"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -38,10 +38,17 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
 
     def listing(name: str) -> Handler:
         async def handler(request: Request) -> Response:
+            raw_query = request.scope.get("query_string", b"").decode("latin-1")
             # Filtered on an id (or a request's asset id): the candidates from the index, not every object.
-            hints = equality_hints(request.scope.get("query_string", b"").decode("latin-1"))
+            hints = equality_hints(raw_query)
             candidates = state.candidates(name, hints) if hints else None
-            return _page(request, name, state.collection(name) if candidates is None else candidates)
+            if candidates is not None:
+                return _page(request, name, candidates)
+            # Otherwise the whole collection is filtered and ordered once per listing, and its pages cut from that.
+            query = parse_query(name, raw_query)
+            matched = state.listing_cache.matched(name, raw_query, state.listing_version(name),
+                                       lambda: matched_objects(state.collection(name), query))
+            return _answer(*page_from(matched, query))
         return handler
 
     def detail(name: str) -> Handler:
@@ -122,7 +129,10 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
 
 def _page(request: Request, collection: str, objects: list[dict[str, Any]]) -> Response:
     query = parse_query(collection, request.scope.get("query_string", b"").decode("latin-1"))
-    page, content_range = page_of(objects, query)
+    return _answer(*page_of(objects, query))
+
+
+def _answer(page: list[dict[str, Any]], content_range: str) -> Response:
     # json.dumps straight to bytes: these pages can hold a thousand nested objects.
     body = json.dumps(page, separators=(",", ":")).encode()
     return Response(body, media_type="application/json", headers={"Content-Range": content_range})

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from m365move.sandbox.listing_cache import ListingCache
 from m365move.sandbox.platform_clock import PlatformClock
 
 Json = dict[str, Any]
@@ -93,6 +94,9 @@ class ConnectState:
         self._ids = itertools.count(len(self.requests) + 1)
         self._asset_ids = itertools.count(len(self.assets) + 1)
         self.transitions: list[tuple[str, str, str]] = []  # (request id, from, to): what tests assert on
+        # Bumped by every write, so a cached listing is computed again after any change.
+        self.version = 0
+        self.listing_cache = ListingCache()  # the list routes' filtered, ordered collections, per query and version
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -119,6 +123,20 @@ class ConnectState:
                 return None
             position = self._position[name]
             return [store[i] for i in sorted((i for i in ids if i in store), key=position.__getitem__)]
+
+    def changed(self) -> None:
+        """Say the objects changed: every write here calls it; a test that edits stored objects in place calls it
+        too, so the next list call does not page over a listing computed before the edit."""
+        with self.lock:
+            self.version += 1
+
+    def listing_version(self, name: str) -> tuple[int, int]:
+        """What a cached listing of ``name`` is valid for: the state's version (after due changes are made) and
+        the collection's size (an object added or removed by hand also invalidates)."""
+        with self.lock:
+            self._tick()
+            store = self._id_stores().get(name)
+            return self.version, len(store) if store is not None else len(self.listings)
 
     def collection(self, name: str) -> list[Json]:
         with self.lock:
@@ -262,6 +280,7 @@ class ConnectState:
         })
         self.assets[asset_id] = asset
         self._position["assets"][asset_id] = len(self._position["assets"])
+        self.changed()
         return self._new_request("purchase", asset, marketplace)
 
     def _create_on_asset(self, body: Json, kind: str) -> Json:
@@ -289,6 +308,7 @@ class ConnectState:
         self._position["requests"][request_id] = len(self._position["requests"])
         self._requests_by_asset.setdefault(asset["id"], []).append(request_id)
         self.transitions.append((request_id, "", "pending"))
+        self.changed()
         return request
 
     def update_request(self, request_id: str, body: Json) -> Json:
@@ -298,6 +318,7 @@ class ConnectState:
                 raise ConnectApiProblem(400, "REQ_006", f"request {request_id} is {request['status']}; it cannot change")
             _merge_params(request["asset"].setdefault("params", []), (body.get("asset") or {}).get("params", []))
             request["updated"] = _now_iso()
+            self.changed()
             return request
 
     def transition_request(self, request_id: str, action: str, body: Json) -> Json:
@@ -332,6 +353,7 @@ class ConnectState:
         self.transitions.append((request["id"], request["status"], status))
         request["status"] = status
         request["updated"] = _now_iso()
+        self.changed()
 
     def _tick(self) -> None:
         """The CSP vendor's connector approves due cancel requests."""
@@ -352,6 +374,7 @@ class ConnectState:
             if request["status"] not in OPEN_STATUSES:
                 raise ConnectApiProblem(400, "TC_006", f"tier config request {request_id} is {request['status']}")
             _merge_params(request.setdefault("params", []), body.get("params", []))
+            self.changed()
             return request
 
     def transition_tier_config_request(self, request_id: str, action: str, body: Json) -> Json | None:

@@ -199,7 +199,28 @@ def sort_objects(objects: list[dict[str, Any]], ordering: tuple[str, ...]) -> li
 
 def page_of(objects: list[dict[str, Any]], query: Query) -> tuple[list[dict[str, Any]], str]:
     """The page ``query`` asks for and its ``Content-Range`` header value (``items <first>-<last>/<total>``)."""
-    matched = sort_objects([o for o in objects if query.predicate(o)], query.ordering)
+    return page_from(matched_objects(objects, query), query)
+
+
+def matched_objects(objects: list[dict[str, Any]], query: Query) -> list[dict[str, Any]]:
+    """Every object ``query`` matches, in its ordering (the listing its pages are cut from)."""
+    return sort_objects([o for o in objects if query.predicate(o)], query.ordering)
+
+
+def listing_key(raw_query: str) -> tuple[str, ...]:
+    """What decides a query's listing: its filter and ordering terms, without paging (``limit``, ``offset``) and
+    select, so every page of one listing has the same key."""
+    kept = []
+    for part in _top_level_split(raw_query, "&"):
+        key, equals, _ = part.partition("=")
+        if not part or (equals and key in ("limit", "offset")) or unquote(part).startswith("select("):
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def page_from(matched: list[dict[str, Any]], query: Query) -> tuple[list[dict[str, Any]], str]:
+    """The page ``query`` asks for out of its listing ``matched``, and its ``Content-Range`` header value."""
     total = len(matched)
     page = matched[query.offset:query.offset + query.limit] if query.limit else []
     if query.hidden:

@@ -91,5 +91,6 @@ def plant_connect_anomalies(rig: Rig) -> dict[str, str]:
     connect.assets[stuck]["status"] = "active"
     # approved-migration-failed: the purchase is approved, Partner Center's migration failed.
     ours(purchases[failed][0])["status"] = "Failed"
+    connect.changed()  # the edits above were made on the stored objects, behind the sandbox's writes
     return {"duplicate-target": duplicate, "cancelled-before-targets-completed": early, "seat-mismatch": seats,
             "microsoft-led-duplicate": microsoft, "stuck-migration": stuck, "approved-migration-failed": failed}

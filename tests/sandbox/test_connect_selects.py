@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from m365move.connect.estate_generator import generate_connect_section
 from m365move.estate.schema import EstateDocument
 from m365move.sandbox.app import build_sandbox_app
+from m365move.sandbox.listing_cache import ListingCache
 from m365move.sandbox.rql import RqlError, parse_query, shaped
 
 API_KEY = "ApiKey SU-000-000-000:sandbox"
@@ -71,3 +72,30 @@ def test_explicit_selects_are_hidden_unless_asked_for() -> None:
     assert stored["items"] == [{"id": "PRD-1-0001"}]
     with pytest.raises(RqlError, match="Bad select filter: colour."):
         parse_query("assets", "select(colour)")
+
+
+def test_pages_are_cut_from_one_listing_until_something_changes() -> None:
+    """Paging a listing filters and orders the collection once; any write makes the next page list again, so the
+    pages follow the objects as they are."""
+    section = generate_connect_section(5, 40, ineligible_share=0.0, unmapped_share=0.0)
+    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    app = build_sandbox_app(document)
+    with TestClient(app) as client:
+        listing = "assets?eq(status,active)&ordering(-created)"
+        whole = _get(client, f"{listing}&limit=1000")
+        paged = [a for offset in range(0, len(whole), 7) for a in _get(client, f"{listing}&limit=7&offset={offset}")]
+        assert [a["id"] for a in paged] == [a["id"] for a in whole] and len(whole) > 14
+        computed = _listings(app).computed
+        _get(client, f"{listing}&limit=7&offset=7&select(-items)")
+        assert _listings(app).computed == computed  # the same listing: no scan
+        cancelled = client.post("/public/v1/requests", headers={"Authorization": API_KEY},
+                                json={"type": "cancel", "asset": {"id": whole[0]["id"]}})
+        assert cancelled.status_code == 201
+        requests = _get(client, "requests?eq(type,cancel)&limit=1000")
+        assert [r["asset"]["id"] for r in requests] == [whole[0]["id"]]
+        assert _listings(app).computed > computed
+
+
+def _listings(app: Any) -> ListingCache:
+    cache: ListingCache = app.state.connect.listing_cache
+    return cache
