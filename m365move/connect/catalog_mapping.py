@@ -154,6 +154,11 @@ class MappedEstate:
     sources: Mapping[str, tuple[Json, Json]]  # subscription id -> (asset, CSP item)
 
 
+def domain_customer(connect_customer: str, reseller_id: str, mca_accepted: bool) -> str:
+    """The planner's customer of an asset: its Connect customer, reseller (tier 1 and marketplace) and MCA state."""
+    return f"{connect_customer}@{reseller_id}" + ("" if mca_accepted else "#mca-not-shown")
+
+
 def map_assets(assets: Sequence[Json], catalog: NceCatalog, license_mapping: LicenseMapping,
                plans_mapping: Sequence[PlansMappingEntry] = (), mca: McaParameters | None = None) -> MappedEstate:
     """The domain view of ``assets`` (active CSP assets) against the NCE catalog."""
@@ -168,10 +173,14 @@ def map_assets(assets: Sequence[Json], catalog: NceCatalog, license_mapping: Lic
         reseller_id = reseller_key(tier1, marketplace)
         if reseller_id not in resellers:
             resellers[reseller_id] = Reseller(reseller_id, tier1, catalog.tier_config_state(tier1, marketplace))
-        customer_id = nested_id(asset, "tiers", "customer") or f"{asset['id']}-customer"
-        # Unknown acceptance is no acceptance (mca.py): the planner blocks the customer with mca-not-accepted.
-        customers.setdefault(customer_id, Customer(
-            customer_id, reseller_id, customer_id, mca_problem(asset, mca or McaParameters()) is None))
+        connect_customer = nested_id(asset, "tiers", "customer") or f"{asset['id']}-customer"
+        # Each asset carries its own MCA parameters and its own reseller, and is judged on them: unknown acceptance
+        # is no acceptance (mca.py), so the planner blocks it with mca-not-accepted. A domain customer is therefore
+        # a Connect customer under one reseller with the acceptance shown or not, never "whatever the first asset of
+        # the customer on this page said": decisions do not change with where the sweep's pages and chunks end.
+        accepted = mca_problem(asset, mca or McaParameters()) is None
+        customer_id = domain_customer(connect_customer, reseller_id, accepted)
+        customers.setdefault(customer_id, Customer(customer_id, reseller_id, connect_customer, accepted))
         expiration = _date(param_value(asset, "commitment_end_date"))
         for item in asset.get("items", []):
             subscription, plan = _source(asset, item, customer_id, expiration)

@@ -9,11 +9,11 @@ plan (a dry run) before any purchase request exists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from m365move.connect.catalog_mapping import MappedEstate
-from m365move.connect.payloads import param_value
+from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.domain.migration_rules import MigrationCandidate, late_rule_reasons
 from m365move.domain.orders import OrderKind
 from m365move.domain.reasons import Decision
@@ -21,31 +21,47 @@ from m365move.domain.subscription_plan import MigrationPlan
 
 
 def apply_late_rules(plan: MigrationPlan, mapped: MappedEstate, *, manual_offers: frozenset[str] = frozenset(),
-                     requested: Collection[str] = (), now: dt.datetime | None = None) -> MigrationPlan:
+                     requested: Collection[str] = (), now: dt.datetime | None = None,
+                     elsewhere: Iterable[MigrationCandidate] = ()) -> MigrationPlan:
     """``plan`` with every migrating subscription that a late rule refuses turned into ``blocked``.
 
     ``requested``: subscriptions whose purchase exists already; they still count toward the customer's seats but
     are never blocked (their migration is under way, and the CSP asset's cancellation must still follow it).
+    ``elsewhere``: the same customers' migrating subscriptions outside ``plan`` (other pages and chunks of the
+    sweep); they count toward the seat cap, so a customer is judged on all its seats wherever the page ends.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
+    mine = migration_candidates(plan, mapped)
+    in_plan = {c.subscription_id for c in mine}
+    counted = [*mine, *(c for c in elsewhere if c.subscription_id not in in_plan)]
+    reasons = {k: v for k, v in late_rule_reasons(counted, now=now, manual_offers=manual_offers).items()
+               if k in in_plan and k not in requested}
+    if not reasons:
+        return plan
+    return replace(plan, subscriptions=tuple(
+        replace(s, decision=Decision.BLOCKED, reasons=(*s.reasons, *reasons[s.subscription_id]), orders=())
+        if s.subscription_id in reasons else s for s in plan.subscriptions))
+
+
+def migration_candidates(plan: MigrationPlan, mapped: MappedEstate) -> list[MigrationCandidate]:
+    """The subscriptions ``plan`` would migrate, with what the late rules look at."""
     candidates = []
     for subscription_plan in plan.migrating():
         asset, item = mapped.sources[subscription_plan.subscription_id]
         order = next((o for o in subscription_plan.orders if o.kind is OrderKind.SALES), None)
         if order is None:
             continue
-        # The Microsoft customer (tenant): the cap counts across every asset of the customer the sweep sees.
-        customer = param_value(asset, "ms_customer_id") or subscription_plan.customer_id
         candidates.append(MigrationCandidate(
-            subscription_plan.subscription_id, str(customer).lower(), str(item.get("mpn") or item["id"]),
-            order.nce_license, int(order.quantity or 0), _term_end(param_value(asset, "commitment_end_date"))))
-    reasons = {k: v for k, v in late_rule_reasons(candidates, now=now, manual_offers=manual_offers).items()
-               if k not in requested}
-    if not reasons:
-        return plan
-    return replace(plan, subscriptions=tuple(
-        replace(s, decision=Decision.BLOCKED, reasons=(*s.reasons, *reasons[s.subscription_id]), orders=())
-        if s.subscription_id in reasons else s for s in plan.subscriptions))
+            subscription_plan.subscription_id, cap_customer(asset),
+            str(item.get("mpn") or item["id"]), order.nce_license, int(order.quantity or 0),
+            _term_end(param_value(asset, "commitment_end_date"))))
+    return candidates
+
+
+def cap_customer(asset: Json) -> str:
+    """The Microsoft customer (tenant) whose seats the cap counts: ``ms_customer_id``, else the Connect customer."""
+    return str(param_value(asset, "ms_customer_id") or nested_id(asset, "tiers", "customer")
+               or f"{asset['id']}-customer").lower()
 
 
 def _term_end(text: str | None) -> dt.datetime | None:

@@ -31,7 +31,8 @@ from m365move import progress
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import MappedEstate, NceCatalog, map_assets
 from m365move.connect.client import ConnectApiError
-from m365move.connect.late_rules import apply_late_rules
+from m365move.connect.customer_seats import CustomerSeats
+from m365move.connect.late_rules import apply_late_rules, migration_candidates
 from m365move.connect.mca import mca_problem
 from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.connect.request_creation import create_all_once, source_key
@@ -39,10 +40,11 @@ from m365move.connect.requests_api import cancel_request_body
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.sweep_bundles import Target, bundle_targets
 from m365move.connect.sweep_cursor import SweepCursor
+from m365move.domain.migration_rules import MigrationCandidate
 from m365move.domain.orders import MigrationMode, OrderKind, PlannedOrder
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.reasons import Decision, Reason, ReasonCode
-from m365move.domain.subscription_plan import SubscriptionPlan
+from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.errors import InputError, PlatformError
 from m365move.partnercenter.client import PartnerCenterClient
 
@@ -203,30 +205,49 @@ def sweep_chunk(client: ConnectClient, settings: ExtensionSettings, parameters: 
     catalog = load_nce_catalog(client, settings.nce_product_ids)
     filters = queries.AssetFilters(product_ids, parameters.marketplace_id, parameters.reseller_id)
     pages = queries.AssetPages(client, filters, cursor.remaining_filter(), limit=limit, page_size=parameters.batch_size)
+    # The seat cap counts each customer's seats on every page, not only this one's (read once per chunk).
+    seats = CustomerSeats(client, filters, functools.partial(_plan_candidates, catalog, settings, parameters))
     report = SweepReport()
     read: list[Json] = []
     with ThreadPoolExecutor(max_workers=parameters.concurrency, thread_name_prefix="m365move-sweep") as pool, \
             progress.task("CSP assets swept") as swept:
         for page in pages:
-            report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool, partner_center))
+            report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool, seats,
+                                               partner_center))
             read.extend({"id": a["id"], "events": a.get("events")} for a in page)
             swept.advance(len(page))
     return SweepChunk(report, cursor.after(read, complete=pages.complete, created_requests=report.created))
 
 
-def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
-                catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor,
-                partner_center: PartnerCenterClient | None = None) -> list[AssetOutcome]:
+def _plan_page(catalog: NceCatalog, settings: ExtensionSettings, parameters: SweepParameters,
+               assets: list[Json]) -> tuple[MappedEstate, MigrationPlan]:
+    """The domain plan of some CSP assets (before the late rules); each asset is decided on its own data."""
     mapped = map_assets(assets, catalog, settings.license_mapping, settings.plans_mapping, settings.mca_parameters)
     plan = plan_migration(mapped.estate, MigrationMode.NEW_SUBSCRIPTION, plans_mapping=mapped.plans_mapping,
                           selection=Selection(expiration_date=parameters.expiration_date))
+    return mapped, plan
+
+
+def _plan_candidates(catalog: NceCatalog, settings: ExtensionSettings, parameters: SweepParameters,
+                     assets: list[Json]) -> tuple[list[MigrationCandidate], dict[str, Json]]:
+    """What the late rules count of some assets planned as a page is: migrating subscriptions, and their assets."""
+    mapped, plan = _plan_page(catalog, settings, parameters, assets)
+    return migration_candidates(plan, mapped), {k: a for k, (a, _) in mapped.sources.items()}
+
+
+def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
+                catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor, seats: CustomerSeats,
+                partner_center: PartnerCenterClient | None = None) -> list[AssetOutcome]:
+    mapped, plan = _plan_page(catalog, settings, parameters, assets)
     asset_ids = list(dict.fromkeys(str(mapped.sources[p.subscription_id][0]["id"]) for p in plan.subscriptions))
     # The page's purchase and cancel requests in one read (per 100 assets), not one read each.
     requests = queries.migration_and_cancel_requests(client, settings.nce_product_ids, asset_ids)
     purchases = {str(r["asset"].get("external_uid")): r for r in requests if r.get("type") == "purchase"}
     # Rules Partner Center enforces only at the create (seat cap, manual offers, term end) block before any request.
     requested = {key for key, (a, i) in mapped.sources.items() if external_uid(str(a["id"]), str(i["id"])) in purchases}
-    plan = apply_late_rules(plan, mapped, manual_offers=settings.manual_migration_offers, requested=requested)
+    elsewhere = seats.elsewhere(migration_candidates(plan, mapped), {k: a for k, (a, _) in mapped.sources.items()})
+    plan = apply_late_rules(plan, mapped, manual_offers=settings.manual_migration_offers, requested=requested,
+                            elsewhere=elsewhere)
     by_asset: dict[str, list[SubscriptionPlan]] = {}
     for subscription_plan in plan.subscriptions:
         asset, _ = mapped.sources[subscription_plan.subscription_id]
