@@ -15,6 +15,7 @@ the one pass's (compared by everything the sweep decides, duplicates included).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import statistics
 import sys
@@ -24,8 +25,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from m365move.connect.sweep import SweepParameters  # noqa: E402
-from tests.runner.chunked_sweep import chunked_pass, one_pass, request_signatures  # noqa: E402
+from tests.runner.chunked_sweep import chunked_pass, one_pass_report, request_signatures  # noqa: E402
 from tests.runner.conftest import runner_rig  # noqa: E402
+
+
+class _AssetOutcomes(logging.Handler):
+    """Keeps the extension's ``asset <id>: <status> <reasons>`` lines, by asset."""
+
+    def __init__(self, into: dict[str, str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "asset %s: %s %s":
+            asset, status, reasons = record.args  # type: ignore[misc]
+            self.into[str(asset)] = f"{status} {reasons}".strip()
 
 
 def main() -> int:
@@ -40,11 +54,21 @@ def main() -> int:
     parameter = {"chunk_size": args.chunk_size, "batch_size": args.batch_size}
 
     with runner_rig(args.assets, seed=args.seed) as rig:
-        one_pass_seconds = one_pass(rig, parameter)
+        one_pass_seconds, report = one_pass_report(rig, parameter)
         expected = request_signatures(rig.connect)
+    one_pass_outcomes = report.by_asset()
     print(f"[one pass] {args.assets} CSP assets in one call: {one_pass_seconds:.1f} s, "
           f"{sum(expected.values())} purchase requests", flush=True)
 
+    # What each chunk decided per asset (the extension logs it at debug level on the runner's events logger).
+    chunk_outcomes: dict[str, str] = {}
+    events_logger = logging.getLogger("eaas.eventsapp")
+    events_logger.setLevel(logging.DEBUG)
+    events_logger.addHandler(_AssetOutcomes(chunk_outcomes))
+    events_logger.propagate = False  # its debug lines are kept, not printed; its errors are printed
+    printed = logging.StreamHandler()
+    printed.setLevel(logging.ERROR)
+    events_logger.addHandler(printed)
     with runner_rig(args.assets, seed=args.seed) as rig:
         start = time.perf_counter()
         made = chunked_pass(rig, parameter)
@@ -60,6 +84,14 @@ def main() -> int:
     print(f"[purchases] one pass {sum(expected.values())}, chunks {sum(got.values())}, "
           f"only in the one pass {sum(missing.values())}, only in the chunks {sum(extra.values())}, "
           f"cancel requests {cancels}")
+    for label, signatures in (("only in the one pass", missing), ("only in the chunks", extra)):
+        for signature, count in sorted(signatures.items())[:20]:
+            fields = json.loads(signature)
+            outcome = one_pass_outcomes.get(str(fields["external_id"]))
+            print(f"  {label} ×{count}: asset {fields['external_id']} items {fields['items']} "
+                  f"product {fields['product']}; one pass said "
+                  f"{(outcome.status.value, outcome.reasons) if outcome else 'nothing'}; "
+                  f"chunks have {chunk_outcomes.get(str(fields['external_id']), 'no log line')}")
     failed = False
     if longest > args.max_chunk_seconds:
         print(f"MISSED: a chunk ran {longest:.1f} s, above the {args.max_chunk_seconds:g} s target")

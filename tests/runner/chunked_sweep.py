@@ -16,7 +16,8 @@ from typing import Any
 
 from m365move.connect.client import make_connect_client, sandbox_endpoint
 from m365move.connect.settings import ExtensionSettings
-from m365move.connect.sweep import SweepParameters, run_sweep
+from m365move.connect.sweep import SweepParameters, SweepReport, run_sweep
+from m365move.partnercenter.client import PartnerCenterClient
 from m365move.sandbox.connect_state import ConnectState
 from tests.runner.conftest import RunnerRig
 
@@ -38,12 +39,26 @@ def request_signatures(connect: ConnectState, kind: str = "purchase") -> Counter
 
 
 def one_pass(rig: RunnerRig, parameter: dict[str, Any]) -> float:
-    """The whole sweep in one call (no chunks, no schedule), as before chunking; its seconds."""
+    """The whole sweep in one call (no chunks, no schedule), as before chunking; its seconds. With Partner Center
+    as the extension has it (bundles of a base and its add-ons) when the variables let it fulfil migrations."""
+    return one_pass_report(rig, parameter)[0]
+
+
+def one_pass_report(rig: RunnerRig, parameter: dict[str, Any]) -> tuple[float, SweepReport]:
     client = make_connect_client(rig.section["connect"]["api_key"], sandbox_endpoint(rig.server.url), page_size=500)
+    settings = ExtensionSettings.from_config(rig.variables)
+    partner_center = None
+    if settings.partner_center is not None and settings.fulfil_migrations:
+        partner_center = PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint,
+                                             create_limit=settings.partner_center_create_limit)
     start = time.perf_counter()
-    run_sweep(client, ExtensionSettings.from_config(rig.variables), SweepParameters.from_schedule(parameter),
-              logging.getLogger("m365move.one-pass"))
-    return time.perf_counter() - start
+    try:
+        report = run_sweep(client, settings, SweepParameters.from_schedule(parameter),
+                           logging.getLogger("m365move.one-pass"), partner_center)
+    finally:
+        if partner_center is not None:
+            partner_center.close()
+    return time.perf_counter() - start, report
 
 
 @dataclass
