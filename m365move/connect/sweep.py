@@ -78,9 +78,9 @@ class SweepParameters:
     concurrency: int = 4
     # CSP assets one scheduled task sweeps (Connect delivers the next chunk as a new task). A chunk's time is
     # mostly its creates (about 1.3 per asset on a first pass); 200 assets stay far below the runner's 300 s even
-    # on a slow Connect (benchmarks/sweep_chunks.py measures the chunks of a 10,000-asset pass). A multiple of
-    # batch_size keeps the pages of a chunked pass those of a pass in one call: rules counted per page (the
-    # customer's seats, late_rules) then decide alike.
+    # on a slow Connect (benchmarks/sweep_chunks.py measures the chunks of a 10,000-asset pass). No decision
+    # depends on where pages or chunks end (each asset's own MCA parameters; the seat cap counts all of the
+    # customer's assets, customer_seats), so any chunk size sweeps as one pass does.
     chunk_size: int = 200
     # When the purchases' migrations happen: None now; "renewal" at the legacy term's end; else an ISO date.
     migrate_at: str | None = None
