@@ -38,10 +38,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from connect.client import ConnectClient, R
 
@@ -63,6 +63,7 @@ from m365move.connect.purchase_fulfilment import migration_reference
 from m365move.partnercenter.client import PartnerCenterClient
 from m365move.partnercenter.models import Migration
 
+T = TypeVar("T")
 EVERY_TENANT = "every-tenant"
 WHERE_NEEDED = "where-needed"
 LOOKUPS = (EVERY_TENANT, WHERE_NEEDED)
@@ -110,16 +111,18 @@ class ConnectPlatform:
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
         with ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
-            listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers", CSP_ASSET_LEFT_OUT)
+            listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers", CSP_ASSET_LEFT_OUT,
+                                        csp_asset)
             listed_nce = pool.submit(self._list, "requests", R().asset.product.id.oneof(nce), "asset.tiers",
-                                     NCE_REQUEST_LEFT_OUT)
+                                     NCE_REQUEST_LEFT_OUT, nce_request_records)
             listed_cancels = pool.submit(self._list, "requests", R().type.eq("cancel") & R().asset.product.id.oneof(csp),
-                                         "asset.tiers", CANCEL_LEFT_OUT)
-            assets = [csp_asset(a) for a in listed_assets.result()]
+                                         "asset.tiers", CANCEL_LEFT_OUT, cancel_request)
+            assets = listed_assets.result()
             nce_requests = listed_nce.result()
-            cancels = [cancel_request(r) for r in listed_cancels.result()]
-        purchases = [p for r in nce_requests if r.get("type") == "purchase" and (p := migration_purchase(r)) is not None]
-        nce_assets = latest_nce_assets(nce_requests)
+            cancels = listed_cancels.result()
+        purchases = [purchase for purchase, _ in nce_requests if purchase is not None]
+        # Each NCE asset as the latest request on it carries it (listed in ``created`` order: a later one overrides).
+        nce_assets = {asset.id: asset for _, asset in nce_requests if asset is not None}
         migrations: list[PcMigration] = []
         tenants: frozenset[str] | None = None
         coverage = ""
@@ -137,18 +140,22 @@ class ConnectPlatform:
         return ConnectSnapshot(tuple(assets), tuple(purchases), tuple(cancels), nce_assets, tuple(migrations),
                                self.source, tenants, dict(self.calls), coverage)
 
-    def _list(self, path: str, query: Any, tiers_field: str, left_out: tuple[str, ...]) -> list[dict[str, Any]]:
+    def _list(self, path: str, query: Any, tiers_field: str, left_out: tuple[str, ...],
+              record: Callable[[dict[str, Any]], T]) -> list[T]:
+        """Every object of the listing as ``record`` makes it, page by page: only the records stay in memory, not
+        the JSON (a 10k estate's three listings are some 50 MB of it, and the garbage collector would walk every
+        object of it again and again while more pages are parsed)."""
         if self.scope.marketplace_id:
             query &= R().marketplace.id.eq(self.scope.marketplace_id)
         if self.scope.reseller_id:
             query &= R(**{f"{tiers_field.replace('.', '__')}__tier1__id": self.scope.reseller_id})
         rql = queries.rql(query) + (f"&select({','.join('-' + f for f in left_out)})" if left_out else "")
-        found = []
+        found: list[T] = []
         client = own_client(self.client)
         with progress.task(f"Connect {path} read") as reading:
             for page in queries.fetch_pages(client, path, rql, page_size=self.page_size, ordering="created"):
                 self._count(f"Connect GET /{path}")
-                found.extend(page)
+                found.extend(record(obj) for obj in page)
                 reading.advance(len(page))
         return found
 
@@ -248,11 +255,15 @@ def _kept(found: Sequence[Sequence[Migration]], legacy: set[str]) -> list[PcMigr
     return list(seen.values())
 
 
+def nce_request_records(request: dict[str, Any]) -> tuple[MigrationPurchase | None, NceAsset | None]:
+    """A request on an NCE product as the migration purchase it is (None: another type, or not a migration) and
+    its NCE asset as the request carries it (None when it names none)."""
+    purchase = migration_purchase(request) if request.get("type") == "purchase" else None
+    asset = request.get("asset") or {}
+    return purchase, nce_asset(asset) if asset.get("id") else None
+
+
 def latest_nce_assets(requests: Sequence[dict[str, Any]]) -> dict[str, NceAsset]:
     """Each NCE asset as the latest request on it carries it (requests in ``created`` order, as listed)."""
-    latest: dict[str, dict[str, Any]] = {}
-    for request in requests:
-        asset = request.get("asset") or {}
-        if asset.get("id"):
-            latest[str(asset["id"])] = asset  # a later request overrides an earlier one
-    return {asset_id: nce_asset(asset) for asset_id, asset in latest.items()}
+    records = (nce_request_records(request)[1] for request in requests)
+    return {asset.id: asset for asset in records if asset is not None}  # a later request overrides an earlier one
