@@ -8,6 +8,7 @@ the platform must be asked whether the order exists.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import getpass
@@ -155,11 +156,14 @@ def _other_mode_started_clause() -> Any:
     """SQL: an intent of the other mode for the same source (bound ``om_subscription``, ``om_mode``) is being
     placed, placed, or ended with a target."""
     other = intents_table.alias("other_mode")
+    # Comparisons, not IN lists: an IN list is expanded per execution, which the precompiled claim (see _Compiled)
+    # does not do.
     return exists().where(
         other.c.subscription_id == bindparam("om_subscription"),
         other.c.mode != bindparam("om_mode"),
-        or_(other.c.state.in_([IntentState.PLACING.value, IntentState.PLACED.value]),
-            and_(other.c.state == IntentState.FINAL.value, other.c.platform_status.not_in(TARGET_FREE_STATUSES))),
+        or_(other.c.state == IntentState.PLACING.value, other.c.state == IntentState.PLACED.value,
+            and_(other.c.state == IntentState.FINAL.value,
+                 *(other.c.platform_status != status for status in sorted(TARGET_FREE_STATUSES)))),
     )
 
 
@@ -184,6 +188,30 @@ _FENCE = update(intents_table).where(
 ).values(fenced_at=bindparam("now"))
 _OTHER_MODE_STARTED = select(_other_mode_started_clause())
 _BEAT = update(runs_table).where(runs_table.c.run_id == bindparam("beating_run")).values(heartbeat_at=bindparam("beat"))
+
+
+class _Compiled:
+    """A hot statement compiled once for the journal's database: the driver's SQL and its parameters in order.
+
+    The claim, fence, heartbeat and intent updates run several times per order. SQLAlchemy's execution path around
+    each (pool checkout, compiled-cache look-up, parameter processing, result objects) cost several times what the
+    database itself spent on SQLite, so these run on the driver's cursor with the SQL SQLAlchemy compiled for them.
+    They bind only strings, integers and None, which no dialect converts."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        names = set(compiled.bind_names.values())
+        # Values the statement carries itself (its constants, e.g. the states compared with).
+        self._constants = {name: bind.value for bind, name in compiled.bind_names.items() if bind.value is not None}
+        self._order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positiontup else None
+        self._names = tuple(sorted(names))
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        merged = self._constants | values
+        if self._order is not None:
+            return tuple(merged[name] for name in self._order)
+        return {name: merged[name] for name in self._names}
 
 
 def now_text() -> str:
@@ -212,8 +240,16 @@ class Journal:
         except SQLAlchemyError as error:
             raise JournalError(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}") from None
         self._lock = threading.Lock()
+        # The driver connection the hot statements run on (see _hot), held between them; only used under _lock.
+        self._held: Any = None
+        self._compiled_statements: dict[Any, _Compiled] = {}
+        self._driver_error: type[BaseException] = self._engine.dialect.loaded_dbapi.Error
 
     def close(self) -> None:
+        with self._lock:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
         self._engine.dispose()
 
     # ---- runs -------------------------------------------------------------------------------------
@@ -241,7 +277,7 @@ class Journal:
 
     def heartbeat(self, run_id: str) -> None:
         """A running run says it is alive, so that other workers leave its claims alone."""
-        self._write(_BEAT, {"beating_run": run_id, "beat": now_text()})
+        self._hot((_BEAT, {"beating_run": run_id, "beat": now_text()}))
 
     def claim_is_stale(self, claimed_by: str, stale_after: float | None = None) -> bool:
         """Whether the run holding a claim is gone: its process is dead on this host, it finished, or it has
@@ -340,13 +376,7 @@ class Journal:
         parameters = {"k": intent.key, "read_state": intent.state.value, "read_attempt": intent.attempt,
                       "read_generation": intent.claim_generation, "run": run_id, "generation": generation, "now": now,
                       **_other_mode_parameters(intent)}
-        try:
-            with self._lock, self._engine.begin() as connection:
-                claimed = connection.execute(_CLAIM, parameters).rowcount == 1
-                if claimed:
-                    connection.execute(_BEAT, {"beating_run": run_id, "beat": now})
-        except SQLAlchemyError as error:
-            raise _write_error(self.url, error) from error
+        claimed = self._hot((_CLAIM, parameters), (_BEAT, {"beating_run": run_id, "beat": now}), only_if_first=True)
         return generation if claimed else None
 
     def other_mode_started(self, intent: Intent) -> bool:
@@ -358,15 +388,8 @@ class Journal:
         """Right before a POST: prove this run still holds the claim it took at ``generation`` (nobody took it
         over meanwhile) and renew its lease, in one transaction. False: the claim is lost, place nothing."""
         now = now_text()
-        try:
-            with self._lock, self._engine.begin() as connection:
-                held = connection.execute(_FENCE, {"k": key, "run": run_id, "generation": generation, "now": now}
-                                          ).rowcount == 1
-                if held:
-                    connection.execute(_BEAT, {"beating_run": run_id, "beat": now})
-        except SQLAlchemyError as error:
-            raise _write_error(self.url, error) from error
-        return held
+        return self._hot((_FENCE, {"k": key, "run": run_id, "generation": generation, "now": now}),
+                         (_BEAT, {"beating_run": run_id, "beat": now}), only_if_first=True)
 
     def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None,
                     failure_message: str | None = None, *, source_seats: str | None = None) -> None:
@@ -435,7 +458,50 @@ class Journal:
     # ---- plumbing ---------------------------------------------------------------------------------
 
     def _set(self, key: str, **values: Any) -> None:
-        self._write(_set_statement(frozenset(values)), {"k": key, **{f"v_{name}": v for name, v in values.items()}})
+        self._hot((_set_statement(frozenset(values)), {"k": key, **{f"v_{name}": v for name, v in values.items()}}))
+
+    def _hot(self, first: tuple[Any, dict[str, Any]], *then: tuple[Any, dict[str, Any]],
+             only_if_first: bool = False) -> bool:
+        """Run the statements in one committed transaction on the held driver connection; whether the first changed
+        exactly one row. ``only_if_first``: the others run only when it did (a claim or fence that held)."""
+        with self._lock:
+            try:
+                if self._held is None:
+                    self._held = self._engine.raw_connection()
+                cursor = self._held.cursor()
+                try:
+                    compiled = self._compiled(first[0])
+                    cursor.execute(compiled.sql, compiled.parameters(first[1]))
+                    changed = bool(cursor.rowcount == 1)
+                    if changed or not only_if_first:
+                        for statement, values in then:
+                            compiled = self._compiled(statement)
+                            cursor.execute(compiled.sql, compiled.parameters(values))
+                    self._held.commit()
+                finally:
+                    cursor.close()
+            except self._driver_error as error:
+                self._drop_held()
+                raise _write_error(self.url, error) from error
+            except BaseException:
+                self._drop_held()
+                raise
+        return changed
+
+    def _compiled(self, statement: Any) -> _Compiled:
+        compiled = self._compiled_statements.get(statement)
+        if compiled is None:
+            compiled = self._compiled_statements[statement] = _Compiled(statement, self._engine.dialect)
+        return compiled
+
+    def _drop_held(self) -> None:
+        """After a failed statement: roll back and give the connection up (it may be broken); the next one is new."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        with contextlib.suppress(Exception):  # the connection is being discarded anyway
+            held.rollback()
+        held.invalidate()
 
     def _write(self, statement: Any, parameters: Any = None) -> None:
         try:
@@ -452,7 +518,7 @@ def _set_statement(columns: frozenset[str]) -> Any:
         {name: bindparam(f"v_{name}") for name in sorted(columns)})
 
 
-def _write_error(url: str, error: SQLAlchemyError) -> JournalError:
+def _write_error(url: str, error: BaseException) -> JournalError:
     """One line saying what went wrong with the journal, in the database's own words (e.g. disk full)."""
     cause = str(getattr(error, "orig", None) or error).splitlines()[0]
     hint = "; free space on the journal's disk, then resume the run" if "full" in cause.lower() else ""
