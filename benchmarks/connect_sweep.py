@@ -1,9 +1,10 @@
 """Connect extension benchmark: API calls per migrated CSP asset, sweep time for many assets, and the
-Partner Center create limit under load.
+Partner Center create limit under load. The tasks run through connect-extension-runner's task managers, so this
+runs in .venv-runner (scripts/_runner_venv.sh makes it).
 
-    .venv/bin/python benchmarks/connect_sweep.py                       # all three, full sizes
-    .venv/bin/python benchmarks/connect_sweep.py --sweep-assets 2000 --rate-limit-purchases 0
-    .venv/bin/python benchmarks/connect_sweep.py --calls-assets 0 --sweep-assets 0   # the create limit only
+    .venv-runner/bin/python benchmarks/connect_sweep.py                       # all three, full sizes
+    .venv-runner/bin/python benchmarks/connect_sweep.py --sweep-assets 2000 --rate-limit-purchases 0
+    .venv-runner/bin/python benchmarks/connect_sweep.py --calls-assets 0 --sweep-assets 0   # the create limit only
 """
 
 from __future__ import annotations
@@ -12,35 +13,21 @@ import argparse
 import logging
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connect.client import ConnectClient  # noqa: E402
-
-from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
+from m365move.sandbox.traffic import TrafficLog, recording  # noqa: E402
 from tests.connect.rate_limit_scenario import run_rate_limit_scenario  # noqa: E402
 from tests.connect.sandbox_fixtures import connect_rig  # noqa: E402
 
 
-class CountingClient(ConnectClient):  # type: ignore[misc]
-    """A ConnectClient that counts the HTTP calls it sends (the extension's, not the driver's)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-        self.by_sweep = 0  # calls made by the schedulable (its own threads), the rest by event handlers
-        self._count_lock = threading.Lock()
-
-    def _execute_http_call(self, method: str, url: str, kwargs: dict[str, Any]) -> None:
-        name = threading.current_thread().name
-        with self._count_lock:
-            self.calls += 1
-            self.by_sweep += name.startswith(("m365move-schedule", "m365move-sweep"))
-        super()._execute_http_call(method, url, kwargs)
+def extension_calls(traffic: TrafficLog) -> tuple[int, int]:
+    """(all, the sweep's) Connect calls the extension made: the runner puts EAAS_TASK_TYPE on the clients it makes
+    for the application, not on its own look-ups nor on the driver's."""
+    types = [r.exchange.header("eaas_task_type") for r in traffic.requests if r.api == "connect"]
+    return sum(1 for t in types if t), sum(1 for t in types if t == "scheduled_execution")
 
 
 # Calls DESIGN §4 needs per CSP item whatever the implementation: the sweep's purchase create; Partner Center's
@@ -55,23 +42,22 @@ CANCEL_PER_ASSET = 1
 
 def calls_per_asset(n_assets: int, sweep_every: float) -> None:
     with connect_rig(n_assets, seed=3, time_scale=600.0, pending_resellers=0, microsoft_led=0) as rig:
-        counting = CountingClient(rig.section["connect"]["api_key"], endpoint=sandbox_endpoint(rig.server.url),
-                                  max_retries=0)
-        rig.driver.application_client = counting
         rig.server.context.stats.reset()
-        report = rig.driver.run_until_settled(timeout=600, sweep_every=sweep_every)
+        with recording() as traffic:
+            report = rig.driver.run_until_settled(timeout=600, sweep_every=sweep_every)
+        calls, by_sweep = extension_calls(traffic)
         routes = rig.server.context.stats.snapshot()["requests"]
         pc_calls = sum(n for route, n in routes.items() if "/partnercenter" in route)
         migrated = [a for a in rig.section["connect"]["assets"] if rig.connect.assets[a["id"]]["status"] == "terminated"]
         items = statistics.mean(len(a["items"]) for a in migrated)
-        per_asset = (counting.calls + pc_calls) / len(migrated)
+        per_asset = (calls + pc_calls) / len(migrated)
         target = 2 * items + 6
         floor = (sum(DESIGN_CALLS_PER_ITEM.values()) + SUBSCRIPTION_ID_UPDATE) * items + CANCEL_PER_ASSET
         print(f"[calls] {len(migrated)}/{n_assets} CSP assets migrated (settled={report.settled}, {report.sweeps} sweeps "
               f"every {sweep_every:g} platform s or longer, {report.seconds:.1f} s); {items:.2f} items per asset")
-        sweep_per_asset = counting.by_sweep / len(migrated)
-        print(f"[calls] Connect calls by the extension {counting.calls} (sweep {counting.by_sweep}, handlers "
-              f"{counting.calls - counting.by_sweep}), Partner Center calls {pc_calls} (token fetches included)")
+        sweep_per_asset = by_sweep / len(migrated)
+        print(f"[calls] Connect calls by the extension {calls} (sweep {by_sweep}, handlers "
+              f"{calls - by_sweep}), Partner Center calls {pc_calls} (token fetches included)")
         pc_by_step = {route.split(" ", 1)[1].replace("/partnercenter", ""): n for route, n in sorted(routes.items())
                       if "/partnercenter" in route}
         print("[calls] Partner Center per route: " + ", ".join(f"{route} {n}" for route, n in pc_by_step.items()))
@@ -84,8 +70,6 @@ def calls_per_asset(n_assets: int, sweep_every: float) -> None:
 
 def sweep_time(n_assets: int) -> None:
     with connect_rig(n_assets, seed=4, time_scale=1.0, pending_resellers=0) as rig:
-        client = make_connect_client(rig.section["connect"]["api_key"], sandbox_endpoint(rig.server.url), page_size=500)
-        rig.driver.application_client = client
         parameter = {"batch_size": 500, "concurrency": 8}
         for label in ("first sweep (creates the purchase requests)", "second sweep (nothing to create)"):
             before = len(rig.connect.requests)
@@ -112,9 +96,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls-assets", type=int, default=200)
     parser.add_argument("--sweep-assets", type=int, default=10_000)
-    parser.add_argument("--rate-limit-purchases", type=int, default=1_000)
-    parser.add_argument("--rate-limit-time-scale", type=float, default=60.0,
-                        help="platform seconds per real second in the rate-limit run (60: a 5-minute window lasts 5 s)")
+    # Every task goes through the runner's task managers (0.2-1.5 s of CPU per task on a shared machine, one process):
+    # the platform may run only as fast as that lets 100 creates and the tasks around them fit in a window.
+    parser.add_argument("--rate-limit-purchases", type=int, default=300)
+    parser.add_argument("--rate-limit-time-scale", type=float, default=2.0,
+                        help="platform seconds per real second in the rate-limit run (2: a 5-minute window lasts 150 s)")
     parser.add_argument("--sweep-every", type=float, default=30.0,
                         help="platform seconds between sweep starts in the calls run (a sweep never overlaps itself)")
     args = parser.parse_args()

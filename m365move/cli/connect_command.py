@@ -6,13 +6,15 @@ import argparse
 from pathlib import Path
 
 from m365move.cli.option_types import finite_number, output_dir_path
+from m365move.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("connect", help="the Connect extension (New Subscription mode) on the sandbox")
     commands = parser.add_subparsers(dest="connect_command", metavar="ACTION", required=True)
-    run = commands.add_parser("run-events", help="start the sandbox on an estate and run the extension's events "
-                                                 "until Connect settles (what the EaaS runner does)")
+    run = commands.add_parser("run-events", help="start the sandbox on an estate and send the extension Connect's "
+                                                 "tasks through connect-extension-runner's task managers until Connect "
+                                                 "settles (run it from .venv-runner)")
     run.add_argument("estate", type=Path, help="estate file with connect and partner_center sections")
     run.add_argument("--output", type=output_dir_path, default=Path("demo-output/connect"),
                      help="where the summary goes (default: %(default)s)")
@@ -24,5 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run_events(args: argparse.Namespace) -> int:
     from m365move.connect.demo import run_connect_demo
 
-    text = run_connect_demo(args.estate, args.output, timeout=args.timeout)
+    try:
+        text = run_connect_demo(args.estate, args.output, timeout=args.timeout)
+    except ImportError as missing:  # the tasks run through connect-extension-runner's code, installed apart
+        raise InputError(f"connect run-events needs connect-extension-runner ({missing.name or missing}); run it "
+                         "as .venv-runner/bin/m365move (scripts/_runner_venv.sh makes that environment)",
+                         where="environment") from None
     return 0 if "(settled)" in text.splitlines()[0] else 1

@@ -1,34 +1,28 @@
-"""The Connect demo: the sandbox on an estate, the event driver running the real extension until the Connect
-side settles, and what happened to every CSP asset."""
+"""The Connect demo: the sandbox on an estate, Connect's tasks sent to the extension through
+connect-extension-runner's own task managers until the Connect side settles, and what happened to every CSP asset.
+
+The runner is installed in ``.venv-runner`` (its pins conflict with the project's; README "The Connect extension's
+runtime"): run this there (``scripts/demo`` does)."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connect.client import R
-from connect.eaas.core.extension import EventsApplicationBase
 
 from m365move.atomic_files import write_text_atomically
 from m365move.connect import queries
 from m365move.connect.client import make_connect_client, sandbox_endpoint
-from m365move.connect.event_driver import DriverReport, EventDriver
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.sweep import AssetOutcome, AssetStatus, SweepParameters, SweepReport, run_sweep
 from m365move.errors import InputError
 
-APPLICATION = "extension.events:M365MoveEventsApplication"
-
-
-def load_application(spec: str = APPLICATION) -> type[EventsApplicationBase]:
-    """The events application named like pyproject's entry point (``module:Class``)."""
-    module, _, name = spec.partition(":")
-    application: type[EventsApplicationBase] = getattr(importlib.import_module(module), name)
-    return application
+if TYPE_CHECKING:
+    from m365move.connect.event_driver import DriverReport, EventDriver
 
 
 def sandbox_config(connect_section: dict[str, Any], partner_center_section: dict[str, Any], sandbox_url: str) -> dict[str, str]:
@@ -89,14 +83,22 @@ def run_connect_demo(estate_path: str | Path, output_dir: str | Path, *, timeout
     from m365move.sandbox.server import run_sandbox
 
     document = load_estate(estate_path).document
+    # Only now: a bad estate is bad input (exit 2) whichever environment runs this.
+    from m365move.connect.event_driver import EventDriver
+    from m365move.connect.runtime import LocalRuntime
+
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     with run_sandbox(document) as server:
         config = sandbox_config(document.connect, document.partner_center, server.url)
-        client = make_connect_client(str(document.connect.get("api_key") or ""), sandbox_endpoint(server.url))
-        driver = EventDriver(load_application(), client, config, time_scale=float(document.connect.get("time_scale", 1.0)))
-        driver_report = driver.run_until_settled(timeout=timeout)
-        state = final_state(driver)
+        api_key = str(document.connect.get("api_key") or "")
+        client = make_connect_client(api_key, sandbox_endpoint(server.url))
+        runtime = LocalRuntime(sandbox_endpoint(server.url), api_key, config)
+        with EventDriver(runtime, client, config, add_schedule=server.app.state.connect.add_schedule,
+                         take_triggered=server.app.state.connect.take_triggered,
+                         time_scale=float(document.connect.get("time_scale", 1.0))) as driver:
+            driver_report = driver.run_until_settled(timeout=timeout)
+            state = final_state(driver)
     text = render(state, driver_report)
     write_text_atomically(output / "connect_demo.txt", text + "\n")
     write_text_atomically(output / "connect_demo.json", json.dumps(

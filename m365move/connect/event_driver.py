@@ -1,11 +1,16 @@
-"""A local stand-in for the EaaS runner (``m365move connect run-events``): it finds the tasks Connect would send
-this extension, runs the real handlers with the real ConnectClient, and honours their answers.
+"""Connect's side of the EaaS, played locally (``m365move connect run-events``, the demo, the Connect end-to-end
+tests): which tasks Connect would send this extension and when. Each task runs through connect-extension-runner's
+own task managers (``m365move.connect.runtime.LocalRuntime``), so what a handler sees and what becomes of its
+answer (the object counted with the event's statuses first, a new application per task with the runner's
+ConnectClient, an exception or a timeout turned into retry) is the runner's code, not ours.
 
-Like the runner it makes a new application instance per task, redelivers a rescheduled task when its
-countdown ends (with the object as it is then), does not redeliver a task that was done, skipped or failed until
-the object changes, and runs the schedulable beside the events. Countdowns are platform seconds: with
-``time_scale`` (the sandbox's speed-up) a 300 s countdown waits 300 / time_scale real seconds, and each
-application instance is given the platform clock (``platform_clock``) for the limits it keeps itself.
+What is ours is what Connect decides: a pending request is delivered once per version of it (its ``updated``); a
+task answered *reschedule* comes back when its countdown ends, with the object as it is then (a *retry* too, after
+``RETRY_COUNTDOWN_SECONDS``); the schedulable runs beside the events, and every execution of its schedule that the
+extension asks for (``POST …/schedules/{id}/trigger``: the chunked sweep's next chunk) is one more scheduled task.
+Countdowns are platform seconds: with ``time_scale`` (the sandbox's speed-up) a 300 s countdown waits
+300 / time_scale real seconds, and the extension is given the platform clock (``platform_clock``) for the limits it
+keeps itself.
 
 Finding tasks costs the driver, not the extension, but it shares the machine with both: new tasks are found by
 asking for pending requests changed since the last look (all of them now and then), and a rescheduled task is
@@ -22,29 +27,35 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connect.client import ConnectClient, R
-from connect.eaas.core.enums import ResultType
-from connect.eaas.core.extension import EventsApplicationBase
 
 from m365move.connect import queries
 from m365move.connect.client import with_retries
 from m365move.connect.payloads import Json
 from m365move.connect.settings import ExtensionSettings
 
+if TYPE_CHECKING:  # the runner is installed apart (.venv-runner); this module's names stay importable without it
+    from m365move.connect.runtime import LocalRuntime, TaskResult
+
 log = logging.getLogger(__name__)
 
 TIER_CONFIG_TASK = "tier_config_setup_request_processing"
 TIER_CONFIG_CHANGE_TASK = "tier_config_change_request_processing"
 PURCHASE_TASK = "asset_purchase_request_processing"
+SCHEDULE_TASK = "scheduled_execution"
+SCHEDULE_ID = "EFS-LOCAL-SWEEP"
+# When Connect sends a task again after the runner answered *retry* (a handler raised or ran out of time). Connect
+# does not document it; a minute of platform time keeps a broken handler from spinning.
+RETRY_COUNTDOWN_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
 class TaskRecord:
     event_type: str
     object_id: str
-    result: str  # success | reschedule | skip | fail
+    result: str  # success | reschedule | skip | fail | retry
     countdown: int = 0
     output: str | None = None
     at: float = 0.0  # real monotonic seconds
@@ -62,30 +73,33 @@ class DriverReport:
 
 
 class EventDriver:
-    """Drives one events application against Connect (usually the sandbox)."""
+    """Sends one extension environment the tasks Connect (usually the sandbox) has for it, through the runner."""
 
     def __init__(
         self,
-        application: type[EventsApplicationBase],
+        runtime: LocalRuntime,
         client: ConnectClient,
         config: Mapping[str, str],
         *,
+        add_schedule: Callable[[Json], None],
+        take_triggered: Callable[[], list[str]] = list,
         logger: logging.Logger | None = None,
         time_scale: float = 1.0,
         workers: int = 8,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        application_client: ConnectClient | None = None,
     ) -> None:
-        self.application = application
-        self.client = client
-        # The handlers' client (the runner gives the extension its own); the driver's look-ups use ``client``.
-        self.application_client = application_client or client
-        self.config = dict(config)
+        self.runtime = runtime
+        self.client = client  # the driver's own look-ups (Connect's side); the runner gives the handlers theirs
+        self.config = dict(config)  # the environment's variables; edits reach the runner before the next task
+        self._sent_config: dict[str, str] = dict(self.config)
         self.settings = ExtensionSettings.from_config(self.config)
         self.logger = logger or logging.getLogger("m365move.extension")
         self.time_scale = time_scale
         self.workers = workers
+        self._add_schedule = add_schedule
+        self._take_triggered = take_triggered  # schedule executions the extension triggered since the last look
+        self._schedule_parameter: dict[str, Any] | None = None  # what the schedule was last given
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -97,17 +111,9 @@ class EventDriver:
         self._in_flight: set[str] = set()
         self._wake = threading.Event()  # set when the driver should look again before its pause ends
         self.history: list[TaskRecord] = []
+        self._install_platform_clock()
 
     # -- one step each -------------------------------------------------------------------------------
-
-    def new_instance(self) -> EventsApplicationBase:
-        """A fresh application per task, as the runner does (nothing survives between tasks)."""
-        instance = self.application(self.application_client, self.logger, dict(self.config))
-        if hasattr(instance, "platform_clock"):
-            instance.platform_clock = self.platform_time
-        if hasattr(instance, "platform_sleep"):
-            instance.platform_sleep = self.platform_sleep
-        return instance
 
     def platform_time(self) -> float:
         """Platform seconds (real seconds × ``time_scale``), the unit of countdowns and Retry-After."""
@@ -116,24 +122,58 @@ class EventDriver:
     def platform_sleep(self, seconds: float) -> None:
         self._sleep(max(0.0, seconds) / self.time_scale)
 
+    def _install_platform_clock(self) -> None:
+        """The extension keeps Partner Center's create limit and token expiry by the platform's clock. The runner
+        makes the application instances, so the sandbox's clock goes on the class until ``close``."""
+        application: Any = self.runtime.handler.get_application()
+        self._saved_clock = application.__dict__.get("platform_clock"), application.__dict__.get("platform_sleep")
+        application.platform_clock = staticmethod(self.platform_time)
+        application.platform_sleep = staticmethod(self.platform_sleep)
+
+    def close(self) -> None:
+        application: Any = self.runtime.handler.get_application()
+        application.platform_clock, application.platform_sleep = self._saved_clock
+
+    def __enter__(self) -> EventDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def run_schedule(self, parameter: Mapping[str, Any] | None = None) -> TaskRecord:
-        schedulable = self.application.get_schedulables()[0]
-        instance = self.new_instance()
-        response = getattr(instance, schedulable["method"])({"id": "EFS-LOCAL", "parameter": dict(parameter or {})})
-        record = TaskRecord("scheduled_execution", schedulable["method"], str(response.status), 0,
-                            response.output, self._clock())
-        self._remember(record)
-        return record
+        """One execution of the schedulable, to the end of its pass: Connect keeps the schedule (method, parameter)
+        and sends its task; a sweep working in chunks keeps its position on the schedule and asks Connect to run it
+        again after each chunk (``POST …/trigger``), and each such execution is a new task, delivered here (at once,
+        several together when several were triggered) until none is asked for. The answer of the pass: its first
+        execution that did not succeed, else its last."""
+        schedulable = self.runtime.handler.schedulables[0]
+        wanted = dict(parameter or {})
+        if wanted != self._schedule_parameter:
+            # Made (or edited by the operator) only then: between passes Connect keeps the schedule as the extension
+            # left it, position included.
+            self._add_schedule({"id": SCHEDULE_ID, "name": schedulable["name"], "method": schedulable["method"],
+                                "description": schedulable["description"], "parameter": wanted,
+                                "trigger": {"type": "recurring", "start": "2026-01-01T00:00:00+00:00",
+                                            "unit": "hours", "amount": 1}})
+            self._schedule_parameter = wanted
+        answers = [self._run(SCHEDULE_TASK, SCHEDULE_ID)]
+        while triggered := self._take_triggered():
+            answers += self._run_many([(SCHEDULE_TASK, schedule_id) for schedule_id in triggered])
+        records = [TaskRecord(SCHEDULE_TASK, schedulable["method"], a.result, 0, a.message, self._clock())
+                   for a in answers]
+        for record in records:
+            self._remember(record)
+        return next((r for r in records if r.result != "success"), records[-1])
 
     def deliver(self, event_type: str, obj: Json) -> TaskRecord:
-        """Run the handler of ``event_type`` on ``obj`` now (also for a task delivered twice on purpose)."""
-        method = next(e["method"] for e in self.application.get_events() if e["event_type"] == event_type)
-        response = getattr(self.new_instance(), method)(obj)
-        countdown = int(getattr(response, "countdown", 0) or 0)
-        record = TaskRecord(event_type, str(obj["id"]), str(response.status), countdown, response.output, self._clock())
+        """The task of ``event_type`` on ``obj`` now, through the runner (also a task delivered twice on purpose)."""
+        answer = self._run(event_type, str(obj["id"]))
+        countdown = answer.countdown if answer.result == "reschedule" else (
+            RETRY_COUNTDOWN_SECONDS if answer.result == "retry" else 0)
+        record = TaskRecord(event_type, str(obj["id"]), answer.result, countdown, answer.message, self._clock())
         with self._lock:
             ended = self._clock()
-            if response.status == ResultType.RESCHEDULE:
+            if countdown:
                 due = ended + countdown / self.time_scale
                 self._due[record.object_id] = due
                 self._due_kind[record.object_id] = event_type
@@ -144,6 +184,18 @@ class EventDriver:
             self._finished[record.object_id] = ended
         self._remember(record)
         return record
+
+    def _run(self, event_type: str, object_id: str) -> TaskResult:
+        (answer,) = self._run_many([(event_type, object_id)])
+        return answer
+
+    def _run_many(self, tasks: list[tuple[str, str]]) -> list[TaskResult]:
+        """Tasks (event type, object id) sent to the runner together; their answers in order."""
+        with self._lock:
+            if self.config != self._sent_config:  # an operator edited the variables: Connect sends them again
+                self.runtime.update_variables(self.config)
+                self._sent_config = dict(self.config)
+        return self.runtime.deliver_many([self.runtime.task(kind, object_id) for kind, object_id in tasks])
 
     def pending_tasks(self, *, changed_since: dt.datetime | None = None) -> list[tuple[str, Json]]:
         """The tasks Connect would deliver now: pending tier-config and purchase requests of the NCE products

@@ -46,7 +46,7 @@ def audit(options: list[str]) -> tuple[int, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def connect_audits() -> Iterator[ConnectAudits]:
     with pytest.MonkeyPatch.context() as patch, connect_rig(12) as rig:
-        rig.driver.run_until_settled(timeout=120)
+        rig.driver.run_until_settled(timeout=300)
         options = connect_environment(rig, patch)
         where_needed = [*options, "--partner-center-lookups", "where-needed"]
         clean_exit, clean = audit(options)
@@ -129,7 +129,7 @@ def test_one_runbook_report_covers_commerce_and_connect_side_by_side(tmp_path: P
     use_credentials(monkeypatch)
     migrated = migrate_on_sandbox(folder, failing=())
     with sandbox_on(migrated.estate, state_file=migrated.state_file) as commerce, connect_rig(8) as rig:
-        rig.driver.run_until_settled(timeout=120)
+        rig.driver.run_until_settled(timeout=300)
         options = connect_environment(rig, monkeypatch)
         named = dict(zip(options[::2], options[1::2], strict=True))
         products = {flag: ",".join(v for k, v in zip(options[::2], options[1::2], strict=True) if k == flag)

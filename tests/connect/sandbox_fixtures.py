@@ -1,24 +1,38 @@
-"""A sandbox seeded with a generated Connect estate, and an event driver running the real extension on it."""
+"""A sandbox seeded with a generated Connect estate, and Connect's tasks sent to the real extension through
+connect-extension-runner's own task managers (``EventDriver`` over ``LocalRuntime``).
+
+The runner lives in .venv-runner (scripts/test runs the tests that use this module there, and there a missing
+runner is a failure); in .venv they are skipped.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from extension.events import M365MoveEventsApplication
-from m365move.connect.client import make_connect_client, sandbox_endpoint
-from m365move.connect.demo import sandbox_config
-from m365move.connect.estate_generator import generate_connect_section
-from m365move.connect.event_driver import EventDriver
-from m365move.estate.schema import EstateDocument
-from m365move.partnercenter.client import TOKEN_CACHE
-from m365move.partnercenter.limits import LIMITERS
-from m365move.sandbox.connect_state import ConnectState
-from m365move.sandbox.partnercenter_state import PartnerCenterState
-from m365move.sandbox.server import SandboxServer, run_sandbox
+import pytest
+
+if os.environ.get("M365MOVE_REQUIRE_RUNNER"):
+    import connect.eaas.runner  # noqa: F401
+else:
+    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
+                                                      "(scripts/test runs the Connect end-to-end tests there)")
+
+from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
+from m365move.connect.demo import sandbox_config  # noqa: E402
+from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
+from m365move.connect.event_driver import EventDriver  # noqa: E402
+from m365move.connect.runtime import LocalRuntime  # noqa: E402
+from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
+from m365move.partnercenter.limits import LIMITERS  # noqa: E402
+from m365move.sandbox.connect_state import ConnectState  # noqa: E402
+from m365move.sandbox.partnercenter_state import PartnerCenterState  # noqa: E402
+from m365move.sandbox.server import SandboxServer, run_sandbox  # noqa: E402
 
 
 @dataclass
@@ -54,7 +68,10 @@ def connect_rig(n_assets: int = 8, *, seed: int = 11, time_scale: float = 600.0,
     with run_sandbox(document) as server:
         client = make_connect_client(section["connect"]["api_key"], sandbox_endpoint(server.url))
         config = sandbox_config(section["connect"], section["partner_center"], server.url)
-        driver = EventDriver(M365MoveEventsApplication, client, config, time_scale=time_scale, workers=workers)
-        yield Rig(server, driver, server.app.state.connect, server.app.state.partner_center, section)
+        runtime = LocalRuntime(sandbox_endpoint(server.url), section["connect"]["api_key"], config)
+        with EventDriver(runtime, client, config, add_schedule=server.app.state.connect.add_schedule,
+                         take_triggered=server.app.state.connect.take_triggered,
+                         time_scale=time_scale, workers=workers) as driver:
+            yield Rig(server, driver, server.app.state.connect, server.app.state.partner_center, section)
     TOKEN_CACHE.clear()
     LIMITERS.clear()

@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from m365move.connect.catalog_mapping import item_periods
-from m365move.connect.event_driver import PURCHASE_TASK
+from m365move.connect.event_driver import PURCHASE_TASK, SCHEDULE_ID, SCHEDULE_TASK
 from m365move.connect.payloads import param_value
 from tests.connect.sandbox_fixtures import Rig, connect_rig
+from tests.runner.chunked_sweep import request_signatures
 
 
 def active_assets_of_ready_resellers(rig: Rig) -> list[dict[str, Any]]:
@@ -57,7 +58,7 @@ class TestPurchaseRequests:
 class TestCancellation:
     def test_cancel_is_created_once_and_only_after_every_target_is_approved(self) -> None:
         with connect_rig(8) as rig:
-            report = rig.driver.run_until_settled(timeout=60)
+            report = rig.driver.run_until_settled(timeout=240)
             assert report.settled
             transitions = rig.connect.transitions
             for asset in active_assets_of_ready_resellers(rig):
@@ -79,7 +80,7 @@ class TestCancellation:
             raise AssertionError("no multi-item asset generated")
 
         with connect_rig(12, change=make_one_ineligible, microsoft_led=0, pending_resellers=0) as rig:
-            rig.driver.run_until_settled(timeout=60)
+            rig.driver.run_until_settled(timeout=240)
             failing = rig.section["connect"]["extension_variables"]["TEST_FAILING_ASSET"]
             statuses = sorted(r["status"] for r in rig.purchases_of(failing))
             assert "failed" in statuses
@@ -114,7 +115,7 @@ class TestRedelivery:
             stale = rig.requests(type="purchase")[0]
             rig.driver.deliver(PURCHASE_TASK, stale)
             rig.driver.deliver(PURCHASE_TASK, stale)  # the runner redelivered the same task
-            report = rig.driver.run_until_settled(timeout=60)
+            report = rig.driver.run_until_settled(timeout=240)
             assert report.settled
             assert max(rig.partner_center.created_for.values()) == 1
             for _ in range(2):
@@ -122,3 +123,32 @@ class TestRedelivery:
             for asset in rig.section["connect"]["assets"]:
                 assert len(rig.cancels_of(asset["id"])) == 1
                 assert len(rig.purchases_of(asset["id"])) == len(asset["items"])
+
+
+class TestSweepInChunks:
+    def test_every_chunk_the_sweep_triggers_is_delivered_until_connect_settles(self) -> None:
+        """The sweep keeps its position on the schedule and asks Connect to run it again after each chunk
+        (POST …/trigger); the driver sends each such execution to the runner as one more scheduled task. 10 assets
+        in chunks of 4: three tasks make the pass, creating what one task over all of them creates; then the
+        driver runs passes, purchases and cancels until Connect settles, with no request made twice."""
+        def first_pass(rig: Rig, chunk_size: int) -> tuple[int, Any]:
+            rig.driver.run_schedule({"chunk_size": chunk_size, "batch_size": 4})
+            tasks = [r for r in rig.driver.history if r.event_type == SCHEDULE_TASK]
+            progress = rig.connect.schedules[SCHEDULE_ID]["parameter"]["progress"]
+            assert {r.result for r in tasks} == {"success"}
+            assert progress["finished"] and progress["swept"] == 10 and progress["chunk"] == len(tasks)
+            return len(tasks), request_signatures(rig.connect, "purchase")  # what the sweep decided, request by request
+
+        with connect_rig(10, seed=7) as rig:
+            one_task, in_one = first_pass(rig, 200)
+        with connect_rig(10, seed=7) as rig:
+            three_tasks, in_chunks = first_pass(rig, 4)
+            report = rig.driver.run_until_settled(timeout=240, parameter={"chunk_size": 4, "batch_size": 4})
+            migrated = [a for a in rig.section["connect"]["assets"] if rig.connect.assets[a["id"]]["status"] == "terminated"]
+            purchases = request_signatures(rig.connect, "purchase")
+            cancels = request_signatures(rig.connect, "cancel")
+        assert (one_task, three_tasks) == (1, 3)
+        assert sum(in_one.values()) > 0 and in_chunks == in_one
+        scheduled = [r for r in report.deliveries if r.event_type == SCHEDULE_TASK]
+        assert report.settled and len(scheduled) >= report.sweeps and {r.result for r in scheduled} == {"success"}
+        assert migrated and max(purchases.values()) == 1 and max(cancels.values()) == 1

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def test_the_report_entry_validates_and_runs_against_the_sandbox(tmp_path: Path) -> None:
     python = reports_python()
     with connect_rig(8) as rig:
-        rig.driver.run_until_settled(timeout=120)
+        rig.driver.run_until_settled(timeout=300)
         config = rig.driver.config
         # seat-mismatch: one NCE asset holds a seat fewer than its CSP item.
         purchase = next(r for r in rig.connect.requests.values() if r["type"] == "purchase" and r["status"] == "approved"
