@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m365move.connect.payloads import nested_id, param_value, quantity_of
+from m365move.iso_time import parse_iso_time
 
 Json = dict[str, Any]
 CLOSED_REQUEST_STATUSES = frozenset({"failed", "revoked"})  # a request in these states changed nothing
@@ -125,16 +126,6 @@ class ConnectSnapshot:
     partner_center_coverage: str = ""
 
 
-def parse_time(text: object) -> dt.datetime | None:
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
-
-
 def csp_asset(data: Json) -> CspAsset:
     legacy = _json_object(param_value(data, "ms_subscription_ids"))
     items = tuple(
@@ -160,7 +151,7 @@ def migration_purchase(data: Json) -> MigrationPurchase | None:
     source_asset, _, source_item = source.partition(":")
     items = asset.get("items") or []
     return MigrationPurchase(
-        str(data["id"]), str(data.get("status") or ""), parse_time(data.get("created")), parse_time(data.get("updated")),
+        str(data["id"]), str(data.get("status") or ""), parse_iso_time(data.get("created")), parse_iso_time(data.get("updated")),
         _text(asset.get("external_id")) or (source_asset or None), source_item or None,
         _text(info.get("subscription_id")), _text(info.get("ms_customer_id")), _text(asset.get("id")),
         _text(items[0].get("mpn")) if items else None, sum(quantity_of(i) for i in items),
@@ -171,7 +162,7 @@ def migration_purchase(data: Json) -> MigrationPurchase | None:
 
 def cancel_request(data: Json) -> CancelRequest:
     return CancelRequest(str(data["id"]), nested_id(data, "asset") or "", str(data.get("status") or ""),
-                         parse_time(data.get("created")), parse_time(data.get("updated")))
+                         parse_iso_time(data.get("created")), parse_iso_time(data.get("updated")))
 
 
 def nce_asset(data: Json) -> NceAsset:

@@ -18,6 +18,7 @@ from m365move.domain.migration_rules import MigrationCandidate, late_rule_reason
 from m365move.domain.orders import OrderKind
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan
+from m365move.iso_time import parse_iso_time
 
 
 def apply_late_rules(plan: MigrationPlan, mapped: MappedEstate, *, manual_offers: frozenset[str] = frozenset(),
@@ -54,7 +55,7 @@ def migration_candidates(plan: MigrationPlan, mapped: MappedEstate) -> list[Migr
         candidates.append(MigrationCandidate(
             subscription_plan.subscription_id, cap_customer(asset),
             str(item.get("mpn") or item["id"]), order.nce_license, int(order.quantity or 0),
-            _term_end(param_value(asset, "commitment_end_date"))))
+            parse_iso_time(param_value(asset, "commitment_end_date"))))
     return candidates
 
 
@@ -62,14 +63,3 @@ def cap_customer(asset: Json) -> str:
     """The Microsoft customer (tenant) whose seats the cap counts: ``ms_customer_id``, else the Connect customer."""
     return str(param_value(asset, "ms_customer_id") or nested_id(asset, "tiers", "customer")
                or f"{asset['id']}-customer").lower()
-
-
-def _term_end(text: str | None) -> dt.datetime | None:
-    """The asset's ``commitment_end_date`` (a date or a date and time) as a UTC time; a bare date is its midnight."""
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)

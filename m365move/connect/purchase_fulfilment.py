@@ -35,6 +35,7 @@ from m365move.connect.settings import ExtensionSettings
 from m365move.connect.source_locks import source_lock
 from m365move.domain.reasons import ReasonCode
 from m365move.errors import InputError
+from m365move.iso_time import parse_iso_time
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
@@ -47,7 +48,6 @@ from m365move.partnercenter.models import (
     ScheduleRequest,
     ScheduleStatus,
     format_time,
-    parse_time,
 )
 from m365move.partnercenter.schedules import ensure_schedule
 
@@ -170,7 +170,7 @@ def _timing(raw: Any) -> MigrationTiming | None:
                                                  "one of them")
     if on_renewal:
         return MigrationTiming()
-    when = parse_time(target)
+    when = parse_iso_time(target)
     if when is None:
         raise ParameterProblem(TRANSACTION_INFO, f"migration_schedule.targetDate {target!r} is not an ISO 8601 date "
                                                  "and time such as 2027-01-31T00:00:00Z")
@@ -378,7 +378,7 @@ def _scheduled(client: ConnectClient, request: Json, purchase: MigrationPurchase
 
 
 def _renewal(schedule: Schedule) -> datetime | None:
-    return parse_time(schedule.raw.get("subscriptionEndDate")) if schedule.migrate_on_renewal else None
+    return parse_iso_time(schedule.raw.get("subscriptionEndDate")) if schedule.migrate_on_renewal else None
 
 
 def _customer_busy(of_customer: list[Migration], purchase: MigrationPurchase) -> str | None:

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from m365move.iso_time import parse_iso_time
+
 
 class MigrationStatus(str, Enum):
     PROCESSING = "Processing"
@@ -120,21 +122,10 @@ class Migration:
             customer_tenant_id=data.get("customerTenantId"),
             new_commerce_subscription_id=data.get("newCommerceSubscriptionId"),
             microsoft_led=data.get("microsoftLed") is True,
-            started_time=parse_time(data.get("startedTime")),
-            completed_time=parse_time(data.get("completedTime")),
+            started_time=parse_iso_time(data.get("startedTime")),
+            completed_time=parse_iso_time(data.get("completedTime")),
             raw=data,
         )
-
-
-def parse_time(value: object) -> datetime | None:
-    """Partner Center's ISO-8601 times (``2026-11-30T08:00:00Z``) as aware datetimes; None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def format_time(value: datetime) -> str:
@@ -166,10 +157,10 @@ class LegacySubscription:
     def from_json(cls, data: dict[str, Any]) -> LegacySubscription:
         quantity = data.get("quantity")
         return cls(id=str(data.get("id", "")), status=str(data.get("status", "")),
-                   commitment_end_date=parse_time(data.get("commitmentEndDate")),
+                   commitment_end_date=parse_iso_time(data.get("commitmentEndDate")),
                    quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
                    offer_id=data.get("offerId"), parent_subscription_id=data.get("parentSubscriptionId") or None,
-                   creation_date=parse_time(data.get("creationDate")))
+                   creation_date=parse_iso_time(data.get("creationDate")))
 
 
 class ScheduleStatus(str, Enum):
@@ -260,7 +251,7 @@ class Schedule:
             status=ScheduleStatus.parse(data.get("status")),
             current_subscription_id=str(data.get("currentSubscriptionId", "")),
             customer_tenant_id=data.get("customerTenantId"),
-            target_date=parse_time(data.get("targetDate")),
+            target_date=parse_iso_time(data.get("targetDate")),
             migrate_on_renewal=data.get("migrateOnRenewal") is True,
             term_duration=data.get("termDuration"),
             billing_cycle=data.get("billingCycle"),

@@ -29,8 +29,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from m365move.domain.migration_rules import SMB_PRODUCT_IDS, SMB_SEAT_CAP, product_of
+from m365move.iso_time import parse_iso_time
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
-from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, format_time, parse_time
+from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, format_time
 from m365move.sandbox.platform_clock import PlatformClock
 
 Json = dict[str, Any]
@@ -106,7 +107,7 @@ class PartnerCenterState:
         validate = section.get("validate_limit") or {}
         self.create_limit = FixedWindowLimit(int(create.get("count", 100)), float(create.get("window_seconds", 300)))
         self.validate_limit = FixedWindowLimit(int(validate.get("count", 450)), float(validate.get("window_seconds", 300)))
-        epoch = parse_time(section.get("epoch"))
+        epoch = parse_iso_time(section.get("epoch"))
         self.epoch = epoch or datetime.now(timezone.utc).replace(microsecond=0)
         # Timed platform events (platform seconds, sequence, kind, key): schedules firing, Microsoft's own migrations.
         self._due: list[tuple[float, int, str, str]] = []
@@ -389,7 +390,7 @@ class PartnerCenterState:
             raise bad_request(f"quantity {quantity!r} is not valid; give a whole number of licences, at least 1")
         on_renewal = body.get("migrateOnRenewal") is True
         raw_target = body.get("targetDate")
-        target = parse_time(raw_target) if raw_target else None
+        target = parse_iso_time(raw_target) if raw_target else None
         if raw_target and target is None:
             raise bad_request(f"targetDate {raw_target!r} is not a date and time")
         if on_renewal and target is not None:
@@ -471,7 +472,7 @@ class PartnerCenterState:
         return format_time(self._datetime(platform_seconds))
 
     def _commitment_end(self, subscription: Json) -> datetime | None:
-        end = parse_time(subscription.get("commitment_end_date"))
+        end = parse_iso_time(subscription.get("commitment_end_date"))
         if end is None and subscription.get("term_end_hours") is not None:
             end = self._datetime(float(subscription["term_end_hours"]) * 3600.0)
         return end
