@@ -130,6 +130,7 @@ CANCELLED_STATUSES = frozenset({"terminated", "removed", "cancelled"})
 ORDERS_MARGIN = dt.timedelta(hours=1)
 
 Item = TypeVar("Item")
+Kept = TypeVar("Kept")
 Progress = Callable[[str, int, int], None]  # (what, done, total), e.g. ProgressDisplay.update
 
 
@@ -155,19 +156,27 @@ class CommercePlatform:
         customer_ids = sorted(scope.customer_ids)
         audited = set(customer_ids)
         since = scope.orders_since - ORDERS_MARGIN if scope.orders_since else None
+        # Each page is cut to the audit's scope and converted as it arrives: holding every listed model of the whole
+        # platform (most of its subscriptions belong to customers not audited) cost about 20 KB per audited
+        # subscription of the audit's peak memory.
+        def audited_order(order: OrderInfo) -> OrderInfo | None:
+            return order if order.customer_id in audited else None
+
+        def audited_subscription(info: SubscriptionInfo) -> PlatformSubscription | None:
+            keep = info.customer_id in audited or info.id in scope.subscription_ids
+            return _subscription(info) if keep else None
+
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             found_orders, _ = self._collection(
                 pool, "orders read", lambda offset: client.orders_page(offset, created_from=since),
-                lambda c: client.list_orders(customer_id=c, created_from=since), customer_ids,
+                lambda c: client.list_orders(customer_id=c, created_from=since), customer_ids, audited_order,
             )
             found_subscriptions, per_customer = self._collection(
                 pool, "subscriptions read", lambda offset: client.subscriptions_page(offset),
-                lambda c: list(client.iter_subscriptions(customer_id=c)), customer_ids,
+                lambda c: list(client.iter_subscriptions(customer_id=c)), customer_ids, audited_subscription,
             )
-            subscriptions = {
-                s.id: _subscription(s) for s in found_subscriptions
-                if s.customer_id in audited or s.id in scope.subscription_ids
-            }
+            subscriptions = {s.id: s for s in found_subscriptions}
+            del found_subscriptions
             if per_customer and scope.subscription_ids - subscriptions.keys():
                 # Sources the journal knows no customer of (skipped or blocked rows of a results file): one listing.
                 subscriptions |= {s.id: _subscription(s) for s in client.iter_subscriptions()
@@ -180,26 +189,31 @@ class CommercePlatform:
                     self._tell("subscription details read", n, len(wanted))
                     if detail is not None:
                         subscriptions[detail.id] = _subscription(detail)
-            # Only the audited customers' orders; live cancellations read by id for the subscription they cancel.
-            found_orders = list(pool.map(_with_subscription(client, scope.journaled_cancellations),
-                                         [o for o in found_orders if o.customer_id in audited]))
-        orders = tuple(_order(o) for o in found_orders)
+            # Live cancellations read by id for the subscription they cancel.
+            with_subscription = _with_subscription(client, scope.journaled_cancellations)
+            orders = tuple(pool.map(lambda o: _order(with_subscription(o)), found_orders))
         return PlatformState(resellers, customers, subscriptions, orders, f"Commerce SimpleAPI at {client.base_url}",
                              frozenset(customer_ids))
 
     def _collection(
         self, pool: ThreadPoolExecutor, what: str, page: Callable[[int], tuple[list[Item], int | None]],
-        of_customer: Callable[[str], list[Item]], customer_ids: Sequence[str],
-    ) -> tuple[list[Item], bool]:
-        """The whole collection in bulk, or per customer when there are fewer customers than pages;
-        and whether it was read per customer (then it holds only those customers' items)."""
+        of_customer: Callable[[str], list[Item]], customer_ids: Sequence[str], keep: Callable[[Item], Kept | None],
+    ) -> tuple[list[Kept], bool]:
+        """The whole collection in bulk, or per customer when there are fewer customers than pages, each item
+        as ``keep`` converts it (dropped when None); and whether it was read per customer (then it holds only
+        those customers' items)."""
+        def kept(found: list[Item]) -> list[Kept]:
+            return [k for k in map(keep, found) if k is not None]
+
         first, total = page(0)
         if total is None:  # no total told: page on until a short page
-            items = list(first)
+            items = kept(first)
+            listed = len(first)
             while first and len(first) >= self.client.page_size:
-                first, _ = page(len(items))
-                items += first
-                self._tell(what, len(items), 0)
+                first, _ = page(listed)
+                listed += len(first)
+                items += kept(first)
+                self._tell(what, listed, 0)
             return items, False
         if not first:
             return [], False
@@ -207,15 +221,18 @@ class CommercePlatform:
         pages = -(-total // step)
         if len(customer_ids) < pages - 1:
             items = []
-            for n, found in enumerate(pool.map(of_customer, customer_ids), 1):
+            for n, found in enumerate(pool.map(lambda c: kept(of_customer(c)), customer_ids), 1):
                 items += found
                 self._tell(f"{what} (per customer)", n, len(customer_ids))
             return items, True
-        items = list(first)
-        self._tell(what, len(items), total)
-        for found in pool.map(lambda offset: page(offset)[0], range(step, total, step)):
+        items = kept(first)
+        listed = len(first)
+        self._tell(what, listed, total)
+        # Cut in the worker, so that pages answered before their turn wait converted, not as listed.
+        for count, found in pool.map(lambda offset: _counted(kept, page(offset)[0]), range(step, total, step)):
+            listed += count
             items += found
-            self._tell(what, len(items), total)
+            self._tell(what, listed, total)
         return items, False
 
     def _tell(self, what: str, done: int, total: int) -> None:
@@ -260,6 +277,10 @@ def _with_subscription(client: SimpleApiClient, journaled: Mapping[str, str]) ->
             return order.model_copy(update={"subscription_id": subscription})
         return client.get_order(order.id)
     return read
+
+
+def _counted(kept: Callable[[list[Item]], list[Kept]], found: list[Item]) -> tuple[int, list[Kept]]:
+    return len(found), kept(found)
 
 
 def _subscription(info: SubscriptionInfo) -> PlatformSubscription:
