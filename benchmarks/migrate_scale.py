@@ -38,6 +38,7 @@ from pathlib import Path
 import httpx
 import orjson
 import yaml
+from child_peak_memory import PeakMemoryWatch
 
 ROOT = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"M365MOVE_COMMERCE_USER": "sandbox", "M365MOVE_COMMERCE_PASSWORD": "sandbox",
@@ -58,10 +59,11 @@ class Process:
 
 
 def run_measured(args: list[str], env: dict[str, str], accept: tuple[int, ...] = (0,)) -> Process:
-    """A child process to its end, with its own CPU seconds and peak memory (os.wait4)."""
+    """A child process to its end, with its own CPU seconds (os.wait4) and peak memory (its VmHWM)."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        memory = PeakMemoryWatch(process.pid)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
@@ -69,7 +71,7 @@ def run_measured(args: list[str], env: dict[str, str], accept: tuple[int, ...] =
         text = err.read().decode(errors="replace")
     if process.returncode not in accept:
         raise SystemExit(f"{' '.join(args[2:5])} failed ({process.returncode}):\n{text[-3000:]}")
-    return Process(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+    return Process(wall, usage.ru_utime + usage.ru_stime, memory.peak_mb(), text)
 
 
 class Sandbox:
@@ -84,6 +86,7 @@ class Sandbox:
         args = [sys.executable, "-m", "m365move", "sandbox", "serve", "--estate", str(estate), "--faults", str(faults),
                 "--port", str(port)] + (["--state", str(state_file)] if state_file else [])
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.memory = PeakMemoryWatch(self.process.pid)
         self.url = f"http://127.0.0.1:{port}"
         for _ in range(1200):
             try:
@@ -105,7 +108,7 @@ class Sandbox:
         self.process.terminate()
         _, _, usage = os.wait4(self.process.pid, 0)
         self.process.returncode = 0
-        return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        return usage.ru_utime + usage.ru_stime, self.memory.peak_mb()
 
 
 def prepare(size: int, folder: Path) -> tuple[Path, Path, float]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from child_peak_memory import PeakMemoryWatch
 
 TARGET_FLOOR_RATIO = 1.5
 TARGET_PEAK_MB = 1024
@@ -92,13 +93,14 @@ def run_command(estate_path: Path, mode: str, output: Path) -> dict[str, float]:
          "--format", "json", "--output", str(output)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+    memory = PeakMemoryWatch(process.pid)  # ru_maxrss would include this process's own size (see the module)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"m365move plan failed ({process.returncode}): {process.stderr.read().decode()}")  # type: ignore[union-attr]
     process.stderr.close()  # type: ignore[union-attr]
-    return {"cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": wall, "peak_mb": usage.ru_maxrss / 1024}
+    return {"cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": wall, "peak_mb": memory.peak_mb()}
 
 
 def best_command(estate_path: Path, mode: str, output: Path, runs: int) -> dict[str, float]:
