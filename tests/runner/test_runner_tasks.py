@@ -106,21 +106,6 @@ class TestPurchases:
         assert again.result == "skip"
         assert sum(rig.partner_center.created_for.values()) == 1
 
-    def test_refused_migration_fails_the_request_once_with_microsofts_description(self) -> None:
-        def ineligible(section: dict[str, Any]) -> None:
-            for customer in section["partner_center"]["customers"]:
-                for subscription in customer["subscriptions"]:
-                    subscription["ineligible"] = [3]
-
-        with runner_rig(change=ineligible) as rig:
-            rig.sweep()
-            purchase = rig.requests(type="purchase", status="pending")[0]
-            answer = rig.runtime.deliver(PURCHASE, purchase["id"])
-            assert answer.result == "success"
-            stored = rig.connect.requests[purchase["id"]]
-            assert stored["status"] == "failed" and "SubscriptionPromotionsPresent" in stored["reason"]
-            assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"  # no retry loop
-
     def test_create_refused_by_partner_center_fails_the_request_once_with_its_description(self) -> None:
         """Eligible by validation, refused at create (SMB seat cap): Microsoft's description is the request's reason."""
         def capped(section: dict[str, Any]) -> None:
