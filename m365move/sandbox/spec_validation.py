@@ -38,6 +38,7 @@ from openapi_core.validation.request.exceptions import MissingRequiredParameter,
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from m365move.sandbox.connect_spec_deviations import apply_deviations
+from m365move.sandbox.reused_schema_validators import request_casters, request_validators
 
 SPECS = Path(__file__).parent / "specs"
 COMMERCE_SPEC = SPECS / "commerce-simpleapi-1.15.yaml"
@@ -144,6 +145,10 @@ class ApiSpec:
         self._plain: dict[tuple[str, str], frozenset[str]] = {}
         self._allowed: set[Hashable] = set()
         self._lock = threading.Lock()
+        # Requests are checked against per-operation documents (``_operation``) sharing validators built once.
+        validators = request_validators()
+        self._request_config = Config(spec_validator_cls=None, schema_validators_factory=validators,
+                                      schema_casters_factory=request_casters(validators))
 
     def endpoint(self, exchange: Exchange) -> str:
         """``"GET /orders/{id}"``: the spec's operation the request is for (its raw path when there is none)."""
@@ -239,7 +244,7 @@ class ApiSpec:
             operation["parameters"] = [p for p in operation.get("parameters", []) if wanted(p)]
             item = {"parameters": [p for p in path_item.get("parameters", []) if wanted(p)], method: operation}
             document = {**self._document, "paths": {template: item}}
-            found = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+            found = OpenAPI.from_dict(document, config=self._request_config)
             with self._lock:
                 self._operations[key] = found
         return found
