@@ -20,6 +20,7 @@ from here, and a file both paths accept gives the same estate (tests/estate/test
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -125,13 +126,52 @@ class ParsedEstateDocument(msgspec.Struct, forbid_unknown_fields=True, frozen=Tr
     call2teams: dict[str, Any] = {}
 
 
+class JsonCommerceOutline(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """The commerce section with each subscription left as its JSON text, decoded one at a time by
+    ``subscription_entries`` while the domain estate is built: at 100k subscriptions the decoded structs of all
+    of them at once (about 200 MB, freed right after) set the loading peak and leave the memory fragmented."""
+
+    resellers: list[ResellerEntry] = []
+    customers: list[CustomerEntry] = []
+    plans: list[PlanEntry] = []
+    subscriptions: list[msgspec.Raw] = []
+    license_mappings: list[LicenseMappingEntry] = []
+    orders: list[OpenOrderEntry] = []
+
+    def subscription_entries(self) -> Iterator[SubscriptionEntry]:
+        """Each subscription decoded with the same struct; msgspec.ValidationError (a ValueError) on a refusal."""
+        decode = _SUBSCRIPTION_DECODER.decode
+        for raw in self.subscriptions:
+            yield decode(raw)
+
+
+class JsonEstateOutline(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    """A JSON estate file as ``JsonEstateDocument``, its subscriptions still to be decoded (the loader's way)."""
+
+    version: Literal[1]
+    commerce: JsonCommerceOutline = JsonCommerceOutline()
+    connect: msgspec.Raw = msgspec.Raw()
+    partner_center: msgspec.Raw = msgspec.Raw()
+    call2teams: msgspec.Raw = msgspec.Raw()
+
+
 _JSON_DECODER = msgspec.json.Decoder(JsonEstateDocument)
+_OUTLINE_DECODER = msgspec.json.Decoder(JsonEstateOutline)
+_SUBSCRIPTION_DECODER = msgspec.json.Decoder(SubscriptionEntry)
 
 
 def decode_json_estate(data: bytes) -> JsonEstateDocument | None:
     """The estate in these UTF-8 JSON bytes, or None when the structs refuse it (see the module doc)."""
     try:
         return _JSON_DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def decode_json_outline(data: bytes) -> JsonEstateOutline | None:
+    """As ``decode_json_estate``, the subscriptions left to ``subscription_entries`` (which may still refuse one)."""
+    try:
+        return _OUTLINE_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
 

@@ -14,10 +14,10 @@ form no cycles, and a collector left on rescans all of them every few thousand a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 FINAL_ORDER_STATUSES = DOMAIN_FINAL_ORDER_STATUSES | {"failed", "canceled"}
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+
+_V = TypeVar("_V")
 
 
 class LoadedEstate:
@@ -126,8 +128,8 @@ def _json_bytes(path: Path) -> bytes | None:
 def _fast_estate_from_json(path: Path) -> Estate | None:
     """The domain estate straight from the file's bytes, or None when the fast structs refuse anything."""
     data = _json_bytes(path)
-    document = fast_schema.decode_json_estate(data) if data is not None else None
-    del data
+    document = fast_schema.decode_json_outline(data) if data is not None else None
+    del data  # (the outline's raw parts keep the bytes alive until the estate is built)
     if document is None:
         return None
     sections = []
@@ -142,7 +144,7 @@ def _fast_estate_from_json(path: Path) -> Estate | None:
         sections.append(section)
     if not _platform_sections_valid(sections[0], sections[1]):
         return None
-    return _fast_build(document.commerce, path)
+    return _fast_build(document.commerce, path, document.commerce.subscription_entries())
 
 
 def _fast_estate_from_parsed(raw: dict[str, Any], path: Path) -> Estate | None:
@@ -171,10 +173,11 @@ def _platform_sections_valid(connect: dict[str, Any], partner_center: dict[str, 
     return True
 
 
-def _fast_build(commerce: fast_schema.CommerceSection, path: Path) -> Estate | None:
+def _fast_build(commerce: fast_schema.CommerceSection | fast_schema.JsonCommerceOutline, path: Path,
+                subscriptions: Iterable[fast_schema.SubscriptionEntry] | None = None) -> Estate | None:
     """The domain estate from the fast structs; None on any problem, which the ordinary path then names."""
     try:
-        return _build_domain(commerce, str(path), strict=True)
+        return _build_domain(commerce, str(path), strict=True, subscriptions=subscriptions)
     except (InputError, ValueError):
         return None
 
@@ -237,8 +240,9 @@ def build_estate(document: EstateDocument, source: str) -> Estate:
     return _build_domain(document.commerce, source, strict=False)
 
 
-def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
-    """The domain estate from either schema's commerce section (same field names, same types).
+def _build_domain(commerce: Any, source: str, *, strict: bool, subscriptions: Iterable[Any] | None = None) -> Estate:
+    """The domain estate from either schema's commerce section (same field names, same types); its subscriptions
+    from ``subscriptions`` when given (decoded one at a time).
 
     ``strict`` (the fast structs) also checks here what pydantic's validators check on the ordinary
     path (periods, licences given twice, NCE licence texts), raising ValueError for any of them.
@@ -261,7 +265,8 @@ def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
         customers[c.id] = Customer(c.id, c.reseller_id, c.name, c.mca_accepted)
     plans = _build_plans(commerce.plans, fail, resellers)
     catalog = Catalog(plans.values())
-    subscriptions = _build_subscriptions(commerce.subscriptions, fail, customers, plans, strict=strict)
+    built = _build_subscriptions(commerce.subscriptions if subscriptions is None else subscriptions, fail, customers,
+                                 plans, strict=strict)
     # The pairs as LicenseMapping reads them; its parse raises ValueError for a text that is no NCE licence
     # (schema.py's validator has already normalised them on the ordinary path).
     pairs = [(m.csp_offer_id, m.nce) for m in commerce.license_mappings]
@@ -274,7 +279,7 @@ def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
             raise fail(f"license_mappings[{i}].nce", f"{offer} is mapped to {earlier[0]} in "
                        f"license_mappings[{earlier[1]}] and to {nce} here; keep one")
     open_orders = frozenset(o.subscription_id for o in commerce.orders if o.status not in FINAL_ORDER_STATUSES)
-    return Estate(resellers, customers, catalog, tuple(subscriptions), mapping, open_orders)
+    return Estate(resellers, customers, catalog, tuple(built), mapping, open_orders)
 
 
 def _build_plans(
@@ -282,6 +287,7 @@ def _build_plans(
 ) -> dict[int, ServicePlan]:
     plans: dict[int, ServicePlan] = {}
     known_ids = {p.id for p in entries}
+    shared = _Shared()
     for i, p in enumerate(entries):
         if p.id in plans:
             raise fail(f"plans[{i}].id", f"plan id {p.id} appears twice")
@@ -292,7 +298,9 @@ def _build_plans(
                     if target not in known_ids:
                         raise fail(f"plans[{i}].upgrade_paths.{reseller_id}",
                                    f"upgrade path target plan {target} does not exist")
-        delegated_to = frozenset(p.delegated_to)
+        # Most plans are delegated to the same resellers: one set for them all (2,000 plans × 500 resellers
+        # are 60 MB of sets otherwise).
+        delegated_to = shared(frozenset(p.delegated_to))
         if not delegated_to <= resellers.keys():
             for j, reseller_id in enumerate(p.delegated_to):
                 if reseller_id not in resellers:
@@ -305,13 +313,38 @@ def _build_plans(
             billing_period=_period(p.billing_period),
             subscription_periods=frozenset(_period(s) for s in p.subscription_periods),
             delegated_to=delegated_to,
-            upgrade_paths=p.upgrade_paths,
+            # The same reseller ids and target lists recur in every plan's paths: each kept once.
+            upgrade_paths={shared(reseller_id): shared(tuple(targets)) for reseller_id, targets in p.upgrade_paths.items()},
         )
     return plans
 
 
+class _Shared:
+    """Equal immutable values of one estate kept once: the first one seen stands for the others.
+
+    A loaded estate is mostly the same few values repeated (reseller ids, target lists, dates, statuses,
+    custom attributes); the decoder makes a new object for each occurrence. Bounded, so that an estate whose
+    values are all different costs no more than the bound.
+    """
+
+    __slots__ = ("_values",)
+
+    LIMIT = 65536
+
+    def __init__(self) -> None:
+        self._values: dict[Any, Any] = {}
+
+    def __call__(self, value: _V) -> _V:
+        found = self._values.get(value)
+        if found is not None:
+            return cast(_V, found)
+        if len(self._values) < self.LIMIT:
+            self._values[value] = value
+        return value
+
+
 def _build_subscriptions(
-    entries: Sequence[Any],
+    entries: Iterable[Any],
     fail: Callable[[str, str], InputError],
     customers: dict[str, Customer],
     plans: dict[int, ServicePlan],
@@ -325,11 +358,16 @@ def _build_subscriptions(
     append = result.append
     periods = _PERIODS.get
     mpns = _MPNS.get
+    # Statuses, dates and custom attributes repeat across subscriptions: each distinct one kept once (about a
+    # third of a loaded estate's memory otherwise). The attributes are shared by their items.
+    shared = _Shared()
+    attributes_by_items: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
     for i, s in enumerate(entries):
         if s.id in seen:
             raise fail(f"subscriptions[{i}].id", f"subscription id {s.id!r} appears twice")
         seen.add(s.id)
-        if s.customer_id not in customers:
+        customer = customers.get(s.customer_id)
+        if customer is None:
             raise fail(f"subscriptions[{i}].customer_id", f"customer {s.customer_id!r} is not in commerce.customers")
         plan = plans.get(s.plan_id)
         if plan is None:
@@ -342,21 +380,27 @@ def _build_subscriptions(
             resources.append(SubscriptionResource(mpn, r.quantity))
         if strict and len(resources) > 1 and len({r.mpn for r in resources}) != len(resources):
             raise ValueError("a licence appears twice")  # the ordinary path names it
+        # The document's own mapping (both are read-only, a copy would only cost memory), or an equal one seen
+        # before.
+        attributes = s.custom_attributes
+        items = tuple(attributes.items())
+        attributes = attributes_by_items.get(items) or attributes
+        if len(attributes_by_items) < _Shared.LIMIT:
+            attributes_by_items.setdefault(items, attributes)
         # Positional, in the field order of Subscription: 100k of these are built.
         append(
             Subscription(
                 s.id,
-                s.customer_id,
+                customer.id,
                 s.plan_id,
-                s.status,
+                shared(s.status),
                 s.trial,
                 periods(s.billing_period) or _period(s.billing_period),
                 periods(s.subscription_period) or _period(s.subscription_period),
-                s.start_date,
-                s.expiration_date,
+                shared(s.start_date),
+                shared(s.expiration_date),
                 tuple(resources),
-                # The document's own mapping: both are read-only, a copy would only cost memory.
-                s.custom_attributes,
+                attributes,
             )
         )
     return result
