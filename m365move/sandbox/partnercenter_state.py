@@ -259,8 +259,9 @@ class PartnerCenterState:
         with self.lock:
             self._tick()
             field, value = next(iter(wanted.items()))
-            found = [m for m in self._migrations_where(field, value)
-                     if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
+            found = self._migrations_where(field, value)
+            if len(wanted) > 1:  # the index answers the first filter exactly; the others are checked here
+                found = [m for m in found if all(str(m.get(field) or "").lower() == value for field, value in wanted.items())]
             # Only the page is brought up to the clock: a tag's listing pages through thousands of migrations.
             page = [self._view(m) for m in found[offset:offset + self.list_page]]
         return page, offset + len(page) if offset + len(page) < len(found) else None
@@ -592,7 +593,7 @@ class PartnerCenterState:
                     if key:
                         index.setdefault((name, key), []).append(migration)
             self._index, self._index_mark = index, mark
-        return list(self._index.get((field, value), ()))
+        return self._index.get((field, value), [])  # not to be changed by the caller
 
     def _migrations_for(self, subscription_id: str) -> list[Json]:
         # A scan, not an index: tests plant migrations straight into ``migrations`` and must be seen.
