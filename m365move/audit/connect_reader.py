@@ -6,6 +6,8 @@ ordered by ``created``, 1000 per page, each without the fields Connect lets a ca
 not read (``select(-…)``, below): the CSP assets in scope (every status: a migrated one is terminated),
 every request on the NCE products, and the cancel requests of the CSP products. The three listings run at the
 same time, each on its own client (a ``ConnectClient`` keeps the last response, so it is not shared by threads).
+Each page is decoded from the bytes Connect answered into only the fields the audit reads (``connect_pages``,
+``connect_json``): decoding whole pages into dicts cost more CPU than everything else the audit does.
 
 The NCE assets are not listed: every change to an asset in Connect is a request on it (purchase, change,
 suspend, resume, cancel), and a request carries its asset, so the latest request on each NCE asset tells its
@@ -19,7 +21,8 @@ Partner Center (``GET /v1/migrations/newcommerce`` needs a tenant, a legacy subs
   cancel request (``CustomerTenantId`` lists the tenant's partner-led and Microsoft-led migrations alike), a
   few tenants at a time. Complete, and one call per tenant.
 - ``where-needed``: the extension tags every migration of an NCE product with one ``externalReferenceId``
-  (``purchase_fulfilment.migration_reference``), so our migrations are listed by those tags, 300 per call.
+  (``purchase_fulfilment.migration_reference``), so our migrations are listed by those tags, 300 per call,
+  while Connect is read.
   Microsoft-led migrations do not carry the tag, so a tenant is still read on its own where our tagged
   migrations do not account for it: a touched legacy subscription without a Completed tagged migration (not
   migrated yet, processing, failed: where Microsoft may migrate or have migrated), or a purchase whose stored
@@ -43,9 +46,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import msgspec
 from connect.client import ConnectClient, R
 
 from m365move import progress
+from m365move.audit.connect_json import ASSET_PAGE, REQUEST_PAGE, Request
+from m365move.audit.connect_pages import decoded_pages
 from m365move.audit.connect_records import (
     ConnectSnapshot,
     CspAsset,
@@ -64,6 +70,7 @@ from m365move.partnercenter.client import PartnerCenterClient
 from m365move.partnercenter.models import Migration
 
 T = TypeVar("T")
+J = TypeVar("J")
 EVERY_TENANT = "every-tenant"
 WHERE_NEEDED = "where-needed"
 LOOKUPS = (EVERY_TENANT, WHERE_NEEDED)
@@ -110,41 +117,49 @@ class ConnectPlatform:
         scope = self.scope
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
-        with ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
+        # where-needed: our tagged migrations are listed while Connect is read (the listing needs nothing of Connect).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="m365move-audit-pc-tags") as tags, \
+                ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
+            tagged = (tags.submit(self._tagged_migrations)
+                      if self.partner_center is not None and self.lookups == WHERE_NEEDED else None)
             listed_assets = pool.submit(self._list, "assets", R().product.id.oneof(csp), "tiers", CSP_ASSET_LEFT_OUT,
-                                        csp_asset)
+                                        ASSET_PAGE.decode, csp_asset)
             listed_nce = pool.submit(self._list, "requests", R().asset.product.id.oneof(nce), "asset.tiers",
-                                     NCE_REQUEST_LEFT_OUT, nce_request_records)
+                                     NCE_REQUEST_LEFT_OUT, REQUEST_PAGE.decode, nce_request_records)
             listed_cancels = pool.submit(self._list, "requests", R().type.eq("cancel") & R().asset.product.id.oneof(csp),
-                                         "asset.tiers", CANCEL_LEFT_OUT, cancel_request)
+                                         "asset.tiers", CANCEL_LEFT_OUT, REQUEST_PAGE.decode, cancel_request)
             assets = listed_assets.result()
             nce_requests = listed_nce.result()
             cancels = listed_cancels.result()
+            connect_done = time.perf_counter()
+            tagged_migrations = tagged.result() if tagged is not None else []
         purchases = [purchase for purchase, _ in nce_requests if purchase is not None]
         # Each NCE asset as the latest request on it carries it (listed in ``created`` order: a later one overrides).
         nce_assets = {asset.id: asset for _, asset in nce_requests if asset is not None}
         migrations: list[PcMigration] = []
         tenants: frozenset[str] | None = None
         coverage = ""
-        self.seconds["Connect"] += time.perf_counter() - started
+        self.seconds["Connect"] += connect_done - started
         if self.partner_center is not None:
-            started = time.perf_counter()
+            # Partner Center's time counts from the end of Connect's reading: the tag listing ran alongside it.
+            started = connect_done
             touched = {p.source_asset_id for p in purchases} | {c.asset_id for c in cancels}
             touched_assets = [a for a in assets if a.id in touched]
             if self.lookups == EVERY_TENANT:
                 migrations = self._migrations(touched_assets)
                 tenants = frozenset(a.tenant_id for a in touched_assets if a.tenant_id)
             else:
-                migrations, tenants, coverage = self._migrations_where_needed(assets, touched_assets, purchases)
+                migrations, tenants, coverage = self._migrations_where_needed(assets, touched_assets, purchases,
+                                                                              tagged_migrations)
             self.seconds["Partner Center"] += time.perf_counter() - started
         return ConnectSnapshot(tuple(assets), tuple(purchases), tuple(cancels), nce_assets, tuple(migrations),
                                self.source, tenants, dict(self.calls), coverage)
 
     def _list(self, path: str, query: Any, tiers_field: str, left_out: tuple[str, ...],
-              record: Callable[[dict[str, Any]], T]) -> list[T]:
-        """Every object of the listing as ``record`` makes it, page by page: only the records stay in memory, not
-        the JSON (a 10k estate's three listings are some 50 MB of it, and the garbage collector would walk every
-        object of it again and again while more pages are parsed)."""
+              decode: Callable[[bytes], list[J]], record: Callable[[J], T]) -> list[T]:
+        """Every object of the listing as ``record`` makes it, page by page: each page is decoded from its bytes
+        into the few fields the audit reads (``connect_json``), and only the records stay in memory (a 10k
+        estate's three listings are some 50 MB of JSON)."""
         if self.scope.marketplace_id:
             query &= R().marketplace.id.eq(self.scope.marketplace_id)
         if self.scope.reseller_id:
@@ -153,7 +168,7 @@ class ConnectPlatform:
         found: list[T] = []
         client = own_client(self.client)
         with progress.task(f"Connect {path} read") as reading:
-            for page in queries.fetch_pages(client, path, rql, page_size=self.page_size, ordering="created"):
+            for page in decoded_pages(client, path, rql, decode, page_size=self.page_size, ordering="created"):
                 self._count(f"Connect GET /{path}")
                 found.extend(record(obj) for obj in page)
                 reading.advance(len(page))
@@ -184,10 +199,8 @@ class ConnectPlatform:
         self._count(LOOKUP_PATH, len(tenants) + len(untenanted))
         return found
 
-    def _migrations_where_needed(self, assets: Sequence[CspAsset], touched: Sequence[CspAsset],
-                                 purchases: Sequence[MigrationPurchase]) -> tuple[list[PcMigration], frozenset[str], str]:
-        """Our migrations by their tags, then a look-up per tenant only where they do not account for it; returns
-        the migrations, the tenants read one by one, and what that leaves unseen."""
+    def _tagged_migrations(self) -> list[Migration]:
+        """Every migration carrying the tag of one of the scope's NCE products (ours), 300 a call."""
         pc = self.partner_center
         assert pc is not None
         tagged: list[Migration] = []
@@ -195,6 +208,13 @@ class ConnectPlatform:
             found = pc.find_migrations(external_reference_id=migration_reference(product))
             self._count(f"{LOOKUP_PATH} by ExternalReferenceId", max(1, -(-len(found) // LIST_PAGE)))
             tagged += found
+        return tagged
+
+    def _migrations_where_needed(self, assets: Sequence[CspAsset], touched: Sequence[CspAsset],
+                                 purchases: Sequence[MigrationPurchase],
+                                 tagged: Sequence[Migration]) -> tuple[list[PcMigration], frozenset[str], str]:
+        """Our migrations by their tags (``tagged``), then a look-up per tenant only where they do not account for
+        it; returns the migrations, the tenants read one by one, and what that leaves unseen."""
         in_scope = {i.legacy_subscription_id.lower() for a in assets for i in a.items if i.legacy_subscription_id}
         ours = _kept([tagged], in_scope)
         needing = needs_a_look_up(touched, purchases, ours)
@@ -255,15 +275,15 @@ def _kept(found: Sequence[Sequence[Migration]], legacy: set[str]) -> list[PcMigr
     return list(seen.values())
 
 
-def nce_request_records(request: dict[str, Any]) -> tuple[MigrationPurchase | None, NceAsset | None]:
+def nce_request_records(request: Request) -> tuple[MigrationPurchase | None, NceAsset | None]:
     """A request on an NCE product as the migration purchase it is (None: another type, or not a migration) and
     its NCE asset as the request carries it (None when it names none)."""
-    purchase = migration_purchase(request) if request.get("type") == "purchase" else None
-    asset = request.get("asset") or {}
-    return purchase, nce_asset(asset) if asset.get("id") else None
+    purchase = migration_purchase(request) if request.type == "purchase" else None
+    asset = request.asset
+    return purchase, nce_asset(asset) if asset is not None and asset.id else None
 
 
 def latest_nce_assets(requests: Sequence[dict[str, Any]]) -> dict[str, NceAsset]:
     """Each NCE asset as the latest request on it carries it (requests in ``created`` order, as listed)."""
-    records = (nce_request_records(request)[1] for request in requests)
+    records = (nce_request_records(msgspec.convert(request, Request))[1] for request in requests)
     return {asset.id: asset for asset in records if asset is not None}  # a later request overrides an earlier one

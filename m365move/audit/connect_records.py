@@ -4,7 +4,8 @@ the NCE assets that resulted, and Partner Center's migrations. Parsed from Conne
 The extension keeps no journal (Connect is its record): a migration purchase names its CSP source by
 ``asset.external_id`` (the CSP asset) and the ``migration_source`` parameter (``<asset>:<item>``), and its
 ``transaction_info_object`` names the legacy Microsoft subscription; fulfilment stores the Partner Center
-migration id (``nce_migration_id``) and the new-commerce subscription id (``nce_subscription_id``).
+migration id (``nce_migration_id``) and the new-commerce subscription id (``nce_subscription_id``). Connect's
+objects come as the structs of ``connect_json`` (only the fields read here), Partner Center's as dicts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from m365move.connect.payloads import nested_id, param_value, quantity_of
+from m365move.audit.connect_json import Asset, Party, Ref, Request, Tiers, param_value, quantity_of
 from m365move.iso_time import parse_iso_time
 
 Json = dict[str, Any]
@@ -126,48 +127,46 @@ class ConnectSnapshot:
     partner_center_coverage: str = ""
 
 
-def csp_asset(data: Json) -> CspAsset:
-    legacy = _json_object(param_value(data, "ms_subscription_ids"))
+def csp_asset(data: Asset) -> CspAsset:
+    legacy = _json_object(param_value(data.params, "ms_subscription_ids"))
     items = tuple(
-        CspItem(str(i["id"]), str(i.get("mpn") or ""), quantity_of(i),
-                _text(legacy.get(str(i["id"])) or legacy.get(str(i.get("mpn") or ""))))
-        for i in data.get("items") or () if quantity_of(i) > 0
+        CspItem(_id(i.id), i.mpn or "", quantity_of(i), _text(legacy.get(_id(i.id)) or legacy.get(i.mpn or "")))
+        for i in data.items or () if quantity_of(i) > 0
     )
-    customer = (data.get("tiers") or {}).get("customer") or {}
+    tiers = data.tiers or Tiers()
+    customer = tiers.customer or Party()
     return CspAsset(
-        str(data["id"]), str(data.get("status") or ""), nested_id(data, "product"), nested_id(data, "marketplace"),
-        nested_id(data, "tiers", "tier1"), _text(customer.get("id")), _text(customer.get("name")),
-        _text(param_value(data, "ms_customer_id")), items,
+        _id(data.id), data.status or "", _ref(data.product), _ref(data.marketplace), _ref(tiers.tier1),
+        _text(customer.id), _text(customer.name), _text(param_value(data.params, "ms_customer_id")), items,
     )
 
 
-def migration_purchase(data: Json) -> MigrationPurchase | None:
+def migration_purchase(data: Request) -> MigrationPurchase | None:
     """The request as a migration purchase; None for any other purchase (not ``NCEmigration``)."""
-    info = _json_object(param_value(data, "transaction_info_object"))
+    asset = data.asset or Asset()
+    info = _json_object(param_value(asset.params, "transaction_info_object"))
     if str(info.get("transaction_type", "")).lower() != "ncemigration":
         return None
-    asset = data.get("asset") or {}
-    source = str(param_value(data, "migration_source") or "")
+    source = str(param_value(asset.params, "migration_source") or "")
     source_asset, _, source_item = source.partition(":")
-    items = asset.get("items") or []
+    items = asset.items or []
     return MigrationPurchase(
-        str(data["id"]), str(data.get("status") or ""), parse_iso_time(data.get("created")), parse_iso_time(data.get("updated")),
-        _text(asset.get("external_id")) or (source_asset or None), source_item or None,
-        _text(info.get("subscription_id")), _text(info.get("ms_customer_id")), _text(asset.get("id")),
-        _text(items[0].get("mpn")) if items else None, sum(quantity_of(i) for i in items),
-        _text(param_value(data, "nce_migration_id")), _text(param_value(data, "nce_subscription_id")),
-        str(data.get("reason") or ""),
+        _id(data.id), data.status or "", parse_iso_time(data.created), parse_iso_time(data.updated),
+        _text(asset.external_id) or (source_asset or None), source_item or None,
+        _text(info.get("subscription_id")), _text(info.get("ms_customer_id")), _text(asset.id),
+        _text(items[0].mpn) if items else None, sum(quantity_of(i) for i in items),
+        _text(param_value(asset.params, "nce_migration_id")), _text(param_value(asset.params, "nce_subscription_id")),
+        data.reason or "",
     )
 
 
-def cancel_request(data: Json) -> CancelRequest:
-    return CancelRequest(str(data["id"]), nested_id(data, "asset") or "", str(data.get("status") or ""),
-                         parse_iso_time(data.get("created")), parse_iso_time(data.get("updated")))
+def cancel_request(data: Request) -> CancelRequest:
+    return CancelRequest(_id(data.id), _ref(data.asset) or "", data.status or "",
+                         parse_iso_time(data.created), parse_iso_time(data.updated))
 
 
-def nce_asset(data: Json) -> NceAsset:
-    return NceAsset(str(data["id"]), str(data.get("status") or ""),
-                    tuple((str(i.get("mpn") or ""), quantity_of(i)) for i in data.get("items") or ()))
+def nce_asset(data: Asset) -> NceAsset:
+    return NceAsset(_id(data.id), data.status or "", tuple((i.mpn or "", quantity_of(i)) for i in data.items or ()))
 
 
 def pc_migration(data: Mapping[str, Any]) -> PcMigration:
@@ -189,3 +188,11 @@ def _json_object(raw: object) -> dict[str, Any]:
 
 def _text(value: object) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _id(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _ref(node: Asset | Ref | None) -> str | None:
+    return None if node is None or node.id is None else str(node.id)
