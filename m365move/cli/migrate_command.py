@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
 from m365move.commerce.models import MIGRATION_PROGRAMS
 from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
@@ -129,8 +131,9 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
     try:
         client.verify_access()
         estate, plans_mapping, file_selection = _estate(parameters, client)
+        selection = selection or file_selection
         request = RunRequest(
-            mode=mode, estate=estate, plans_mapping=plans_mapping, selection=selection or file_selection,
+            mode=mode, estate=selected_only(estate, selection), plans_mapping=plans_mapping, selection=selection,
             execute=args.execute, parameters=parameters | {"execute": args.execute, "concurrency": args.concurrency},
             options=ExecutionOptions(concurrency=args.concurrency, order_timeout=args.order_timeout,
                                      poll_interval=args.poll_interval, batch_size=args.batch_size,
@@ -194,6 +197,17 @@ def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, P
         estate = estate.with_license_mapping(read_license_mapping(parameters["license_mapping"]))
     plans = read_plans_mapping(parameters["plans_mapping"]) if parameters.get("plans_mapping") else PlansMapping()
     return estate, plans, selection_from_args(namespace)
+
+
+def selected_only(estate: Estate, selection: Selection) -> Estate:
+    """The estate without the subscriptions the selection leaves out, so that they are freed before executing.
+
+    Nothing in a run reads them: a subscription's plan depends only on itself, its account and the catalog,
+    and the results and the journal's unfinished work are within the selection. A run of a source-data CSV
+    over a large estate would otherwise hold all of it for hours.
+    """
+    kept = tuple(s for s in estate.subscriptions if selection.selects(estate, s))
+    return estate if len(kept) == len(estate.subscriptions) else replace(estate, subscriptions=kept)
 
 
 def _stop_on_interrupt(stop: threading.Event) -> Any:
