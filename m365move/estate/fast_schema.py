@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
@@ -31,6 +32,8 @@ import msgspec
 # The same bounds as schema.py (imported from there would import pydantic, which this path avoids).
 MAX_SEATS = 1_000_000
 MAX_PLAN_ID = 2**63 - 1
+
+_T = TypeVar("_T")
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
@@ -126,23 +129,53 @@ class ParsedEstateDocument(msgspec.Struct, forbid_unknown_fields=True, frozen=Tr
     call2teams: dict[str, Any] = {}
 
 
+class LazyEntries(Generic[_T]):
+    """Entries kept as their JSON text and decoded one at a time, again on each iteration.
+
+    Decoding a 100k-subscription estate into structs all at once (about 200 MB, freed right after the domain
+    estate is built) set the loading peak, and the domain objects built among them left the memory fragmented.
+    One at a time, each struct's memory is reused by the next. msgspec.ValidationError (a ValueError) when an
+    entry is refused.
+    """
+
+    __slots__ = ("_raws", "_decode")
+
+    def __init__(self, raws: list[msgspec.Raw], decoder: msgspec.json.Decoder[_T]) -> None:
+        self._raws = raws
+        self._decode = decoder.decode
+
+    def __iter__(self) -> Iterator[_T]:
+        decode = self._decode
+        for raw in self._raws:
+            yield decode(raw)
+
+
 class JsonCommerceOutline(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    """The commerce section with each subscription left as its JSON text, decoded one at a time by
-    ``subscription_entries`` while the domain estate is built: at 100k subscriptions the decoded structs of all
-    of them at once (about 200 MB, freed right after) set the loading peak and leave the memory fragmented."""
+    """The commerce section with its large lists (customers, plans, subscriptions) left as JSON texts."""
 
     resellers: list[ResellerEntry] = []
-    customers: list[CustomerEntry] = []
-    plans: list[PlanEntry] = []
+    customers: list[msgspec.Raw] = []
+    plans: list[msgspec.Raw] = []
     subscriptions: list[msgspec.Raw] = []
     license_mappings: list[LicenseMappingEntry] = []
     orders: list[OpenOrderEntry] = []
 
-    def subscription_entries(self) -> Iterator[SubscriptionEntry]:
-        """Each subscription decoded with the same struct; msgspec.ValidationError (a ValueError) on a refusal."""
-        decode = _SUBSCRIPTION_DECODER.decode
-        for raw in self.subscriptions:
-            yield decode(raw)
+    def section(self) -> LazyCommerceSection:
+        return LazyCommerceSection(
+            self.resellers, LazyEntries(self.customers, _CUSTOMER_DECODER), LazyEntries(self.plans, _PLAN_DECODER),
+            LazyEntries(self.subscriptions, _SUBSCRIPTION_DECODER), self.license_mappings, self.orders)
+
+
+@dataclass(frozen=True)
+class LazyCommerceSection:
+    """``CommerceSection``'s fields, the large lists decoded as they are read (what the loader builds from)."""
+
+    resellers: list[ResellerEntry]
+    customers: LazyEntries[CustomerEntry]
+    plans: LazyEntries[PlanEntry]
+    subscriptions: LazyEntries[SubscriptionEntry]
+    license_mappings: list[LicenseMappingEntry]
+    orders: list[OpenOrderEntry]
 
 
 class JsonEstateOutline(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -157,6 +190,8 @@ class JsonEstateOutline(msgspec.Struct, forbid_unknown_fields=True, frozen=True,
 
 _JSON_DECODER = msgspec.json.Decoder(JsonEstateDocument)
 _OUTLINE_DECODER = msgspec.json.Decoder(JsonEstateOutline)
+_CUSTOMER_DECODER = msgspec.json.Decoder(CustomerEntry)
+_PLAN_DECODER = msgspec.json.Decoder(PlanEntry)
 _SUBSCRIPTION_DECODER = msgspec.json.Decoder(SubscriptionEntry)
 
 
@@ -169,7 +204,8 @@ def decode_json_estate(data: bytes) -> JsonEstateDocument | None:
 
 
 def decode_json_outline(data: bytes) -> JsonEstateOutline | None:
-    """As ``decode_json_estate``, the subscriptions left to ``subscription_entries`` (which may still refuse one)."""
+    """As ``decode_json_estate``, its large lists left to be decoded one entry at a time (which may still refuse
+    one): ``document.commerce.section()``."""
     try:
         return _OUTLINE_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError):

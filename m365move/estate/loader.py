@@ -14,7 +14,7 @@ form no cycles, and a collector left on rescans all of them every few thousand a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -144,7 +144,7 @@ def _fast_estate_from_json(path: Path) -> Estate | None:
         sections.append(section)
     if not _platform_sections_valid(sections[0], sections[1]):
         return None
-    return _fast_build(document.commerce, path, document.commerce.subscription_entries())
+    return _fast_build(document.commerce.section(), path)
 
 
 def _fast_estate_from_parsed(raw: dict[str, Any], path: Path) -> Estate | None:
@@ -173,11 +173,10 @@ def _platform_sections_valid(connect: dict[str, Any], partner_center: dict[str, 
     return True
 
 
-def _fast_build(commerce: fast_schema.CommerceSection | fast_schema.JsonCommerceOutline, path: Path,
-                subscriptions: Iterable[fast_schema.SubscriptionEntry] | None = None) -> Estate | None:
+def _fast_build(commerce: fast_schema.CommerceSection | fast_schema.LazyCommerceSection, path: Path) -> Estate | None:
     """The domain estate from the fast structs; None on any problem, which the ordinary path then names."""
     try:
-        return _build_domain(commerce, str(path), strict=True, subscriptions=subscriptions)
+        return _build_domain(commerce, str(path), strict=True)
     except (InputError, ValueError):
         return None
 
@@ -240,9 +239,9 @@ def build_estate(document: EstateDocument, source: str) -> Estate:
     return _build_domain(document.commerce, source, strict=False)
 
 
-def _build_domain(commerce: Any, source: str, *, strict: bool, subscriptions: Iterable[Any] | None = None) -> Estate:
-    """The domain estate from either schema's commerce section (same field names, same types); its subscriptions
-    from ``subscriptions`` when given (decoded one at a time).
+def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
+    """The domain estate from either schema's commerce section (same field names, same types; the large lists of
+    a JSON file's are decoded as they are read, so each is iterated over as few times as possible).
 
     ``strict`` (the fast structs) also checks here what pydantic's validators check on the ordinary
     path (periods, licences given twice, NCE licence texts), raising ValueError for any of them.
@@ -265,8 +264,7 @@ def _build_domain(commerce: Any, source: str, *, strict: bool, subscriptions: It
         customers[c.id] = Customer(c.id, c.reseller_id, c.name, c.mca_accepted)
     plans = _build_plans(commerce.plans, fail, resellers)
     catalog = Catalog(plans.values())
-    built = _build_subscriptions(commerce.subscriptions if subscriptions is None else subscriptions, fail, customers,
-                                 plans, strict=strict)
+    built = _build_subscriptions(commerce.subscriptions, fail, customers, plans, strict=strict)
     # The pairs as LicenseMapping reads them; its parse raises ValueError for a text that is no NCE licence
     # (schema.py's validator has already normalised them on the ordinary path).
     pairs = [(m.csp_offer_id, m.nce) for m in commerce.license_mappings]
@@ -283,9 +281,10 @@ def _build_domain(commerce: Any, source: str, *, strict: bool, subscriptions: It
 
 
 def _build_plans(
-    entries: Sequence[Any], fail: Callable[[str, str], InputError], resellers: dict[str, Reseller]
+    entries: Iterable[Any], fail: Callable[[str, str], InputError], resellers: dict[str, Reseller]
 ) -> dict[int, ServicePlan]:
     plans: dict[int, ServicePlan] = {}
+    # Two passes (a lazily decoded list decodes each plan twice: 2,000 plans cost far less than holding them).
     known_ids = {p.id for p in entries}
     shared = _Shared()
     for i, p in enumerate(entries):
