@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from m365move.audit import cycle_collection
 from m365move.audit.connect_records import CancelRequest, ConnectSnapshot, CspAsset, MigrationPurchase, PcMigration
 from m365move.audit.findings import AnomalyCode, Finding, sort_findings
 from m365move.audit.reconciliation import CheckOutcome
@@ -54,6 +55,11 @@ class ConnectAudit:
 def audit_connect(
     snapshot: ConnectSnapshot, now: dt.datetime, stuck_after: dt.timedelta = dt.timedelta(hours=24)
 ) -> ConnectAudit:
+    with cycle_collection.paused():  # tens of thousands of kept values, no cycles among them
+        return _audited(snapshot, now, stuck_after)
+
+
+def _audited(snapshot: ConnectSnapshot, now: dt.datetime, stuck_after: dt.timedelta) -> ConnectAudit:
     assets = {a.id: a for a in snapshot.csp_assets}
     purchases: defaultdict[str, list[MigrationPurchase]] = defaultdict(list)
     orphans: list[MigrationPurchase] = []

@@ -50,6 +50,7 @@ import msgspec
 from connect.client import ConnectClient, R
 
 from m365move import progress
+from m365move.audit import cycle_collection
 from m365move.audit.connect_json import ASSET_PAGE, REQUEST_PAGE, Request
 from m365move.audit.connect_pages import decoded_pages
 from m365move.audit.connect_records import (
@@ -118,7 +119,9 @@ class ConnectPlatform:
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
         # where-needed: our tagged migrations are listed while Connect is read (the listing needs nothing of Connect).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="m365move-audit-pc-tags") as tags, \
+        # The collector is paused while the pages become records (``cycle_collection``: the reading makes no cycles).
+        with cycle_collection.paused(), \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="m365move-audit-pc-tags") as tags, \
                 ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
             tagged = (tags.submit(self._tagged_migrations)
                       if self.partner_center is not None and self.lookups == WHERE_NEEDED else None)
