@@ -17,12 +17,15 @@ platform (``platform_orders``), taken before the run journaled anything.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
 from m365move.commerce.models import MigrationProgram, OrderInfo
@@ -38,6 +41,9 @@ from m365move.execution.progress import Progress
 from m365move.execution.seat_check import compare_seats, hold_reason, read_source_seats, seats_text
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 HEARTBEAT_SECONDS = 10.0
 # How long a fence (the proof that the claim is still ours) is good for: the POST must leave within it.
@@ -158,7 +164,7 @@ class MigrationExecutor:
             if phase == 2:
                 batch = [w for w in batch if w.first_phase_completed()]
             self.progress.phase(f"phase {phase}: placing")
-            list(pool.map(self._place_phase, batch, [phase] * len(batch)))
+            _each(pool, self.options.concurrency, batch, functools.partial(self._place_phase, phase=phase))
             self.progress.phase(f"phase {phase}: polling")
             self._poll(pool, [(w, i) for w in batch for i in w.phase(phase) if i.state is IntentState.PLACED])
 
@@ -325,7 +331,7 @@ class MigrationExecutor:
         deadline = time.monotonic() + self.options.order_timeout
         while waiting:
             listed = self._listed(waiting)
-            results = list(pool.map(self._poll_once, waiting, [listed] * len(waiting)))
+            results = _each(pool, self.options.concurrency, waiting, functools.partial(self._poll_once, listed=listed))
             waiting = [item for item, final in zip(waiting, results, strict=True) if not final]
             if not waiting:
                 return
@@ -388,6 +394,43 @@ class MigrationExecutor:
         self.progress.count(order.status)
         self.crash.reached("after-poll")
         return True
+
+
+def _each(pool: ThreadPoolExecutor, threads: int, items: Sequence[T], task: Callable[[T], R]) -> list[R]:
+    """``task(item)`` for every item on up to ``threads`` of the pool's threads; the results in the items' order.
+
+    Each thread takes the next item itself, so there is one hand-off per thread rather than one future per item
+    (``pool.map``): waking a worker, and the caller, for each of a batch's subscriptions cost about a tenth of the
+    migration's CPU. As with ``pool.map``, the first exception is raised once the threads stopped, and no item is
+    started after it (or after the caller was interrupted)."""
+    results: list[Any] = [None] * len(items)
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(items)):
+        todo.put(index)
+    halted = threading.Event()
+
+    def drain() -> None:
+        while not halted.is_set():
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[index] = task(items[index])
+            except BaseException:
+                halted.set()
+                raise
+
+    futures = [pool.submit(drain) for _ in range(max(1, min(threads, len(items))))]
+    try:
+        for future in futures:
+            future.exception()  # waits; the first exception is raised below, after every thread stopped
+    except BaseException:
+        halted.set()  # interrupted (a second Ctrl+C): no new item starts; those in flight finish
+        raise
+    for future in futures:
+        future.result()
+    return results
 
 
 def _placed(intent: Intent, order: OrderInfo, created: str | None) -> Intent:
