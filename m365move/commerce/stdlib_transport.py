@@ -105,15 +105,16 @@ class StdlibTransport(httpx.BaseTransport):
         host = url.raw_host.decode("ascii")
         origin = (scheme, host, url.port or DEFAULT_PORTS[scheme])
         timeouts = request.extensions.get("timeout") or {}
-        message = _request_bytes(request)
+        message, asks_close = _request_bytes(request)
         connection = self._idle_connection(origin)
         if connection is not None:
             try:
-                return self._exchange(origin, connection, request, message, timeouts, reused=True)
+                return self._exchange(origin, connection, request, message, timeouts, reused=True,
+                                      asks_close=asks_close)
             except _NothingSent:
                 pass  # the server closed it as we took it: nothing of the request left, so a new connection is safe
         return self._exchange(origin, self._connect(origin, timeouts, request), request, message, timeouts,
-                              reused=False)
+                              reused=False, asks_close=asks_close)
 
     def close(self) -> None:
         with self._lock:
@@ -205,14 +206,15 @@ class StdlibTransport(httpx.BaseTransport):
         timeouts: dict[str, float | None],
         *,
         reused: bool,
+        asks_close: bool,
     ) -> httpx.Response:
         """Send ``message``, read the whole answer; the connection goes back to the pool or is closed."""
         sock = connection.sock
         keep = False
         try:
-            sock.settimeout(timeouts.get("write"))
+            _set_timeout(sock, timeouts.get("write"))
             _send_all(sock, message, reused=reused, request=request)
-            sock.settimeout(timeouts.get("read"))
+            _set_timeout(sock, timeouts.get("read"))
             answer = http.client.HTTPResponse(sock, method=request.method)
             try:
                 answer.begin()
@@ -226,7 +228,7 @@ class StdlibTransport(httpx.BaseTransport):
                 raise httpx.ReadError(str(error), request=request) from error
             finally:
                 answer.close()
-            keep = not answer.will_close and not _asks_close(request)
+            keep = not answer.will_close and not asks_close
         finally:
             if keep:
                 self._release(origin, connection)
@@ -243,18 +245,22 @@ class StdlibTransport(httpx.BaseTransport):
         )
 
 
-def _request_bytes(request: httpx.Request) -> bytes:
-    """The request line, headers and body, in one buffer (one send: no Nagle/delayed-ACK stall between them)."""
+def _request_bytes(request: httpx.Request) -> tuple[bytes, bool]:
+    """The request line, headers and body, in one buffer (one send: no Nagle/delayed-ACK stall between them); and
+    whether the request asks to close the connection after it."""
     url = request.url
     lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
-    chunked = False
+    chunked = asks_close = False
     for name, value in request.headers.raw:
         # h11 (httpx's transport) refuses these too: a CR or LF would let a value start a header of its own.
         if b"\r" in value or b"\n" in value or b"\0" in value or not name or b":" in name or b"\r" in name \
                 or b"\n" in name or b" " in name:
             raise httpx.LocalProtocolError(f"illegal header {name!r}", request=request)
-        if name.lower() == b"transfer-encoding" and value.strip().lower() == b"chunked":
+        lowered = name.lower()
+        if lowered == b"transfer-encoding" and value.strip().lower() == b"chunked":
             chunked = True
+        elif lowered == b"connection" and b"close" in value.lower():
+            asks_close = True
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     body = request.read()
@@ -262,7 +268,13 @@ def _request_bytes(request: httpx.Request) -> bytes:
         lines += ((b"%x\r\n" % len(body)) + body + b"\r\n" if body else b"", b"0\r\n\r\n")
     else:
         lines.append(body)
-    return b"".join(lines)
+    return b"".join(lines), asks_close
+
+
+def _set_timeout(sock: socket.socket, seconds: float | None) -> None:
+    # Only when it changes: each settimeout is a system call that also lets go of the GIL (8 threads wait on it).
+    if sock.gettimeout() != seconds:
+        sock.settimeout(seconds)
 
 
 def _send_all(sock: socket.socket, message: bytes, *, reused: bool, request: httpx.Request) -> None:
@@ -289,11 +301,6 @@ def _readable(sock: socket.socket) -> bool:
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
-
-
-def _asks_close(request: httpx.Request) -> bool:
-    value = request.headers.get("connection")
-    return value is not None and "close" in value.lower()
 
 
 def _protocol_error_text(error: http.client.HTTPException) -> str:

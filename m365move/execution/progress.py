@@ -16,6 +16,7 @@ The detail says where the run is and what happened so far:
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 # Events that do not end an order for this run (it is polled or looked up next); every other event does.
 _NOT_ENDING = frozenset({"placed", "found on platform", "placement uncertain", "left for resume"})
+_REDRAW_SECONDS = 0.25
 
 
 class Progress:
@@ -50,6 +52,10 @@ class Progress:
         self._ended_in_batch = 0
         self._subscriptions: shown.Task | None = None
         self._orders: shown.Task | None = None
+        # Counts arrive several times per order from 8 threads; redrawing on each cost more than the order's journal
+        # writes. They are shown at most this often (phases and the end are always shown at once).
+        self._redraw_every = min(every_seconds, _REDRAW_SECONDS)
+        self._redrawn_at = -float("inf")
 
     def expect(self, works: Sequence[SubscriptionWork], batch_size: int) -> None:
         """What the run has ahead: its batches, their subscriptions and the orders not yet final."""
@@ -73,6 +79,9 @@ class Progress:
             self.counts[status] += amount
             if status not in _NOT_ENDING:
                 self._ended_in_batch += amount
+            now = time.monotonic()
+            if now - self._redrawn_at < self._redraw_every:
+                return
         self._show()
 
     def done(self) -> None:
@@ -96,6 +105,7 @@ class Progress:
 
     def _show(self) -> None:
         with self._lock:
+            self._redrawn_at = time.monotonic()
             batch = f", batch {self._batch} of {self.batches}" if self.batches > 1 and self._batch else ""
             counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "none yet"
             detail = f"{self.step}{batch}; {counts}" if self.step else counts
