@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx._utils import get_environment_proxies  # httpx's reading of the proxy variables
 
 from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
 from m365move.commerce.stdlib_transport import StdlibTransport
@@ -125,8 +126,8 @@ class _SharedTransport(httpx.BaseTransport):
     The pool is the Commerce client's pooled HTTP/1.1 keep-alive transport over ``http.client``
     (``stdlib_transport``: httpx's TLS context, timeouts and errors; a migration look-up costs about three quarters
     of the client CPU it costs over httpcore, and an audit reading every tenant makes 10,000 of them), with httpx's
-    own transport for anything it does not support. As before, the clients are given this transport, so httpx applies
-    no proxy from the environment to Partner Center's calls."""
+    own transport for anything it does not support. It carries the calls no proxy applies to: a proxy the environment
+    names (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``…) is mounted in front of it (``environment_proxy_mounts``)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -155,6 +156,14 @@ SHARED_TRANSPORT = _SharedTransport()
 atexit.register(SHARED_TRANSPORT.shutdown)
 
 
+def environment_proxy_mounts() -> dict[str, httpx.BaseTransport | None]:
+    """The proxies the environment names, as httpx mounts: httpx builds them itself only for a client it makes the
+    transport of, and Partner Center's clients are given the shared pool, so they are mounted here (the same rules:
+    httpx's own reading of ``HTTP(S)_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``; None sends a host past the proxy)."""
+    return {pattern: None if url is None else httpx.HTTPTransport(proxy=url)
+            for pattern, url in get_environment_proxies().items()}
+
+
 class PartnerCenterClient:
     """The new-commerce migration endpoints. ``base_url`` and ``transport`` let tests and the sandbox stand in."""
 
@@ -172,7 +181,8 @@ class PartnerCenterClient:
         min_countdown: float = 30.0,
     ) -> None:
         self._credentials = credentials
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport or SHARED_TRANSPORT, timeout=timeout)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport or SHARED_TRANSPORT, timeout=timeout,
+                                  mounts=None if transport else environment_proxy_mounts())
         self._limiter: CreateLimiter | None = (
             create_limiter(base_url, f"{credentials.tenant_id}/{credentials.client_id}", *create_limit) if create_limit else None)
         # The EaaS runner reschedules no sooner than 30 s (connect-eaas-core raises shorter countdowns to 30).
