@@ -25,7 +25,7 @@ class IntentState(str, Enum):
 SECOND_PHASE_KINDS = frozenset({OrderKind.CANCELLATION, OrderKind.MIGRATION})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100k run holds 300k of them
 class Intent:
     key: str
     mode: MigrationMode

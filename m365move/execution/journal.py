@@ -356,6 +356,15 @@ class Journal:
             rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
             return [_intent(r) for r in rows]
 
+    def unfinished_subscriptions(self, mode: MigrationMode) -> set[str]:
+        """Sources of ``mode`` with at least one intent not completed, asked of the database: reading every intent
+        back to find them held the whole journal in memory (309k intents, about 260 MB, at 100k subscriptions)."""
+        not_completed = or_(intents_table.c.state != IntentState.FINAL.value, intents_table.c.platform_status.is_(None),
+                            intents_table.c.platform_status != "completed")
+        query = select(intents_table.c.subscription_id).where(intents_table.c.mode == mode.value, not_completed)
+        with self._engine.connect() as connection:
+            return set(connection.execute(query.distinct()).scalars())
+
     def recorded_at(self, key: str) -> dt.datetime | None:
         """When the journal first held the intent (the start of the run that recorded it): no worker of this
         journal can have sent its order earlier, which bounds a platform look-up by creation time."""

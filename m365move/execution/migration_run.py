@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class RunRequest:
 
 # Subscriptions whose intents are journaled in one transaction.
 _RECORD_CHUNK = 500
+# Subscriptions whose results are built, written and recorded at a time.
+_RESULTS_CHUNK = 2000
 
 # Blocked by what the platform or the journal showed while running (not by the estate): these, like failed and
 # partially-migrated subscriptions, make an executed run end with exit status 6.
@@ -102,37 +104,52 @@ def run_migration(
             journal_failure, interrupted = error, True
     finally:
         # Also on a second Ctrl+C: the results say what the journal knows.
-        results_path, rows, summary = _record_outcome(request, journal, run_id, plan, works, workspace, interrupted,
-                                                      journal_failure)
+        results_path, summary, attention = _record_outcome(request, journal, run_id, plan, works, workspace,
+                                                           interrupted, journal_failure)
     if journal_failure is not None:
         raise JournalError(f"run {run_id} interrupted: {journal_failure}; once fixed: "
                            f"`m365move resume {run_id} --execute`") from journal_failure
-    attention = tuple(r["subscription_id"] for r in rows if needs_attention(r))
     return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention)
 
 
 def _record_outcome(
     request: RunRequest, journal: Journal, run_id: str, plan: MigrationPlan, works: list[SubscriptionWork],
     workspace: Path, interrupted: bool, journal_failure: JournalError | None,
-) -> tuple[Path, list[dict[str, str]], dict[str, int]]:
-    """Write the results file and the run's end in the journal; a journal or disk refusing that is one error."""
+) -> tuple[Path, dict[str, int], tuple[str, ...]]:
+    """Write the results file and the run's end in the journal; a journal or disk refusing that is one error.
+    Returns the file, the count per final status and the subscriptions that need attention."""
     plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
     results_path = workspace / "results" / f"{run_id}.csv"
+    summary: Counter[str] = Counter()
+    attention: list[str] = []
     try:
         intents_by_sub = {w.subscription_id: w.intents for w in works}
-        done_before = [s.subscription_id for s in plan.subscriptions if _already_migrated(s)]
-        if request.execute or done_before:
-            # What the journal holds is the truth (a worker may have died mid-way).
-            for sub_id, intents in _group(journal.intents_of([*intents_by_sub, *done_before], request.mode)).items():
-                intents_by_sub[sub_id] = intents
+        done_before = frozenset(s.subscription_id for s in plan.subscriptions if _already_migrated(s))
+        # What the journal holds is the truth (a worker may have died mid-way).
+        from_journal = request.execute or bool(done_before)
         source_plans = {s.id: s.plan_id for s in request.estate.subscriptions}
-        rows = [_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents_by_sub.get(sub_id, []))
-                | context_columns(request.estate, plans_by_id.get(sub_id), intents_by_sub.get(sub_id, []), source_plans)
-                for sub_id in _ordered_ids(plan.subscriptions, intents_by_sub)]
-        write_results(results_path, rows)
-        journal.record_results(run_id, rows)
-        summary = dict(Counter(r["final_status"] for r in rows))
-        journal.finish_run(run_id, "interrupted" if interrupted else "finished", summary, str(results_path))
+        ids = _ordered_ids(plan.subscriptions, intents_by_sub)
+
+        def rows() -> Iterator[dict[str, str]]:
+            # Chunk by chunk (read, write, record, drop): a 100k run never holds every row or intent twice.
+            for start in range(0, len(ids), _RESULTS_CHUNK):
+                chunk = ids[start:start + _RESULTS_CHUNK]
+                wanted = [s for s in chunk if s in intents_by_sub or s in done_before] if from_journal else []
+                journaled = _group(journal.intents_of(wanted, request.mode)) if wanted else {}
+                batch = []
+                for sub_id in chunk:
+                    intents = journaled.get(sub_id, intents_by_sub.get(sub_id, []))
+                    batch.append(_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents)
+                                 | context_columns(request.estate, plans_by_id.get(sub_id), intents, source_plans))
+                journal.record_results(run_id, batch)
+                for row in batch:
+                    summary[row["final_status"]] += 1
+                    if needs_attention(row):
+                        attention.append(row["subscription_id"])
+                yield from batch
+
+        write_results(results_path, rows())
+        journal.finish_run(run_id, "interrupted" if interrupted else "finished", dict(summary), str(results_path))
     except (JournalError, OSError) as error:
         # Even the results cannot be kept: leave the run marked interrupted if the journal still takes that
         # much (otherwise the next run finds its process gone and marks it).
@@ -141,7 +158,7 @@ def _record_outcome(
         cause = journal_failure or error
         raise JournalError(f"run {run_id} interrupted: {cause}; once fixed: "
                            f"`m365move resume {run_id} --execute`") from cause
-    return results_path, rows, summary
+    return results_path, dict(summary), tuple(attention)
 
 
 def needs_attention(row: Mapping[str, str]) -> bool:
@@ -198,10 +215,16 @@ def unfinished_journal_work(
     """Sources started earlier whose orders are not all completed, within the selection: a run carries them on
     even when a fresh plan no longer says "migrate" (a Switch Plan source is on its NCE plan once its change
     order completed)."""
-    return {
-        sub_id: intents for sub_id, intents in _group(journal.intents_of(mode=mode)).items()
-        if sub_id not in exclude and not all(i.completed for i in intents) and _selected(selection, intents[0])
-    }
+    candidates = journal.unfinished_subscriptions(mode) - exclude
+    if selection.subscription_ids is not None:
+        candidates &= set(selection.subscription_ids)
+    ordered = sorted(candidates)
+    found: dict[str, list[Intent]] = {}
+    for start in range(0, len(ordered), _RECORD_CHUNK):  # bounded IN lists
+        for sub_id, intents in _group(journal.intents_of(ordered[start:start + _RECORD_CHUNK], mode)).items():
+            if _selected(selection, intents[0]):
+                found[sub_id] = intents
+    return found
 
 
 def _selected(selection: Selection, intent: Intent) -> bool:

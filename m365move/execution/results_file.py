@@ -10,7 +10,7 @@ it; files written before a column was appended are read with that column empty.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ REQUIRED_COLUMNS = (
 RESULT_COLUMNS = (*REQUIRED_COLUMNS, "failure_message", *CONTEXT_COLUMNS)
 
 
-def write_results(path: Path, rows: Sequence[dict[str, str]]) -> None:
+def write_results(path: Path, rows: Iterable[dict[str, str]]) -> None:
     with atomic_writer(path, newline="") as handle:
         writer = FormulaSafeDictWriter(handle, fieldnames=RESULT_COLUMNS, lineterminator="\n")
         writer.writeheader()

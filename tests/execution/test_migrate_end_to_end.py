@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from m365move.cli import main
+from m365move.execution import migration_run
 from m365move.sandbox.faults import Faults
 from tests.estate_builder import ADDON, BASE, NCE_ADDON, NCE_BASE, standard
 from tests.execution.sandbox_run import (
@@ -76,6 +78,23 @@ class TestNewSubscription:
             sales = [o for o in orders if o["type"] == "sales" and f"-{source}-" in o["po_number"]]
             assert sales and all(o["provisioning_time"] <= cancellation["creation_time"] for o in sales)
         assert duplicate_keys(snapshot) == []
+
+    def test_results_are_written_chunk_by_chunk_without_losing_a_row(self, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        """A large run builds, writes and records its results a chunk at a time: the same rows, in plan order, in the
+        file and in the journal, whatever the chunk boundaries."""
+        monkeypatch.setattr(migration_run, "_RESULTS_CHUNK", 3)
+        path, workspace = estate(tmp_path), tmp_path / "work"
+        with sandbox_on(path) as server:
+            assert main(migrate_args("new-subscription", path, server, workspace, "--execute")) == 0
+        rows = last_results(workspace)
+        assert list(rows) == ["3000001", "3000002", "3000003", "3000004"]
+        assert [r["final_status"] for r in rows.values()] == ["migrated", "migrated", "migrated", "blocked"]
+        with sqlite3.connect(workspace / "journal.sqlite") as connection:
+            recorded = dict(connection.execute("SELECT subscription_id, final_status FROM results").fetchall())
+            summary = connection.execute("SELECT summary FROM runs").fetchone()[0]
+        assert recorded == {k: r["final_status"] for k, r in rows.items()}
+        assert json.loads(summary) == {"migrated": 3, "blocked": 1}
 
     def test_dry_run_places_nothing(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         path, workspace = estate(tmp_path), tmp_path / "work"
