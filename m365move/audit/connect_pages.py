@@ -7,7 +7,7 @@ client's thread-local ``requests`` session, its endpoint, ``Authorization`` and 
 (``connect.client.utils.get_headers``), default headers and timeout; an error answer raises ``ClientError``
 with Connect's ``error_code``/``errors`` as ``execute`` raises it, and ``client.response`` is the answer, so
 ``with_retries`` treats a throttled or failed page exactly as it treats one read through ``get``. Paging is by
-``limit``/``offset`` with the total from ``Content-Range``, as ``queries.fetch_pages`` pages.
+``limit``/``offset`` with the total from ``Content-Range``: ``queries.pages_of``, the paging ``fetch_pages`` uses too.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 
 import msgspec
 from connect.client import ClientError, ConnectClient
-from connect.client.utils import get_headers, parse_content_range
+from connect.client.utils import get_headers
 
-from m365move.connect.client import ConnectApiError, with_retries
-from m365move.connect.queries import MAX_PAGE
+from m365move.connect.client import ConnectApiError
+from m365move.connect.queries import MAX_PAGE, pages_of
 
 T = TypeVar("T")
 
@@ -28,28 +28,16 @@ T = TypeVar("T")
 def decoded_pages(client: ConnectClient, path: str, rql: str, decode: Callable[[bytes], list[T]], *,
                   page_size: int = MAX_PAGE, ordering: str | None = None) -> Iterator[list[T]]:
     """Every page of ``path`` matching ``rql``, each as ``decode`` makes it of the answer's bytes."""
-    parts = [p for p in (rql, f"ordering({ordering})" if ordering else "") if p]
-    url = f"{path}?{'&'.join(parts)}" if parts else path
-    limit = max(1, min(page_size, MAX_PAGE))
-    offset = 0
-    while True:
-        current = offset
 
-        def call(at: int = current) -> tuple[list[T], Any]:
-            body = _get(client, url, {"limit": limit, "offset": at})
-            try:
-                page = decode(body)
-            except msgspec.DecodeError as error:  # not JSON, or not the shape of Connect's objects
-                raise ConnectApiError(f"Connect GET {path} answered a page that is not a list of its objects: {error}",
-                                      client.response.status_code) from None
-            return page, parse_content_range(client.response.headers.get("Content-Range"))
+    def read_page(url: str, params: dict[str, int]) -> list[T]:
+        body = _get(client, url, params)
+        try:
+            return decode(body)
+        except msgspec.DecodeError as error:  # not JSON, or not the shape of Connect's objects
+            raise ConnectApiError(f"Connect GET {path} answered a page that is not a list of its objects: {error}",
+                                  client.response.status_code) from None
 
-        page, content_range = with_retries(client, f"GET {path}", call)
-        if page:
-            yield page
-        if not page or content_range is None or content_range.last >= content_range.count - 1:
-            return
-        offset += len(page)
+    return pages_of(client, path, rql, read_page, page_size=page_size, ordering=ordering)
 
 
 def _get(client: ConnectClient, url: str, params: dict[str, Any]) -> bytes:

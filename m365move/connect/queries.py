@@ -6,15 +6,17 @@ retried call per page, so a throttled page is fetched again without restarting t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from connect.client import ConnectClient, R
 from connect.client.utils import parse_content_range
 
 from m365move.connect.client import with_retries
 from m365move.connect.payloads import Json
+
+T = TypeVar("T")
 
 # Connect allows up to 1000 per page on these collections; ids in an ``in()`` list are kept well below URL limits.
 MAX_PAGE = 1000
@@ -37,16 +39,24 @@ def rql(query: Any) -> str:
 def fetch_pages(client: ConnectClient, path: str, query: Any = None, *, page_size: int = 100,
                 ordering: str | None = None) -> Iterator[list[Json]]:
     """Every page of ``path`` matching the RQL ``query`` (an ``R`` or a string)."""
-    parts = [p for p in (rql(query), f"ordering({ordering})" if ordering else "") if p]
+    return pages_of(client, path, rql(query), lambda url, params: list(client.get(url, params=params) or []),
+                    page_size=page_size, ordering=ordering)
+
+
+def pages_of(client: ConnectClient, path: str, query: str, read_page: Callable[[str, dict[str, int]], list[T]], *,
+             page_size: int = 100, ordering: str | None = None) -> Iterator[list[T]]:
+    """Connect's paging: ``read_page(url, params)`` reads one page through ``client`` (retried as a whole on a
+    throttled or failed answer), then ``limit``/``offset`` advance until ``Content-Range`` says the last was read."""
+    parts = [p for p in (query, f"ordering({ordering})" if ordering else "") if p]
     url = f"{path}?{'&'.join(parts)}" if parts else path
     limit = max(1, min(page_size, MAX_PAGE))
     offset = 0
     while True:
         current = offset
 
-        def call(at: int = current) -> tuple[list[Json], Any]:
-            page = client.get(url, params={"limit": limit, "offset": at})
-            return list(page or []), parse_content_range(client.response.headers.get("Content-Range"))
+        def call(at: int = current) -> tuple[list[T], Any]:
+            page = read_page(url, {"limit": limit, "offset": at})
+            return page, parse_content_range(client.response.headers.get("Content-Range"))
 
         page, content_range = with_retries(client, f"GET {path}", call)
         if page:
