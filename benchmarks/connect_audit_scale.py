@@ -50,10 +50,10 @@ from m365move.audit.tables import all_tables  # noqa: E402
 from m365move.audit.tables_csv import write_tables  # noqa: E402
 from m365move.connect import queries  # noqa: E402
 from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
-from m365move.connect.demo import sandbox_config  # noqa: E402
-from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
 from m365move.connect.purchase_fulfilment import migration_reference  # noqa: E402
 from m365move.connect.settings import ExtensionSettings  # noqa: E402
+from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
+from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
 from m365move.estate.schema import EstateDocument  # noqa: E402
 from m365move.partnercenter.client import PartnerCenterClient  # noqa: E402
 from m365move.sandbox.server import run_sandbox  # noqa: E402

@@ -44,9 +44,9 @@ def seed(size: int, folder: Path, now: dt.datetime) -> tuple[Path, Path, Path]:
     """The estate, the sandbox state file and the journal of a finished run of ``size`` subscriptions."""
     from sqlalchemy import create_engine, insert
 
+    from m365move.demo.estate_generator import EstateSize, generate_estate
     from m365move.domain.orders import MigrationMode, OrderKind
     from m365move.domain.planner import plan_migration
-    from m365move.estate.generator import EstateSize, generate_estate
     from m365move.estate.loader import load_estate
     from m365move.execution.journal import intents_table, metadata, results_table, runs_table
     from m365move.sandbox.commerce_state import CommerceState

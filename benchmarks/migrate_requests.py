@@ -40,7 +40,7 @@ SKEWED_CUSTOMERS = 5
 
 
 def estate_document(size: int, skewed: bool) -> dict[str, object]:
-    from m365move.estate.generator import EstateSize, generate_estate
+    from m365move.demo.estate_generator import EstateSize, generate_estate
 
     if not skewed:
         return generate_estate(EstateSize.for_subscriptions(int(size * 2.4)), seed=5)

@@ -123,7 +123,7 @@ class Sandbox:
 def prepare(size: int, folder: Path) -> tuple[Path, Path, float]:
     """An estate of ``size`` subscriptions to migrate and 5 % more that the plan does not migrate, the
     source-data CSV choosing the ``size``, and the number of orders per chosen subscription the plan places."""
-    from m365move.estate.generator import EstateSize, generate_estate
+    from m365move.demo.estate_generator import EstateSize, generate_estate
 
     generated = generate_estate(EstateSize.for_subscriptions(int(size * 2.4)), seed=5)
     return prepare_document(_trimmed(generated, size, folder), size, folder)

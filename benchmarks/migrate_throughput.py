@@ -27,15 +27,15 @@ import yaml
 
 from m365move.commerce.credentials import CommerceCredentials
 from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.execution.executor import ExecutionOptions
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunRequest, run_migration
-from m365move.execution.progress import Progress
+from m365move.execution.run_progress import Progress
 from m365move.sandbox.auth import ADMIN_AUTH
 
 LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "50"))

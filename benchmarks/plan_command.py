@@ -113,7 +113,7 @@ def best_command(estate_path: Path, mode: str, output: Path, runs: int) -> dict[
 
 
 def write_estates(folder: Path, subscriptions: int, yaml_too: bool) -> tuple[Path, Path | None]:
-    from m365move.estate.generator import EstateSize, generate_estate
+    from m365move.demo.estate_generator import EstateSize, generate_estate
 
     document = generate_estate(EstateSize.for_subscriptions(subscriptions, 500, 2000), seed=42)
     json_path = folder / "estate.json"

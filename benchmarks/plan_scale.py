@@ -25,10 +25,10 @@ TARGET_RATIO = 12.0
 
 
 def measure(size: int) -> dict[str, float]:
+    from m365move.demo.estate_generator import EstateSize, generate_estate
     from m365move.domain.orders import MigrationMode
     from m365move.domain.planner import plan_migration
     from m365move.domain.preflight import preflight_findings
-    from m365move.estate.generator import EstateSize, generate_estate
     from m365move.estate.loader import load_estate
     from m365move.plan_output.json_format import plan_to_json
 

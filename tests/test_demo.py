@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from m365move.demo import run_demo
+from m365move.demo.__main__ import run_demo
 
 pytestmark = pytest.mark.slow
 

@@ -33,7 +33,7 @@ else:
                                                       "(scripts/test runs this test there)")
 
 from m365move.cli import main as cli_main  # noqa: E402
-from m365move.demo import run_demo  # noqa: E402
+from m365move.demo.__main__ import run_demo  # noqa: E402
 from m365move.sandbox.faults import Faults  # noqa: E402
 from m365move.sandbox.server import run_sandbox  # noqa: E402
 from m365move.sandbox.spec_validation import spec_of  # noqa: E402

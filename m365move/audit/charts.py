@@ -17,7 +17,7 @@ from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from m365move.runbooks.charts import COLOURS, Chart, stacked_bars
+from m365move.rendering.charts import COLOURS, Chart, stacked_bars
 
 
 def progress_chart(points: Sequence[tuple[dt.datetime, int]], *, title: str = "Migrated subscriptions over time") -> Chart:

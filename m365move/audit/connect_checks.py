@@ -17,10 +17,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from m365move.audit import cycle_collection
 from m365move.audit.connect_records import CancelRequest, ConnectSnapshot, CspAsset, MigrationPurchase, PcMigration
 from m365move.audit.findings import AnomalyCode, Finding, sort_findings
 from m365move.audit.reconciliation import CheckOutcome
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 CONNECT = "Connect"
 # An asset's state in Connect, in the report's order.
@@ -55,7 +55,7 @@ class ConnectAudit:
 def audit_connect(
     snapshot: ConnectSnapshot, now: dt.datetime, stuck_after: dt.timedelta = dt.timedelta(hours=24)
 ) -> ConnectAudit:
-    with cycle_collection.paused():  # tens of thousands of kept values, no cycles among them
+    with cyclic_gc_paused():  # tens of thousands of kept values, no cycles among them
         return _audited(snapshot, now, stuck_after)
 
 

@@ -50,7 +50,6 @@ import msgspec
 from connect.client import ConnectClient, R
 
 from m365move import progress
-from m365move.audit import cycle_collection
 from m365move.audit.connect_json import ASSET_PAGE, REQUEST_PAGE, Request
 from m365move.audit.connect_pages import decoded_pages
 from m365move.audit.connect_records import (
@@ -67,6 +66,7 @@ from m365move.audit.connect_records import (
 )
 from m365move.connect import queries
 from m365move.connect.purchase_fulfilment import migration_reference
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 from m365move.partnercenter.client import PartnerCenterClient
 from m365move.partnercenter.models import Migration
 
@@ -119,8 +119,8 @@ class ConnectPlatform:
         started = time.perf_counter()
         csp, nce = list(scope.csp_product_ids), list(scope.nce_product_ids)
         # where-needed: our tagged migrations are listed while Connect is read (the listing needs nothing of Connect).
-        # The collector is paused while the pages become records (``cycle_collection``: the reading makes no cycles).
-        with cycle_collection.paused(), \
+        # The collector is paused while the pages become records (``cyclic_gc_paused``: the reading makes no cycles).
+        with cyclic_gc_paused(), \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="m365move-audit-pc-tags") as tags, \
                 ThreadPoolExecutor(max_workers=self.connect_workers, thread_name_prefix="m365move-audit-connect") as pool:
             tagged = (tags.submit(self._tagged_migrations)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m365move.audit.connect_json import Asset, Party, Ref, Request, Tiers, param_value, quantity_of
-from m365move.iso_time import parse_iso_time
+from m365move.text.iso_time import parse_iso_time
 
 Json = dict[str, Any]
 CLOSED_REQUEST_STATUSES = frozenset({"failed", "revoked"})  # a request in these states changed nothing

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from m365move.atomic_files import write_text_atomically
 from m365move.audit.platform_state import (
     PlatformCustomer,
     PlatformOrder,
@@ -20,6 +19,7 @@ from m365move.audit.platform_state import (
     PlatformSubscription,
 )
 from m365move.errors import InputError
+from m365move.files.atomic_files import write_text_atomically
 
 SNAPSHOT_VERSION = 1
 

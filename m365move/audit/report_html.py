@@ -12,7 +12,7 @@ from collections.abc import Collection
 from m365move.audit.audit_report import AuditReport
 from m365move.audit.findings import CODES, count_by_code
 from m365move.audit.tables import AuditTable, findings_table
-from m365move.runbooks.report_tables import banner, html_table, key_value_table
+from m365move.rendering.report_tables import banner, html_table, key_value_table
 
 _TILES = (
     ("migrated", "migrated", "#1e7b34"),

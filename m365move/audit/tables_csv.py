@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from m365move.atomic_files import atomic_writer
 from m365move.audit.tables import AuditTable
-from m365move.spreadsheet_csv import FormulaSafeWriter
+from m365move.files.atomic_files import atomic_writer
+from m365move.files.spreadsheet_csv import FormulaSafeWriter
 
 
 def write_tables(folder: str | Path, tables: Iterable[AuditTable]) -> list[Path]:

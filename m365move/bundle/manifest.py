@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from m365move.atomic_files import OUTPUT_FILE_MODE
 from m365move.bundle import report_field
-from m365move.bundle.provenance import tool_commit, tool_version, who
+from m365move.bundle.provenance import who
 from m365move.bundle.signing import ALGORITHM, fingerprint, signer_from_environment
+from m365move.files.atomic_files import OUTPUT_FILE_MODE
+from m365move.version_info import tool_commit, tool_version
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"

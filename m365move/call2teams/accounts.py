@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from m365move.errors import InputError
-from m365move.input_text import parse_yaml_text
+from m365move.files.input_text import parse_yaml_text
 
 
 class AccountType(str, Enum):

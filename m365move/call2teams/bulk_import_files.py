@@ -7,12 +7,12 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from m365move.atomic_files import atomic_writer
 from m365move.call2teams.bulk_import import BulkImport, UserRow
 from m365move.call2teams.powershell_json import decode_export, unwrap_collection
 from m365move.errors import InputError
-from m365move.input_text import parse_json_text
-from m365move.spreadsheet_csv import FormulaSafeWriter
+from m365move.files.atomic_files import atomic_writer
+from m365move.files.input_text import parse_json_text
+from m365move.files.spreadsheet_csv import FormulaSafeWriter
 
 
 def read_users_file(path: str | Path) -> list[UserRow]:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from m365move.errors import InputError
-from m365move.input_text import bounded_int, parse_json_text
+from m365move.files.input_text import bounded_int, parse_json_text
 
 REEXPORT_HINT = "re-run Export-Call2TeamsTenant.ps1, which writes with ConvertTo-Json -Depth 10"
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from m365move.call2teams.findings import Finding, Severity, Verdict
 from m365move.call2teams.move_readiness import MoveReadinessReport
 from m365move.call2teams.tenant_check import TenantCheckReport
-from m365move.terminal_text import visible, visible_lines
+from m365move.text.terminal_text import visible, visible_lines
 
 _MAX_OBJECTS = 8  # beyond this a table row says "and N more"; --format json lists them all
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from m365move.errors import InputError, M365MoveError
-from m365move.terminal_text import visible
+from m365move.text.terminal_text import visible
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
 _COMMAND_MODULES = (
@@ -26,8 +26,7 @@ _COMMAND_MODULES = (
     "m365move.cli.call2teams_command",
     "m365move.cli.connect_command",
     "m365move.cli.audit_command",
-    "m365move.cli.schedule_command",
-    "m365move.cli.schedules_command",
+    "m365move.cli.schedule_commands",
 )
 
 EXIT_OK = 0

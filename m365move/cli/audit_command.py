@@ -25,10 +25,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from m365move.atomic_files import write_text_atomically
 from m365move.audit.audit_report import build_audit, platform_scope, read_records
 from m365move.audit.connect_checks import audit_connect
-from m365move.audit.inputs import DEFAULT_RATE_LIMIT, AuditInputs
 from m365move.audit.platform_snapshot import write_platform_snapshot
 from m365move.audit.platform_state import CommercePlatform
 from m365move.audit.tables import (
@@ -46,8 +44,10 @@ from m365move.audit.tables_csv import write_tables
 from m365move.bundle import seal_folder, verify_folder
 from m365move.cli.option_types import finite_number, output_dir, output_file, whole_number
 from m365move.errors import InputError
-from m365move.terminal_text import visible
-from m365move.workspace import DEFAULT_HELP, default_workspace, workspace_journal
+from m365move.files.atomic_files import write_text_atomically
+from m365move.files.workspace import DEFAULT_HELP, default_workspace, workspace_journal
+from m365move.runbooks.audit_inputs import DEFAULT_RATE_LIMIT, AuditInputs
+from m365move.text.terminal_text import visible
 
 EXIT_CRITICAL_ANOMALIES = 3
 EXIT_TAMPERED = 3

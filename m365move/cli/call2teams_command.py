@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from m365move.atomic_files import write_text_atomically
 from m365move.call2teams.accounts import load_accounts
 from m365move.call2teams.bulk_import import MAX_ROWS_PER_FILE, Template, build_import, invalid_number_findings
 from m365move.call2teams.bulk_import_files import read_users_file, write_import_files
@@ -25,6 +24,7 @@ from m365move.call2teams.snapshot_loader import load_tenant_dir, with_graph_doma
 from m365move.call2teams.tenant_check import CheckOptions, check_tenants
 from m365move.cli.option_types import output_dir, output_file
 from m365move.errors import InputError
+from m365move.files.atomic_files import write_text_atomically
 
 _MAX_LISTED_ROWS = 10
 # The verdict is not-ready (the report is still written in full): scripts can tell it from a failure (1, 2).

@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 
 from m365move import progress
-from m365move.atomic_files import atomic_writer
 from m365move.cli.option_types import finite_number, output_file, whole_number
 from m365move.commerce.catalog_export import export_catalog
 from m365move.commerce.credentials import load_credentials
@@ -18,6 +17,7 @@ from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.estate.catalog_file import CatalogDocument, catalog_gaps, read_catalog
 from m365move.estate.csv_files import read_license_mapping
 from m365move.estate.schema import LicenseMappingEntry
+from m365move.files.atomic_files import atomic_writer
 
 EXIT_INCOMPLETE = 2
 

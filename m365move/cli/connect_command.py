@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run_events(args: argparse.Namespace) -> int:
-    from m365move.connect.demo import run_connect_demo
+    from m365move.demo.connect_walkthrough import run_connect_demo
 
     try:
         text = run_connect_demo(args.estate, args.output, timeout=args.timeout)

@@ -9,12 +9,11 @@ from typing import Any
 
 import yaml
 
-from m365move.atomic_files import atomic_writer
 from m365move.cli.option_types import output_file, whole_number
-from m365move.connect.estate_generator import generate_connect_section
+from m365move.demo.estate_generator import EstateSize, generate_connect_section, generate_estate
 from m365move.errors import InputError
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
+from m365move.files.atomic_files import atomic_writer
 
 
 def register(subparsers: Any) -> None:

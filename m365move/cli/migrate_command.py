@@ -26,9 +26,9 @@ from m365move.estate.csv_files import read_license_mapping, read_plans_mapping
 from m365move.execution.executor import ExecutionOptions
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport, RunRequest, run_migration
-from m365move.execution.progress import Progress
 from m365move.execution.resume import find_resume_target
-from m365move.workspace import DEFAULT_HELP, default_workspace
+from m365move.execution.run_progress import Progress
+from m365move.files.workspace import DEFAULT_HELP, default_workspace
 
 EXIT_INTERRUPTED = 130
 # A run that finished with subscriptions a person must look at (decided exit status 6).

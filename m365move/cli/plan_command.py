@@ -7,7 +7,6 @@ import datetime as dt
 import sys
 from typing import Any
 
-from m365move.atomic_files import atomic_writer
 from m365move.cli.option_types import output_file
 from m365move.cli.plan_inputs import (
     add_live_commerce_arguments,
@@ -15,11 +14,12 @@ from m365move.cli.plan_inputs import (
     add_plan_input_arguments,
     load_plan_inputs,
 )
-from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
+from m365move.files.atomic_files import atomic_writer
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 from m365move.plan_output.csv_format import write_plan_csv
 from m365move.plan_output.json_format import write_plan_json
 from m365move.plan_output.table_format import render_plan_table

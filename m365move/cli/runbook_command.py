@@ -14,7 +14,7 @@ from pathlib import Path
 from m365move.cli.option_types import finite_number, output_dir_path
 from m365move.runbooks.catalog import find_runbook, list_runbooks, notebooks_dir
 from m365move.runbooks.parameters import Parameter
-from m365move.terminal_text import visible, visible_lines
+from m365move.text.terminal_text import visible, visible_lines
 
 EXIT_CHECK_FAILED = 1
 EXIT_NOT_INTACT = 3  # as `audit verify`

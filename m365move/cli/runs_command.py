@@ -9,8 +9,8 @@ from typing import Any
 
 from m365move.errors import InputError
 from m365move.execution.journal import Journal
-from m365move.terminal_text import visible
-from m365move.workspace import DEFAULT_HELP, default_workspace
+from m365move.files.workspace import DEFAULT_HELP, default_workspace
+from m365move.text.terminal_text import visible
 
 # What a run looks like in JSON and in the table (parameters only in `show`).
 RUN_FIELDS = ("run_id", "mode", "dry_run", "status", "started_at", "finished_at", "user", "host", "summary",

@@ -18,7 +18,7 @@ from m365move.domain.migration_rules import MigrationCandidate, late_rule_reason
 from m365move.domain.orders import OrderKind
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan
-from m365move.iso_time import parse_iso_time
+from m365move.text.iso_time import parse_iso_time
 
 
 def apply_late_rules(plan: MigrationPlan, mapped: MappedEstate, *, manual_offers: frozenset[str] = frozenset(),

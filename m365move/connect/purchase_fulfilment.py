@@ -35,7 +35,6 @@ from m365move.connect.settings import ExtensionSettings
 from m365move.connect.source_locks import source_lock
 from m365move.domain.reasons import ReasonCode
 from m365move.errors import InputError
-from m365move.iso_time import parse_iso_time
 from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
@@ -50,6 +49,7 @@ from m365move.partnercenter.models import (
     format_time,
 )
 from m365move.partnercenter.schedules import ensure_schedule
+from m365move.text.iso_time import parse_iso_time
 
 log = logging.getLogger(__name__)
 

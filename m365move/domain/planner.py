@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from m365move import progress
 from m365move.domain.estate import Estate, Subscription
-from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode, PlannedOrder
 from m365move.domain.plan_new_subscription import plan_new_subscription_orders
@@ -17,6 +16,7 @@ from m365move.domain.reasons import Decision, PlanWarning, Reason
 from m365move.domain.scope_rules import account_blockers, skip_reasons
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.domain.target_plans import TargetPlanFinder
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.migration_rules import TERM_ENDS_SOON, TermEnding, term_ending_message, terms_ending_within
 from m365move.domain.reasons import Decision, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 
 class Severity(str, Enum):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from m365move.domain.licenses import LicenseMapping, PlansMapping, PlansMappingRow, parse_nce_license
 from m365move.errors import InputError
-from m365move.input_text import read_input_text
+from m365move.files.input_text import read_input_text
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:

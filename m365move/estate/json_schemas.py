@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from m365move.atomic_files import write_text_atomically
 from m365move.estate.catalog_file import CatalogDocument
 from m365move.estate.schema import EstateDocument
+from m365move.files.atomic_files import write_text_atomically
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "estate.schema.json": (EstateDocument, "m365move estate file"),

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
-from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.licenses import LicenseMapping, normalize_offer_id
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate import fast_schema
-from m365move.input_text import parse_json_text, parse_yaml_text, read_input_text
+from m365move.files.input_text import parse_json_text, parse_yaml_text, read_input_text
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from m365move.estate.schema import EstateDocument
@@ -64,7 +64,7 @@ class LoadedEstate:
 def read_structured_file(path: Path) -> Any:
     """Parse a YAML or JSON file (by suffix; YAML otherwise), or raise InputError naming it.
 
-    Encodings, nesting, number lengths and duplicate YAML keys are checked by ``m365move.input_text``.
+    Encodings, nesting, number lengths and duplicate YAML keys are checked by ``m365move.files.input_text``.
     """
     text = read_input_text(path)
     if path.suffix.lower() == ".json":

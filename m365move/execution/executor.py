@@ -37,8 +37,9 @@ from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
 from m365move.execution.platform_orders import PlatformOrders
-from m365move.execution.progress import Progress
+from m365move.execution.run_progress import Progress
 from m365move.execution.seat_check import compare_seats, hold_reason, read_source_seats, seats_text
+from m365move.execution.subscription_work import SubscriptionWork
 
 log = logging.getLogger(__name__)
 
@@ -83,25 +84,6 @@ class ExecutionOptions:
     migration_program: MigrationProgram = "count"
     # After an uncertain POST, wait this long before looking the order up (a gateway may still be forwarding it).
     uncertain_settle_seconds: float = 1.0
-
-
-@dataclass
-class SubscriptionWork:
-    """One source subscription's intents as the executor moves them along."""
-
-    subscription_id: str
-    customer_id: str
-    intents: list[Intent]
-
-    def phase(self, number: int) -> list[Intent]:
-        return [i for i in self.intents if i.phase == number]
-
-    def replace(self, intent: Intent) -> None:
-        self.intents = [intent if i.key == intent.key else i for i in self.intents]
-
-    def first_phase_completed(self) -> bool:
-        first = self.phase(1)
-        return bool(first) and all(i.completed for i in first)
 
 
 class MigrationExecutor:

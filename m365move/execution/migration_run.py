@@ -19,14 +19,15 @@ from m365move.domain.reasons import Decision, Reason, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.errors import JournalError
 from m365move.execution.cross_mode import other_mode_blocks
-from m365move.execution.executor import ExecutionOptions, MigrationExecutor, SubscriptionWork
+from m365move.execution.executor import ExecutionOptions, MigrationExecutor
 from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
 from m365move.execution.journal import Journal
 from m365move.execution.platform_orders import read_platform_orders
-from m365move.execution.progress import Progress
 from m365move.execution.results_context import context_columns
 from m365move.execution.results_file import write_results
+from m365move.execution.run_progress import Progress
+from m365move.execution.subscription_work import SubscriptionWork
 
 # The peer script's --custom-order-params carries these custom attributes of the source onto new orders.
 CUSTOM_ORDER_ATTRIBUTES = ("ResellerType", "Margin")

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from m365move.atomic_files import atomic_writer
 from m365move.domain.orders import MigrationMode
 from m365move.errors import InputError
 from m365move.execution.final_status import FINAL_STATUSES
 from m365move.execution.results_context import CONTEXT_COLUMNS
-from m365move.spreadsheet_csv import FormulaSafeDictWriter, restore_row
+from m365move.files.atomic_files import atomic_writer
+from m365move.files.spreadsheet_csv import FormulaSafeDictWriter, restore_row
 
 # The first columns never change; new ones are appended after them.
 REQUIRED_COLUMNS = (

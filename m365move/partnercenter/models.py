@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from m365move.iso_time import parse_iso_time
+from m365move.text.iso_time import parse_iso_time
 
 
 class MigrationStatus(str, Enum):

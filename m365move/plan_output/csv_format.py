@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from m365move.domain.subscription_plan import MigrationPlan
-from m365move.spreadsheet_csv import FormulaSafeWriter
+from m365move.files.spreadsheet_csv import FormulaSafeWriter
 
 PLAN_CSV_COLUMNS = (
     "subscription_id", "reseller_id", "customer_id", "source_plan_id", "mode", "decision",

@@ -6,10 +6,10 @@ from typing import IO, Any
 
 import orjson
 
-from m365move.domain.gc_pause import cyclic_gc_paused
 from m365move.domain.orders import PlannedOrder
 from m365move.domain.preflight import Finding
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
+from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 
 def plan_to_json(plan: MigrationPlan, findings: list[Finding]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections import Counter
 from m365move.domain.preflight import Finding
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan
-from m365move.terminal_text import visible, visible_lines
+from m365move.text.terminal_text import visible, visible_lines
 
 SAMPLE_ROWS = 20
 

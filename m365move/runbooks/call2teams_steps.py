@@ -11,7 +11,6 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from m365move.atomic_files import write_text_atomically
 from m365move.call2teams.accounts import AccountsHierarchy
 from m365move.call2teams.cleanup_script import ScriptContext, render_cleanup_script
 from m365move.call2teams.domain_checks import DEFAULT_DOMAIN_SUFFIX, DomainRules
@@ -21,8 +20,9 @@ from m365move.call2teams.residual_checks import DEFAULT_MARKERS, MarkerMatcher
 from m365move.call2teams.snapshot import TenantSnapshot
 from m365move.call2teams.tenant_check import CheckOptions, TenantCheckReport
 from m365move.errors import InputError
+from m365move.files.atomic_files import write_text_atomically
+from m365move.rendering.report_tables import shorten
 from m365move.runbooks.namespace import parameters_from_namespace
-from m365move.runbooks.report_tables import shorten
 
 FINDING_HEADERS = ("severity", "code", "tenant", "objects", "what to do")
 MOVE_FINDING_HEADERS = ("severity", "code", "objects", "what to do")

@@ -23,11 +23,11 @@ from m365move.execution.executor import ExecutionOptions
 from m365move.execution.final_status import FINAL_STATUSES
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport, RunRequest, run_migration, unfinished_journal_work
-from m365move.execution.progress import Progress
 from m365move.execution.results_file import read_results
 from m365move.execution.resume import ResumeTarget, find_resume_target
+from m365move.execution.run_progress import Progress
+from m365move.rendering.report_tables import banner, key_value_table, show_html
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
-from m365move.runbooks.report_tables import banner, key_value_table, show_html
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal (PostgreSQL URL with its password): never a parameter
 RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from m365move.errors import InputError
-from m365move.input_text import parse_yaml_text, read_input_text
+from m365move.files.input_text import parse_yaml_text, read_input_text
 
 BASE_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})

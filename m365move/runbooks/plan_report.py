@@ -13,16 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from m365move.atomic_files import atomic_writer
 from m365move.domain.estate import Estate
 from m365move.domain.migration_rules import TermEnding
 from m365move.domain.preflight import Finding
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
-from m365move.markup_escaping import html_text
+from m365move.files.atomic_files import atomic_writer
+from m365move.files.spreadsheet_csv import FormulaSafeDictWriter
 from m365move.plan_output.csv_format import write_plan_csv
-from m365move.runbooks.report_tables import banner, counts_line, key_value_table, shorten
-from m365move.spreadsheet_csv import FormulaSafeDictWriter
+from m365move.rendering.report_tables import banner, counts_line, key_value_table, shorten
+from m365move.text.markup_escaping import html_text
 
 DECISIONS = tuple(decision.value for decision in Decision)  # migrate, skip, blocked
 FINDING_HEADERS = ("severity", "code", "subscriptions", "about", "what to do")

@@ -11,8 +11,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
-from m365move.atomic_files import write_text_atomically
 from m365move.errors import InputError
+from m365move.files.atomic_files import write_text_atomically
 from m365move.runbooks.cells import INJECTED_PARAMETERS_TAG, markdown_cell, read_notebook_file
 from m365move.runbooks.report_header import report_header
 

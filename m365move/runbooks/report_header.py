@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from m365move.markup_escaping import markdown_literal
+from m365move.text.markup_escaping import markdown_literal
 
 # Parameters that name a platform endpoint (shown in the header; the journal URL comes from the environment).
 _ENDPOINT_SUFFIXES = ("_url",)

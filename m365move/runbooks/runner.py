@@ -29,21 +29,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from m365move.atomic_files import write_text_atomically
 from m365move.bundle import seal_folder
-from m365move.bundle.provenance import tool_commit, tool_version, who
+from m365move.bundle.provenance import who
 from m365move.errors import InputError, M365MoveError
+from m365move.files.atomic_files import write_text_atomically
+from m365move.files.workspace import default_workspace
 from m365move.runbooks.caller_paths import absolute_caller_paths
 from m365move.runbooks.catalog import KERNEL_NAME, Runbook, find_runbook
 from m365move.runbooks.cells import is_step, notebook_text, read_notebook_file
 from m365move.runbooks.environment import kernel_environment
 from m365move.runbooks.outcome import Failure, RunOutcome, RunStatus
 from m365move.runbooks.parameters import ParameterError, ParametersCell, load_parameters_file, resolve_parameters
-from m365move.runbooks.progress import ProgressCallback, StepTracker
 from m365move.runbooks.render import render_report
 from m365move.runbooks.report_header import endpoint_without_secrets
 from m365move.runbooks.result import recorded_result
-from m365move.workspace import default_workspace
+from m365move.runbooks.step_tracker import ProgressCallback, StepTracker
+from m365move.version_info import tool_commit, tool_version
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal's URL (with its password): never written as is
 DEFAULT_CELL_TIMEOUT = 3600.0  # seconds; a migration cell may legitimately take long
@@ -222,7 +223,7 @@ def _progress_relay(tracker: StepTracker) -> dict[str, Any]:
     """When steps are shown, the cells' own progress (orders placed and polled, …) is shown with them."""
     if tracker.on_step is None:
         return {}
-    from m365move.runbooks.progress_relay import ENGINE_NAME, relay_to_display
+    from m365move.progress.kernel_relay import ENGINE_NAME, relay_to_display
 
     return {"engine_name": ENGINE_NAME, "relay": relay_to_display}
 

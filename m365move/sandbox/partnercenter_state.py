@@ -29,10 +29,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from m365move.domain.migration_rules import SMB_PRODUCT_IDS, SMB_SEAT_CAP, product_of
-from m365move.iso_time import parse_iso_time
 from m365move.partnercenter.eligibility import ELIGIBILITY_CODES
 from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, format_time
 from m365move.sandbox.platform_clock import PlatformClock
+from m365move.text.iso_time import parse_iso_time
 
 Json = dict[str, Any]
 _NEW_SUBSCRIPTION_NAMESPACE = uuid.UUID("8d1c6f0a-7e0b-4d9e-b2f4-5a3c2e1d0f99")

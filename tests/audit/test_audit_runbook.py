@@ -141,7 +141,7 @@ class TestCleanRun:
 
 def test_render_audit_returns_the_report_of_a_runbook_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README demo's entry point: one call, one report.html in the folder asked for."""
-    from m365move.audit.demo import render_audit
+    from m365move.demo.__main__ import render_audit
 
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)

@@ -17,7 +17,7 @@ from m365move.audit.tables import all_tables, by_reseller_table, runs_table
 from m365move.audit.tables_csv import write_tables
 from m365move.cli import main
 from m365move.errors import InputError
-from m365move.runbooks.charts import PNG_SIGNATURE
+from m365move.rendering.charts import PNG_SIGNATURE
 from tests.audit.builders import BASE, CUSTOMER, NCE, NOW, RESELLER, standard
 from tests.audit.sandbox_audit import migrate_on_sandbox
 from tests.execution.sandbox_run import use_credentials

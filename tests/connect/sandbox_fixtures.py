@@ -23,10 +23,10 @@ else:
                                                       "(scripts/test runs the Connect end-to-end tests there)")
 
 from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
-from m365move.connect.demo import sandbox_config  # noqa: E402
-from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
 from m365move.connect.event_driver import EventDriver  # noqa: E402
 from m365move.connect.runtime import LocalRuntime  # noqa: E402
+from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
+from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
 from m365move.estate.schema import EstateDocument  # noqa: E402
 from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
 from m365move.partnercenter.limits import LIMITERS  # noqa: E402

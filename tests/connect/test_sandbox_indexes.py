@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from m365move.connect.estate_generator import generate_connect_section
+from m365move.demo.estate_generator import generate_connect_section
 from m365move.sandbox.connect_state import ConnectState
 from m365move.sandbox.rql import equality_hints, page_of, parse_query
 

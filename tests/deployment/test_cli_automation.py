@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from m365move.cli import build_parser, main
-from m365move.estate.generator import EstateSize, generate_estate
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.sandbox.faults import Faults
 from tests.call2teams.helpers import CONTOSO_ACCOUNT_DOMAINS
 from tests.contract_schemas import validate as validate_contract

@@ -105,7 +105,7 @@ def test_output_files_are_group_readable(tmp_path: Path) -> None:
     import os
     import stat
 
-    from m365move.atomic_files import write_text_atomically
+    from m365move.files.atomic_files import write_text_atomically
 
     old = os.umask(0o022)
     try:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from m365move.cli import main
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.runbooks.plan_report import CHART_RESELLERS, decisions_by_reseller, finding_rollup_rows
 

@@ -14,10 +14,11 @@ from rich.console import Console
 from m365move import progress
 from m365move.cli import main
 from m365move.domain.orders import OrderKind
-from m365move.execution.executor import SubscriptionWork
 from m365move.execution.intents import IntentState
-from m365move.execution.progress import Progress
-from m365move.progress_display import ProgressDisplay, format_rate_line
+from m365move.execution.run_progress import Progress
+from m365move.execution.subscription_work import SubscriptionWork
+from m365move.progress import tracking
+from m365move.progress.terminal_display import ProgressDisplay, format_rate_line
 from m365move.sandbox.faults import Faults
 from tests.estate_builder import ADDON, BASE, standard
 from tests.execution.sandbox_run import migrate_args, sandbox_on, use_credentials, write_estate
@@ -133,7 +134,7 @@ def test_interrupted_run_ends_short_of_its_total() -> None:
 
 
 def test_outside_a_kernel_progress_goes_to_stderr_never_stdout() -> None:
-    display = progress._default_display()
+    display = tracking._default_display()
     assert isinstance(display, ProgressDisplay) and display.stream is sys.stderr
 
 

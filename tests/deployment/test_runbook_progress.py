@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from m365move import progress
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.progress import PROGRESS_MIMETYPE
-from m365move.progress_display import ProgressDisplay
+from m365move.progress.terminal_display import ProgressDisplay
 from m365move.runbooks.outcome import RunStatus
 from m365move.runbooks.runner import run_runbook
 from m365move.sandbox.faults import Faults

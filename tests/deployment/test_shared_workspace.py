@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from m365move.cli import main
-from m365move.workspace import WORKSPACE_ENV
+from m365move.files.workspace import WORKSPACE_ENV
 from tests.estate_builder import ADDON, BASE, standard
 from tests.execution.sandbox_run import sandbox_on, use_credentials, write_estate
 

@@ -7,12 +7,12 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.catalog import ResourceRole
 from m365move.domain.estate import Estate
 from m365move.domain.orders import MigrationMode, OrderKind
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import build_estate, parse_estate_document
 from m365move.plan_output.json_format import plan_to_json
 

@@ -20,10 +20,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.estate import Estate
 from m365move.errors import InputError
 from m365move.estate import fast_schema, loader
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import build_estate, load_estate, parse_estate_document, read_structured_file
 from tests.estate_builder import ADDON, BASE, standard
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from m365move.cli import main
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.sandbox.faults import Faults
 from tests.execution.sandbox_run import duplicate_keys, migrate_args, sandbox_on, state, use_credentials

@@ -1,6 +1,6 @@
 """Every CSV m365move writes opens in a spreadsheet as text: formula-like cells are neutralised.
 
-One rule (``m365move.spreadsheet_csv``) serves the plan CSV, the results file, the audit tables and the
+One rule (``m365move.files.spreadsheet_csv``) serves the plan CSV, the results file, the audit tables and the
 Call2Teams bulk-import files; E.164 number columns keep their ``+``; ``resume`` reads results files back
 with every id exact.
 """
@@ -22,7 +22,7 @@ from m365move.domain.orders import MigrationMode
 from m365move.execution.journal import Journal
 from m365move.execution.results_file import read_results, write_results
 from m365move.execution.resume import find_resume_target
-from m365move.spreadsheet_csv import neutralise_cell, restore_cell
+from m365move.files.spreadsheet_csv import neutralise_cell, restore_cell
 from tests.audit.builders import CUSTOMER as AUDIT_CUSTOMER
 from tests.audit.builders import NOW
 from tests.audit.builders import RESELLER as AUDIT_RESELLER

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from m365move.markup_escaping import markdown_literal
 from m365move.runbooks.render import render_report
+from m365move.text.markup_escaping import markdown_literal
 
 XSS_PARAMETERS = {
     "customer": "1,`<img src=x onerror=alert(1)>`",

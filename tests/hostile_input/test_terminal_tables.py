@@ -13,7 +13,7 @@ from m365move.call2teams.snapshot import VoiceRoute
 from m365move.call2teams.tenant_check import CheckOptions, check_tenants
 from m365move.cli import main
 from m365move.cli.audit_command import text_table
-from m365move.terminal_text import visible, visible_lines
+from m365move.text.terminal_text import visible, visible_lines
 from tests.call2teams.helpers import snapshot
 from tests.estate_builder import standard
 

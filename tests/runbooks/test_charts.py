@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from m365move.runbooks.charts import PNG_SIGNATURE, bars, stacked_bars
+from m365move.rendering.charts import PNG_SIGNATURE, bars, stacked_bars
 
 
 class TestStackedBars:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.estate import Estate
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
 from m365move.errors import InputError
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import build_estate, parse_estate_document
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport

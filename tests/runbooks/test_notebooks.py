@@ -22,11 +22,11 @@ from m365move.call2teams.domain_checks import DomainRules
 from m365move.call2teams.move_readiness import MoveMethod, MoveRequest, assess_move
 from m365move.call2teams.snapshot_loader import load_tenant_dir
 from m365move.call2teams.tenant_check import CheckOptions, check_tenants
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.orders import MigrationMode, OrderKind
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.preflight import preflight_findings
 from m365move.domain.reasons import Decision
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.runbooks.catalog import list_runbooks, notebooks_dir
 from m365move.runbooks.outcome import RunOutcome, RunStatus

@@ -14,7 +14,7 @@ import nbformat
 import papermill
 import pytest
 
-from m365move.estate.generator import EstateSize, generate_estate
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.runbooks.catalog import list_runbooks, notebooks_dir
 from m365move.runbooks.cells import PARAMETERS_TAG, cells_tagged, source_of

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.orders import MigrationMode
 from m365move.errors import InputError
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanParameters, load_inputs
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.domain.estate import Estate
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings
 from m365move.domain.subscription_plan import MigrationPlan
-from m365move.estate.generator import EstateSize, generate_estate
 from m365move.estate.loader import build_estate, parse_estate_document
 from m365move.runbooks import plan_report as report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from m365move.runbooks.report_tables import banner, cell_text, counts_line, html_table, key_value_table, shorten
+from m365move.rendering.report_tables import banner, cell_text, counts_line, html_table, key_value_table, shorten
 
 
 class TestHtmlTable:

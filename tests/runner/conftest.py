@@ -18,9 +18,9 @@ else:
     pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
                                                       "(scripts/test runs these tests there)")
 
-from m365move.connect.demo import sandbox_config  # noqa: E402
-from m365move.connect.estate_generator import generate_connect_section  # noqa: E402
 from m365move.connect.runtime import LocalRuntime  # noqa: E402
+from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
+from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
 from m365move.estate.schema import EstateDocument  # noqa: E402
 from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
 from m365move.partnercenter.limits import LIMITERS  # noqa: E402

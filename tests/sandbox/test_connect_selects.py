@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from m365move.connect.estate_generator import generate_connect_section
+from m365move.demo.estate_generator import generate_connect_section
 from m365move.estate.schema import EstateDocument
 from m365move.sandbox.app import build_sandbox_app
 from m365move.sandbox.listing_cache import ListingCache

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from connect_spec_validation import ConnectSpec, Patch
 
-from m365move.connect.estate_generator import CSP_PRODUCT, NCE_PRODUCT, generate_connect_section
+from m365move.demo.estate_generator import CSP_PRODUCT, NCE_PRODUCT, generate_connect_section
 from m365move.estate.schema import EstateDocument
 from m365move.sandbox.connect_spec_deviations import SCHEMA_DEVIATIONS
 from m365move.sandbox.server import SandboxServer, run_sandbox

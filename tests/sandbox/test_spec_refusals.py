@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sandbox_fixtures import estate_raw
 
-from m365move.connect.estate_generator import NCE_PRODUCT, generate_connect_section
+from m365move.demo.estate_generator import NCE_PRODUCT, generate_connect_section
 from m365move.estate.loader import parse_estate_document
 from m365move.sandbox.faults import Faults
 from m365move.sandbox.server import SandboxServer, run_sandbox

@@ -25,7 +25,7 @@ from m365move import progress as shown
 from m365move.execution.intents import IntentState
 
 if TYPE_CHECKING:
-    from m365move.execution.executor import SubscriptionWork
+    from m365move.execution.subscription_work import SubscriptionWork
 
 # Events that do not end an order for this run (it is polled or looked up next); every other event does.
 _NOT_ENDING = frozenset({"placed", "found on platform", "placement uncertain", "left for resume"})
@@ -40,7 +40,7 @@ class Progress:
         self.batches = 0  # batch N of M
         self._display: shown.Display | None = None
         if stream is not None:  # an explicit stream (tests, a log): lines there, not on this process's display
-            from m365move.progress_display import ProgressDisplay
+            from m365move.progress.terminal_display import ProgressDisplay
 
             self._display = ProgressDisplay(stream, every_seconds=every_seconds)
         self._lock = threading.Lock()

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from m365move.errors import InputError
-from m365move.input_text import _StrictSafeLoader, parse_yaml_text
-from m365move.yaml_plain import GAVE_UP, plain_yaml_data
+from m365move.files.input_text import _StrictSafeLoader, parse_yaml_text
+from m365move.files.yaml_plain import GAVE_UP, plain_yaml_data
 
 
 def typed(value: Any) -> Any:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from connect.client import R
 
-from m365move.atomic_files import write_text_atomically
 from m365move.connect import queries
 from m365move.connect.client import make_connect_client, sandbox_endpoint
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.sweep import AssetOutcome, AssetStatus, SweepParameters, SweepReport, run_sweep
 from m365move.errors import InputError
+from m365move.files.atomic_files import write_text_atomically
 
 if TYPE_CHECKING:
     from m365move.connect.event_driver import DriverReport, EventDriver
@@ -47,7 +47,7 @@ def final_state(driver: EventDriver) -> SweepReport:
     """Every CSP asset's state now, read from Connect: active ones by a sweep that may not create anything,
     terminated ones (cancelled after migrating) with the approved purchases that replaced them."""
     settings = ExtensionSettings.from_config({**driver.config, "DRY_RUN": "true"})
-    report = run_sweep(driver.client, settings, SweepParameters(), logging.getLogger("m365move.connect.demo"))
+    report = run_sweep(driver.client, settings, SweepParameters(), logging.getLogger("m365move.demo.connect_walkthrough"))
     query = R().product.id.oneof(list(settings.csp_product_ids)) & R().status.eq("terminated")
     terminated = [str(a["id"]) for a in queries.fetch_all(driver.client, "assets", query, page_size=1000)]
     purchases: dict[str, list[str]] = {}

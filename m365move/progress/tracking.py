@@ -13,7 +13,7 @@ Where it goes is decided once per process (:func:`display`):
   seconds) and when it ends, on stderr; work over sooner shows nothing;
 * inside a Jupyter kernel (a runbook cell): one output per task, updated in place, so the cell shows a live
   bar and the saved notebook keeps only its last state; ``m365move runbook run`` relays the same updates to
-  its own terminal (see ``runbooks/progress_relay.py``).
+  its own terminal (see ``progress/kernel_relay.py``).
 
 Progress never goes to stdout: ``--format json`` keeps stdout for the document alone.
 A task's name says what it counts (``orders final``, ``subscriptions read``); its ``detail`` says where
@@ -34,7 +34,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 # The kernel's progress updates carry this mimetype, so ``runbook run`` can relay them to its terminal.
-PROGRESS_MIMETYPE = "application/vnd.m365move.progress+json"
 EVERY_ENV = "M365MOVE_PROGRESS_EVERY"  # seconds between plain progress lines (not on a terminal)
 
 
@@ -126,10 +125,10 @@ def _default_display() -> Display:
     every = os.environ.get(EVERY_ENV, "")
     seconds = float(every) if every.replace(".", "", 1).isdigit() else None
     if _in_jupyter_kernel():
-        from m365move.progress_jupyter import NotebookDisplay
+        from m365move.progress.notebook_display import NotebookDisplay
 
         return NotebookDisplay(2.0 if seconds is None else seconds, 2.0 if seconds is None else seconds)
-    from m365move.progress_display import ProgressDisplay
+    from m365move.progress.terminal_display import ProgressDisplay
 
     # stderr as it is when written to (tests replace it)
     return ProgressDisplay(every_seconds=10.0 if seconds is None else seconds)
@@ -180,27 +179,6 @@ def iterate(items: Iterable[T], what: str, total: int | None = None) -> Iterator
                 pending = 0
         if pending:
             counting.advance(pending)
-
-
-def clock(seconds: float) -> str:
-    """``0:01:05``: hours unbounded, so an overnight run still reads as a time."""
-    whole = int(round(max(0.0, seconds)))
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-
-
-def rate_line(what: str, done: int, total: int, elapsed: float, detail: str = "") -> str:
-    """``orders final: 120/480 (25%), 4.0/s, ETA 0:01:30 [phase 1: placing, batch 2 of 5]``."""
-    rate = done / elapsed if elapsed > 0 else 0.0
-    percent = f" ({100 * done / total:.0f}%)" if total else ""
-    if total and rate > 0 and done < total:
-        ending = f", ETA {clock((total - done) / rate)}"
-    elif total and done >= total:
-        ending = f", done in {clock(elapsed)}"
-    else:
-        ending = f", {clock(elapsed)} so far"
-    of_total = f"/{total:,}" if total else ""
-    where = f" [{detail}]" if detail else ""
-    return f"{what}: {done:,}{of_total}{percent}, {rate:.1f}/s{ending}{where}"
 
 
 def now() -> float:

@@ -28,7 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from m365move.progress import rate_line
+from m365move.progress.formatting import rate_line
 
 
 @dataclass

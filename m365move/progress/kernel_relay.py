@@ -1,7 +1,7 @@
 """Relay a runbook cell's progress to the terminal of ``m365move runbook run``.
 
 A cell that works for an hour (placing and polling orders) shows its progress in its own output (see
-``m365move/progress_jupyter.py``); without a relay the operator at the terminal would see only the step line
+``m365move/progress/notebook_display.py``); without a relay the operator at the terminal would see only the step line
 ("[9/12] Place and poll the orders") for that hour. Papermill runs notebooks through an "engine"; ours is
 papermill's own nbclient engine with one addition: every kernel message carrying the progress mimetype is
 also handed to this process's progress display (a bar on a terminal, periodic lines otherwise).
@@ -16,7 +16,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 
-from m365move import progress
+from m365move.progress import formatting, tracking
 
 ENGINE_NAME = "m365move-progress-relay"
 Relay = Callable[[dict[str, Any]], None]
@@ -24,7 +24,7 @@ Relay = Callable[[dict[str, Any]], None]
 
 def relay_to_display(update: dict[str, Any]) -> None:
     """Show a kernel's progress update on this process's display (stderr)."""
-    shown = progress.display()
+    shown = tracking.display()
     what = str(update.get("what", "progress"))
     shown.update(what, int(update.get("done", 0)), int(update.get("total", 0)), str(update.get("detail", "")))
     if update.get("finished"):
@@ -38,7 +38,7 @@ class _RelayingClient(PapermillNotebookClient):  # type: ignore[misc]
 
     def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
         data = (msg.get("content") or {}).get("data") or {}
-        update = data.get(progress.PROGRESS_MIMETYPE)
+        update = data.get(formatting.PROGRESS_MIMETYPE)
         if isinstance(update, dict):
             self._relay(update)
         return super().process_message(msg, cell, cell_index)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from m365move.cli import main as cli_main
-from m365move.errors import PlatformError
+from m365move.errors import M365MoveError, PlatformError
 
 SANDBOX_CREDENTIALS = {
     "M365MOVE_COMMERCE_USER": "sandbox",
@@ -93,7 +93,6 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
         connect_section = _connect_demo(estate, output_dir)
 
         _step("6. Audit of everything above")
-        from m365move.audit.demo import render_audit
 
         report = render_audit(workspace / "journal.sqlite", sandbox.url, output_dir / "audit")
         print(f"  audit report: {report}")
@@ -109,7 +108,7 @@ def _connect_demo(estate: Path, output_dir: Path) -> str:
     _step("5. Connect extension: New Subscription mode through connect-extension-runner's task managers")
     output = output_dir / "connect"
     if importlib.util.find_spec("connect.eaas.runner") is not None:
-        from m365move.connect.demo import run_connect_demo
+        from m365move.demo.connect_walkthrough import run_connect_demo
 
         summary = run_connect_demo(estate, output)
     else:
@@ -126,6 +125,22 @@ def _connect_demo(estate: Path, output_dir: Path) -> str:
         summary = (output / "connect_demo.txt").read_text()
     first = summary.splitlines()[0] if summary else ""
     return f"; Connect: {first}" if first and len(first) < 200 else ""
+
+
+def render_audit(journal_path: str | Path, commerce_url: str | None, output_dir: str | Path) -> Path:
+    """Run the audit_report runbook on one journal (and Commerce, when a URL is given); the report.html path.
+
+    Commerce credentials come from the environment, as for every runbook; ``output_dir`` must be empty or new.
+    """
+    from m365move.runbooks.runner import run_runbook
+
+    params: dict[str, object] = {"journal": str(Path(journal_path).resolve())}
+    if commerce_url:
+        params["commerce_url"] = commerce_url
+    outcome = run_runbook("audit_report", params, Path(output_dir))
+    if not outcome.ok:
+        raise M365MoveError(outcome.summary())
+    return outcome.report
 
 
 def main() -> int:

@@ -99,7 +99,7 @@ def bars(counts: Mapping[str, int], *, title: str, value_label: str = "subscript
 
 def show_chart(chart: Chart) -> None:
     """Display a chart in the running notebook."""
-    from m365move.runbooks.report_tables import show_html
+    from m365move.rendering.report_tables import show_html
 
     show_html(chart.img_tag())
 

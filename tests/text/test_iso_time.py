@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from m365move.iso_time import parse_iso_time
+from m365move.text.iso_time import parse_iso_time
 
 UTC = dt.timezone.utc
 

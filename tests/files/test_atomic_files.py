@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from m365move import atomic_files
-from m365move.atomic_files import atomic_writer, write_text_atomically
+from m365move.files import atomic_files
+from m365move.files.atomic_files import atomic_writer, write_text_atomically
 
 PACKAGE = Path(atomic_files.__file__).parent
 # Modules that write their own files write-then-rename (with bytes they must control), reviewed one by one.
@@ -47,4 +47,4 @@ def test_every_output_file_goes_through_atomic_files() -> None:
              for path in sorted(PACKAGE.rglob("*.py")) if str(path.relative_to(PACKAGE)) not in OWN_ATOMIC_WRITERS
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
              if PLAIN_WRITE.search(line)]
-    assert plain == [], "write these with m365move.atomic_files (atomic_writer / write_text_atomically)"
+    assert plain == [], "write these with m365move.files.atomic_files (atomic_writer / write_text_atomically)"

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from m365move.progress import PROGRESS_MIMETYPE, rate_line
+from m365move.progress.formatting import PROGRESS_MIMETYPE, rate_line
 
 
 @dataclass

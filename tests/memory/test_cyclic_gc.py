@@ -1,4 +1,4 @@
-"""The collector is paused while any reader is inside ``paused()``, and left as it was found afterwards."""
+"""The collector is paused while any reader is inside ``cyclic_gc_paused()``, and left as it was found afterwards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from m365move.audit.cycle_collection import paused
+from m365move.memory.cyclic_gc import cyclic_gc_paused as paused
 
 
 @pytest.fixture(autouse=True)

@@ -1,21 +1,28 @@
-"""``m365move schedule``: schedule a legacy subscription's new-commerce migration for a date or for its renewal.
+"""Partner Center's new-commerce migration schedules: ``m365move schedule`` and ``m365move schedules list | cancel``.
 
-Idempotent per subscription: a waiting schedule is updated to what is asked (or left as it is), never duplicated.
+``schedule`` schedules a legacy subscription's migration for a date or for its renewal; idempotent per
+subscription: a waiting schedule is updated to what is asked (or left as it is), never duplicated.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import datetime, timezone
 
 from m365move.cli.partner_center_options import add_connection_options, guid, partner_center_client
 from m365move.errors import InputError
 from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, ScheduleRequest
-from m365move.partnercenter.schedules import ensure_schedule
-from m365move.terminal_text import visible
+from m365move.partnercenter.schedules import cancel_waiting, ensure_schedule
+from m365move.text.terminal_text import visible
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _register_schedule(subparsers)
+    _register_schedules(subparsers)
+
+
+def _register_schedule(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "schedule", help="schedule a subscription's new-commerce migration (a date, or its renewal)",
         description="Schedule the migration of one legacy subscription in Partner Center, for a date (--date) or for "
@@ -60,4 +67,50 @@ def _schedule(args: argparse.Namespace) -> int:
     when = ("on renewal" + (f" ({schedule.raw.get('subscriptionEndDate')})" if schedule.raw.get("subscriptionEndDate")
                             else "")) if schedule.migrate_on_renewal else f"at {schedule.raw.get('targetDate')}"
     print(visible(f"{outcome.action.value} schedule {schedule.id} for {schedule.current_subscription_id}: migrates {when}"))
+    return 0
+
+
+def _register_schedules(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("schedules", help="list or cancel new-commerce migration schedules")
+    actions = parser.add_subparsers(dest="schedules_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="schedules of a customer, a subscription or a run (one filter at least)")
+    listing.add_argument("--customer", metavar="TENANT_ID", help="the customer's tenant id")
+    listing.add_argument("--subscription", metavar="ID", help="a legacy subscription's id")
+    listing.add_argument("--reference", metavar="GUID", help="an externalReferenceId (a run)")
+    listing.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    add_connection_options(listing)
+    listing.set_defaults(func=_list)
+    cancel = actions.add_parser("cancel", help="cancel a subscription's waiting schedule (none waiting: nothing to do)")
+    cancel.add_argument("--customer", required=True, metavar="TENANT_ID", help="the customer's tenant id")
+    cancel.add_argument("--subscription", required=True, metavar="ID", help="the legacy subscription's id")
+    add_connection_options(cancel)
+    cancel.set_defaults(func=_cancel)
+
+
+def _list(args: argparse.Namespace) -> int:
+    if not (args.customer or args.subscription or args.reference):
+        raise InputError("give --customer, --subscription or --reference", where="schedules list",
+                         hint="Partner Center lists schedules only by one of these")
+    with partner_center_client(args) as pc:
+        found = pc.find_schedules(guid(args.subscription, "--subscription") if args.subscription else None,
+                                  customer_tenant_id=guid(args.customer, "--customer") if args.customer else None,
+                                  external_reference_id=guid(args.reference, "--reference") if args.reference else None)
+    if args.format == "json":
+        print(json.dumps([s.raw for s in found], indent=2, sort_keys=True))
+        return 0
+    print("schedule_id\tsubscription_id\tstatus\tmigrates\tmigration_id")
+    for s in found:
+        when = "on renewal" if s.migrate_on_renewal else str(s.raw.get("targetDate", ""))
+        print("\t".join(visible(cell) for cell in (s.id, s.current_subscription_id, s.status.value, when,
+                                                    s.new_commerce_migration_id or s.error_description or "")))
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    with partner_center_client(args) as pc:
+        cancelled = cancel_waiting(pc, guid(args.customer, "--customer"), guid(args.subscription, "--subscription"))
+    if not cancelled:
+        print(visible(f"no waiting schedule for {args.subscription}: nothing cancelled"))
+    for outcome in cancelled:
+        print(visible(f"cancelled schedule {outcome.schedule.id} for {outcome.schedule.current_subscription_id}"))
     return 0

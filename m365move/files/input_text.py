@@ -8,7 +8,7 @@
   ``RecursionError`` or a ``ValueError`` about integer string conversion). libyaml refuses deep YAML itself.
 - YAML: a key written twice in one mapping is refused (PyYAML silently keeps the last one, so an
   edited estate could quietly lose a licence mapping or a quantity). Plain YAML is read by
-  ``m365move.yaml_plain`` (the same values, faster), everything else by the safe loader.
+  ``m365move.files.yaml_plain`` (the same values, faster), everything else by the safe loader.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode
 
 from m365move.errors import InputError
-from m365move.yaml_plain import GAVE_UP, plain_yaml_data
+from m365move.files.yaml_plain import GAVE_UP, plain_yaml_data
 
 MAX_NESTING = 200
 MAX_INTEGER_DIGITS = 40
