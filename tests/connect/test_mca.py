@@ -37,6 +37,40 @@ def test_acceptance_counts_only_when_complete_and_recent(params: dict[str, str |
     assert (problem is None) if expected is None else (expected in (problem or ""))
 
 
+@pytest.mark.parametrize(("date", "expected"), [
+    ("01-31-2024", None),  # CloudBlue's documented format, MM-DD-YYYY
+    ("01/31/2024", None),
+    ("2024-01-31", None),
+    ("2024-01-31T10:00:00Z", None),
+    ("01-31-2022", "must accept it again"),  # CloudBlue's own example: read as 2022-01-31, before 2023-04-01
+    ("03-31-2023", "must accept it again"),
+    ("04-01-2023", None),
+    ("31-01-2024", "is not a date"),  # DD-MM-YYYY is not CloudBlue's format: month 31
+    ("2024-31-01", "is not a date"),
+])
+def test_agreement_date_as_cloudblue_writes_it_and_as_iso(date: str, expected: str | None) -> None:
+    problem = mca_problem(_asset(agreement_date=date), McaParameters())
+    assert (problem is None) if expected is None else (expected in (problem or ""))
+
+
+NO_LEGACY = {name: None for name in ACCEPTED}
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({**NO_LEGACY, "mca_attestation_accepted": "true", "mca_attestation_id_external": "ATT-1234"}, None),
+    ({**NO_LEGACY, "mca_attestation_accepted": "yes", "mca_attestation_id_external": "ATT-1234"}, None),
+    ({**NO_LEGACY, "mca_attestation_accepted": "true"}, "mca_attestation_id_external is empty"),
+    ({**NO_LEGACY, "mca_attestation_accepted": "true", "mca_attestation_id_external": " "},
+     "mca_attestation_id_external is empty"),
+    ({"mca_attestation_accepted": "false", "mca_attestation_id_external": "ATT-1234"}, "has not attested"),
+    ({**NO_LEGACY, "mca_attestation_accepted": ""}, "no mca_acceptance parameter"),  # no answer: the legacy check
+    (NO_LEGACY, "no mca_acceptance parameter"),
+])
+def test_the_attestation_parameters_are_proof(params: dict[str, str | None], expected: str | None) -> None:
+    problem = mca_problem(_asset(**params), McaParameters())
+    assert (problem is None) if expected is None else (expected in (problem or ""))
+
+
 def test_parameter_names_are_configurable() -> None:
     names = McaParameters.parse("mca_ok,mca_date,fn,ln,mail")
     asset = {"params": [{"id": "mca_ok", "value": "yes"}, {"id": "mca_date", "value": "2025-01-01"},
@@ -44,6 +78,10 @@ def test_parameter_names_are_configurable() -> None:
     assert mca_problem(asset, names) is None and mca_problem(asset, McaParameters()) is not None
     with pytest.raises(ValueError):
         McaParameters.parse("only,two")
+    seven = McaParameters.parse("a,b,c,d,e,att_ok,att_id")
+    assert (seven.attestation_accepted, seven.attestation_id) == ("att_ok", "att_id")
+    attested = {"params": [{"id": "att_ok", "value": "true"}, {"id": "att_id", "value": "X-1"}]}
+    assert mca_problem(attested, seven) is None
 
 
 def test_sweep_blocks_unknown_and_old_acceptances_with_mca_not_accepted() -> None:
