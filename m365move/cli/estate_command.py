@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from m365move.cli.option_types import output_file, whole_number
+from m365move.demo.commerce_partner_center import add_commerce_partner_center
 from m365move.demo.estate_generator import EstateSize, generate_connect_section, generate_estate
 from m365move.errors import InputError
 from m365move.estate.loader import load_estate
@@ -28,6 +29,10 @@ def register(subparsers: Any) -> None:
     generate.add_argument("--plans", type=whole_number(1, 100_000), help="default: N/50, between 24 and 2000")
     generate.add_argument("--connect-assets", type=whole_number(0, 1_000_000), metavar="N",
                           help="CSP assets in the Connect and Partner Center sections (default: N/10, at most 24)")
+    generate.add_argument("--partner-center", action="store_true",
+                          help="link every Commerce subscription to a legacy Microsoft subscription in the "
+                               "partner_center section, with Microsoft-led migrations (Completed, Processing, Failed) "
+                               "of a few of them")
     generate.add_argument("--output", type=output_file, required=True, metavar="FILE",
                           help="the estate file: JSON, or YAML when the name ends in .yaml or .yml "
                           "(JSON loads several times faster at 100k subscriptions)")
@@ -46,6 +51,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if assets > 0:
         # Connect's time runs 60× faster in the sandbox so that the demo's migrations settle in seconds.
         document.update(generate_connect_section(args.seed, assets, time_scale=60))
+    if args.partner_center:
+        add_commerce_partner_center(document, args.seed)
     with atomic_writer(args.output) as handle:
         if wants_yaml(args.output):
             dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

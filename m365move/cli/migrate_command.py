@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from m365move.cli.option_types import finite_number, whole_number
+from m365move.cli.partner_center_lookup import (
+    add_partner_center_lookup_options,
+    with_partner_center_view,
+    write_reconciliation,
+)
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
@@ -19,6 +24,7 @@ from m365move.commerce.models import MIGRATION_PROGRAMS
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
+from m365move.domain.microsoft_migrations import NOT_CONSULTED_MESSAGE
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
 from m365move.errors import InputError, JournalError
@@ -84,6 +90,7 @@ def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table: lines for a person; json: one JSON document on standard output (default: "
                         "%(default)s)")
+    add_partner_center_lookup_options(parser)
 
 
 def run_migrate(args: argparse.Namespace) -> int:
@@ -132,6 +139,8 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
         client.verify_access()
         estate, plans_mapping, file_selection = _estate(parameters, client)
         selection = selection or file_selection
+        # Microsoft-led migrations seen in Partner Center are skipped or blocked, never ordered again.
+        estate = with_partner_center_view(args, estate, selection)
         request = RunRequest(
             mode=mode, estate=selected_only(estate, selection), plans_mapping=plans_mapping, selection=selection,
             execute=args.execute, parameters=parameters | {"execute": args.execute, "concurrency": args.concurrency},
@@ -146,6 +155,12 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
             report = run_migration(request, journal, client, Path(args.workspace), progress=Progress(0), stop=stop)
         finally:
             signal.signal(signal.SIGINT, previous)
+        reconciliation = write_reconciliation(estate, selection, report.results_path, report.run_id)
+        if reconciliation is not None:
+            print(f"sources Partner Center shows migrated or migrating (not ordered): {reconciliation}",
+                  file=sys.stderr)
+        elif not estate.partner_center.consulted:
+            print(f"m365move: {NOT_CONSULTED_MESSAGE}", file=sys.stderr)
     finally:
         client.close()
     status = exit_status(report)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from m365move.cli.option_types import output_file
+from m365move.cli.partner_center_lookup import add_partner_center_lookup_options, with_partner_center_view
 from m365move.cli.plan_inputs import (
     add_live_commerce_arguments,
     add_mode_argument,
@@ -18,6 +19,7 @@ from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
+from m365move.domain.reconciliation import partner_center_findings
 from m365move.files.atomic_files import atomic_writer
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 from m365move.plan_output.csv_format import write_plan_csv
@@ -35,6 +37,7 @@ def register(subparsers: Any) -> None:
     add_mode_argument(parser)
     add_plan_input_arguments(parser, estate_required=False)
     add_live_commerce_arguments(parser)
+    add_partner_center_lookup_options(parser)
     parser.add_argument("--term-ends-within", type=_days, default=DEFAULT_TERM_END_DAYS, metavar="DAYS",
                         help="list in-scope sources whose legacy term ends within DAYS from today (UTC) as the "
                         "finding term-ends-soon: Microsoft migrates them itself at term end (default: %(default)s)")
@@ -58,10 +61,12 @@ def _plan(args: argparse.Namespace) -> int:
     estate, plans_mapping, selection = inputs.estate, inputs.plans_mapping, inputs.selection
     # Planning needs only the domain estate: the validated document (as big again) is let go here.
     del inputs
+    estate = with_partner_center_view(args, estate, selection)  # Microsoft-led migrations, when credentials are set
     plan = plan_migration(estate, MigrationMode(args.mode), plans_mapping=plans_mapping, selection=selection)
     ending = terms_ending_soon(plan, ((s.id, s.expiration_date) for s in estate.subscriptions),
                                today=dt.datetime.now(dt.timezone.utc).date(), days=args.term_ends_within)
-    findings = preflight_findings(plan, [term_ending_finding(ending, args.term_ends_within)])
+    findings = preflight_findings(plan, [term_ending_finding(ending, args.term_ends_within),
+                                         *partner_center_findings(plan, estate.partner_center)])
     if args.output:
         with atomic_writer(args.output, newline="") as handle:
             _write(args.format, plan, findings, handle)

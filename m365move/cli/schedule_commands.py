@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from m365move.cli.partner_center_options import add_connection_options, guid, partner_center_client
 from m365move.errors import InputError
+from m365move.partnercenter.already_migrated import refuse_if_migrated
 from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, ScheduleRequest
 from m365move.partnercenter.schedules import cancel_waiting, ensure_schedule
 from m365move.text.terminal_text import visible
@@ -62,6 +63,8 @@ def _schedule(args: argparse.Namespace) -> int:
             raise
         raise InputError(str(error), where="--term/--billing/--quantity") from None
     with partner_center_client(args) as pc:
+        # Microsoft (or anyone) migrated it already, or is migrating it: refused, nothing scheduled.
+        refuse_if_migrated(pc, guid(args.customer, "--customer"), wanted.current_subscription_id)
         outcome = ensure_schedule(pc, guid(args.customer, "--customer"), wanted)
     schedule = outcome.schedule
     when = ("on renewal" + (f" ({schedule.raw.get('subscriptionEndDate')})" if schedule.raw.get("subscriptionEndDate")

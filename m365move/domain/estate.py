@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from m365move.domain.catalog import Catalog
 from m365move.domain.licenses import LicenseMapping
+from m365move.domain.microsoft_migrations import NOT_CONSULTED, PartnerCenterView
 from m365move.domain.period import Period
 
 TIER_CONFIG_ACTIVE = "active"
@@ -68,6 +69,9 @@ class Estate:
     license_mapping: LicenseMapping
     # Subscriptions with an order still open on the platform (incomplete-order).
     open_order_subscriptions: frozenset[str] = frozenset()
+    # What Partner Center says of the sources' legacy subscriptions (Microsoft-led migrations); NOT_CONSULTED
+    # when nobody asked it (no credentials): the plan then says it cannot see them.
+    partner_center: PartnerCenterView = NOT_CONSULTED
 
     def reseller_of(self, subscription: Subscription) -> Reseller:
         return self.resellers[self.customers[subscription.customer_id].reseller_id]
@@ -84,4 +88,5 @@ class Estate:
             subscriptions=self.subscriptions,
             license_mapping=mapping,
             open_order_subscriptions=self.open_order_subscriptions,
+            partner_center=self.partner_center,
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from m365move import progress
 from m365move.domain.estate import Estate, Subscription
 from m365move.domain.licenses import PlansMapping
+from m365move.domain.microsoft_migrations import partner_center_reasons
 from m365move.domain.orders import MigrationMode, PlannedOrder
 from m365move.domain.plan_new_subscription import plan_new_subscription_orders
 from m365move.domain.plan_switch_plan import plan_switch_plan_orders
@@ -76,9 +77,12 @@ def plan_subscription(
     plan = estate.catalog[subscription.plan_id]
     reseller_id = estate.reseller_of(subscription).id
     skips = skip_reasons(subscription, plan, mode, already_migrated)
+    # Partner Center's view (Microsoft-led migrations): a migrated source is skipped, a pending one blocked.
+    migrated, pending = partner_center_reasons(estate.partner_center, subscription.id)
+    skips.extend(migrated)
     if skips:
         return _decided(subscription, reseller_id, plan.id, Decision.SKIP, skips)
-    blockers = account_blockers(estate, subscription)
+    blockers = account_blockers(estate, subscription) + pending
     if mode is MigrationMode.NEW_SUBSCRIPTION:
         orders, problems, warnings = plan_new_subscription_orders(estate, subscription, plan, finder)
     else:

@@ -41,6 +41,9 @@ _ACCOUNT_CODES = {
         "customers", "have these customers accept the Microsoft Customer Agreement"),
     ReasonCode.INCOMPLETE_ORDER: (
         "subscriptions", "let their open orders finish (or cancel them), then plan again"),
+    ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS: (
+        "Partner Center migrations or schedules", "they are pending on these legacy subscriptions: wait for them "
+        "(`m365move reconcile` lists each), then plan again"),
 }
 
 

@@ -36,6 +36,8 @@ class ReasonCode(str, Enum):
     SEAT_COUNT_CHANGED = "seat-count-changed"
     # an order or NCE subscription for this source exists under the other mode
     MIGRATED_IN_OTHER_MODE = "migrated-in-other-mode"
+    # Partner Center shows the legacy subscription already migrated (Microsoft-led or by any partner): reconcile it
+    MIGRATED_BY_MICROSOFT = "migrated-by-microsoft"
     # Partner Center migration rules Microsoft documents but enforces late (at the create, or after it); the
     # Connect path (the sweep's plan and the migration fulfilment) reports them before anything is requested.
     SMB_SEAT_CAP_EXCEEDED = "smb-seat-cap-exceeded"  # a business (SMB) offer over 300 seats for one customer
@@ -58,6 +60,7 @@ SKIP_CODES = frozenset(
         ReasonCode.SWITCH_UNSUPPORTED,
         ReasonCode.BASE_LICENSE_COUNT,
         ReasonCode.ALREADY_MIGRATED,
+        ReasonCode.MIGRATED_BY_MICROSOFT,
     }
 )
 

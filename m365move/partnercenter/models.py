@@ -144,6 +144,9 @@ class LegacySubscription:
     offer_id: str | None = None
     parent_subscription_id: str | None = None  # set on an add-on: the base it migrates with
     creation_date: datetime | None = None  # when it was bought (an add-on younger than 30 days holds its bundle)
+    # New commerce: until when it may be cancelled for a refund (read it, never compute the window), auto-renewal.
+    cancellation_allowed_until: datetime | None = None
+    auto_renew_enabled: bool | None = None
 
     @property
     def suspended(self) -> bool:
@@ -160,7 +163,10 @@ class LegacySubscription:
                    commitment_end_date=parse_iso_time(data.get("commitmentEndDate")),
                    quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None,
                    offer_id=data.get("offerId"), parent_subscription_id=data.get("parentSubscriptionId") or None,
-                   creation_date=parse_iso_time(data.get("creationDate")))
+                   creation_date=parse_iso_time(data.get("creationDate")),
+                   cancellation_allowed_until=parse_iso_time(data.get("cancellationAllowedUntilDate")),
+                   auto_renew_enabled=data.get("autoRenewEnabled") if isinstance(data.get("autoRenewEnabled"), bool)
+                   else None)
 
 
 class ScheduleStatus(str, Enum):

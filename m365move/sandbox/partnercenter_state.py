@@ -115,9 +115,14 @@ class PartnerCenterState:
         self.subscriptions: dict[str, Json] = {}
         # (customer tenant, new-commerce product id) -> seats the customer already holds in new commerce
         self.nce_seats: dict[tuple[str, str], int] = {}
+        # New-commerce subscriptions seeded on a customer (``nce_subscriptions``: id, offer_id ProductId:SkuId[:…],
+        # quantity, auto_renew, cancellation_allowed_until); a completed migration's new subscription is listed too.
+        self.nce_subscriptions: dict[str, Json] = {}
         for customer in section.get("customers", []):
             for product, seats in (customer.get("nce_seats") or {}).items():
                 self.nce_seats[(str(customer["tenant_id"]).lower(), str(product).upper())] = int(seats)
+            for nce in customer.get("nce_subscriptions") or []:
+                self.nce_subscriptions[str(nce["id"]).lower()] = {**nce, "tenant_id": customer["tenant_id"]}
             for subscription in customer.get("subscriptions", []):
                 record = {**subscription, "tenant_id": customer["tenant_id"]}
                 record["_failures"] = list(subscription.get("migration_failures") or [])
@@ -133,6 +138,10 @@ class PartnerCenterState:
             migration = dict(migration)
             migration.setdefault("status", "Completed")
             migration.setdefault("microsoftLed", True)  # seeded migrations are Microsoft's own
+            if migration["status"] == "Processing":
+                migration.setdefault("_started", math.inf)  # Microsoft's own pace: it stays Processing
+            elif migration["status"] == "Completed" and not migration.get("newCommerceSubscriptionId"):
+                self._complete(migration)
             self._add_migration(migration)
         self.schedules: dict[str, Json] = {}
         self.create_request_ids: dict[str, list[str]] = {}  # legacy subscription -> MS-RequestId of each create
@@ -270,6 +279,9 @@ class PartnerCenterState:
         """``GET /v1/customers/{tenant}/subscriptions/{id}`` in Microsoft's shape (status in lower case)."""
         with self.lock:
             self._tick()
+            for nce in self._nce_views(tenant_id):
+                if str(nce["id"]).lower() == subscription_id.lower():
+                    return nce
             subscription = self._subscription(tenant_id, subscription_id)
             self._settle(subscription_id)
             return self._subscription_view(subscription)
@@ -283,6 +295,7 @@ class PartnerCenterState:
                 if str(subscription["tenant_id"]).lower() == tenant_id.lower():
                     self._settle(str(subscription["id"]))
                     items.append(self._subscription_view(subscription))
+            items += self._nce_views(tenant_id)
             return {"totalCount": len(items), "items": items, "links": {}, "attributes": {"objectType": "Collection"}}
 
     def _subscription_view(self, subscription: Json) -> Json:
@@ -299,6 +312,42 @@ class PartnerCenterState:
         if end is not None:
             view["commitmentEndDate"] = format_time(end)
         return view
+
+    def _nce_views(self, tenant_id: str) -> list[Json]:
+        """The customer's new-commerce subscriptions: seeded ones, the seats held per product (``nce_seats``), and
+        each completed migration's new subscription (and its add-ons'). Each carries ``cancellationAllowedUntilDate``
+        (168 hours after its purchase) and ``autoRenewEnabled``, as Partner Center's do."""
+        tenant = tenant_id.lower()
+        views: list[Json] = []
+        for nce in self.nce_subscriptions.values():
+            if str(nce["tenant_id"]).lower() == tenant:
+                views.append(self._nce_view(str(nce["id"]), str(nce.get("offer_id") or ""), nce.get("quantity", 1),
+                                            parse_iso_time(nce.get("created")), nce.get("auto_renew", True),
+                                            parse_iso_time(nce.get("cancellation_allowed_until"))))
+        for (holder, product), seats in self.nce_seats.items():
+            if holder == tenant and seats:
+                held = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, f"held/{holder}/{product}"))
+                views.append(self._nce_view(held, f"{product}:0001", seats, None, True, None))
+        for migration in self._customer_migrations(tenant_id):
+            view = self._view(migration)
+            if view["status"] != "Completed" or not view.get("newCommerceSubscriptionId"):
+                continue
+            done = parse_iso_time(view.get("completedTime"))
+            views.append(self._nce_view(view["newCommerceSubscriptionId"], str(view.get("catalogItemId") or ""),
+                                        view.get("quantity"), done, True, None))
+            for addon in view.get("addOnMigrations") or []:
+                if addon.get("newCommerceSubscriptionId"):
+                    views.append(self._nce_view(addon["newCommerceSubscriptionId"], "", addon.get("quantity"), done,
+                                                True, None))
+        return views
+
+    def _nce_view(self, subscription_id: str, offer_id: str, quantity: Any, created: datetime | None,
+                  auto_renew: Any, cancellable_until: datetime | None) -> Json:
+        created = created or self._datetime(0.0) - timedelta(days=30)
+        until = cancellable_until or created + timedelta(hours=168)
+        return {"id": subscription_id, "offerId": offer_id, "quantity": quantity, "status": "active",
+                "autoRenewEnabled": auto_renew is not False, "billingType": "license", "termDuration": "P1Y",
+                "creationDate": format_time(created), "cancellationAllowedUntilDate": format_time(until)}
 
     # -- migration schedules ------------------------------------------------------------------------
 
@@ -572,6 +621,8 @@ class PartnerCenterState:
             return
         tenant = str(subscription["tenant_id"]).lower()
         total = self.nce_seats.get((tenant, product), 0) + quantity
+        total += sum(int(n.get("quantity") or 0) for n in self.nce_subscriptions.values()
+                     if str(n["tenant_id"]).lower() == tenant and product_of(n.get("offer_id")) == product)
         for migration in self._customer_migrations(tenant):
             if migration["status"] != "Failed" and product_of(migration.get("catalogItemId")) == product:
                 total += int(migration.get("quantity") or 0)
