@@ -112,7 +112,7 @@ def _connect_demo(estate: Path, output_dir: Path) -> str:
 
         summary = run_connect_demo(estate, output)
     else:
-        checkout_runner = Path(__file__).resolve().parents[1] / ".venv-runner" / "bin" / "python"
+        checkout_runner = Path(__file__).resolve().parents[2] / ".venv-runner" / "bin" / "python"
         runner_python = os.environ.get("M365MOVE_RUNNER_PYTHON") or str(checkout_runner)
         if not Path(runner_python).exists():
             print("  skipped: connect-extension-runner is not installed here and M365MOVE_RUNNER_PYTHON names no "
