@@ -19,14 +19,16 @@ from connect.eaas.core.responses import BackgroundResponse, InteractiveResponse,
 from m365move.connect.purchase_fulfilment import Action, fulfil_purchase
 from m365move.connect.requests_api import RequestNotPending, fail_asset_request
 from m365move.connect.settings import VARIABLE_DEFAULTS, ExtensionSettings
-from m365move.connect.sweep import SweepParameters, run_sweep
-from m365move.connect.sweep_schedule import ScheduleRef, run_scheduled_chunk
+from m365move.connect.sweep_schedule import ScheduleRef, run_execution
+from m365move.connect.task_deadline import BACKGROUND, INTERACTIVE, SCHEDULED, TaskDeadline, TaskOutOfTime, working_to
 from m365move.connect.tier_config_checks import process_tier_config_request, validated_tier_config_request
 from m365move.errors import AuthenticationError, InputError, PlatformError
-from m365move.partnercenter.client import PartnerCenterClient
+from m365move.partnercenter.client import Deadline, PartnerCenterClient
 
 # Waiting after a platform outage before the runner redelivers the task.
 OUTAGE_COUNTDOWN_SECONDS = 120
+# A task out of time comes back as soon as the runner allows (it reschedules no sooner than 30 s).
+OUT_OF_TIME_COUNTDOWN_SECONDS = 30
 
 
 @variables([
@@ -55,10 +57,20 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     @event("tier_config_setup_request_validation", statuses=["draft"])  # type: ignore[untyped-decorator]
     def validate_tier_config_setup_request(self, request: dict[str, Any]) -> InteractiveResponse:
+        return self._validate_tier_config(request)
+
+    @event("tier_config_change_request_validation", statuses=["draft"])  # type: ignore[untyped-decorator]
+    def validate_tier_config_change_request(self, request: dict[str, Any]) -> InteractiveResponse:
+        return self._validate_tier_config(request)
+
+    def _validate_tier_config(self, request: dict[str, Any]) -> InteractiveResponse:
         try:
-            ok, answer = validated_tier_config_request(request, self._settings())
+            with working_to(TaskDeadline.for_category(INTERACTIVE)):
+                ok, answer = validated_tier_config_request(request, self._settings())
         except InputError as error:
             return InteractiveResponse.fail(http_status=400, body={"error": error.one_line()})
+        except TaskOutOfTime as error:
+            return InteractiveResponse.fail(http_status=400, body={"error": f"m365move ran out of time: {error}"})
         except Exception as error:  # noqa: BLE001 - the runner would answer its own 400 with our traceback
             self.logger.exception("tier config request %s: validation failed", request.get("id"))
             return InteractiveResponse.fail(http_status=400, body={"error": _unexpected(error)})
@@ -67,7 +79,11 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     def _process_tier_config(self, request: dict[str, Any]) -> BackgroundResponse:
         try:
-            action, detail = process_tier_config_request(self.account_client, request, self._settings())
+            with working_to(TaskDeadline.for_category(BACKGROUND)):
+                action, detail = process_tier_config_request(self.account_client, request, self._settings())
+        except TaskOutOfTime as error:
+            self.logger.warning("tier config request %s: %s; rescheduled", request.get("id"), error)
+            return BackgroundResponse.reschedule(OUT_OF_TIME_COUNTDOWN_SECONDS)
         except InputError as error:
             return BackgroundResponse.fail(output=error.one_line())
         except (AuthenticationError, RequestNotPending) as error:
@@ -85,19 +101,31 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
 
     @event("asset_purchase_request_processing", statuses=["pending"])  # type: ignore[untyped-decorator]
     def handle_asset_purchase_request(self, request: dict[str, Any]) -> BackgroundResponse:
-        """Only a platform outage reschedules; every other error ends the task once, with its reason."""
+        """Only a platform outage or the task's own deadline reschedules (the reason logged each time); every other
+        error ends the task once, with its reason on the request. The task works to a deadline below the runner's
+        limit (``task_deadline``): it answers before the runner gives up on it, never after."""
+        deadline = TaskDeadline.for_category(BACKGROUND)
         try:
             settings = self._settings()
-            with self._partner_center(settings) as partner_center:
+            with working_to(deadline), self._partner_center(settings, deadline) as partner_center:
                 outcome = fulfil_purchase(request, self.account_client, partner_center, settings)
-        except (InputError, AuthenticationError) as error:
-            # The extension's own configuration is wrong: the task fails with the reason; the request waits for
-            # an operator to fix the variables (and retry the task), it is not the reseller's fault.
-            message = error.one_line() if isinstance(error, InputError) else str(error)
-            self.logger.error("purchase request %s: %s", request.get("id"), message)
-            return BackgroundResponse.fail(output=message)
+        except TaskOutOfTime as error:
+            self.logger.warning("purchase request %s: %s; rescheduled in %d s", request.get("id"), error,
+                                OUT_OF_TIME_COUNTDOWN_SECONDS)
+            return BackgroundResponse.reschedule(OUT_OF_TIME_COUNTDOWN_SECONDS)
+        except InputError as error:
+            # The extension's configuration cannot fulfil this purchase (a variable, the endpoint…): the request is
+            # failed once with the reason; redelivering it would only meet the same configuration.
+            self.logger.error("purchase request %s: %s", request.get("id"), error.one_line())
+            return self._fail_request(request, f"m365move cannot fulfil this purchase: {error.one_line()}"[:1000])
+        except AuthenticationError as error:
+            # Credentials refused: the task fails with the reason; the request waits for an operator to fix the
+            # secret (and retry the task), it is not the reseller's fault.
+            self.logger.error("purchase request %s: %s", request.get("id"), error)
+            return BackgroundResponse.fail(output=str(error))
         except PlatformError as error:
-            self.logger.warning("purchase request %s: %s; rescheduled", request.get("id"), error)
+            self.logger.warning("purchase request %s: %s; rescheduled in %d s", request.get("id"), error,
+                                OUTAGE_COUNTDOWN_SECONDS)
             return BackgroundResponse.reschedule(OUTAGE_COUNTDOWN_SECONDS)
         except Exception as error:  # noqa: BLE001 - an escaping exception is an endless retry under the runner
             self.logger.exception("purchase request %s failed", request.get("id"))
@@ -123,38 +151,34 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
     @schedulable(  # type: ignore[untyped-decorator]
         "New Subscription sweep",
         "Plans every active CSP asset, creates one NCE purchase request per CSP item and, once all are approved, "
-        "the CSP asset's cancel request. Works in chunks of chunk_size assets, one task each: the position is kept "
-        "in the schedule's parameter (progress) and each chunk triggers the next until the pass ends. Parameter "
-        "(JSON, optional): products, marketplace, reseller, expiration_date, batch_size, concurrency, chunk_size, "
-        "migrate_at (now, renewal or YYYY-MM-DD).",
+        "the CSP asset's cancel request. Each execution works through chunks of chunk_size assets (oldest first) "
+        "within the runner's time limit; a pass that does not fit is continued by the next execution. Parameter "
+        "(JSON, optional; unknown keys are refused): products, marketplace, reseller, expiration_date, batch_size, "
+        "concurrency, chunk_size, migrate_at (now, renewal or YYYY-MM-DD).",
     )
     def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
+        deadline = TaskDeadline.for_category(SCHEDULED)
         try:
             settings = self._settings()
-            ref = self._schedule_ref(schedule)
+            settle = settings.settle(self.platform_sleep or time.sleep)
             # Partner Center (when this extension fulfils migrations) tells which CSP items are add-ons of which base.
-            with self._partner_center(settings) as partner_center:
-                if ref is None:
-                    # No schedule in Connect to keep the position in (a local run): the whole pass in this task.
-                    report = run_sweep(self.account_client, settings,
-                                       SweepParameters.from_schedule(schedule.get("parameter")), self.logger,
-                                       partner_center)
-                    for outcome in report.outcomes:
-                        self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value,
-                                          "; ".join(outcome.reasons))
-                    return ScheduledExecutionResponse.done()
-                chunk = run_scheduled_chunk(self.account_client, settings, schedule, ref, self.logger,
-                                            partner_center=partner_center)
+            with working_to(deadline), self._partner_center(settings, deadline) as partner_center:
+                outcome = run_execution(self.account_client, settings, schedule, self._schedule_ref(schedule),
+                                        self.logger, deadline=deadline, partner_center=partner_center, settle=settle)
+        except TaskOutOfTime as error:
+            # The budget is checked between chunks; a single call that would pass it ends the execution here, before
+            # the runner's limit. The position stored after the last whole chunk stands.
+            self.logger.warning("New Subscription sweep %s stopped before the runner's limit: %s", schedule.get("id"),
+                                error)
+            return ScheduledExecutionResponse.done(output=f"stopped before the runner's limit: {error}"[:1000])
         except (InputError, PlatformError) as error:
             message = error.one_line() if isinstance(error, InputError) else str(error)
             self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), message)
-            return ScheduledExecutionResponse.fail(output=message)
+            return ScheduledExecutionResponse.fail(output=message[:1000])
         except Exception as error:  # noqa: BLE001 - an escaping exception is a retry of the whole sweep
             self.logger.exception("New Subscription sweep %s failed", schedule.get("id"))
             return ScheduledExecutionResponse.fail(output=_unexpected(error))
-        for outcome in chunk.report.outcomes if chunk.report is not None else ():
-            self.logger.debug("asset %s: %s %s", outcome.asset_id, outcome.status.value, "; ".join(outcome.reasons))
-        return ScheduledExecutionResponse.done(output=chunk.summary[:1000])
+        return ScheduledExecutionResponse.done(output=outcome.summary[:1000])
 
     def _schedule_ref(self, schedule: dict[str, Any]) -> ScheduleRef | None:
         """The schedule in Connect's DevOps API, when the runner says which extension and environment we are."""
@@ -181,14 +205,15 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
     def _settings(self) -> ExtensionSettings:
         return ExtensionSettings.from_config(self.config or {})
 
-    def _partner_center(self, settings: ExtensionSettings) -> _OptionalClient:
+    def _partner_center(self, settings: ExtensionSettings, deadline: Deadline | None = None) -> _OptionalClient:
         if settings.partner_center is None or not settings.fulfil_migrations:
             return _OptionalClient(None)
         return _OptionalClient(PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint,
                                                    transport=self.partner_center_transport,
                                                    clock=self.platform_clock or time.monotonic,
                                                    sleep=self.platform_sleep or time.sleep,
-                                                   create_limit=settings.partner_center_create_limit))
+                                                   create_limit=settings.partner_center_create_limit,
+                                                   deadline=deadline))
 
 
 def _unexpected(error: BaseException) -> str:

@@ -10,6 +10,7 @@ from connect.client import ClientError, ConnectClient
 from requests.exceptions import RequestException
 
 from m365move.commerce.retry_policy import RetryPolicy, parse_retry_after
+from m365move.connect import task_deadline
 from m365move.errors import AuthenticationError, PlatformError
 
 CONNECT_ENDPOINT = "https://api.connect.cloudblue.com/public/v1"
@@ -56,9 +57,15 @@ def with_retries(
     client: ConnectClient, what: str, call: Callable[[], T], *, retry: RetryPolicy = _READ_RETRY,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Run an idempotent Connect call, retrying 429 (after Retry-After), 5xx and dropped connections."""
+    """Run an idempotent Connect call, retrying 429 (after Retry-After), 5xx and dropped connections.
+
+    Inside a handler (``task_deadline.working_to``) each attempt gets at most the task's time left as its timeout, and
+    no attempt or wait starts that would end after the task's deadline (``TaskOutOfTime``)."""
+    deadline = task_deadline.current()
     attempt = 0
     while True:
+        if deadline is not None:
+            _bound_timeout(client, deadline, what)
         try:
             return call()
         except ClientError as error:
@@ -69,13 +76,33 @@ def with_retries(
             if not transient or attempt >= retry.max_retries:
                 raise connect_error(what, error) from None
             retry_after = _retry_after(client) if status == 429 else None
-            sleep(retry.delay(attempt, retry_after))
+            _wait(retry.delay(attempt, retry_after), sleep, deadline, what)
             attempt += 1
         except RequestException as error:
             if attempt >= retry.max_retries:
                 raise ConnectApiError(f"Connect {what} failed: {type(error).__name__}", None) from None
-            sleep(retry.delay(attempt))
+            _wait(retry.delay(attempt), sleep, deadline, what)
             attempt += 1
+
+
+# connect-openapi-client's own timeouts (connect, read), which a task's deadline may only shorten.
+_CLIENT_TIMEOUT = (15.0, 180.0)
+
+
+def _bound_timeout(client: ConnectClient, deadline: task_deadline.TaskDeadline, what: str) -> None:
+    """The runner makes a client per task: its timeout becomes the task's time left when that is shorter."""
+    if hasattr(client, "timeout"):
+        client.timeout = (deadline.timeout(f"Connect {what}", _CLIENT_TIMEOUT[0]),
+                          deadline.timeout(f"Connect {what}", _CLIENT_TIMEOUT[1]))
+    else:
+        deadline.check(f"Connect {what}")
+
+
+def _wait(seconds: float, sleep: Callable[[float], None], deadline: task_deadline.TaskDeadline | None,
+          what: str) -> None:
+    if deadline is not None:
+        deadline.allow_wait(f"a retry of Connect {what}", seconds)
+    sleep(seconds)
 
 
 def connect_error(what: str, error: ClientError) -> ConnectApiError:

@@ -3,8 +3,11 @@
 
 Stateless: the migration id lives in the request's ``nce_migration_id`` parameter and Partner Center is asked
 for an existing migration of the legacy subscription before creating one (Microsoft-led migrations race
-partners); the create itself carries a deterministic ``MS-RequestId``. So a redelivered task, or a task that
-crashed between "created" and "stored", never starts a second migration.
+partners); the create itself carries a deterministic ``MS-RequestId`` (``migration_request_id``: one per intended
+migration, the same in every process and on every retry). So a redelivered task, a task that crashed between
+"created" and "stored", or the same purchase delivered to two runner instances never starts a second migration.
+A purchase that is a younger duplicate of its CSP item's purchase (``purchase_marker``) is failed before its first
+Partner Center call and never approved: one migration, one approved purchase.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from connect.client import ConnectClient
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import billing_cycle, item_periods, term_duration
 from m365move.connect.payloads import Json, nested_id, param_value, quantity_of
+from m365move.connect.purchase_marker import duplicate_reason, marker_of, marker_purchases, standing_duplicate
 from m365move.connect.requests_api import (
     RequestNotPending,
     approve_asset_request,
@@ -35,7 +39,14 @@ from m365move.connect.settings import ExtensionSettings
 from m365move.connect.source_locks import source_lock
 from m365move.domain.reasons import ReasonCode
 from m365move.errors import InputError
-from m365move.partnercenter.client import MigrationRejected, PartnerCenterClient, RateLimited
+from m365move.partnercenter.client import (
+    EndpointInvalid,
+    MigrationRejected,
+    PartnerCenterClient,
+    PartnerCenterRefused,
+    RateLimited,
+    migration_request_id,
+)
 from m365move.partnercenter.eligibility import eligibility_reason
 from m365move.partnercenter.failure_states import FailureJudgement, Verdict, judge_failures
 from m365move.partnercenter.late_refusals import late_rule
@@ -220,10 +231,19 @@ def fulfil_purchase(request: Json, client: ConnectClient, partner_center: Partne
         raise InputError("Partner Center credentials are not configured; set PARTNER_CENTER_TENANT_ID, "
                          "PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET", where="extension variables")
     try:
+        if purchase.migration_id is None:
+            # Before the first Partner Center call: a younger duplicate of this CSP item's purchase ends here.
+            duplicate = _duplicate_of(client, request, settings)
+            if duplicate is not None:
+                return duplicate
         return _advance(request, purchase, client, partner_center, settings)
     except RateLimited as limited:
         # Honour Retry-After (or the booked slot) to the second: earlier only earns another 429, later wastes the limit.
         return FulfilmentOutcome(Action.RESCHEDULE, str(limited), countdown=max(1, math.ceil(limited.retry_after)))
+    except (PartnerCenterRefused, EndpointInvalid) as refused:
+        # Permanent: Partner Center's own 4xx (a customer not under the partner tenant, …) or an endpoint that cannot
+        # be called. Asking again gets the same answer: the request ends now, with Microsoft's code and message.
+        return _fail(client, purchase, f"Partner Center could not migrate {purchase.legacy_subscription_id}: {refused}")
     except RequestNotPending as moved:
         return FulfilmentOutcome(Action.SKIP, f"the request moved on meanwhile: {moved}")
 
@@ -274,7 +294,10 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                     reason = eligibility_reason(eligibility.errors)
                 else:
                     try:
-                        migration = pc.create_migration(purchase.tenant_id, new)
+                        # One MS-RequestId per intended migration: the n-th attempt for this legacy subscription
+                        # (after n failed ones) has the same id in every process and on every retry.
+                        migration = pc.create_migration(purchase.tenant_id, new, request_id=migration_request_id(
+                            purchase.tenant_id, purchase.legacy_subscription_id, len(failed)))
                     except MigrationRejected as rejected:
                         # Refused because one exists after all (made meanwhile elsewhere): that one is the answer.
                         migration = _existing_migration(purchase, pc)
@@ -304,6 +327,11 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                                  countdown=settings.migration_poll_seconds, migration_id=migration.id,
                                  microsoft_led=migration.microsoft_led)
     if completed:
+        # Bound to one purchase: a younger duplicate (or one whose item already has an approved purchase) is failed,
+        # never approved against the same migration.
+        duplicate = _duplicate_of(client, request, settings)
+        if duplicate is not None:
+            return duplicate
         # One update for both ids (Connect's approve takes no parameters), then the approval.
         update_asset_request_params(client, purchase.request_id, store)
         approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
@@ -317,6 +345,21 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
     if store:
         update_asset_request_params(client, purchase.request_id, store)
     return _fail(client, purchase, f"Partner Center {led} ended {migration.status.value}", migration.id)
+
+
+def _duplicate_of(client: ConnectClient, request: Json, settings: ExtensionSettings) -> FulfilmentOutcome | None:
+    """Fail the request when it is a younger duplicate of its CSP item's purchase (``purchase_marker``); None when it
+    is the item's purchase (or carries no marker: it was not made by the sweep)."""
+    marker = marker_of(request)
+    if marker is None:
+        return None
+    siblings = marker_purchases(client, settings.nce_product_ids, marker)
+    standing = standing_duplicate(request, siblings)
+    if standing is None:
+        return None
+    reason = duplicate_reason(str(request["id"]), standing)
+    fail_asset_request(client, str(request["id"]), reason)
+    return FulfilmentOutcome(Action.FAIL, reason)
 
 
 def _wait_for_microsoft(client: ConnectClient, purchase: MigrationPurchase, judgement: FailureJudgement,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from m365move.connect.mca import McaParameters
+from m365move.connect.request_creation import SETTLE_SECONDS, Settle
 from m365move.domain.licenses import LicenseMapping, parse_nce_license
 from m365move.errors import InputError
 from m365move.partnercenter.client import PARTNER_CENTER_URL, PartnerCenterCredentials
@@ -32,6 +34,8 @@ VARIABLE_DEFAULTS: dict[str, tuple[str, bool]] = {
     "FULFIL_MIGRATIONS": ("true", False),
     "MIGRATION_POLL_SECONDS": ("300", False),
     "DRY_RUN": ("true", False),
+    # Seconds between a Connect create whose answer was lost and the look-up deciding whether it was made.
+    "CONNECT_SETTLE_SECONDS": ("10", False),
     # The asset parameters carrying MCA acceptance: acceptance, agreement date, first name, last name, e-mail.
     "MCA_PARAMETERS": ("mca_acceptance,agreement_date,first_name_agreement,last_name_agreement,email_address_agreement",
                        False),
@@ -65,6 +69,11 @@ class ExtensionSettings:
     mca_parameters: McaParameters = field(default_factory=McaParameters)
     # Legacy offer ids (or new-commerce product ids) Microsoft cannot migrate: purchase new and cancel instead.
     manual_migration_offers: frozenset[str] = frozenset()
+    connect_settle_seconds: float = SETTLE_SECONDS
+
+    def settle(self, sleep: Callable[[float], None] = time.sleep) -> Settle:
+        """The wait before looking up a Connect create whose answer was lost (``request_creation``)."""
+        return Settle(self.connect_settle_seconds, sleep)
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> ExtensionSettings:
@@ -73,7 +82,9 @@ class ExtensionSettings:
 
         secret = text("PARTNER_CENTER_CLIENT_SECRET")
         credentials = None
-        if secret and not secret.startswith("<"):
+        # The placeholders @variables creates ("<app secret>", …) or an empty value: no credentials at all.
+        if not any(_placeholder(text(name)) for name in ("PARTNER_CENTER_TENANT_ID", "PARTNER_CENTER_CLIENT_ID",
+                                                         "PARTNER_CENTER_CLIENT_SECRET")):
             credentials = PartnerCenterCredentials(
                 tenant_id=text("PARTNER_CENTER_TENANT_ID"),
                 client_id=text("PARTNER_CENTER_CLIENT_ID"),
@@ -97,7 +108,13 @@ class ExtensionSettings:
             dry_run=_flag(text("DRY_RUN"), "DRY_RUN", default=True),
             mca_parameters=_mca(text("MCA_PARAMETERS")),
             manual_migration_offers=frozenset(i.upper() for i in _ids(text("MANUAL_MIGRATION_OFFERS"))),
+            connect_settle_seconds=_seconds(text("CONNECT_SETTLE_SECONDS"), "CONNECT_SETTLE_SECONDS",
+                                            default=SETTLE_SECONDS),
         )
+
+
+def _placeholder(value: str) -> bool:
+    return not value or (value.startswith("<") and value.endswith(">"))
 
 
 def _mca(text: str) -> McaParameters:
@@ -127,6 +144,19 @@ def _whole(text: str, name: str, *, default: int) -> int:
     if not text.isdigit():
         raise InputError(f"{text!r} is not a whole number of seconds", where=f"variable {name}")
     return int(text)
+
+
+def _seconds(text: str, name: str, *, default: float) -> float:
+    """Seconds, decimals allowed (``0.5``); empty: ``default``."""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        raise InputError(f"{text!r} is not a number of seconds between 0 and 3600", where=f"variable {name}")
+    return value
 
 
 def _rate(raw: str | None, name: str, *, default: tuple[int, float]) -> tuple[int, float] | None:

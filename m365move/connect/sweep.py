@@ -31,12 +31,14 @@ from m365move import progress
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import MappedEstate, NceCatalog, map_assets
 from m365move.connect.client import ConnectApiError
+from m365move.connect.create_guard import ensure_fulfilment_possible
 from m365move.connect.customer_seats import CustomerSeats
 from m365move.connect.late_rules import apply_late_rules, migration_candidates
 from m365move.connect.mca import mca_problem
 from m365move.connect.payloads import Json, nested_id, param_value
-from m365move.connect.request_creation import create_all_once, source_key
-from m365move.connect.requests_api import cancel_request_body
+from m365move.connect.purchase_marker import age_key, duplicate_reason, keeper, younger_duplicates
+from m365move.connect.request_creation import Settle, create_all_once, source_key
+from m365move.connect.requests_api import RequestNotPending, cancel_request_body, fail_asset_request
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.sweep_bundles import Target, bundle_targets
 from m365move.connect.sweep_cursor import SweepCursor
@@ -53,6 +55,9 @@ from m365move.partnercenter.client import PartnerCenterClient
 MAX_CHUNK = 2000
 _UID_NAMESPACE = uuid.UUID("0b7f3f5e-93a4-4f0e-8d55-4b0c4a8e6a11")
 MIGRATION_SOURCE_PARAM = "migration_source"
+# The schedule parameter's keys: the operator's, and ``progress``, the position the sweep keeps there itself.
+PARAMETER_KEYS = frozenset({"products", "marketplace", "reseller", "expiration_date", "batch_size", "concurrency",
+                            "chunk_size", "migrate_at", "progress"})
 
 
 class AssetStatus(str, Enum):
@@ -95,7 +100,16 @@ class SweepParameters:
 
     @classmethod
     def from_schedule(cls, parameter: Mapping[str, Any] | None) -> SweepParameters:
+        """The schedule's parameter; a key the sweep does not know is refused (a typo such as ``{"dry": true}`` would
+        otherwise be silently ignored). ``progress`` is the sweep's own position (``sweep_schedule``)."""
+        if parameter is not None and not isinstance(parameter, Mapping):
+            raise InputError("the schedule parameter must be a JSON object such as {\"chunk_size\": 200}",
+                             where="schedule parameter")
         p = dict(parameter or {})
+        unknown = sorted(set(p) - PARAMETER_KEYS)
+        if unknown:
+            raise InputError(f"unknown key(s) {', '.join(unknown)}; the sweep takes {', '.join(sorted(PARAMETER_KEYS))}",
+                             where="schedule parameter")
         products = p.get("products") or ()
         if isinstance(products, str):
             products = [x.strip() for x in products.split(",") if x.strip()]
@@ -141,6 +155,7 @@ class AssetOutcome:
 @dataclass
 class SweepReport:
     outcomes: list[AssetOutcome] = field(default_factory=list)
+    duplicates_failed: list[str] = field(default_factory=list)  # younger duplicate purchases this sweep failed
 
     def counts(self) -> dict[str, int]:
         counts = Counter(o.status.value for o in self.outcomes)
@@ -192,7 +207,7 @@ def run_sweep(client: ConnectClient, settings: ExtensionSettings, parameters: Sw
 
 def sweep_chunk(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
                 cursor: SweepCursor, *, limit: int | None,
-                partner_center: PartnerCenterClient | None = None) -> SweepChunk:
+                partner_center: PartnerCenterClient | None = None, settle: Settle | None = None) -> SweepChunk:
     """Sweep the next ``limit`` CSP assets after ``cursor`` (None: to the end); the cursor after them."""
     if not settings.nce_product_ids:
         raise InputError("no NCE product configured", where="variable NCE_PRODUCT_IDS")
@@ -202,6 +217,7 @@ def sweep_chunk(client: ConnectClient, settings: ExtensionSettings, parameters: 
     if parameters.migrate_at is not None and not settings.fulfil_migrations:
         raise InputError("migrate_at schedules the migrations in Partner Center, which this extension does only when "
                          "it fulfils them; set FULFIL_MIGRATIONS=true or drop migrate_at", where="schedule parameter")
+    ensure_fulfilment_possible(settings, partner_center)
     catalog = load_nce_catalog(client, settings.nce_product_ids)
     filters = queries.AssetFilters(product_ids, parameters.marketplace_id, parameters.reseller_id)
     pages = queries.AssetPages(client, filters, cursor.remaining_filter(), limit=limit, page_size=parameters.batch_size)
@@ -213,7 +229,7 @@ def sweep_chunk(client: ConnectClient, settings: ExtensionSettings, parameters: 
             progress.task("CSP assets swept") as swept:
         for page in pages:
             report.outcomes.extend(_sweep_page(client, settings, parameters, catalog, page, pool, seats,
-                                               partner_center))
+                                               partner_center, settle or settings.settle(), report))
             read.extend({"id": a["id"], "events": a.get("events")} for a in page)
             swept.advance(len(page))
     return SweepChunk(report, cursor.after(read, complete=pages.complete, created_requests=report.created))
@@ -237,12 +253,13 @@ def _plan_candidates(catalog: NceCatalog, settings: ExtensionSettings, parameter
 
 def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: SweepParameters,
                 catalog: NceCatalog, assets: list[Json], pool: ThreadPoolExecutor, seats: CustomerSeats,
-                partner_center: PartnerCenterClient | None = None) -> list[AssetOutcome]:
+                partner_center: PartnerCenterClient | None = None, settle: Settle | None = None,
+                report: SweepReport | None = None) -> list[AssetOutcome]:
     mapped, plan = _plan_page(catalog, settings, parameters, assets)
     asset_ids = list(dict.fromkeys(str(mapped.sources[p.subscription_id][0]["id"]) for p in plan.subscriptions))
     # The page's purchase and cancel requests in one read (per 100 assets), not one read each.
     requests = queries.migration_and_cancel_requests(client, settings.nce_product_ids, asset_ids)
-    purchases = {str(r["asset"].get("external_uid")): r for r in requests if r.get("type") == "purchase"}
+    purchases = _purchases_by_marker(client, settings, requests, report)
     # Rules Partner Center enforces only at the create (seat cap, manual offers, term end) block before any request.
     requested = {key for key, (a, i) in mapped.sources.items() if external_uid(str(a["id"]), str(i["id"])) in purchases}
     elsewhere = seats.elsewhere(migration_candidates(plan, mapped), {k: a for k, (a, _) in mapped.sources.items()})
@@ -261,8 +278,32 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
                                                    schedule, partner_center), work))
     # The page's creates together: one look-up per 100 sources under their locks, then the POSTs.
     bodies = [b for d in decided if isinstance(d, _Creates) for b in d.bodies]
-    made = create_all_once(client, bodies, functools.partial(_open_requests, client, settings), pool)
+    made = create_all_once(client, bodies, functools.partial(_open_requests, client, settings), pool, settle)
     return [d.outcome(made) if isinstance(d, _Creates) else d for d in decided]
+
+
+def _purchases_by_marker(client: ConnectClient, settings: ExtensionSettings, requests: Sequence[Json],
+                         report: SweepReport | None) -> dict[str, Json]:
+    """The purchase that stands for each marker (``purchase_marker``: the oldest open one, else the newest closed
+    one). Younger open duplicates (two runner instances created for one item) are failed here unless dry run."""
+    groups: dict[str, list[Json]] = {}
+    for request in requests:
+        if request.get("type") == "purchase":
+            groups.setdefault(str(request["asset"].get("external_uid")), []).append(request)
+    standing: dict[str, Json] = {}
+    for marker, group in groups.items():
+        kept = keeper(group)
+        standing[marker] = kept if kept is not None else max(group, key=age_key)
+        if kept is None or settings.dry_run:
+            continue
+        for duplicate in younger_duplicates(group):
+            try:
+                fail_asset_request(client, str(duplicate["id"]), duplicate_reason(str(duplicate["id"]), kept))
+            except RequestNotPending:
+                continue  # it moved on meanwhile (the fulfilment failed it first)
+            if report is not None:
+                report.duplicates_failed.append(str(duplicate["id"]))
+    return standing
 
 
 @dataclass(frozen=True, slots=True)

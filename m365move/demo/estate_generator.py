@@ -374,6 +374,8 @@ def generate_connect_section(rng_seed: int, n_assets: int, *, n_resellers: int =
         "MIGRATION_POLL_SECONDS": "60",
         "PARTNER_CENTER_CREATE_LIMIT": "100/300",  # the sandbox's create_limit below
         "DRY_RUN": "false",
+        # The sandbox commits a request before it answers (even when the answer is then lost): a short settle.
+        "CONNECT_SETTLE_SECONDS": "0.2",
     }
     connect = {
         "api_key": "ApiKey SU-000-000-000:sandbox",

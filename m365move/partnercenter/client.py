@@ -1,9 +1,12 @@
 """Partner Center client for new-commerce migrations (DESIGN §6), over httpx.
 
-Every call carries a fresh ``MS-RequestId`` and ``MS-CorrelationId`` and the ``MS-Contract-Version`` (Microsoft
-asks for a new request id after each answered call; a reused one replays the old answer). A create is sent
-**once**: when its answer is lost the client asks Partner Center for the subscription's migrations before
-anything else, so idempotency rests on that look-up, not on replaying a request id. A refused create answers
+Every call carries an ``MS-RequestId``, an ``MS-CorrelationId`` and the ``MS-Contract-Version``. ``MS-RequestId`` is
+Partner Center's idempotency key: one value per logical call, the same on each of its retries (a read after a
+dropped connection, a token refresh), a new one for the next call. A create is given its id by the caller
+(``migration_request_id``: derived from the customer, the legacy subscription and the attempt), so the same
+intended migration carries the same id in every process and after a time-out, and Partner Center answers a repeat
+with the migration it made. A create is still sent **once** per task: when its answer is lost the client asks
+Partner Center for the subscription's migrations before anything else. A refused create answers
 ``{"code": <int>, "description": "..."}`` (Microsoft's ``NewCommerceMigrationError``) and raises
 ``MigrationRejected`` with that description. A 429 is never slept on here: it raises ``RateLimited`` with the
 server's ``Retry-After`` so the caller (an EaaS task) reschedules instead of holding a worker. With a create
@@ -24,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from httpx._utils import get_environment_proxies  # httpx's reading of the proxy variables
@@ -52,6 +55,18 @@ CONTRACT_VERSION = "v1"
 # ``GET /v1/migrations/newcommerce`` needs one of these filters; a list call without one is refused.
 LIST_FILTERS = ("CustomerTenantId", "CurrentSubscriptionId", "ExternalReferenceId")
 _MAX_PAGES = 1000  # a continuation loop that never ends is a server bug; stop rather than spin
+_REQUEST_ID_NAMESPACE = uuid.UUID("6f1b0c9e-2d4a-4e57-9a83-0c5e7d21b4f6")
+
+
+def migration_request_id(tenant_id: str, legacy_subscription_id: str, attempt: int = 0) -> str:
+    """The ``MS-RequestId`` of the ``attempt``-th migration create for a legacy subscription (0 first; one more after
+    each failed migration): deterministic, so two runner instances or a retry after a time-out send the same one."""
+    return str(uuid.uuid5(_REQUEST_ID_NAMESPACE, f"migration:{tenant_id.lower()}:{legacy_subscription_id.lower()}:{attempt}"))
+
+
+def schedule_request_id(tenant_id: str, legacy_subscription_id: str, attempt: int = 0) -> str:
+    """The ``MS-RequestId`` of a schedule create, deterministic as ``migration_request_id``."""
+    return str(uuid.uuid5(_REQUEST_ID_NAMESPACE, f"schedule:{tenant_id.lower()}:{legacy_subscription_id.lower()}:{attempt}"))
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,15 @@ class PartnerCenterCredentials:
 
     def resolved_token_url(self) -> str:
         return self.token_url or f"https://login.microsoftonline.com/{self.tenant_id}/oauth2/v2.0/token"
+
+
+class Deadline(Protocol):
+    """When the calling task must be done (``m365move.connect.task_deadline.TaskDeadline``): each call is given the
+    time left as its timeout, and a wait that would pass the deadline is refused (the deadline raises)."""
+
+    def timeout(self, what: str, default: float) -> float: ...
+
+    def allow_wait(self, what: str, seconds: float) -> None: ...
 
 
 class RateLimited(PlatformError):
@@ -179,8 +203,11 @@ class PartnerCenterClient:
         clock: Callable[[], float] = time.monotonic,
         create_limit: tuple[int, float] | None = None,
         min_countdown: float = 30.0,
+        deadline: Deadline | None = None,
     ) -> None:
         self._credentials = credentials
+        self._deadline = deadline
+        self._timeout = timeout
         self._http = httpx.Client(base_url=base_url.rstrip("/"), transport=transport or SHARED_TRANSPORT, timeout=timeout,
                                   mounts=None if transport else environment_proxy_mounts())
         self._limiter: CreateLimiter | None = (
@@ -250,13 +277,14 @@ class PartnerCenterClient:
             raise PlatformError("Partner Center subscription list answered something other than a collection")
         return [LegacySubscription.from_json(item) for item in items if isinstance(item, dict)]
 
-    def create_schedule(self, tenant_id: str, schedule: ScheduleRequest) -> Schedule:
+    def create_schedule(self, tenant_id: str, schedule: ScheduleRequest, *, request_id: str | None = None) -> Schedule:
         """Schedule a migration (``POST …/migrations/newcommerce/schedules``), sent once: a lost answer is settled by
-        looking the subscription's schedules up (one still ``Created`` is the answer)."""
+        looking the subscription's schedules up (one still ``Created`` is the answer). ``request_id``: the
+        ``MS-RequestId`` of this intended schedule (``schedule_request_id``; default: a new one, another logical call)."""
         try:
             data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules",
                                  "schedule create", json=schedule.to_json(), once=True,
-                                 rejected_subscription=schedule.current_subscription_id)
+                                 rejected_subscription=schedule.current_subscription_id, request_id=request_id)
         except AnswerLost:
             waiting = [s for s in self.find_schedules(schedule.current_subscription_id)
                        if s.status is ScheduleStatus.CREATED]
@@ -315,16 +343,17 @@ class PartnerCenterClient:
                 limiter.cancel(key)
             self._slot = None
 
-    def create_migration(self, tenant_id: str, migration: NewMigration) -> Migration:
+    def create_migration(self, tenant_id: str, migration: NewMigration, *, request_id: str | None = None) -> Migration:
         """Start a migration: one POST, never repeated. When its answer is lost (a dropped connection, a 5xx: the
         gateway may have passed it on) the subscription's migrations are looked up; one found is the answer,
-        else ``PlatformError`` (the caller comes back later and looks up first again)."""
+        else ``PlatformError`` (the caller comes back later and looks up first again). ``request_id``: the
+        ``MS-RequestId`` of this intended migration (``migration_request_id``; default: a new one, another logical call)."""
         grant = self._claim_slot()
         self._slot_used = True  # sent, or maybe sent: the slot counts either way
         try:
             data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
                                  json=migration.to_json(), once=True,
-                                 rejected_subscription=migration.current_subscription_id)
+                                 rejected_subscription=migration.current_subscription_id, request_id=request_id)
         except RateLimited as limited:
             if self._limiter is not None:
                 self._limiter.throttled(grant, self._clock(), limited.retry_after)
@@ -358,11 +387,15 @@ class PartnerCenterClient:
                 return grant
             if grant.wait > self._min_countdown + limiter.lead:  # the window moved (a 429 meanwhile): come back
                 raise RateLimited(f"the create of {slot.key}", grant.wait - limiter.lead, booked=True)
-            self._sleep(grant.wait)
+            self._wait(grant.wait, "a create slot")
 
     def get_migration(self, tenant_id: str, migration_id: str) -> Migration:
         data, _ = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
         return Migration.from_json(data)
+
+    def check_access(self) -> None:
+        """Fetch (or reuse) an access token: ``AuthenticationError`` when the credentials are refused."""
+        self._token()
 
     # -- plumbing --------------------------------------------------------------------------------------
 
@@ -379,11 +412,13 @@ class PartnerCenterClient:
     def _fetch_token(self, key: tuple[str, str, int]) -> str:
         c = self._credentials
         try:
+            timeout = self._call_timeout("the token request")
             self.calls += 1
             response = self._http.post(
                 c.resolved_token_url(),
                 data={"grant_type": "client_credentials", "client_id": c.client_id,
                       "client_secret": c.client_secret, "scope": PARTNER_CENTER_SCOPE},
+                timeout=timeout,
             )
         except httpx.HTTPError as error:
             raise PlatformError(f"cannot reach the token endpoint {c.resolved_token_url()}: {type(error).__name__}") from None
@@ -410,27 +445,36 @@ class PartnerCenterClient:
         extra_headers: dict[str, str] | None = None,
         once: bool = False,
         rejected_subscription: str | None = None,
+        request_id: str | None = None,
     ) -> tuple[Any, httpx.Headers]:
-        """One call (reads are retried on dropped connections and 5xx; ``once`` calls raise ``AnswerLost``)."""
+        """One logical call (reads are retried on dropped connections and 5xx; ``once`` calls raise ``AnswerLost``),
+        with one ``MS-RequestId`` (``request_id``, or a new one) on each of its attempts."""
+        if self._http.base_url.scheme not in ("http", "https"):
+            raise EndpointInvalid(f"the Partner Center endpoint {str(self._http.base_url).rstrip('/')!r} has no http:// "
+                                  "or https:// scheme; set the variable PARTNER_CENTER_ENDPOINT to "
+                                  f"{PARTNER_CENTER_URL}")
         attempt = 0
+        call_id = request_id or str(uuid.uuid4())
+        correlation_id = str(uuid.uuid4())
         while True:
             headers = {
                 "Authorization": f"Bearer {self._token()}",
-                # Fresh on every call, retries included: Microsoft replays the old answer for a reused request id.
-                "MS-RequestId": str(uuid.uuid4()),
-                "MS-CorrelationId": str(uuid.uuid4()),
+                # The same on every retry of this call (Partner Center's idempotency key), a new one for the next call.
+                "MS-RequestId": call_id,
+                "MS-CorrelationId": correlation_id,
                 "MS-Contract-Version": CONTRACT_VERSION,
                 "Accept": "application/json",
                 **(extra_headers or {}),
             }
+            timeout = self._call_timeout(f"the Partner Center {what}")
             try:
                 self.calls += 1
-                response = self._http.request(method, path, params=params, json=json, headers=headers)
+                response = self._http.request(method, path, params=params, json=json, headers=headers, timeout=timeout)
             except httpx.ConnectError as error:
                 # Refused before anything was sent: safe to resend even a create.
                 if attempt >= self._retry.max_retries:
                     raise PlatformError(f"Partner Center {what} failed: {type(error).__name__} on {method} {path}") from None
-                self._sleep(self._retry.delay(attempt))
+                self._wait(self._retry.delay(attempt), f"a retry of the {what}")
                 attempt += 1
                 continue
             except httpx.TransportError as error:
@@ -438,7 +482,7 @@ class PartnerCenterClient:
                     raise AnswerLost(f"Partner Center {what}: {type(error).__name__} on {method} {path}") from None
                 if attempt >= self._retry.max_retries:
                     raise PlatformError(f"Partner Center {what} failed: {type(error).__name__} on {method} {path}") from None
-                self._sleep(self._retry.delay(attempt))
+                self._wait(self._retry.delay(attempt), f"a retry of the {what}")
                 attempt += 1
                 continue
             status = response.status_code
@@ -456,7 +500,8 @@ class PartnerCenterClient:
                     raise AnswerLost(f"Partner Center {what}: HTTP {status} on {method} {path}")
                 if attempt >= self._retry.max_retries:
                     raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}")
-                self._sleep(self._retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))))
+                self._wait(self._retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))),
+                           f"a retry of the {what} (HTTP {status})")
                 attempt += 1
                 continue
             if status >= 400:
@@ -465,10 +510,38 @@ class PartnerCenterClient:
                 if rejected_subscription is not None and status in (400, 409, 422):
                     raise MigrationRejected(rejected_subscription, code,
                                             description or f"HTTP {status} without a description")
-                detail = f": {description}" if description else ""
-                raise PlatformError(f"Partner Center {what} failed: HTTP {status} on {method} {path}{detail}")
+                # Any other 4xx is Partner Center's final word on this call: repeating it gets the same answer.
+                raise PartnerCenterRefused(what, status, code, description, f"{method} {path}")
             log.debug("partner center %s %s -> %s", method, path, status)
             return _json_or_empty(response), response.headers
+
+
+    def _call_timeout(self, what: str) -> float:
+        """The call's timeout: the client's, or the calling task's time left when that is shorter."""
+        return self._deadline.timeout(what, self._timeout) if self._deadline is not None else self._timeout
+
+    def _wait(self, seconds: float, what: str) -> None:
+        """Sleep before a retry or a slot, unless that would pass the calling task's deadline (which then raises)."""
+        if self._deadline is not None:
+            self._deadline.allow_wait(what, seconds)
+        self._sleep(seconds)
+
+
+class PartnerCenterRefused(PlatformError):
+    """Partner Center answered a 4xx other than 401, 403 and 429 (a customer not under the partner, a migration that
+    does not exist, a malformed call): permanent for this call, with Microsoft's ``code`` and ``description``."""
+
+    def __init__(self, what: str, status: int, code: int | None, description: str, call: str) -> None:
+        self.status = status
+        self.code = code
+        self.description = description
+        detail = f": {description}" if description else ""
+        code_text = f", code {code}" if code is not None else ""
+        super().__init__(f"Partner Center refused the {what} (HTTP {status}{code_text}) on {call}{detail}")
+
+
+class EndpointInvalid(PlatformError):
+    """The configured Partner Center endpoint cannot be called at all (no scheme): a configuration error."""
 
 
 class AnswerLost(PlatformError):

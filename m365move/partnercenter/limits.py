@@ -111,19 +111,25 @@ class CreateLimiter:
                 window.used -= 1
 
     def throttled(self, grant: Grant | None, now: float, retry_after: float) -> None:
-        """Partner Center answered 429: its window is full until ``now + retry_after``; so is ours."""
+        """Partner Center answered 429: its window is full until ``now + retry_after``, and only until then. Ours
+        closes and ends at that moment too (a ``Retry-After: 7`` holds creates for 7 s, not for the rest of a
+        5-minute window); the windows holding bookings follow it, one after the other."""
         with self._lock:
             self._roll(now)
             window = self._window(grant.window) if grant is not None else None
             if window is not None and window.used > 0:
                 window.used -= 1
             current = self._current(now)
-            if current is None:
-                current = self._open(now + retry_after - self.window)
-            current.closed = current.anchored = True
             end = now + retry_after
-            if current.start + self.window < end:
-                self._shift_from(current, end - (current.start + self.window))
+            if current is None:
+                current = self._open(end - self.window)
+                self._windows.sort(key=lambda w: w.start)
+            current.closed = current.anchored = True
+            current.start = end - self.window
+            following = end
+            for later in self._windows[self._windows.index(current) + 1:]:
+                later.start = following
+                following += self.window
 
     def reset(self) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from m365move.partnercenter.client import PartnerCenterClient
+from m365move.partnercenter.client import PartnerCenterClient, schedule_request_id
 from m365move.partnercenter.models import Schedule, ScheduleRequest, ScheduleStatus
 
 
@@ -33,10 +33,14 @@ def waiting_schedules(pc: PartnerCenterClient, legacy_subscription_id: str) -> l
 
 
 def ensure_schedule(pc: PartnerCenterClient, tenant_id: str, wanted: ScheduleRequest) -> ScheduleOutcome:
-    """Make the subscription's waiting schedule say ``wanted``: create it, update it, or leave it as it is."""
-    waiting = waiting_schedules(pc, wanted.current_subscription_id)
+    """Make the subscription's waiting schedule say ``wanted``: create it, update it, or leave it as it is. A create
+    carries the ``MS-RequestId`` of the subscription's next schedule (one more than it has had): the same in every
+    process that intends it."""
+    schedules = pc.find_schedules(wanted.current_subscription_id)
+    waiting = [s for s in schedules if s.status is ScheduleStatus.CREATED]
     if not waiting:
-        return ScheduleOutcome(ScheduleAction.CREATED, pc.create_schedule(tenant_id, wanted))
+        request_id = schedule_request_id(tenant_id, wanted.current_subscription_id, len(schedules))
+        return ScheduleOutcome(ScheduleAction.CREATED, pc.create_schedule(tenant_id, wanted, request_id=request_id))
     current = waiting[0]
     if _says(current, wanted):
         return ScheduleOutcome(ScheduleAction.UNCHANGED, current)

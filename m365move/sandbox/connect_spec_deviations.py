@@ -114,6 +114,33 @@ def _lists_refuse_bad_rql(spec: Json) -> None:
                 "400", {"description": "RQL refused", "content": {"application/json": {"schema": error}}})
 
 
+def _transitions_refuse_a_moved_request(spec: Json) -> None:
+    # POST /requests/{id}/approve|fail|inquire|pend (and the tier-config ones) answer 400 {"error_code", "errors"}
+    # when the request is no longer in a status that allows the action (a purchase failed by another runner
+    # instance, then failed again): Connect refuses the transition, and m365move/connect/requests_api reads that 400
+    # as "the request moved on". The spec lists only the success answer.
+    error = {"type": "object", "required": ["error_code", "errors"],
+             "properties": {"error_code": {"type": "string"}, "errors": {"type": "array", "items": {"type": "string"}}}}
+    for path, operations in spec["paths"].items():
+        if path.startswith(("/requests/{id}/", "/tier/config-requests/{id}/")) and "post" in operations:
+            operations["post"].setdefault("responses", {}).setdefault(
+                "400", {"description": "transition refused", "content": {"application/json": {"schema": error}}})
+
+
+def _schedule_changes_may_be_refused(spec: Json) -> None:
+    # PUT …/schedules/{id} and POST …/schedules/{id}/trigger answer 403 {"error_code", "errors"} to an API key whose
+    # role may not change the environment's schedules (Connect's permission check runs before the view); the spec
+    # lists only the success answer. m365move/connect/sweep_schedule goes on without them.
+    error = {"type": "object", "required": ["error_code", "errors"],
+             "properties": {"error_code": {"type": "string"}, "errors": {"type": "array", "items": {"type": "string"}}}}
+    schedule = "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}"
+    for path, method in ((schedule, "put"), (f"{schedule}/trigger", "post")):
+        operation = spec["paths"].get(path, {}).get(method)
+        if operation is not None:
+            operation.setdefault("responses", {}).setdefault(
+                "403", {"description": "not permitted", "content": {"application/json": {"schema": error}}})
+
+
 # Patches of the objects Connect answers.
 SCHEMA_DEVIATIONS: list[Patch] = [
     _asset_items_quantity_is_a_string,
@@ -136,6 +163,8 @@ SCHEMA_DEVIATIONS: list[Patch] = [
 # Patches of what operations take and answer.
 OPERATION_DEVIATIONS: list[Patch] = [
     _lists_refuse_bad_rql,
+    _transitions_refuse_a_moved_request,
+    _schedule_changes_may_be_refused,
     _purchase_sends_items_and_tiers,
     _request_kinds_are_mapped,
     _tier_config_request_update_is_partial,

@@ -87,6 +87,8 @@ class ConnectState:
         self.schedules: dict[str, Json] = {s["id"]: s for s in devops.get("schedules", [])}
         self.installations: dict[str, Json] = {i["id"]: i for i in devops.get("installations", [])}
         self.triggered: list[str] = []  # schedule ids whose execution was triggered (POST …/trigger), in order
+        # An API key whose role may not change schedules (PUT and trigger answer 403), as Connect refuses them.
+        self.schedule_changes_refused = False
         # API keys of installations (the runner's installation_client calls with the task's own key).
         self.api_keys: tuple[str, ...] = (self.api_key, *(str(i["api_key"]) for i in devops.get("installations", [])
                                                           if i.get("api_key")))
@@ -192,6 +194,7 @@ class ConnectState:
         are read-only)."""
         with self.lock:
             stored = self._schedule(schedule_id)
+            self._refuse_schedule_change(schedule_id)
             for key in ("name", "description", "method", "parameter", "trigger"):
                 if key in body:
                     stored[key] = copy.deepcopy(body[key])
@@ -203,11 +206,16 @@ class ConnectState:
         (queued in ``triggered`` for whatever stands in for the EaaS websocket). A disabled schedule is refused."""
         with self.lock:
             stored = self._schedule(schedule_id)
+            self._refuse_schedule_change(schedule_id)
             if stored.get("status", "enabled") != "enabled":
                 raise ConnectApiProblem(400, "DO_003", f"schedule {schedule_id} is {stored.get('status')}")
             stored.setdefault("events", {})["last_triggered"] = {"at": _now_iso()}
             self.triggered.append(schedule_id)
             return copy.deepcopy(stored)
+
+    def _refuse_schedule_change(self, schedule_id: str) -> None:
+        if self.schedule_changes_refused:
+            raise ConnectApiProblem(403, "AUTH_003", f"this API key is not allowed to change schedule {schedule_id}")
 
     def take_triggered(self) -> list[str]:
         """The schedule executions triggered since the last call (each is one scheduled task to deliver)."""

@@ -145,6 +145,8 @@ class PartnerCenterState:
             self._add_migration(migration)
         self.schedules: dict[str, Json] = {}
         self.create_request_ids: dict[str, list[str]] = {}  # legacy subscription -> MS-RequestId of each create
+        # legacy subscription -> MS-RequestId of every create sent (repeats and refusals included)
+        self.create_attempt_ids: dict[str, list[str]] = {}
         self._by_request_id: dict[str, str] = {}
         self._tokens: set[str] = set()
         # (real monotonic time, accepted?) per create attempt: the rate-limit test measures utilisation from it.
@@ -191,6 +193,8 @@ class PartnerCenterState:
         """(migration, created now?) — a repeated MS-RequestId answers the first migration again."""
         with self.lock:
             self._tick()
+            attempted = str(body.get("currentSubscriptionId") or "").lower()
+            self.create_attempt_ids.setdefault(attempted, []).append(request_id or "")
             if request_id and request_id in self._by_request_id:
                 return self._view(self.migrations[self._by_request_id[request_id]]), False
             _check_new_migration(body)

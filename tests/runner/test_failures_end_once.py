@@ -9,6 +9,7 @@ position where it was, so the next execution redoes that chunk, once.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -86,7 +87,42 @@ def test_an_error_in_a_sweep_chunk_fails_the_task_once_and_keeps_the_position(ri
     assert rig.connect.take_triggered() == []  # no next chunk, no loop
     assert PROGRESS_KEY not in rig.connect.schedules[SCHEDULE_ID]["parameter"]  # the position did not move
     monkeypatch.undo()
-    # The next execution (the schedule's next recurrence) sweeps that chunk.
+    # The next execution (the schedule's next recurrence) sweeps that chunk, and the rest of the pass.
     answer = rig.runtime.deliver("scheduled_execution", SCHEDULE_ID)
     assert answer.result == "success" and rig.requests(type="purchase")
-    assert rig.connect.schedules[SCHEDULE_ID]["parameter"][PROGRESS_KEY]["chunk"] == 1
+    assert rig.connect.schedules[SCHEDULE_ID]["parameter"][PROGRESS_KEY]["chunk"] == 2  # 4 assets, 2 per chunk
+
+
+def _set_customer(rig: RunnerRig, request_id: str, tenant_id: str) -> None:
+    """The purchase names another Microsoft customer (one Partner Center does not have under the partner)."""
+    params = rig.connect.requests[request_id]["asset"]["params"]
+    info = next(p for p in params if p["id"] == "transaction_info_object")
+    info["value"] = json.dumps({**json.loads(info["value"]), "ms_customer_id": tenant_id})
+
+
+def test_a_partner_center_404_fails_the_request_once_with_microsofts_code_and_message(rig: RunnerRig) -> None:
+    rig.sweep()
+    purchase = rig.requests(type="purchase", status="pending")[0]
+    _set_customer(rig, purchase["id"], "0badc0de-0000-4000-8000-000000000404")
+    answer = rig.runtime.deliver(PURCHASE, purchase["id"])
+    assert answer.result == "success", (answer.result, answer.message)  # ended: not rescheduled, not retried
+    stored = rig.connect.requests[purchase["id"]]
+    assert stored["status"] == "failed"
+    assert "HTTP 404, code 600010" in stored["reason"] and "not found for customer" in stored["reason"], stored["reason"]
+    before = _partner_center_calls(rig)
+    for _ in range(3):
+        assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
+    assert _partner_center_calls(rig) == before
+    assert _moves(rig, purchase["id"]) == [("pending", "failed")]
+
+
+def test_an_endpoint_without_a_scheme_fails_the_request_once_with_the_reason(rig: RunnerRig) -> None:
+    rig.sweep()
+    purchase = rig.requests(type="purchase", status="pending")[0]
+    runtime = rig.with_variables(PARTNER_CENTER_ENDPOINT=rig.server.url.split("://", 1)[1] + "/partnercenter")
+    answer = runtime.deliver(PURCHASE, purchase["id"])
+    assert answer.result == "success", (answer.result, answer.message)
+    stored = rig.connect.requests[purchase["id"]]
+    assert stored["status"] == "failed" and "PARTNER_CENTER_ENDPOINT" in stored["reason"], stored["reason"]
+    assert runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
+    assert _moves(rig, purchase["id"]) == [("pending", "failed")]

@@ -123,15 +123,17 @@ class TestPurchases:
             assert "800003" in stored["reason"]
             assert rig.runtime.deliver(PURCHASE, purchase["id"]).result == "skip"  # no retry loop
 
-    def test_missing_partner_center_credentials_fail_the_task_once_not_retry(self, rig: RunnerRig) -> None:
-        """The extension's own configuration is wrong: the task fails with the reason (no retry loop); the request
-        waits for the operator, it is not the reseller's fault."""
+    def test_missing_partner_center_credentials_fail_the_request_once_not_retry(self, rig: RunnerRig) -> None:
+        """The extension's configuration cannot fulfil the purchase: the request is failed once with the reason
+        naming the variables (no retry loop, no request pending for ever)."""
         rig.sweep()
         purchase = rig.requests(type="purchase", status="pending")[0]
         runtime = rig.with_variables(PARTNER_CENTER_CLIENT_SECRET="")
         answer = runtime.deliver(PURCHASE, purchase["id"])
-        assert answer.result == "fail" and "PARTNER_CENTER_CLIENT_SECRET" in (answer.message or "")
-        assert rig.connect.requests[purchase["id"]]["status"] == "pending"
+        assert answer.result == "success", answer.message
+        stored = rig.connect.requests[purchase["id"]]
+        assert stored["status"] == "failed" and "PARTNER_CENTER_CLIENT_SECRET" in stored["reason"]
+        assert runtime.deliver(PURCHASE, purchase["id"]).result == "skip"
 
     def test_wrong_partner_center_secret_fails_the_task_once(self, rig: RunnerRig) -> None:
         rig.sweep()
