@@ -16,10 +16,11 @@ from connect.eaas.core.decorators import event, schedulable, variables
 from connect.eaas.core.extension import EventsApplicationBase
 from connect.eaas.core.responses import BackgroundResponse, InteractiveResponse, ScheduledExecutionResponse
 
+from m365move.connect.installations import installation_config, installed
 from m365move.connect.purchase_fulfilment import Action, fulfil_purchase
 from m365move.connect.requests_api import RequestNotPending, fail_asset_request
 from m365move.connect.settings import VARIABLE_DEFAULTS, ExtensionSettings
-from m365move.connect.sweep_schedule import ScheduleRef, run_execution
+from m365move.connect.sweep_schedule import PROGRESS_KEY, ScheduleRef, run_execution
 from m365move.connect.task_deadline import BACKGROUND, INTERACTIVE, SCHEDULED, TaskDeadline, TaskOutOfTime, working_to
 from m365move.connect.tier_config_checks import process_tier_config_request, validated_tier_config_request
 from m365move.errors import AuthenticationError, InputError, PlatformError
@@ -157,28 +158,59 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         "concurrency, chunk_size, migrate_at (now, renewal or YYYY-MM-DD).",
     )
     def new_subscription_sweep(self, schedule: dict[str, Any]) -> ScheduledExecutionResponse:
+        """Installed by other accounts, the extension sweeps each installation's assets with that installation's key
+        and Partner Center (``installations``); otherwise the environment's own account."""
         deadline = TaskDeadline.for_category(SCHEDULED)
         try:
-            settings = self._settings()
-            settle = settings.settle(self.platform_sleep or time.sleep)
-            # Partner Center (when this extension fulfils migrations) tells which CSP items are add-ons of which base.
-            with working_to(deadline), self._partner_center(settings, deadline) as partner_center:
-                outcome = run_execution(self.account_client, settings, schedule, self._schedule_ref(schedule),
-                                        self.logger, deadline=deadline, partner_center=partner_center, settle=settle)
-        except TaskOutOfTime as error:
-            # The budget is checked between chunks; a single call that would pass it ends the execution here, before
-            # the runner's limit. The position stored after the last whole chunk stands.
-            self.logger.warning("New Subscription sweep %s stopped before the runner's limit: %s", schedule.get("id"),
-                                error)
-            return ScheduledExecutionResponse.done(output=f"stopped before the runner's limit: {error}"[:1000])
-        except (InputError, PlatformError) as error:
-            message = error.one_line() if isinstance(error, InputError) else str(error)
-            self.logger.error("New Subscription sweep %s stopped: %s", schedule.get("id"), message)
-            return ScheduledExecutionResponse.fail(output=message[:1000])
-        except Exception as error:  # noqa: BLE001 - an escaping exception is a retry of the whole sweep
-            self.logger.exception("New Subscription sweep %s failed", schedule.get("id"))
-            return ScheduledExecutionResponse.fail(output=_unexpected(error))
-        return ScheduledExecutionResponse.done(output=outcome.summary[:1000])
+            accounts = self._sweep_accounts()
+        except (PlatformError, AuthenticationError) as error:
+            self.logger.error("New Subscription sweep %s stopped: cannot list the installations: %s",
+                              schedule.get("id"), error)
+            return ScheduledExecutionResponse.fail(output=f"cannot list the installations: {error}"[:1000])
+        summaries: list[str] = []
+        failures: list[str] = []
+        for installation, client in accounts:
+            label = f"installation {installation['id']}: " if installation is not None else ""
+            # Each installation's own position (kept only for the environment's own account, on the schedule).
+            delivered = schedule if installation is None else {
+                "id": f"{schedule.get('id')}:{installation['id']}",
+                "parameter": {k: v for k, v in (schedule.get("parameter") or {}).items() if k != PROGRESS_KEY}}
+            ref = self._schedule_ref(schedule) if installation is None else None
+            try:
+                settings = ExtensionSettings.from_config(installation_config(self.config or {}, installation))
+                settle = settings.settle(self.platform_sleep or time.sleep)
+                # Partner Center (when this extension fulfils migrations) tells which CSP items are add-ons of which
+                # base.
+                with working_to(deadline), self._partner_center(settings, deadline) as partner_center:
+                    outcome = run_execution(client, settings, delivered, ref, self.logger, deadline=deadline,
+                                            partner_center=partner_center, settle=settle)
+                summaries.append(label + outcome.summary)
+            except TaskOutOfTime as error:
+                # The budget is checked between chunks; a single call that would pass it ends the execution here,
+                # before the runner's limit. The position stored after the last whole chunk stands.
+                self.logger.warning("New Subscription sweep %s stopped before the runner's limit: %s%s",
+                                    schedule.get("id"), label, error)
+                summaries.append(f"{label}stopped before the runner's limit: {error}")
+                break
+            except (InputError, PlatformError) as error:
+                message = error.one_line() if isinstance(error, InputError) else str(error)
+                self.logger.error("New Subscription sweep %s stopped: %s%s", schedule.get("id"), label, message)
+                failures.append(label + message)
+            except Exception as error:  # noqa: BLE001 - an escaping exception is a retry of the whole sweep
+                self.logger.exception("New Subscription sweep %s failed: %s", schedule.get("id"), label)
+                failures.append(label + _unexpected(error))
+        if failures:
+            return ScheduledExecutionResponse.fail(output="; ".join(failures + summaries)[:1000])
+        return ScheduledExecutionResponse.done(output="; ".join(summaries)[:1000])
+
+    def _sweep_accounts(self) -> list[tuple[dict[str, Any] | None, Any]]:
+        """(installation, its client) for each installation, or (None, the environment's client) without any."""
+        extension_id = getattr(getattr(self, "context", None), "extension_id", None)
+        installations = installed(self.client, str(extension_id)) if extension_id else []
+        if not installations:
+            return [(None, self.account_client)]
+        return [(installation, self.get_installation_admin_client(installation["id"]))
+                for installation in installations]
 
     def _schedule_ref(self, schedule: dict[str, Any]) -> ScheduleRef | None:
         """The schedule in Connect's DevOps API, when the runner says which extension and environment we are."""
@@ -203,7 +235,9 @@ class M365MoveEventsApplication(EventsApplicationBase):  # type: ignore[misc]  #
         return self.installation_client if self.installation_client is not None else self.client
 
     def _settings(self) -> ExtensionSettings:
-        return ExtensionSettings.from_config(self.config or {})
+        """The environment's variables, with the installation's own Partner Center settings over them in an
+        installation's task (``installations``)."""
+        return ExtensionSettings.from_config(installation_config(self.config or {}, self.installation))
 
     def _partner_center(self, settings: ExtensionSettings, deadline: Deadline | None = None) -> _OptionalClient:
         if settings.partner_center is None or not settings.fulfil_migrations:

@@ -68,6 +68,21 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
             return JSONResponse(state.devops_object(kind, request.path_params["id"]))
         return handler
 
+    async def installations(request: Request) -> Response:
+        every = state.installation_list()
+        params = request.query_params
+        try:
+            limit = max(1, min(int(params.get("limit", 100)), 1000))
+            offset = max(0, int(params.get("offset", 0)))
+        except ValueError:
+            raise ConnectApiProblem(400, "RQL_001", "limit and offset must be whole numbers") from None
+        page = every[offset:offset + limit]
+        last = offset + len(page) - 1 if page else offset
+        return _answer(page, f"items {offset}-{last}/{len(every)}")
+
+    async def impersonate(request: Request) -> Response:
+        return JSONResponse(state.impersonate(request.path_params["id"]))
+
     async def update_schedule(request: Request) -> Response:
         return JSONResponse(state.update_schedule(request.path_params["id"], await _body(request)))
 
@@ -115,8 +130,11 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
               guarded(update_schedule), methods=["PUT"]),
         Route(f"{PREFIX}/devops/services/{{service}}/environments/{{environment}}/schedules/{{id}}/trigger",
               guarded(trigger_schedule), methods=["POST"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/installations", guarded(installations), methods=["GET"]),
         Route(f"{PREFIX}/devops/services/{{service}}/installations/{{id}}", guarded(devops("installations")),
               methods=["GET"]),
+        Route(f"{PREFIX}/devops/services/{{service}}/installations/{{id}}/impersonate", guarded(impersonate),
+              methods=["POST"]),
         Route(f"{PREFIX}/requests", guarded(create_request), methods=["POST"]),
         Route(f"{PREFIX}/requests/{{id}}", guarded(update_request), methods=["PUT"]),
         Route(f"{PREFIX}/tier/config-requests/{{id}}", guarded(update_tier_config_request), methods=["PUT"]),

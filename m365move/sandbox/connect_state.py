@@ -182,6 +182,20 @@ class ConnectState:
         with self.lock:
             self.schedules[schedule["id"]] = copy.deepcopy(schedule)
 
+    def installation_list(self) -> list[Json]:
+        """GET …/services/{id}/installations: every installation of the extension (API keys never shown)."""
+        with self.lock:
+            return [{k: v for k, v in copy.deepcopy(i).items() if k != "api_key"} for i in self.installations.values()]
+
+    def impersonate(self, installation_id: str) -> Json:
+        """POST …/installations/{id}/impersonate: the installation's API key, for the extension acting as that
+        account outside an installation's task (its scheduled sweep)."""
+        with self.lock:
+            installation = self.installations.get(installation_id)
+            if installation is None:
+                raise ConnectApiProblem(404, "DO_404", f"installation {installation_id} not found")
+            return {"installation_api_key": str(installation["api_key"])}
+
     def add_installation(self, installation: Json) -> None:
         """The extension installed by another account: its installation (read by the runner) and the installation's
         API key, which Connect then accepts (``installation["api_key"]``, never shown by the devops API)."""

@@ -217,3 +217,32 @@ class TestInstallations:
             answer = rig.runtime.deliver(PURCHASE, purchase["id"])
         assert answer.result == "reschedule", answer.message
         assert {e.header("authorization") for e in self._handler_calls(traffic)} == {rig.section["connect"]["api_key"]}
+
+    def test_the_sweep_covers_each_installations_assets_with_its_own_key(self, rig: RunnerRig) -> None:
+        """The schedule belongs to the environment (no installation_client): the sweep lists the installations and
+        creates each one's purchases with that installation's key (Connect's impersonate), not the owner's."""
+        rig.connect.add_installation(self.INSTALLATION)
+        with recording() as traffic:
+            answer = rig.sweep()
+        assert answer.result == "success", answer.message
+        creates = [r.exchange for r in traffic.requests
+                   if r.api == "connect" and r.exchange.method == "POST" and r.exchange.path.endswith("/requests")]
+        assert creates and {e.header("authorization") for e in creates} == {self.INSTALLATION["api_key"]}
+        assert any(r.exchange.path.endswith(f"/installations/{self.INSTALLATION['id']}/impersonate")
+                   for r in traffic.requests)
+
+    def test_an_installations_own_partner_center_credentials_are_its_own(self, rig: RunnerRig) -> None:
+        """An installation's settings carry its own Partner Center app: its sweep and its purchases use them, not
+        the environment's (here they are refused, while the environment's are good)."""
+        rig.sweep()  # the environment's own account (no installation yet): purchases with the environment's tenant
+        purchase = rig.requests(type="purchase", status="pending")[0]
+        own = {**self.INSTALLATION, "settings": {"PARTNER_CENTER_CLIENT_ID": "installing-partners-app",
+                                                 "PARTNER_CENTER_CLIENT_SECRET": "installing-partners-secret"}}
+        rig.connect.add_installation(own)
+        answer = rig.runtime.deliver(PURCHASE, purchase["id"], installation_id=own["id"], api_key=own["api_key"])
+        assert answer.result == "fail" and "installing-partners-app" in (answer.message or ""), answer.message
+        before = len(rig.requests(type="purchase"))
+        swept = rig.sweep()
+        assert swept.result == "fail" and f"installation {own['id']}" in (swept.message or ""), swept.message
+        assert "no purchase is created" in (swept.message or "")
+        assert len(rig.requests(type="purchase")) == before

@@ -63,6 +63,9 @@ OPERATIONS: list[tuple[str, str]] = [
     ("put", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}"),
     ("post", "/devops/services/{extension_id}/environments/{environment_id}/schedules/{id}/trigger"),
     ("get", "/devops/services/{extension_id}/installations/{id}"),
+    # The sweep covers each installation's assets with the installation's own key (multi-account).
+    ("get", "/devops/services/{extension_id}/installations"),
+    ("post", "/devops/services/{extension_id}/installations/{id}/impersonate"),
 ]
 _SECTIONS = ("schemas", "parameters", "responses", "headers", "examples", "requestBodies")
 
