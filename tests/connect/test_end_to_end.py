@@ -126,28 +126,28 @@ class TestRedelivery:
 
 
 class TestSweepInChunks:
-    def test_every_chunk_the_sweep_triggers_is_delivered_until_connect_settles(self) -> None:
-        """The sweep keeps its position on the schedule and asks Connect to run it again after each chunk
-        (POST …/trigger); the driver sends each such execution to the runner as one more scheduled task. 10 assets
-        in chunks of 4: three tasks make the pass, creating what one task over all of them creates; then the
-        driver runs passes, purchases and cancels until Connect settles, with no request made twice."""
+    def test_an_execution_sweeps_its_chunks_until_connect_settles(self) -> None:
+        """An execution works through its chunks within its time budget, keeping its position on the schedule after
+        each. 10 assets in chunks of 4: one execution of three chunks makes the pass, creating what one chunk over
+        all of them creates; then the driver runs passes, purchases and cancels until Connect settles, with no
+        request made twice."""
         def first_pass(rig: Rig, chunk_size: int) -> tuple[int, Any]:
             rig.driver.run_schedule({"chunk_size": chunk_size, "batch_size": 4})
             tasks = [r for r in rig.driver.history if r.event_type == SCHEDULE_TASK]
             progress = rig.connect.schedules[SCHEDULE_ID]["parameter"]["progress"]
             assert {r.result for r in tasks} == {"success"}
-            assert progress["finished"] and progress["swept"] == 10 and progress["chunk"] == len(tasks)
-            return len(tasks), request_signatures(rig.connect, "purchase")  # what the sweep decided, request by request
+            assert progress["finished"] and progress["swept"] == 10 and len(tasks) == 1  # the pass fits in one execution
+            return progress["chunk"], request_signatures(rig.connect, "purchase")  # what it decided, request by request
 
         with connect_rig(10, seed=7) as rig:
-            one_task, in_one = first_pass(rig, 200)
+            one_chunk, in_one = first_pass(rig, 200)
         with connect_rig(10, seed=7) as rig:
-            three_tasks, in_chunks = first_pass(rig, 4)
+            three_chunks, in_chunks = first_pass(rig, 4)
             report = rig.driver.run_until_settled(timeout=240, parameter={"chunk_size": 4, "batch_size": 4})
             migrated = [a for a in rig.section["connect"]["assets"] if rig.connect.assets[a["id"]]["status"] == "terminated"]
             purchases = request_signatures(rig.connect, "purchase")
             cancels = request_signatures(rig.connect, "cancel")
-        assert (one_task, three_tasks) == (1, 3)
+        assert (one_chunk, three_chunks) == (1, 3)
         assert sum(in_one.values()) > 0 and in_chunks == in_one
         scheduled = [r for r in report.deliveries if r.event_type == SCHEDULE_TASK]
         assert report.settled and len(scheduled) >= report.sweeps and {r.result for r in scheduled} == {"success"}
