@@ -46,6 +46,7 @@ EVENT_DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "tier_config_setup_request_processing": _TIER_CONFIG_REQUESTS,
     "tier_config_change_request_processing": _TIER_CONFIG_REQUESTS,
     "tier_config_setup_request_validation": _TIER_CONFIG_REQUESTS,
+    "tier_config_change_request_validation": _TIER_CONFIG_REQUESTS,
 }
 BACKGROUND = "background"
 INTERACTIVE = "interactive"

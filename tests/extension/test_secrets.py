@@ -33,11 +33,14 @@ def _leaks(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_secret_appears_in_no_log_record(caplog: pytest.LogCaptureFixture, secret_in_config: str) -> None:
     caplog.set_level(logging.DEBUG)
     with connect_rig(4, pending_resellers=0, change=_with_secret(secret_in_config)) as rig:
-        # sandbox_config puts the estate's credentials in; the test decides what the variable holds.
-        rig.driver.config["PARTNER_CENTER_CLIENT_SECRET"] = secret_in_config
+        # sandbox_config puts the estate's credentials in; the sweep creates with the accepted secret (it refuses to
+        # create with a refused one), then the test decides what the variable holds for every handler after it.
+        rig.driver.config["PARTNER_CENTER_CLIENT_SECRET"] = SECRET
         rig.driver.run_schedule()
-        records = rig.driver.deliver_pending()
-    assert records, "no handler ran"
+        rig.driver.config["PARTNER_CENTER_CLIENT_SECRET"] = secret_in_config
+        swept = rig.driver.run_schedule()  # with a refused secret: the execution says it creates nothing
+        records = [swept, *rig.driver.deliver_pending()]
+    assert len(records) > 1, "no purchase handler ran"
     assert len(caplog.records) > 5  # the handlers did log (at DEBUG everything is captured)
     assert _leaks(caplog) == []
     for record in records:

@@ -45,6 +45,7 @@ EVENT_SUBSCRIPTIONS = {
     "tier_config_setup_request_processing": ["pending"],
     "tier_config_change_request_processing": ["pending"],
     "tier_config_setup_request_validation": ["draft"],
+    "tier_config_change_request_validation": ["draft"],
     "asset_purchase_request_processing": ["pending"],
 }
 # The master and its two spawned workers each import the runner and the extension (connect-openapi-client's

@@ -82,6 +82,15 @@ class TestTierConfigs:
             p["id"]: p for p in answer.data["params"]}
         assert params["contact_email"]["value_error"] and not params["mpn_id"].get("value_error")
 
+    def test_a_draft_change_request_is_validated_the_same_way(self, rig: RunnerRig) -> None:
+        request = dict(_pending_tier_config_request(rig), status="draft", type="update")
+        request["params"] = [dict(p, value="12ab") if p["id"] == "mpn_id" else p for p in request["params"]]
+        answer = rig.runtime.deliver("tier_config_change_request_validation", request["id"], data=request)
+        assert answer.result == "success", answer.message
+        params = {p["id"]: p for p in answer.data["body"]["params"]} if "body" in (answer.data or {}) else {
+            p["id"]: p for p in answer.data["params"]}
+        assert params["mpn_id"]["value_error"] and not params["contact_email"].get("value_error")
+
 
 def _param_error(request: dict[str, Any], name: str) -> str:
     return str(next(p.get("value_error") or "" for p in request["params"] if p["id"] == name))
