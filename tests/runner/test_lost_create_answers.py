@@ -102,3 +102,15 @@ def test_lost_answers_and_double_deliveries_make_one_purchase_per_item_and_one_c
         assert set(cancels) == {r["asset"]["external_id"] for r in purchases}
         assert max(cancels.values()) == 1, [asset for asset, n in cancels.items() if n > 1]
         assert _lost_answers(rig) >= len(purchases) + len(cancels)
+
+
+def test_creates_whose_answers_were_lost_are_counted_as_created() -> None:
+    """A create whose answer was lost and whose request the look-up after the settle window finds was made by this
+    sweep (the look-up before it found none): the pass's "requests created" counts it (it used to say 0)."""
+    with runner_rig(N_ASSETS, seed=21) as rig:
+        rig.server.context.injector.replace(ANSWERS_LOST)
+        answer = rig.sweep({"chunk_size": 5, "batch_size": 5})
+        assert answer.result == "success", answer.message
+        purchases = rig.requests(type="purchase")
+        assert _lost_answers(rig) >= len(purchases) > 0
+        assert rig.connect.schedules["EFS-000-001"]["parameter"][PROGRESS_KEY]["created_requests"] == len(purchases)
