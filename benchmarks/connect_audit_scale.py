@@ -54,7 +54,7 @@ from m365move.connect.purchase_fulfilment import migration_reference  # noqa: E4
 from m365move.connect.settings import ExtensionSettings  # noqa: E402
 from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
 from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
-from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.estate.schema import estate_document  # noqa: E402
 from m365move.partnercenter.client import PartnerCenterClient  # noqa: E402
 from m365move.sandbox.server import run_sandbox  # noqa: E402
 
@@ -127,7 +127,7 @@ def sandbox(section: dict[str, Any], folder: Path, where: str) -> Iterator[str]:
     this one. Yields its URL."""
     document = {"version": 1, **section}
     if where == "thread":
-        with run_sandbox(EstateDocument.model_validate(json.loads(json.dumps(document)))) as server:
+        with run_sandbox(estate_document(json.loads(json.dumps(document)))) as server:
             yield server.url
         return
     estate = folder / "estate.json"

@@ -23,6 +23,7 @@ from m365move.audit.records import parse_po_number
 from m365move.commerce.errors import CommerceNotFound
 from m365move.commerce.models import OrderInfo, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.estate import typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +275,7 @@ def _with_subscription(client: SimpleApiClient, journaled: Mapping[str, str]) ->
         subscription = journaled.get(order.id)
         key = parse_po_number(order.po_number)
         if subscription and key and key.kind == "cancellation" and key.subscription_id == subscription:
-            return order.model_copy(update={"subscription_id": subscription})
+            return typed.replace(order, subscription_id=subscription)
         return client.get_order(order.id)
     return read
 

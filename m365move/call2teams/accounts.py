@@ -29,9 +29,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import msgspec
 
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.files.input_text import parse_yaml_text
 
 
@@ -42,11 +43,11 @@ class AccountType(str, Enum):
     TRIAL = "trial"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+class _Model(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Read with ``typed.convert``: numbers written for text fields are read as their text."""
 
 
-class AccountUser(_Model):
+class AccountUser(_Model, frozen=True, kw_only=True):
     email: str
     name: str = ""
     sip_username: str | None = None
@@ -58,20 +59,20 @@ class AccountUser(_Model):
     licence: str | None = None
 
 
-class BaseAccount(_Model):
+class BaseAccount(_Model, frozen=True, kw_only=True):
     id: str
     name: str = ""
     partner: str
 
 
-class SubAccount(_Model):
+class SubAccount(_Model, frozen=True, kw_only=True):
     id: str
     name: str = ""
     parent: str
     type: AccountType = AccountType.CLIENT
     partner: str | None = None
     tenant_id: str | None = None
-    licences: dict[str, int] = Field(default_factory=dict)
+    licences: dict[str, int] = {}
     licences_in_use: dict[str, int] | None = None
     users: tuple[AccountUser, ...] = ()
     services: tuple[str, ...] = ()
@@ -84,12 +85,11 @@ class SubAccount(_Model):
         return dict(Counter(user.licence for user in self.users if user.licence))
 
 
-class AccountsHierarchy(_Model):
+class AccountsHierarchy(_Model, frozen=True, kw_only=True):
     base_accounts: tuple[BaseAccount, ...] = ()
     sub_accounts: tuple[SubAccount, ...] = ()
 
-    @model_validator(mode="after")
-    def _ids_and_parents(self) -> AccountsHierarchy:
+    def __post_init__(self) -> None:
         ids = [base.id for base in self.base_accounts] + [sub.id for sub in self.sub_accounts]
         duplicates = sorted(i for i, n in Counter(ids).items() if n > 1)
         if duplicates:
@@ -100,7 +100,6 @@ class AccountsHierarchy(_Model):
                 raise ValueError(f"sub_accounts[{index}] ({sub.id}): parent {sub.parent!r} is not an account")
         for sub in self.sub_accounts:
             self._chain(sub)  # raises on a cycle
-        return self
 
     def base(self, account_id: str) -> BaseAccount | None:
         return next((b for b in self.base_accounts if b.id == account_id), None)
@@ -138,12 +137,9 @@ def parse_accounts(data: Any, *, where: str) -> AccountsHierarchy:
     if not isinstance(data, dict):
         raise InputError("must be a mapping with base_accounts and sub_accounts", where=where)
     try:
-        return AccountsHierarchy.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        raise InputError(f"{field}: {first['msg']}{more}", where=where) from None
+        return typed.convert(data, AccountsHierarchy)
+    except typed.Invalid as error:
+        raise InputError(f"{'.'.join(map(str, error.parts)) or '(top level)'}: {error.message}", where=where) from None
 
 
 def load_accounts(path: str | Path) -> AccountsHierarchy:

@@ -30,22 +30,23 @@ Every key is optional; an empty section serves a tenant-less Graph (empty lists)
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
 
 from m365move.call2teams.accounts import AccountsHierarchy
 from m365move.errors import InputError
+from m365move.estate import typed
 
 SECTION_WHERE = "estate call2teams section"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+class _Model(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Read with ``typed.convert``: numbers written for text fields are read as their text."""
 
 
-class EstateDomain(_Model):
+class EstateDomain(_Model, frozen=True, kw_only=True):
     id: str
     is_verified: bool = True
     is_default: bool = False
@@ -53,13 +54,11 @@ class EstateDomain(_Model):
     authentication_type: str = "Managed"
     supported_services: tuple[str, ...] = ()
 
-    @field_validator("id")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.strip().lower()
+    def __post_init__(self) -> None:
+        typed.force_setattr(self, "id", self.id.strip().lower())
 
 
-class EstateUser(_Model):
+class EstateUser(_Model, frozen=True, kw_only=True):
     user_principal_name: str
     display_name: str = ""
     id: str | None = None
@@ -74,7 +73,7 @@ class EstateUser(_Model):
         return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{self.user_principal_name.lower()}"))
 
 
-class EstateGroup(_Model):
+class EstateGroup(_Model, frozen=True, kw_only=True):
     mail: str
     display_name: str = ""
     id: str | None = None
@@ -88,7 +87,7 @@ class EstateGroup(_Model):
         return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"group:{self.mail.lower()}"))
 
 
-class EstateApplication(_Model):
+class EstateApplication(_Model, frozen=True, kw_only=True):
     display_name: str = ""
     identifier_uris: tuple[str, ...] = ()
     sign_in_audience: str = "AzureADMyOrg"
@@ -104,7 +103,7 @@ class EstateApplication(_Model):
         return self.id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"application:{self.display_name}:{self.identifier_uris}"))
 
 
-class EstateTenant(_Model):
+class EstateTenant(_Model, frozen=True, kw_only=True):
     id: str
     name: str = ""
     domains: tuple[EstateDomain, ...] = ()
@@ -113,13 +112,18 @@ class EstateTenant(_Model):
     applications: tuple[EstateApplication, ...] = ()
 
 
-class Call2TeamsSection(_Model):
+class Call2TeamsSection(_Model, frozen=True, kw_only=True):
     # The one access token the sandbox's Graph accepts (it stands in for Entra ID); any other answers 401.
-    graph_token: str = Field(default="sandbox-graph-token", min_length=1, repr=False)
+    graph_token: Annotated[str, msgspec.Meta(min_length=1)] = "sandbox-graph-token"
     graph_tenant: str | None = None
-    graph_page_size: int | None = Field(default=None, ge=1)
+    graph_page_size: Annotated[int, msgspec.Meta(ge=1)] | None = None
     tenants: tuple[EstateTenant, ...] = ()
     accounts: AccountsHierarchy | None = None
+
+    def __repr__(self) -> str:
+        # Without the Graph token (a credential, even in the sandbox).
+        return (f"Call2TeamsSection(graph_tenant={self.graph_tenant!r}, graph_page_size={self.graph_page_size!r}, "
+                f"tenants={self.tenants!r}, accounts={self.accounts!r})")
 
     def graph_served_tenant(self) -> EstateTenant | None:
         """The tenant Graph answers for: ``graph_tenant`` (by id or name), else the first."""
@@ -134,8 +138,6 @@ class Call2TeamsSection(_Model):
 def parse_section(data: dict[str, Any] | None) -> Call2TeamsSection:
     """Validate the section; InputError names the field that is wrong."""
     try:
-        return Call2TeamsSection.model_validate(data or {})
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InputError(f"{field}: {first['msg']}", where=SECTION_WHERE) from None
+        return typed.convert(data or {}, Call2TeamsSection)
+    except typed.Invalid as error:
+        raise InputError(f"{'.'.join(map(str, error.parts)) or '(top level)'}: {error.message}", where=SECTION_WHERE) from None

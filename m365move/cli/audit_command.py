@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from m365move.audit.audit_report import build_audit, platform_scope, read_records
 from m365move.audit.connect_checks import audit_connect
 from m365move.audit.platform_snapshot import write_platform_snapshot
@@ -46,6 +44,7 @@ from m365move.cli.option_types import finite_number, output_dir, output_file, wh
 from m365move.errors import InputError
 from m365move.files.atomic_files import write_text_atomically
 from m365move.files.workspace import DEFAULT_HELP, default_workspace, workspace_journal
+from m365move.estate import typed
 from m365move.runbooks.audit_inputs import DEFAULT_RATE_LIMIT, AuditInputs
 from m365move.text.terminal_text import visible
 
@@ -143,9 +142,8 @@ def run_audit_command(args: argparse.Namespace) -> int:
             partner_center_lookups=args.partner_center_lookups,
             rate_limit=args.rate_limit, concurrency=args.concurrency,
         )
-    except ValidationError as error:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-        raise InputError(problems, where="m365move audit") from None
+    except ValueError as error:
+        raise InputError(typed.refusal_text(error), where="m365move audit") from None
     options = inputs.options()
     records = read_records(inputs.journals, inputs.results_files, connect=bool(inputs.connect_url))
     unknown = sorted(set(options.run_ids or ()) - {r.run_id for r in records.runs})

@@ -14,6 +14,7 @@ from m365move.cli.option_types import finite_number, output_file, whole_number
 from m365move.commerce.catalog_export import export_catalog
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.simpleapi_client import SimpleApiClient
+from m365move.estate import typed
 from m365move.estate.catalog_file import CatalogDocument, catalog_gaps, read_catalog
 from m365move.estate.csv_files import read_license_mapping
 from m365move.estate.schema import LicenseMappingEntry
@@ -84,7 +85,7 @@ def run_export(args: argparse.Namespace) -> int:
         client.close()
     document = report.document
     with atomic_writer(args.output) as handle:
-        data = document.model_dump(mode="json")
+        data = typed.to_builtins(document)
         if str(args.output).lower().endswith(".json"):
             json.dump(data, handle, indent=1)
             handle.write("\n")

@@ -29,13 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from m365move import progress
 from m365move.commerce.models import PlanInfo, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.estate.catalog_file import parse_catalog, to_estate_document
 from m365move.estate.loader import build_estate, read_structured_file
 from m365move.estate.schema import (
@@ -74,8 +73,8 @@ def load_catalog(path: str | Path) -> EstateDocument:
     if not isinstance(raw, dict):
         raise InputError("a catalog export is a mapping with 'version: 1' and 'commerce.plans'", where=str(path))
     try:
-        document = EstateDocument.model_validate(raw)
-    except ValidationError:
+        document = typed.convert(raw, EstateDocument)
+    except typed.Invalid:
         document = to_estate_document(parse_catalog(raw, str(path)), str(path))
     if not document.commerce.plans:
         raise InputError("the catalog export lists no plans", where=f"{path}: commerce.plans")
@@ -142,7 +141,7 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
 
 def _visible(plan: PlanEntry, resellers: set[str]) -> PlanEntry:
     # Delegation to a reseller this user cannot see is irrelevant here and would fail cross-checking.
-    return plan.model_copy(update={"delegated_to": [r for r in plan.delegated_to if r in resellers]})
+    return typed.replace(plan, delegated_to=[r for r in plan.delegated_to if r in resellers])
 
 
 def _subscriptions(

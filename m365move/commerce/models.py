@@ -7,16 +7,16 @@ the sandbox answer the same shapes, but a real one may leave out fields the sand
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+import msgspec
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES
 from m365move.domain.period import UNITS, Period
+from m365move.estate import typed
 
 
-def _period(value: Any) -> Any:
+def _period(value: Any) -> Period | None:
     """``{"type": "month", "duration": 1}`` → Period; ``unknown`` or malformed → None."""
     if value is None or isinstance(value, Period):
         return value
@@ -28,7 +28,7 @@ def _period(value: Any) -> Any:
     return None
 
 
-def _periods(value: Any) -> Any:
+def _periods(value: Any) -> tuple[Period, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(p for p in (_period(v) for v in value) if p is not None)
@@ -41,36 +41,38 @@ def _trial_periods(value: Any) -> tuple[Period, ...]:
     return tuple(p for v in value if isinstance(v, dict) and v.get("trial") is True and (p := _period(v)) is not None)
 
 
-def _whole(value: Any) -> Any:
-    # SimpleAPI writes some quantities as doubles (10.0); licences are whole.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+class _ApiModel(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A SimpleAPI object: camelCase names, unknown fields ignored, read with ``read`` (not strict: SimpleAPI
+    writes some numbers as text and some quantities as doubles such as 10.0; ids written as numbers become text)."""
+
+    # The SimpleAPI names of the fields holding a Period ({"type", "duration"}; malformed or "unknown": None).
+    _PERIOD_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def read(cls, item: Any) -> Self:
+        """The object from SimpleAPI's JSON; ``typed.Invalid`` when it is not one."""
+        return typed.convert(cls._prepared(item), cls, strict=False)
+
+    @classmethod
+    def _prepared(cls, item: Any) -> Any:
+        """``item`` with its periods as Period values (msgspec hands them on as they are)."""
+        if not isinstance(item, dict) or not cls._PERIOD_FIELDS:
+            return item
+        return {**item, **{name: _period(item[name]) for name in cls._PERIOD_FIELDS if name in item}}
 
 
-def _text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-ApiPeriod = Annotated[Period | None, BeforeValidator(_period)]
-ApiPeriods = Annotated[tuple[Period, ...], BeforeValidator(_periods)]
-ApiId = Annotated[str, BeforeValidator(_text)]
-
-
-class _ApiModel(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, alias_generator=to_camel, extra="ignore")
-
-
-class ResellerInfo(_ApiModel):
-    id: ApiId
+class ResellerInfo(_ApiModel, frozen=True, kw_only=True):
+    id: str
     name: str = ""
     status: str | None = None
 
 
-class CustomerInfo(_ApiModel):
-    id: ApiId
+class CustomerInfo(_ApiModel, frozen=True, kw_only=True):
+    id: str
     name: str = ""
-    reseller_id: ApiId | None = None
+    reseller_id: str | None = None
     status: str | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
 
     @property
     def mca_accepted(self) -> bool | None:
@@ -79,77 +81,88 @@ class CustomerInfo(_ApiModel):
         return None if value is None else value.lower() == "true"
 
 
-class PlanSwitch(_ApiModel):
+class PlanSwitch(_ApiModel, frozen=True, kw_only=True):
+    _PERIOD_FIELDS = ("subscriptionPeriod", "sourceSubscriptionPeriod")
+
     plan_id: int
-    subscription_period: ApiPeriod = None
-    source_subscription_period: ApiPeriod = None
+    subscription_period: Period | None = None
+    source_subscription_period: Period | None = None
 
 
-class PlanInfo(_ApiModel):
+class PlanInfo(_ApiModel, frozen=True, kw_only=True):
+    _PERIOD_FIELDS = ("billingPeriod",)
+
     id: int
     name: str = ""
-    billing_period: ApiPeriod = None
-    subscription_periods: ApiPeriods = ()
+    billing_period: Period | None = None
+    subscription_periods: tuple[Period, ...] = ()
     # The periods a subscription is a trial on: a trial is the plan period's property, not the subscription's.
     trial_periods: tuple[Period, ...] = ()
     # Only GET /plans/{id} returns the switches.
-    switches: tuple[PlanSwitch, ...] = Field(default=(), alias="planSwitches")
+    switches: tuple[PlanSwitch, ...] = msgspec.field(default=(), name="planSwitches")
 
-    @model_validator(mode="before")
     @classmethod
-    def _read_trial_periods(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "subscriptionPeriods" in data and "trialPeriods" not in data:
-            return {**data, "trialPeriods": _trial_periods(data["subscriptionPeriods"])}
-        return data
+    def _prepared(cls, item: Any) -> Any:
+        item = super()._prepared(item)
+        if not isinstance(item, dict):
+            return item
+        prepared = dict(item)
+        if "subscriptionPeriods" in item:
+            prepared["subscriptionPeriods"] = _periods(item["subscriptionPeriods"])
+            if "trialPeriods" not in item:
+                prepared["trialPeriods"] = _trial_periods(item["subscriptionPeriods"])
+        if isinstance(item.get("planSwitches"), list):
+            prepared["planSwitches"] = [PlanSwitch._prepared(switch) for switch in item["planSwitches"]]
+        return prepared
 
     def is_trial(self, period: Period | None) -> bool:
         """Whether a subscription on ``period`` of this plan is a trial."""
         return period is not None and period in self.trial_periods
 
 
-class ProductQuantity(_ApiModel):
+class ProductQuantity(_ApiModel, frozen=True, kw_only=True):
     mpn: str
-    quantity: Annotated[int, BeforeValidator(_whole)] = 0
+    quantity: int = 0
 
 
-class SubscriptionInfo(_ApiModel):
-    id: ApiId
-    customer_id: ApiId | None = None
+class SubscriptionInfo(_ApiModel, frozen=True, kw_only=True):
+    _PERIOD_FIELDS = ("billingPeriod", "subscriptionPeriod")
+
+    id: str
+    customer_id: str | None = None
     name: str = ""
     status: str = "unknown"
     # Only GET /subscriptions/{id} returns the plan and the products.
     plan_id: int | None = None
     products: tuple[ProductQuantity, ...] = ()
-    billing_period: ApiPeriod = None
-    subscription_period: ApiPeriod = None
+    billing_period: Period | None = None
+    subscription_period: Period | None = None
     # SimpleAPI has no start date (nor a trial flag: see PlanInfo.is_trial); creationDate is the closest.
     creation_date: dt.date | None = None
     expiration_date: dt.date | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
 
     @property
     def has_details(self) -> bool:
         return self.plan_id is not None
 
 
-class OrderInfo(_ApiModel):
-    id: ApiId
+class OrderInfo(_ApiModel, frozen=True, kw_only=True):
+    id: str
     order_number: str | None = None
     type: str = "sales"
-    customer_id: ApiId | None = None
+    customer_id: str | None = None
     po_number: str | None = None
     status: str = "submitted"
     # Commerce's internal status code; for an order in error, Commerce's reason (see ``failure_message``).
     status_code: str | None = None
     # Only in OrderDetailed (GET /orders/{id}, POST /orders), never in list items.
     # Change/cancellation: the subscription ordered on; sales/migration: the one created, once completed.
-    subscription_id: ApiId | None = None
+    subscription_id: str | None = None
     creation_date: dt.datetime | None = None
-    plan_id: Annotated[int | None, BeforeValidator(lambda v: int(v) if isinstance(v, str) and v.isdigit() else v)] = (
-        None
-    )
+    plan_id: int | None = None
     products: tuple[ProductQuantity, ...] = ()
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
 
     @property
     def failure_message(self) -> str | None:
@@ -178,14 +191,12 @@ def _period_json(period: Period) -> dict[str, Any]:
     return {"type": period.unit, "duration": period.duration}
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     """An order to place; build it with ``sales``, ``change``, ``migration`` or ``cancellation``.
 
     ``po_number`` is the idempotency key (DESIGN §3): the executor looks for an order carrying it
     before placing one.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     type: str
     customer_id: str
@@ -200,7 +211,7 @@ class OrderRequest(BaseModel):
     migration_program: str | None = None
     migration_date: dt.date | None = None
     autorenewal: bool | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
 
     @classmethod
     def sales(

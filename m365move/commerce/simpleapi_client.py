@@ -159,31 +159,31 @@ class SimpleApiClient:
         self._call("GET", "/resellers", params={"offset": 0, "limit": 1})
 
     def list_resellers(self) -> list[ResellerInfo]:
-        return [ResellerInfo.model_validate(item) for item in self._paged("/resellers", {})]
+        return [ResellerInfo.read(item) for item in self._paged("/resellers", {})]
 
     def list_customers(self, reseller_id: str | None = None) -> list[CustomerInfo]:
-        return [CustomerInfo.model_validate(item) for item in self._paged("/customers", {"resellerId": reseller_id})]
+        return [CustomerInfo.read(item) for item in self._paged("/customers", {"resellerId": reseller_id})]
 
     def list_plans(self) -> list[PlanInfo]:
-        return [PlanInfo.model_validate(item) for item in self._paged("/plans", {})]
+        return [PlanInfo.read(item) for item in self._paged("/plans", {})]
 
     def get_plan(self, plan_id: int | str) -> PlanInfo:
         """The plan with its ``switches`` (SimpleAPI ``planSwitches``)."""
-        return PlanInfo.model_validate(self._call("GET", f"/plans/{plan_id}"))
+        return PlanInfo.read(self._call("GET", f"/plans/{plan_id}"))
 
     def iter_subscriptions(
         self, customer_id: str | None = None, status: str | None = None
     ) -> Iterator[SubscriptionInfo]:
         """Subscriptions page by page (basic details: no plan or products; see ``get_subscription``)."""
         for item in self._paged("/subscriptions", {"customerId": customer_id, "status": status}):
-            yield SubscriptionInfo.model_validate(item)
+            yield SubscriptionInfo.read(item)
 
     def list_subscriptions(self, customer_id: str | None = None, status: str | None = None) -> list[SubscriptionInfo]:
         return list(self.iter_subscriptions(customer_id, status))
 
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
         """Full details, including ``plan_id`` and ``products``."""
-        return SubscriptionInfo.model_validate(self._call("GET", f"/subscriptions/{subscription_id}"))
+        return SubscriptionInfo.read(self._call("GET", f"/subscriptions/{subscription_id}"))
 
     def list_orders(
         self,
@@ -202,7 +202,7 @@ class SimpleApiClient:
             "status": status,
             "creationTimeFrom": _timestamp(created_from) if created_from else None,
         }
-        return [OrderInfo.model_validate(item) for item in self._paged("/orders", params)]
+        return [OrderInfo.read(item) for item in self._paged("/orders", params)]
 
     def orders_page(
         self, offset: int, *, customer_id: str | None = None, created_from: dt.datetime | None = None
@@ -213,14 +213,14 @@ class SimpleApiClient:
             "/orders", {"customerId": customer_id, "creationTimeFrom": _timestamp(created_from) if created_from else None},
             offset,
         )
-        return [OrderInfo.model_validate(item) for item in data], total
+        return [OrderInfo.read(item) for item in data], total
 
     def subscriptions_page(
         self, offset: int, *, customer_id: str | None = None
     ) -> tuple[list[SubscriptionInfo], int | None]:
         """One page of ``GET /subscriptions`` at ``offset`` and the collection's total (None when not told)."""
         data, total = self._one_page("/subscriptions", {"customerId": customer_id}, offset)
-        return [SubscriptionInfo.model_validate(item) for item in data], total
+        return [SubscriptionInfo.read(item) for item in data], total
 
     def find_orders(
         self,
@@ -247,7 +247,7 @@ class SimpleApiClient:
         return [self.get_order(o.id) for o in listed if o.po_number in wanted]
 
     def get_order(self, order_id: str) -> OrderInfo:
-        return OrderInfo.model_validate(self._call("GET", f"/orders/{order_id}"))
+        return OrderInfo.read(self._call("GET", f"/orders/{order_id}"))
 
     # ---- writes -----------------------------------------------------------------------------------
 
@@ -258,7 +258,7 @@ class SimpleApiClient:
         there that it still holds the order's claim, and raises to send nothing when it does not."""
         body = self._call("POST", "/orders", json=order.to_payload(), idempotent=False, po_number=order.po_number,
                           before_send=before_send)
-        return OrderInfo.model_validate(body)
+        return OrderInfo.read(body)
 
     # ---- plumbing ---------------------------------------------------------------------------------
 

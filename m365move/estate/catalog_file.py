@@ -20,67 +20,78 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import msgspec
 
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.estate.loader import parse_estate_document, read_structured_file
-from m365move.estate.locations import validation_messages
-from m365move.estate.schema import CustomerEntry, EstateDocument, IdText, LicenseMappingEntry, PeriodText
+from m365move.estate.schema import (
+    CustomerEntry,
+    EstateDocument,
+    IdText,
+    LicenseMappingEntry,
+    NonEmpty,
+    ResourceRole,
+    TierConfig,
+    period_text,
+)
+from m365move.estate.typed import force_setattr
 
-TierConfig = Literal["active", "processing", "missing"]
-ResourceRole = Literal["base", "addon", "other"]
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CatalogReseller(_Strict):
+class CatalogReseller(_Strict, frozen=True, kw_only=True):
     id: IdText
     name: str = ""
-    tier_config: TierConfig | None = Field(
-        default=None, description="Connect tier configuration state; null = to be completed by hand"
-    )
+    tier_config: Annotated[
+        TierConfig | None, msgspec.Meta(description="Connect tier configuration state; null = to be completed by hand")
+    ] = None
 
 
-class CatalogResource(_Strict):
-    mpn: str = Field(min_length=1)
-    role: ResourceRole | None = Field(default=None, description="base | addon | other; null = to be completed")
+class CatalogResource(_Strict, frozen=True, kw_only=True):
+    mpn: NonEmpty
+    role: Annotated[ResourceRole | None, msgspec.Meta(description="base | addon | other; null = to be completed")] = None
 
 
-class CatalogPlan(_Strict):
+class CatalogPlan(_Strict, frozen=True, kw_only=True):
     id: int
     name: str = ""
-    application: str | None = Field(
-        default=None, description="microsoft365, o365_aps2, csp_connect_extension, …; null = to be completed"
-    )
-    resources: list[CatalogResource] = Field(default_factory=list)
-    billing_period: PeriodText | None = None
-    subscription_periods: list[PeriodText] = Field(default_factory=list)
-    delegated_to: list[IdText] | None = Field(default=None, description="reseller ids; null = to be completed")
-    upgrade_paths: dict[str, list[int]] | None = Field(
-        default=None, description="reseller id → target plan ids; null = to be completed"
-    )
-    switches: list[int] = Field(default_factory=list, description="hint: Commerce planSwitches targets")
-    sold_by: list[IdText] = Field(default_factory=list, description="hint: resellers with subscriptions on it")
+    application: Annotated[
+        str | None, msgspec.Meta(description="microsoft365, o365_aps2, csp_connect_extension, …; null = to be completed")
+    ] = None
+    resources: list[CatalogResource] = []
+    billing_period: str | None = None
+    subscription_periods: list[str] = []
+    delegated_to: Annotated[list[IdText] | None, msgspec.Meta(description="reseller ids; null = to be completed")] = None
+    upgrade_paths: Annotated[
+        dict[str, list[int]] | None, msgspec.Meta(description="reseller id → target plan ids; null = to be completed")
+    ] = None
+    switches: Annotated[list[int], msgspec.Meta(description="hint: Commerce planSwitches targets")] = []
+    sold_by: Annotated[list[IdText], msgspec.Meta(description="hint: resellers with subscriptions on it")] = []
+
+    def __post_init__(self) -> None:
+        if self.billing_period is not None:
+            force_setattr(self, "billing_period", period_text(self.billing_period, "billing_period"))
+        force_setattr(self, "subscription_periods",
+                      [period_text(p, "subscription_periods") for p in self.subscription_periods])
 
 
-class CatalogCommerce(_Strict):
-    resellers: list[CatalogReseller] = Field(default_factory=list)
-    customers: list[CustomerEntry] = Field(default_factory=list)
-    plans: list[CatalogPlan] = Field(default_factory=list)
-    license_mappings: list[LicenseMappingEntry] = Field(default_factory=list)
+class CatalogCommerce(_Strict, frozen=True, kw_only=True):
+    resellers: list[CatalogReseller] = []
+    customers: list[CustomerEntry] = []
+    plans: list[CatalogPlan] = []
+    license_mappings: list[LicenseMappingEntry] = []
 
 
-class CatalogDocument(BaseModel):
+class CatalogDocument(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A whole catalog file (complete or still to be completed by hand)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     version: Literal[1]
-    commerce: CatalogCommerce = Field(default_factory=CatalogCommerce)
+    commerce: CatalogCommerce = msgspec.field(default_factory=CatalogCommerce)
 
 
 @dataclass(frozen=True)
@@ -97,12 +108,9 @@ def parse_catalog(raw: Any, source: str) -> CatalogDocument:
     if not isinstance(raw, dict):
         raise InputError("a catalog file is a mapping with 'version: 1' and 'commerce.plans'", where=source)
     try:
-        return CatalogDocument.model_validate(raw)
-    except ValidationError as error:
-        problems = validation_messages(error)
-        field, message = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise InputError(f"{message}{more}", where=f"{source}: {field}") from None
+        return typed.convert(raw, CatalogDocument)
+    except typed.Invalid as error:
+        raise InputError(error.message, where=f"{source}: {error.path}" if error.path else source) from None
 
 
 def read_catalog(path: str | Path) -> CatalogDocument:
@@ -177,10 +185,11 @@ def to_estate_document(document: CatalogDocument, source: str) -> EstateDocument
     raw = {
         "version": 1,
         "commerce": {
-            "resellers": [r.model_dump() for r in commerce.resellers],
-            "customers": [c.model_dump(mode="json") for c in commerce.customers],
-            "plans": [p.model_dump(exclude={"switches", "sold_by"}) for p in commerce.plans],
-            "license_mappings": [m.model_dump() for m in commerce.license_mappings],
+            "resellers": typed.to_builtins(commerce.resellers),
+            "customers": typed.to_builtins(commerce.customers),
+            "plans": [{k: v for k, v in typed.to_builtins(p).items() if k not in ("switches", "sold_by")}
+                      for p in commerce.plans],
+            "license_mappings": typed.to_builtins(commerce.license_mappings),
         },
     }
     return parse_estate_document(raw, source)

@@ -9,96 +9,89 @@ item lists are lists of objects, quantities are whole numbers, and the numbers a
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+import msgspec
 
 from m365move.estate.schema import MAX_SEATS
+from m365move.estate.typed import FieldProblem, finite
+
+ObjectId = Annotated[str, msgspec.Meta(min_length=1)]
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, not {value}")
-    return value
+class _ConnectObject(msgspec.Struct, frozen=True, kw_only=True):
+    """Connect objects carry many more fields; only ours are checked (unknown fields are ignored)."""
 
 
-FiniteNumber = Annotated[float, AfterValidator(_finite)]
-ObjectId = Annotated[StrictStr, Field(min_length=1)]
-
-
-def _seat_count(value: Any) -> Any:
-    # Connect writes item quantities as text ("12"); either form must be a whole number of seats.
-    text = str(value).strip()
-    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) > MAX_SEATS:
-        raise ValueError(f"must be a whole number of seats from 0 to {MAX_SEATS}, not {value!r}")
-    return value
-
-
-class _ConnectObject(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # Connect objects carry many more fields; only ours are checked
-
-
-class Reference(_ConnectObject):
+class Reference(_ConnectObject, frozen=True, kw_only=True):
     id: ObjectId
 
 
-class WithId(_ConnectObject):
+class WithId(_ConnectObject, frozen=True, kw_only=True):
     id: ObjectId
 
 
-class Item(WithId):
-    quantity: Annotated[Any, AfterValidator(_seat_count)] = "0"
+class Item(WithId, frozen=True, kw_only=True):
+    quantity: Any = "0"
+
+    def __post_init__(self) -> None:
+        # Connect writes item quantities as text ("12"); either form must be a whole number of seats.
+        value = self.quantity
+        text = str(value).strip()
+        if isinstance(value, bool) or not isinstance(value, int | str) or not (text.isascii() and text.isdigit()) \
+                or int(text) > MAX_SEATS:
+            raise FieldProblem("quantity", f"must be a whole number of seats from 0 to {MAX_SEATS}, not {value!r}")
 
 
-class Product(WithId):
-    items: list[Item] = Field(default_factory=list)
+class Product(WithId, frozen=True, kw_only=True):
+    items: list[Item] = []
 
 
-class Parameter(_ConnectObject):
+class Parameter(_ConnectObject, frozen=True, kw_only=True):
     id: ObjectId
 
 
-class Asset(WithId):
+class Asset(WithId, frozen=True, kw_only=True):
     product: Reference | None = None
     marketplace: Reference | None = None
     connection: dict[str, Any] | None = None
-    items: list[Item] = Field(default_factory=list)
-    params: list[Parameter] = Field(default_factory=list)
-    tiers: dict[str, Reference] = Field(default_factory=dict)
+    items: list[Item] = []
+    params: list[Parameter] = []
+    tiers: dict[str, Reference] = {}
 
 
-class Listing(WithId):
+class Listing(WithId, frozen=True, kw_only=True):
     product: Reference
     marketplace: Reference | None = None
 
 
-class TierConfig(WithId):
+class TierConfig(WithId, frozen=True, kw_only=True):
     product: Reference | None = None
     account: Reference | None = None
-    params: list[Parameter] = Field(default_factory=list)
+    params: list[Parameter] = []
 
 
-class TierConfigRequest(WithId):
+class TierConfigRequest(WithId, frozen=True, kw_only=True):
     configuration: dict[str, Any] | None = None
-    params: list[Parameter] = Field(default_factory=list)
+    params: list[Parameter] = []
 
 
-class AssetRequest(WithId):
+class AssetRequest(WithId, frozen=True, kw_only=True):
     asset: dict[str, Any] | None = None
 
 
-class ConnectSection(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ConnectSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    api_key: str | None = None
+    time_scale: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    cancel_approval_seconds: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+    marketplaces: list[WithId] = []
+    products: list[Product] = []
+    listings: list[Listing] = []
+    tier_configs: list[TierConfig] = []
+    tier_config_requests: list[TierConfigRequest] = []
+    assets: list[Asset] = []
+    requests: list[AssetRequest] = []
+    extension_variables: dict[str, str | int | float | bool] = {}
 
-    api_key: StrictStr | None = None
-    time_scale: FiniteNumber = Field(default=1.0, gt=0)
-    cancel_approval_seconds: FiniteNumber = Field(default=30.0, ge=0)
-    marketplaces: list[WithId] = Field(default_factory=list)
-    products: list[Product] = Field(default_factory=list)
-    listings: list[Listing] = Field(default_factory=list)
-    tier_configs: list[TierConfig] = Field(default_factory=list)
-    tier_config_requests: list[TierConfigRequest] = Field(default_factory=list)
-    assets: list[Asset] = Field(default_factory=list)
-    requests: list[AssetRequest] = Field(default_factory=list)
-    extension_variables: dict[str, StrictStr | int | float | bool] = Field(default_factory=dict)
+    def __post_init__(self) -> None:
+        finite(self, "time_scale", "cancel_approval_seconds")

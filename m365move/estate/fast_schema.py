@@ -1,13 +1,13 @@
-"""The estate schema of ``schema.py`` once more, as msgspec structs: the fast way in for large files.
+"""The estate schema of ``schema.py`` once more, without its validators: the fast way in for large files.
 
-A 100k-subscription estate is about 2 million values. pydantic validates them at about three times the
-cost of msgspec, and its models are several times bigger in memory, so the loader first tries these
-structs, which build the domain estate directly. They accept a *subset* of what ``schema.py`` accepts,
-with the same constraints, and never more:
+A 100k-subscription estate is about 2 million values. The ordinary schema's validators (periods, licences,
+numbers written for ids) are a Python call per entry, and its document is a second copy of the estate in
+memory, so the loader first tries these structs, which have no validators and build the domain estate
+directly. They accept a *subset* of what ``schema.py`` accepts, with the same constraints, and never more:
 
-- ids are strings only (a number written for an id is converted by pydantic, on the ordinary path);
+- ids are strings only (a number written for an id is converted to text on the ordinary path);
 - periods, licence mappings and repeated licences are checked while the domain is built (the loader's
-  ``strict`` build), by the same functions the pydantic validators call;
+  ``strict`` build), by the same functions the ordinary schema's validators call;
 - the ``connect``, ``partner_center`` and ``call2teams`` sections are kept raw here and read with the
   ordinary JSON reader (its limits on nesting and number length apply), then ``connect`` and ``partner_center``
   are checked by their own models.
@@ -26,18 +26,12 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-# Every struct: unknown fields refused (as ``extra="forbid"``), and not tracked by the cyclic GC, since
-# none is ever part of a reference cycle.
+from m365move.estate.schema import NonEmpty, PlanId, Seats
 
-# The same bounds as schema.py (imported from there would import pydantic, which this path avoids).
-MAX_SEATS = 1_000_000
-MAX_PLAN_ID = 2**63 - 1
+# Every struct: unknown fields refused, and not tracked by the cyclic GC, since none is ever part of a
+# reference cycle.
 
 _T = TypeVar("_T")
-
-NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
-PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
-Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]
 
 
 class ResellerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):

@@ -1,7 +1,7 @@
-"""JSON Schemas of the estate and catalog files, generated from their pydantic models.
+"""JSON Schemas of the estate and catalog files, generated from their msgspec models (``msgspec.json.schema``).
 
-``python -m m365move.estate.json_schemas docs/schemas`` rewrites the published copies; a test keeps
-them equal to the models.
+``python -m m365move.estate.json_schemas docs/schemas`` rewrites the published copies; a test
+(tests/estate/test_json_schemas.py) keeps them equal to the models.
 """
 
 from __future__ import annotations
@@ -11,21 +11,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+import msgspec
 
 from m365move.estate.catalog_file import CatalogDocument
 from m365move.estate.schema import EstateDocument
 from m365move.files.atomic_files import write_text_atomically
 
-SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
+SCHEMAS: dict[str, tuple[type[msgspec.Struct], str]] = {
     "estate.schema.json": (EstateDocument, "m365move estate file"),
     "catalog.schema.json": (CatalogDocument, "m365move catalog file (catalog export, completed by hand)"),
 }
 
 
-def schema_text(model: type[BaseModel], title: str) -> str:
+def schema_text(model: type[msgspec.Struct], title: str) -> str:
+    generated = msgspec.json.schema(model)
+    # msgspec refers to the document's own definition; the published schema is that definition, inline.
+    definitions = generated["$defs"]
+    top = definitions.pop(model.__name__)
     schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title}
-    schema.update({k: v for k, v in model.model_json_schema(mode="validation").items() if k != "title"})
+    schema.update({k: v for k, v in top.items() if k != "title"})
+    schema["$defs"] = definitions
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 

@@ -2,11 +2,11 @@
 
 Speed at 100k subscriptions: the file is first read through msgspec structs (``fast_schema.py``):
 straight from the bytes for JSON, from the parsed data for YAML. They build the domain estate without
-an intermediate validated document. Whatever they refuse is read again the ordinary way (pydantic,
-``schema.py``), whose errors name the file and the line or the field path exactly as people read them;
-a valid file never takes that way. The validated pydantic document, which the sandbox and the Connect
-adapters use, is made only when asked for (``LoadedEstate.document``); ``plan`` never asks, and does not
-even import pydantic.
+an intermediate validated document. Whatever they refuse is read again the ordinary way (``schema.py``,
+whose validators normalise periods and licences and name every problem), whose errors name the file and the
+field path exactly as people read them; a valid file never takes that way. The validated document, which the
+sandbox and the Connect adapters use, is made only when asked for (``LoadedEstate.document``); ``plan`` never
+asks.
 
 Loading runs with the cyclic garbage collector paused: the hundreds of thousands of objects it builds
 form no cycles, and a collector left on rescans all of them every few thousand allocations.
@@ -25,7 +25,7 @@ from m365move.domain.licenses import LicenseMapping, normalize_offer_id
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
-from m365move.estate import fast_schema
+from m365move.estate import fast_schema, typed
 from m365move.files.input_text import parse_json_text, parse_yaml_text, read_input_text
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 
@@ -91,8 +91,8 @@ def load_estate(path: str | Path) -> LoadedEstate:
 
 
 def read_estate_document(path: Path) -> EstateDocument:
-    """The estate file as the validated pydantic document (cross-references are checked by the domain build)."""
-    document = _pydantic_json_document(path) if _looks_like_json(path) else None
+    """The estate file as the validated document (cross-references are checked by the domain build)."""
+    document = _json_document(path) if _looks_like_json(path) else None
     if document is None:
         document = parse_estate_document(_read_mapping(path), str(path))
     return document
@@ -158,17 +158,15 @@ def _fast_estate_from_parsed(raw: dict[str, Any], path: Path) -> Estate | None:
 def _platform_sections_valid(connect: dict[str, Any], partner_center: dict[str, Any]) -> bool:
     if not connect and not partner_center:
         return True
-    from pydantic import ValidationError  # only estates with these sections pay for pydantic here
-
     from m365move.estate.connect_section import ConnectSection
     from m365move.estate.partner_center_section import PartnerCenterSection
 
     try:
         if connect:
-            ConnectSection.model_validate(connect)
+            typed.convert(connect, ConnectSection, numbers_as_text=False)
         if partner_center:
-            PartnerCenterSection.model_validate(partner_center)
-    except ValidationError:
+            typed.convert(partner_center, PartnerCenterSection, numbers_as_text=False)
+    except typed.Invalid:
         return False
     return True
 
@@ -181,19 +179,17 @@ def _fast_build(commerce: fast_schema.CommerceSection | fast_schema.LazyCommerce
         return None
 
 
-def _pydantic_json_document(path: Path) -> EstateDocument | None:
-    """The document parsed and validated by pydantic from the file's bytes, or None when anything is wrong."""
-    from pydantic import ValidationError
-
+def _json_document(path: Path) -> EstateDocument | None:
+    """The document decoded and validated straight from the file's bytes, or None when anything is wrong."""
     from m365move.estate.schema import EstateDocument
 
     data = _json_bytes(path)
     if data is None:
         return None
     try:
-        document = EstateDocument.model_validate_json(data)
+        document = typed.decode_json(data, EstateDocument)
         _check_platform_sections(document)  # as parse_estate_document checks them
-    except ValidationError:
+    except typed.Invalid:
         return None
     return document
 
@@ -204,33 +200,24 @@ def _check_platform_sections(document: EstateDocument) -> None:
     from m365move.estate.connect_section import ConnectSection
     from m365move.estate.partner_center_section import PartnerCenterSection
 
-    if document.connect:
-        ConnectSection.model_validate(document.connect)
-    if document.partner_center:
-        PartnerCenterSection.model_validate(document.partner_center)
+    for name, section, model in (("connect", document.connect, ConnectSection),
+                                 ("partner_center", document.partner_center, PartnerCenterSection)):
+        if section:
+            try:
+                typed.convert(section, model, numbers_as_text=False)
+            except typed.Invalid as error:
+                raise typed.Invalid(f"{name}.{error.path}" if error.path else name, error.message) from None
 
 
 def parse_estate_document(raw: dict[str, Any], source: str) -> EstateDocument:
-    from pydantic import ValidationError
-
-    from m365move.estate.connect_section import ConnectSection
-    from m365move.estate.locations import validation_messages
-    from m365move.estate.partner_center_section import PartnerCenterSection
+    """The estate document in parsed data; InputError naming the source, the field path and the problem."""
     from m365move.estate.schema import EstateDocument
 
     try:
-        document = EstateDocument.model_validate(raw)
+        document = typed.convert(raw, EstateDocument)
         _check_platform_sections(document)
-    except ValidationError as error:
-        problems = validation_messages(error)
-        field, message = problems[0]
-        section = {ConnectSection.__name__: "connect", PartnerCenterSection.__name__: "partner_center"}.get(
-            error.title
-        )
-        if section is not None:
-            field = f"{section}.{field}" if field else section
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise InputError(f"{message}{more}", where=f"{source}: {field}") from None
+    except typed.Invalid as error:
+        raise InputError(error.message, where=f"{source}: {error.path}" if error.path else source) from None
     return document
 
 
@@ -243,7 +230,7 @@ def _build_domain(commerce: Any, source: str, *, strict: bool) -> Estate:
     """The domain estate from either schema's commerce section (same field names, same types; the large lists of
     a JSON file's are decoded as they are read, so each is iterated over as few times as possible).
 
-    ``strict`` (the fast structs) also checks here what pydantic's validators check on the ordinary
+    ``strict`` (the fast structs) also checks here what schema.py's validators check on the ordinary
     path (periods, licences given twice, NCE licence texts), raising ValueError for any of them.
     """
 

@@ -11,76 +11,72 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+import msgspec
 
-from m365move.estate.connect_section import FiniteNumber, ObjectId
+from m365move.estate.connect_section import ObjectId
 from m365move.estate.schema import MAX_SEATS
+from m365move.estate.typed import FieldProblem, finite
+
+Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]
 
 
-def _whole_seats(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEATS:
-        raise ValueError(f"must be a whole number of seats from 0 to {MAX_SEATS}, not {value!r}")
-    return value
+class _PartnerCenterObject(msgspec.Struct, frozen=True, kw_only=True):
+    """Partner Center objects carry many more fields; only ours are checked (unknown fields are ignored)."""
 
 
-Seats = Annotated[Any, AfterValidator(_whole_seats)]
+class Credentials(_PartnerCenterObject, frozen=True, kw_only=True):
+    client_id: str
+    client_secret: str
 
 
-def _iso_time(value: str) -> str:
-    try:
-        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"must be an ISO 8601 time such as 2026-11-30T08:00:00Z, not {value!r}") from None
-    return value
+class RateLimit(_PartnerCenterObject, frozen=True, kw_only=True):
+    count: Annotated[int, msgspec.Meta(gt=0)]
+    window_seconds: Annotated[float, msgspec.Meta(gt=0)]
+
+    def __post_init__(self) -> None:
+        finite(self, "window_seconds")
 
 
-IsoTime = Annotated[StrictStr, AfterValidator(_iso_time)]
-
-
-class _PartnerCenterObject(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # Partner Center objects carry many more fields; only ours are checked
-
-
-class Credentials(_PartnerCenterObject):
-    client_id: StrictStr
-    client_secret: StrictStr
-
-
-class RateLimit(_PartnerCenterObject):
-    count: int = Field(gt=0)
-    window_seconds: FiniteNumber = Field(gt=0)
-
-
-class LegacySubscription(_PartnerCenterObject):
+class LegacySubscription(_PartnerCenterObject, frozen=True, kw_only=True):
     id: ObjectId
     quantity: Seats = 1
     seat_cap: Seats | None = None
-    microsoft_migrates_after_hours: FiniteNumber | None = Field(default=None, ge=0)
-    migration_failures: list[Any] = Field(default_factory=list)
+    microsoft_migrates_after_hours: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    migration_failures: list[Any] = []
     manual_migration: bool = False  # an offer Microsoft cannot migrate (purchase new and cancel instead)
 
+    def __post_init__(self) -> None:
+        finite(self, "microsoft_migrates_after_hours")
 
-class Customer(_PartnerCenterObject):
+
+class Customer(_PartnerCenterObject, frozen=True, kw_only=True):
     tenant_id: ObjectId
-    subscriptions: list[LegacySubscription] = Field(default_factory=list)
+    subscriptions: list[LegacySubscription] = []
     # new-commerce product id -> seats the customer holds already (they count toward the 300-seat business cap)
-    nce_seats: dict[str, Seats] = Field(default_factory=dict)
+    nce_seats: dict[str, Seats] = {}
 
 
-class Migration(_PartnerCenterObject):
+class Migration(_PartnerCenterObject, frozen=True, kw_only=True):
     id: ObjectId
     currentSubscriptionId: ObjectId  # noqa: N815 (Partner Center's own field name)
 
 
-class PartnerCenterSection(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PartnerCenterSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     credentials: Credentials | None = None
-    time_scale: FiniteNumber = Field(default=1.0, gt=0)
-    migration_seconds: FiniteNumber = Field(default=60.0, ge=0)
-    list_page_size: int | None = Field(default=None, gt=0)
+    time_scale: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    migration_seconds: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+    list_page_size: Annotated[int, msgspec.Meta(gt=0)] | None = None
     create_limit: RateLimit | None = None
     validate_limit: RateLimit | None = None
-    epoch: IsoTime | None = None  # the platform clock's zero (the sandbox starts at the real time otherwise)
-    customers: list[Customer] = Field(default_factory=list)
-    migrations: list[Migration] = Field(default_factory=list)
+    epoch: str | None = None  # the platform clock's zero (the sandbox starts at the real time otherwise)
+    customers: list[Customer] = []
+    migrations: list[Migration] = []
+
+    def __post_init__(self) -> None:
+        finite(self, "time_scale", "migration_seconds")
+        if self.epoch is not None:
+            try:
+                dt.datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))
+            except ValueError:
+                raise FieldProblem("epoch", f"must be an ISO 8601 time such as 2026-11-30T08:00:00Z, "
+                                   f"not {self.epoch!r}") from None

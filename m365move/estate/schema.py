@@ -1,7 +1,8 @@
-"""The estate file's schema (pydantic), exactly as DESIGN §7 writes it.
+"""The estate file's schema (msgspec structs), exactly as DESIGN §7 writes it.
 
 Ids are strings (``"0012"`` stays ``"0012"``); numbers given for ids are accepted and turned into
-strings, because people write ``id: 1000001`` unquoted. Plan ids are integers.
+strings (``typed.convert``), because people write ``id: 1000001`` unquoted. Plan ids are integers.
+Read a document with ``typed.convert(raw, EstateDocument)``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
+import msgspec
 
 from m365move.domain.licenses import parse_nce_license
 from m365move.domain.period import Period
+from m365move.estate.typed import FieldProblem, convert, force_setattr
 
 # Values beyond any real one are refused rather than ordered: a typo of a few zeros (or a hostile file)
 # must not become an order for 10^30 seats. No Microsoft 365 subscription holds a million seats.
@@ -20,105 +22,113 @@ MAX_SEATS = 1_000_000
 # Ids are stored as 64-bit integers by the platforms and the journal.
 MAX_PLAN_ID = 2**63 - 1
 
-# Numbers become their text inside pydantic's core (no Python call per id: an estate has 300k of them).
-IdText = Annotated[str, Field(min_length=1, coerce_numbers_to_str=True)]
+IdText = Annotated[str, msgspec.Meta(min_length=1)]
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
+Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]
+TierConfig = Literal["active", "processing", "missing"]
+ResourceRole = Literal["base", "addon", "other"]
 
 # Period texts as written -> as Commerce writes them ("1 Months" -> "1 month"); estates use a handful.
 _NORMAL_PERIODS: dict[str, str] = {}
 
 
-def _period_text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("a period is written '<n> <unit>', such as '1 month'")
+def period_text(value: str, field: str) -> str:
+    """The period as Commerce writes it; FieldProblem naming ``field`` when it is no period."""
     normal = _NORMAL_PERIODS.get(value)
     if normal is None:
-        normal = str(Period.parse(value))
+        try:
+            normal = str(Period.parse(value))
+        except ValueError as error:
+            raise FieldProblem(field, str(error)) from None
         if len(_NORMAL_PERIODS) < 1024:
             _NORMAL_PERIODS[value] = normal
     return normal
 
 
-PeriodText = Annotated[str, BeforeValidator(_period_text)]
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ResellerEntry(_Strict):
+class ResellerEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     name: str = ""
-    tier_config: Literal["active", "processing", "missing"] = "active"
+    tier_config: TierConfig = "active"
 
 
-class CustomerEntry(_Strict):
+class CustomerEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     reseller_id: IdText
     name: str = ""
     mca_accepted: bool = True
 
 
-class PlanResourceEntry(_Strict):
-    mpn: str = Field(min_length=1)
-    role: Literal["base", "addon", "other"]
+class PlanResourceEntry(_Strict, frozen=True, kw_only=True):
+    mpn: NonEmpty
+    role: ResourceRole
 
 
-class PlanEntry(_Strict):
-    id: int = Field(ge=1, le=MAX_PLAN_ID)
+class PlanEntry(_Strict, frozen=True, kw_only=True):
+    id: PlanId
     name: str = ""
-    application: str = Field(min_length=1)
+    application: NonEmpty
     resources: list[PlanResourceEntry]
-    billing_period: PeriodText
-    subscription_periods: list[PeriodText] = Field(min_length=1)
-    delegated_to: list[IdText] = Field(default_factory=list)
+    billing_period: str
+    subscription_periods: Annotated[list[str], msgspec.Meta(min_length=1)]
+    delegated_to: list[IdText] = []
     # Tuples, as the domain holds them: the loader hands this mapping on without copying 2,000 × 500 lists.
-    upgrade_paths: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    upgrade_paths: dict[str, tuple[int, ...]] = {}
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "billing_period", period_text(self.billing_period, "billing_period"))
+        force_setattr(self, "subscription_periods",
+                      [period_text(p, "subscription_periods") for p in self.subscription_periods])
 
 
-class SubscriptionResourceEntry(_Strict):
-    mpn: str = Field(min_length=1)
+class SubscriptionResourceEntry(_Strict, frozen=True, kw_only=True):
+    mpn: NonEmpty
     # Strict: a quantity written as text ("12") is a mistake in the file, not something to guess at.
-    quantity: StrictInt = Field(ge=0, le=MAX_SEATS)
+    quantity: Seats
 
 
-class SubscriptionEntry(_Strict):
+class SubscriptionEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     customer_id: IdText
-    plan_id: int = Field(ge=1, le=MAX_PLAN_ID)
+    plan_id: PlanId
     status: str = "active"
     trial: bool = False
-    billing_period: PeriodText
-    subscription_period: PeriodText
+    billing_period: str
+    subscription_period: str
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None
     resources: list[SubscriptionResourceEntry]
-    custom_attributes: dict[str, str] = Field(default_factory=dict)
+    custom_attributes: dict[str, str] = {}
 
-    @field_validator("resources")
-    @classmethod
-    def _one_entry_per_licence(cls, resources: list[SubscriptionResourceEntry]) -> list[SubscriptionResourceEntry]:
+    def __post_init__(self) -> None:
+        force_setattr(self, "billing_period", period_text(self.billing_period, "billing_period"))
+        force_setattr(self, "subscription_period", period_text(self.subscription_period, "subscription_period"))
         # Two entries for one licence would give two orders with one idempotency key; Commerce holds one
         # quantity per MPN. (MPNs compare without case, as Commerce compares them.)
         seen: dict[str, int] = {}
-        for index, resource in enumerate(resources):
+        for index, resource in enumerate(self.resources):
             first = seen.setdefault(resource.mpn.upper(), index)
             if first != index:
-                raise ValueError(f"licence {resource.mpn} appears twice (resources {first} and {index}); "
-                                 "give it once with its total quantity")
-        return resources
+                raise FieldProblem("resources", f"licence {resource.mpn} appears twice (resources {first} and {index}); "
+                                   "give it once with its total quantity")
 
 
-class LicenseMappingEntry(_Strict):
-    csp_offer_id: str = Field(min_length=1)
+class LicenseMappingEntry(_Strict, frozen=True, kw_only=True):
+    csp_offer_id: NonEmpty
     nce: str
 
-    @field_validator("nce")
-    @classmethod
-    def _nce_shape(cls, value: str) -> str:
-        return parse_nce_license(value)
+    def __post_init__(self) -> None:
+        try:
+            force_setattr(self, "nce", parse_nce_license(self.nce))
+        except ValueError as error:
+            raise FieldProblem("nce", str(error)) from None
 
 
-class OpenOrderEntry(_Strict):
+class OpenOrderEntry(_Strict, frozen=True, kw_only=True):
     """An order already on the platform (our addition): open ones block their subscription."""
 
     id: IdText
@@ -127,22 +137,26 @@ class OpenOrderEntry(_Strict):
     status: str = "processing"
 
 
-class CommerceSection(_Strict):
-    resellers: list[ResellerEntry] = Field(default_factory=list)
-    customers: list[CustomerEntry] = Field(default_factory=list)
-    plans: list[PlanEntry] = Field(default_factory=list)
-    subscriptions: list[SubscriptionEntry] = Field(default_factory=list)
-    license_mappings: list[LicenseMappingEntry] = Field(default_factory=list)
-    orders: list[OpenOrderEntry] = Field(default_factory=list)
+class CommerceSection(_Strict, frozen=True, kw_only=True):
+    resellers: list[ResellerEntry] = []
+    customers: list[CustomerEntry] = []
+    plans: list[PlanEntry] = []
+    subscriptions: list[SubscriptionEntry] = []
+    license_mappings: list[LicenseMappingEntry] = []
+    orders: list[OpenOrderEntry] = []
 
 
-class EstateDocument(BaseModel):
+class EstateDocument(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A whole estate file. The other platforms' sections are validated by their own adapters."""
 
-    model_config = ConfigDict(extra="forbid")
-
     version: Literal[1]
-    commerce: CommerceSection = Field(default_factory=CommerceSection)
-    connect: dict[str, Any] = Field(default_factory=dict)
-    partner_center: dict[str, Any] = Field(default_factory=dict)
-    call2teams: dict[str, Any] = Field(default_factory=dict)
+    commerce: CommerceSection = msgspec.field(default_factory=CommerceSection)
+    connect: dict[str, Any] = {}
+    partner_center: dict[str, Any] = {}
+    call2teams: dict[str, Any] = {}
+
+
+def estate_document(raw: Any) -> EstateDocument:
+    """The document in plain data (``typed.Invalid`` when refused); the loader's ``parse_estate_document`` also checks
+    the platforms' sections and names the file."""
+    return convert(raw, EstateDocument)

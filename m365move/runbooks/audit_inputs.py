@@ -6,9 +6,9 @@ import datetime as dt
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import msgspec
 
 from m365move.audit.audit_report import AuditOptions
 from m365move.audit.platform_snapshot import SnapshotPlatform
@@ -16,6 +16,7 @@ from m365move.audit.platform_state import CommercePlatform, PlatformSource
 from m365move.audit.reconciliation import ReconciliationOptions
 from m365move.audit.summary import Filters
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.runbooks.namespace import parameters_from_namespace
 
 if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only when Connect is audited (slow)
@@ -30,10 +31,11 @@ DEFAULT_RATE_LIMIT = 0.0
 READ_RETRIES = 8
 
 
-class AuditInputs(BaseModel):
-    """Journals/results files, run ids, where the platform state comes from, filters; lists are comma-separated."""
+class AuditInputs(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Journals/results files, run ids, where the platform state comes from, filters; lists are comma-separated.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Checked when built (ValueError), from the runbook's parameters (``from_namespace``: InputError) or the CLI's options.
+    """
 
     journal: str | None = None
     results: str | None = None
@@ -42,7 +44,7 @@ class AuditInputs(BaseModel):
     platform_snapshot: str | None = None
     reseller: str | None = None
     customer: str | None = None
-    stuck_after_hours: float = Field(default=24.0, ge=0)
+    stuck_after_hours: Annotated[float, msgspec.Meta(ge=0)] = 24.0
     # Connect (and Partner Center): the API root, the products, an optional marketplace; keys from the environment.
     connect_url: str | None = None
     csp_products: str | None = None
@@ -53,16 +55,16 @@ class AuditInputs(BaseModel):
     partner_center_lookups: Literal["every-tenant", "where-needed"] = "every-tenant"
     # Reading Commerce live: a ceiling in requests per second (0: none, the platform's pace; either way the
     # audit slows down when throttled) and requests in flight at once.
-    rate_limit: float = Field(default=DEFAULT_RATE_LIMIT, ge=0)
-    concurrency: int = Field(default=8, ge=1, le=64)
+    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = DEFAULT_RATE_LIMIT
+    concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
         """The model from a notebook's variables (``globals()``)."""
         return parameters_from_namespace(cls, namespace)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def __post_init__(self) -> None:
+        typed.check_constraints(self)
         if not self.journals and not self.results_files and not self.connect_url:
             raise ValueError("give journal (the migration workspace's journal.sqlite), results (a results CSV) "
                              "or connect_url (audit Connect)")
@@ -72,7 +74,6 @@ class AuditInputs(BaseModel):
             raise ValueError("partner_center_url goes with connect_url (Partner Center is read for Connect's purchases)")
         if self.commerce_url and self.platform_snapshot:
             raise ValueError("give commerce_url (a live read) or platform_snapshot (a file), not both")
-        return self
 
     @property
     def journals(self) -> list[str]:

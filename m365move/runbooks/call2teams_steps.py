@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+import msgspec
 
 from m365move.call2teams.accounts import AccountsHierarchy
 from m365move.call2teams.cleanup_script import ScriptContext, render_cleanup_script
@@ -34,8 +34,8 @@ _CLI_OPTIONS_AS_PARAMETERS = {
 CHECKLIST_HEADERS = ("step", "status", "action")
 
 
-class _Parameters(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Parameters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A runbook's parameters, checked when built (ValueError)."""
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
@@ -43,18 +43,16 @@ class _Parameters(BaseModel):
         return parameters_from_namespace(cls, namespace)
 
 
-class TenantCheckParameters(_Parameters):
+class TenantCheckParameters(_Parameters, frozen=True, kw_only=True):
     tenant_dirs: str
     markers: str = ",".join(DEFAULT_MARKERS)
     domain_suffix: str = DEFAULT_DOMAIN_SUFFIX
     account_domains: str | None = None
 
-    @model_validator(mode="after")
-    def _readable(self) -> Self:
+    def __post_init__(self) -> None:
         if not self.folders:
             raise ValueError("tenant_dirs names no folder")
         self.options()  # an empty marker list is an error worth reporting here
-        return self
 
     @property
     def folders(self) -> list[str]:
@@ -66,7 +64,7 @@ class TenantCheckParameters(_Parameters):
         return CheckOptions(matcher=matcher, domain_rules=DomainRules.of(self.domain_suffix, domains))
 
 
-class MoveReadinessParameters(_Parameters):
+class MoveReadinessParameters(_Parameters, frozen=True, kw_only=True):
     accounts: str
     source: str
     target: str
@@ -76,15 +74,13 @@ class MoveReadinessParameters(_Parameters):
     permission_confirmed: bool = False
     service_desk_case: str | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def __post_init__(self) -> None:
         if self.method not in {m.value for m in MoveMethod}:
             raise ValueError(f"method must be one of {', '.join(m.value for m in MoveMethod)}, not {self.method!r}")
         if self.source == self.target:
             raise ValueError(f"source and target are the same account ({self.source})")
         if self.move_date:
             dt.date.fromisoformat(self.move_date)
-        return self
 
     def request(self, hierarchy: AccountsHierarchy) -> MoveRequest:
         """The move to assess; InputError when the source is not a sub-account of the hierarchy."""

@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import msgspec
 
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
@@ -27,16 +27,15 @@ from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.estate.csv_files import parse_date, read_license_mapping, read_plans_mapping, read_source_data
 from m365move.estate.loader import load_estate
 from m365move.execution.executor import ExecutionOptions
 from m365move.runbooks.namespace import parameters_from_namespace
 
 
-class PlanParameters(BaseModel):
-    """What to plan and from where; the preflight runbook's parameters."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class PlanParameters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """What to plan and from where; the preflight runbook's parameters (checked when built: ValueError)."""
 
     mode: str = MigrationMode.SWITCH_PLAN.value
     estate: str | None = None
@@ -54,8 +53,8 @@ class PlanParameters(BaseModel):
         """The model from a notebook's variables (``globals()``): every field by its name."""
         return parameters_from_namespace(cls, namespace)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def __post_init__(self) -> None:
+        typed.check_constraints(self)
         if self.mode not in {m.value for m in MigrationMode}:
             raise ValueError(f"mode must be one of {', '.join(m.value for m in MigrationMode)}, not {self.mode!r}")
         if self.for_expiration_date:
@@ -64,7 +63,6 @@ class PlanParameters(BaseModel):
             raise ValueError("catalog reads subscriptions live from Commerce: give commerce_url too")
         if self.needs_estate_source() and bool(self.estate) == bool(self.catalog):
             raise ValueError("give either estate (a file) or catalog (with subscriptions read from Commerce)")
-        return self
 
     def needs_estate_source(self) -> bool:
         """Whether an estate file or a catalog must be given (a resume takes them from the journal)."""
@@ -100,7 +98,7 @@ class PlanParameters(BaseModel):
         }
 
 
-class MigrationParameters(PlanParameters):
+class MigrationParameters(PlanParameters, frozen=True, kw_only=True):
     """The migration runbooks' parameters: planning inputs plus how (and whether) to execute."""
 
     custom_order_params: bool = False
@@ -110,17 +108,16 @@ class MigrationParameters(PlanParameters):
     confirm: int | None = None
     resume_from: str | None = None
     workspace: str = "m365move-work"
-    concurrency: int = Field(default=8, ge=1)
-    order_timeout: float = Field(default=600.0, gt=0)
-    poll_interval: float = Field(default=5.0, gt=0)
-    batch_size: int = Field(default=200, ge=1)
-    rate_limit: float = Field(default=20.0, ge=0)
+    concurrency: Annotated[int, msgspec.Meta(ge=1)] = 8
+    order_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
+    poll_interval: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    batch_size: Annotated[int, msgspec.Meta(ge=1)] = 200
+    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 20.0
 
-    @model_validator(mode="after")
-    def _commerce_url_given(self) -> Self:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.commerce_url:
             raise ValueError("commerce_url is required: orders are placed (and open orders read) on Commerce")
-        return self
 
     def needs_estate_source(self) -> bool:
         return not self.resume_from

@@ -17,12 +17,11 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from m365move.estate.locations import validation_messages
+from m365move.estate import typed
 from m365move.sandbox.auth import TokenIssuer
 from m365move.sandbox.commerce_state import CommerceState
 from m365move.sandbox.faults import FaultInjector, Faults
@@ -49,16 +48,15 @@ def admin_routes(
         return check
 
     async def get_faults(request: Request) -> Response:
-        return JSONResponse(injector.faults.model_dump())
+        return JSONResponse(typed.to_builtins(injector.faults))
 
     async def put_faults(request: Request) -> Response:
         try:
-            faults = Faults.model_validate_json(await request.body() or b"{}")
-        except ValidationError as error:
-            field, message = validation_messages(error)[0]
-            return JSONResponse({"code": "invalid-faults", "message": f"{field}: {message}"}, status_code=400)
+            faults = typed.decode_json(await request.body() or b"{}", Faults)
+        except typed.Invalid as error:
+            return JSONResponse({"code": "invalid-faults", "message": str(error)}, status_code=400)
         injector.replace(faults)
-        return JSONResponse(faults.model_dump())
+        return JSONResponse(typed.to_builtins(faults))
 
     async def get_stats(request: Request) -> Response:
         return JSONResponse(stats.snapshot())

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+import msgspec
 
 from m365move.domain.period import Period
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.estate.loader import FINAL_ORDER_STATUSES
 from m365move.estate.schema import CustomerEntry, EstateDocument, PlanEntry, ResellerEntry
 from m365move.sandbox.faults import FaultInjector
@@ -51,12 +52,12 @@ class OrderRejected(ValueError):
     """The platform refuses an order outright (HTTP 400): nothing was created."""
 
 
-class ProductLine(BaseModel):
+class ProductLine(msgspec.Struct, frozen=True):
     mpn: str
     quantity: int
 
 
-class SubscriptionRecord(BaseModel):
+class SubscriptionRecord(msgspec.Struct, kw_only=True):
     id: str
     customer_id: str
     plan_id: int
@@ -68,10 +69,14 @@ class SubscriptionRecord(BaseModel):
     expiration_date: dt.date | None = None
     creation_date: dt.date | None = None
     products: list[ProductLine]
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
+
+    def copy(self) -> SubscriptionRecord:
+        """A copy the caller may change (its lists and mappings are its own)."""
+        return typed.replace(self, products=list(self.products), attributes=dict(self.attributes))
 
 
-class OrderRecord(BaseModel):
+class OrderRecord(msgspec.Struct, kw_only=True):
     id: str
     order_number: str
     type: str
@@ -84,7 +89,7 @@ class OrderRecord(BaseModel):
     # order created, once it completed (the spec's "ID of the subscription created from the order").
     subscription_id: str | None = None
     plan_id: int | None = None
-    products: list[ProductLine] = Field(default_factory=list)
+    products: list[ProductLine] = []
     subscription_period: str | None = None
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None
@@ -92,7 +97,7 @@ class OrderRecord(BaseModel):
     migration_program: str | None = None
     migration_date: dt.date | None = None
     autorenewal: bool | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = {}
     # Commerce's internal status: COMPLETED_STATUS_CODE, or the reason the order failed.
     status_code: str | None = None
     # Sandbox bookkeeping: when the order moves on (epoch seconds; None = never, for seeded orders),
@@ -106,8 +111,12 @@ class OrderRecord(BaseModel):
     def is_open(self) -> bool:
         return self.status not in FINAL_ORDER_STATUSES
 
+    def copy(self) -> OrderRecord:
+        """A copy the caller may change (its lists and mappings are its own)."""
+        return typed.replace(self, products=list(self.products), attributes=dict(self.attributes))
 
-class _Snapshot(BaseModel):
+
+class _Snapshot(msgspec.Struct, kw_only=True):
     version: int = _STATE_VERSION
     clock_offset: float = 0.0
     next_id: int = _FIRST_NEW_ID
@@ -221,8 +230,8 @@ class CommerceState:
         """Append what changed since the last save: cost in proportion to the change, not the estate."""
         if self._log is None:
             return
-        orders = [self._orders[i].model_dump(mode="json") for i in sorted(self._changed_orders, key=_numeric_key)]
-        subscriptions = [self._subscriptions[i].model_dump(mode="json")
+        orders = [typed.to_builtins(self._orders[i]) for i in sorted(self._changed_orders, key=_numeric_key)]
+        subscriptions = [typed.to_builtins(self._subscriptions[i])
                          for i in sorted(self._changed_subscriptions, key=_numeric_key)]
         self._changed_orders.clear()
         self._changed_subscriptions.clear()
@@ -241,7 +250,7 @@ class CommerceState:
                 subscriptions=[self._subscriptions[i] for i in self._subscription_order],
                 orders=[self._orders[i] for i in self._order_ids],
             )
-            return snapshot.model_dump_json()
+            return msgspec.json.encode(snapshot).decode()
 
     # ---- time -------------------------------------------------------------------------------------
 
@@ -329,7 +338,7 @@ class CommerceState:
         with self._lock:
             self._advance()
             found = self._subscriptions.get(subscription_id)
-            return found.model_copy(deep=True) if found else None
+            return found.copy() if found else None
 
     def list_orders(self, offset: int, limit: int, where: OrderFilter | None = None) -> Page[OrderRecord]:
         """Orders matching ``where``; ``subscription_id`` finds the orders on a subscription (change,
@@ -360,7 +369,7 @@ class CommerceState:
         with self._lock:
             self._advance()
             found = self._orders.get(order_id)
-            return found.model_copy(deep=True) if found else None
+            return found.copy() if found else None
 
     # ---- orders -----------------------------------------------------------------------------------
 
@@ -381,7 +390,7 @@ class CommerceState:
             record.final_at = self.now() + seconds
             self._add_order(record)
             self._save()
-            return record.model_copy(deep=True)
+            return record.copy()
 
     def _new_order(self, body: dict[str, Any]) -> OrderRecord:
         kind = body.get("type", "sales")
@@ -499,7 +508,7 @@ class CommerceState:
                 expiration_date=expiration,
                 # A migrated subscription keeps its history: SimpleAPI's creationDate is its original start.
                 creation_date=start if order.type == "migration" else self.today(),
-                products=[p.model_copy() for p in order.products],
+                products=list(order.products),
             )
             self._add_subscription(new)
             order.subscription_id = new.id
@@ -615,8 +624,8 @@ def _seed_snapshot(document: EstateDocument) -> _Snapshot:
 
 def _read_snapshot(path: Path) -> _Snapshot:
     try:
-        return _Snapshot.model_validate(read_state(path))
-    except (OSError, ValidationError, ValueError) as error:
+        return typed.convert(read_state(path), _Snapshot)
+    except (OSError, ValueError) as error:
         raise InputError(
             f"not a sandbox state file ({str(error).splitlines()[0]})",
             where=str(path),
@@ -635,11 +644,11 @@ def _page_of_ids(ids: Sequence[str], by_id: dict[str, T], offset: int, limit: in
     return Page([by_id[i] for i in ids[offset : offset + limit]], len(ids))
 
 
-_M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R", SubscriptionRecord, OrderRecord)
 
 
-def _copies(page: Page[_M]) -> Page[_M]:
-    return Page([item.model_copy(deep=True) for item in page.items], page.total)
+def _copies(page: Page[_R]) -> Page[_R]:
+    return Page([item.copy() for item in page.items], page.total)
 
 
 def _numeric_key(text: str) -> tuple[int, str]:

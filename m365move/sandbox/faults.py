@@ -28,39 +28,47 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import msgspec
 
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.estate.loader import read_structured_file
-from m365move.estate.locations import validation_messages
 
-Rate = float
+Rate = Annotated[float, msgspec.Meta(ge=0, le=1)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 GatewayAnswer = Literal[502, 503, 504, "drop"]
 _GATEWAY_ANSWERS: tuple[GatewayAnswer, ...] = (502, 503, 504, "drop")
 
 
-class Faults(BaseModel):
+class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """The fault configuration; the default is a well-behaved platform whose orders take one second."""
 
-    # No nan or infinity: an infinite processing time or Retry-After is no platform's behaviour.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    latency_ms: float = Field(default=0.0, ge=0)
-    latency_jitter_ms: float = Field(default=0.0, ge=0)
-    rate_429: Rate = Field(default=0.0, ge=0, le=1)
-    retry_after_seconds: float = Field(default=1.0, ge=0)
-    rate_5xx: Rate = Field(default=0.0, ge=0, le=1)
-    rate_drop: Rate = Field(default=0.0, ge=0, le=1)
-    rate_fail_after_commit: Rate = Field(default=0.0, ge=0, le=1)
-    fail_after_commit_answers: list[GatewayAnswer] = Field(default_factory=lambda: list(_GATEWAY_ANSWERS), min_length=1)
-    max_injected: int | None = Field(default=None, ge=0)
-    apply_to: list[str] = Field(default_factory=list)
-    order_error_rate: Rate = Field(default=0.0, ge=0, le=1)
-    error_subscriptions: list[str] = Field(default_factory=list)
-    order_processing_seconds: float = Field(default=1.0, ge=0)
+    latency_ms: NonNegative = 0.0
+    latency_jitter_ms: NonNegative = 0.0
+    rate_429: Rate = 0.0
+    retry_after_seconds: NonNegative = 1.0
+    rate_5xx: Rate = 0.0
+    rate_drop: Rate = 0.0
+    rate_fail_after_commit: Rate = 0.0
+    fail_after_commit_answers: Annotated[list[GatewayAnswer], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: list(_GATEWAY_ANSWERS))
+    max_injected: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    apply_to: list[str] = []
+    order_error_rate: Rate = 0.0
+    error_subscriptions: list[str] = []
+    order_processing_seconds: NonNegative = 1.0
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        # No nan or infinity: an infinite processing time or Retry-After is no platform's behaviour.
+        typed.finite(self, "latency_ms", "latency_jitter_ms", "retry_after_seconds", "order_processing_seconds")
+
+
+def parse_faults(raw: object) -> Faults:
+    """Faults from plain data (a file's or a request's); ``typed.Invalid`` naming the field when refused."""
+    return typed.convert(raw, Faults)
 
 
 def load_faults(path: str | Path) -> Faults:
@@ -72,10 +80,9 @@ def load_faults(path: str | Path) -> Faults:
     if not isinstance(raw, dict):
         raise InputError("a faults file is a mapping such as 'rate_429: 0.1'", where=str(path))
     try:
-        return Faults.model_validate(raw)
-    except ValidationError as error:
-        field, message = validation_messages(error)[0]
-        raise InputError(message, where=f"{path}: {field}") from None
+        return parse_faults(raw)
+    except typed.Invalid as error:
+        raise InputError(error.message, where=f"{path}: {error.path}" if error.path else str(path)) from None
 
 
 class HttpFault(str, Enum):

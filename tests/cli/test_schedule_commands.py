@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from m365move.cli import main
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import estate_document
 from m365move.partnercenter.client import TOKEN_CACHE
 from m365move.sandbox.partnercenter_state import PartnerCenterState
 from m365move.sandbox.server import run_sandbox
@@ -26,7 +26,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], Partne
     monkeypatch.setenv("PARTNER_CENTER_CLIENT_ID", "app")
     monkeypatch.setenv("PARTNER_CENTER_CLIENT_SECRET", "secret")
     TOKEN_CACHE.clear()
-    with run_sandbox(EstateDocument.model_validate({"version": 1, "partner_center": section})) as server:
+    with run_sandbox(estate_document({"version": 1, "partner_center": section})) as server:
         state: PartnerCenterState = server.app.state.partner_center
         state.clock.time_scale = 0.0  # only the test moves platform time
         yield (["--partner-center-url", f"{server.url}/partnercenter",

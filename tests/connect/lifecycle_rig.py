@@ -14,7 +14,7 @@ from connect.client.testing import ConnectClientMocker, get_requests_mocker
 
 from m365move.connect.purchase_fulfilment import FulfilmentOutcome, fulfil_purchase
 from m365move.connect.settings import ExtensionSettings
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import estate_document
 from m365move.partnercenter.client import TOKEN_CACHE, PartnerCenterClient, PartnerCenterCredentials
 from m365move.partnercenter.limits import LIMITERS
 from m365move.sandbox.partnercenter_state import PartnerCenterState
@@ -102,7 +102,7 @@ def lifecycle_rig(*subscriptions: dict[str, Any], migrations: list[dict[str, Any
                "migrations": migrations or []}
     TOKEN_CACHE.clear()
     LIMITERS.clear()
-    document = EstateDocument.model_validate({"version": 1, "partner_center": section})
+    document = estate_document({"version": 1, "partner_center": section})
     with run_sandbox(document) as server, ConnectClientMocker(ENDPOINT) as mocker:
         state: PartnerCenterState = server.app.state.partner_center
         # Frozen platform time: only the test moves it (time_scale 1 would let real seconds leak in otherwise).

@@ -27,7 +27,7 @@ from m365move.connect.event_driver import EventDriver  # noqa: E402
 from m365move.connect.runtime import LocalRuntime  # noqa: E402
 from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
 from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
-from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.estate.schema import estate_document  # noqa: E402
 from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
 from m365move.partnercenter.limits import LIMITERS  # noqa: E402
 from m365move.sandbox.connect_state import ConnectState  # noqa: E402
@@ -62,7 +62,7 @@ def connect_rig(n_assets: int = 8, *, seed: int = 11, time_scale: float = 600.0,
     section = generate_connect_section(seed, n_assets, time_scale=time_scale, **generator)
     if change is not None:
         change(section)
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     TOKEN_CACHE.clear()
     LIMITERS.clear()
     with run_sandbox(document) as server:

@@ -108,13 +108,13 @@ class TestTheSweepsPlanShowsThem:
 
 
 def test_the_estate_seeds_seats_held_and_offers_without_a_migration_path() -> None:
-    from m365move.estate.schema import EstateDocument
+    from m365move.estate.schema import estate_document
     from m365move.sandbox.partnercenter_state import PartnerCenterProblem, PartnerCenterState
 
     section = {"customers": [{"tenant_id": TENANT, "nce_seats": {"cfq7ttc0lh18": 299},
                               "subscriptions": [subscription(catalog_item_id=BASIC, quantity=2),
                                                 subscription(OTHER, manual_migration=True)]}]}
-    document = EstateDocument.model_validate({"version": 1, "partner_center": section})
+    document = estate_document({"version": 1, "partner_center": section})
     state = PartnerCenterState(document.partner_center)
     with pytest.raises(PartnerCenterProblem, match="exceeds the limit of 300 licenses"):
         state.create(TENANT, {"currentSubscriptionId": LEGACY, "termDuration": "P1Y", "billingCycle": "Monthly",

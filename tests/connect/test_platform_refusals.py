@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from m365move.demo.estate_generator import generate_connect_section
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import estate_document
 from m365move.sandbox.app import build_sandbox_app
 
 GRAPH_TOKEN = "graph-token-for-tests"
@@ -29,7 +29,7 @@ def sandbox() -> Iterator[tuple[TestClient, dict[str, Any]]]:
                              "tenants": [{"id": "t-1", "name": "Contoso",
                                           "domains": [{"id": "a.onmicrosoft.com"}, {"id": "b.example"},
                                                       {"id": "c.example"}]}]}
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     with TestClient(build_sandbox_app(document)) as client:
         yield client, section
 
@@ -156,7 +156,7 @@ def test_partner_center_list_is_a_bare_array_paged_by_continuation_token() -> No
     section["partner_center"]["migrations"] = [
         {"id": f"m-{n}", "currentSubscriptionId": f"s-{n}", "customerTenantId": tenant, "status": "Completed"}
         for n in range(5)]
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     with TestClient(build_sandbox_app(document)) as client:
         headers = {"Authorization": f"Bearer {_pc_token(client, section)}"}
         seen: list[str] = []

@@ -1,4 +1,4 @@
-"""The loader's fast way in (msgspec structs) gives what the ordinary way (pydantic) gives, or gives way to it.
+"""The loader's fast way in (msgspec structs) gives what the ordinary way (schema.py's) gives, or gives way to it.
 
 The ordinary way is the reference: ``read_structured_file`` + ``parse_estate_document`` + ``build_estate``,
 as the loader read every file before the fast way existed. For any file, valid or not, ``load_estate``
@@ -82,7 +82,7 @@ def small_doc() -> dict[str, Any]:
 def test_a_generated_estate_takes_the_fast_way_and_gives_the_same_estate(tmp_path: Path, name: str) -> None:
     path = write(tmp_path / name, generate_estate(EstateSize.for_subscriptions(300, 12, 40), seed=7))
     loaded = load_estate(path)
-    assert loaded._document is None, "a valid file should not need pydantic"
+    assert loaded._document is None, "a valid file should not need the ordinary document"
     assert comparable(loaded.estate) == comparable(ordinary_load(path))
     # The document is still there for whoever asks (the sandbox, the Connect adapters).
     assert loaded.document == parse_estate_document(read_structured_file(path), str(path))
@@ -102,7 +102,7 @@ def test_texts_the_ordinary_way_normalises_are_normalised_the_same(tmp_path: Pat
 @pytest.mark.parametrize("name", ["estate.json", "estate.yaml"])
 def test_what_only_the_ordinary_way_accepts_goes_that_way(tmp_path: Path, name: str) -> None:
     doc = small_doc()
-    doc["commerce"]["subscriptions"][0]["id"] = 3000001  # a number for an id: pydantic converts it
+    doc["commerce"]["subscriptions"][0]["id"] = 3000001  # a number for an id: the ordinary way converts it
     path = write(tmp_path / name, doc)
     loaded = load_estate(path)
     assert loaded._document is not None
@@ -154,7 +154,8 @@ def test_decoding_refuses_rather_than_guesses() -> None:
 
 
 def test_plan_does_not_import_pydantic(tmp_path: Path) -> None:
-    """pydantic and its models cost about 0.4 CPU s to import; `plan` on a valid file needs neither."""
+    """pydantic (connect-eaas-core's, in the runner's environment) costs about 0.4 CPU s to import; `plan` never
+    needs it: no module of the project uses it (tests/test_one_model_library.py)."""
     path = write(tmp_path / "estate.json", small_doc())
     code = (
         "import sys; from m365move.cli import main; "

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 import yaml
 
@@ -39,7 +40,8 @@ def state(server: SandboxServer) -> dict[str, Any]:
 
 
 def set_faults(server: SandboxServer, faults: Faults) -> None:
-    httpx.put(f"{server.url}/_sandbox/faults", auth=server.admin_auth, json=faults.model_dump(), timeout=30).raise_for_status()
+    httpx.put(f"{server.url}/_sandbox/faults", auth=server.admin_auth, json=msgspec.to_builtins(faults),
+              timeout=30).raise_for_status()
 
 
 def migrate_args(mode: str, estate: Path, server: SandboxServer | str, workspace: Path, *extra: str) -> list[str]:

@@ -16,7 +16,7 @@ from m365move.commerce.credentials import CommerceCredentials
 from m365move.commerce.errors import OrderPlacementUncertain
 from m365move.commerce.models import OrderRequest
 from m365move.commerce.simpleapi_client import SimpleApiClient
-from m365move.sandbox.faults import FaultInjector, Faults, HttpFault
+from m365move.sandbox.faults import FaultInjector, Faults, HttpFault, parse_faults
 from tests.estate_builder import ADDON, BASE, standard
 from tests.execution.sandbox_run import duplicate_keys, migrate_args, sandbox_on, set_faults, state, write_estate
 
@@ -37,7 +37,7 @@ class TestFault:
 
     def test_rejects_an_unknown_answer(self) -> None:
         with pytest.raises(ValueError, match="fail_after_commit_answers"):
-            Faults.model_validate({"rate_fail_after_commit": 0.5, "fail_after_commit_answers": [500]})
+            parse_faults({"rate_fail_after_commit": 0.5, "fail_after_commit_answers": [500]})
 
     @pytest.mark.parametrize("answer", [502, 503, 504, "drop"])
     def test_order_exists_once_and_the_client_says_uncertain(self, tmp_path: Path, answer: int | str) -> None:

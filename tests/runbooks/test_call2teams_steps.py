@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from m365move.call2teams.accounts import load_accounts
 from m365move.call2teams.move_readiness import MoveMethod, MoveRequest, assess_move
@@ -38,8 +37,8 @@ class TestTenantCheckParameters:
 
     @pytest.mark.parametrize("values", [{"tenant_dirs": " , "}, {"tenant_dirs": "a", "markers": ","}])
     def test_empty_lists_are_refused(self, values: dict[str, str]) -> None:
-        with pytest.raises(ValidationError):
-            TenantCheckParameters.model_validate(values)
+        with pytest.raises(InputError):
+            TenantCheckParameters.from_namespace(values)
 
 
 class TestMoveReadinessParameters:
@@ -56,8 +55,8 @@ class TestMoveReadinessParameters:
         ({"source": "SA-101", "target": "SA-201", "move_date": "tomorrow"}, "isoformat"),
     ])
     def test_bad_values_are_refused(self, values: dict[str, str], message: str) -> None:
-        with pytest.raises(ValidationError, match=message):
-            MoveReadinessParameters.model_validate({"accounts": "a.yaml"} | values)
+        with pytest.raises(InputError, match=message):
+            MoveReadinessParameters.from_namespace({"accounts": "a.yaml"} | values)
 
     def test_a_base_account_as_source_is_an_input_error(self) -> None:
         params = MoveReadinessParameters(accounts=str(FIXTURES / "accounts.yaml"), source="NP-100", target="SA-201")

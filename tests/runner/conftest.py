@@ -21,7 +21,7 @@ else:
 from m365move.connect.runtime import LocalRuntime  # noqa: E402
 from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402
 from m365move.demo.estate_generator import generate_connect_section  # noqa: E402
-from m365move.estate.schema import EstateDocument  # noqa: E402
+from m365move.estate.schema import estate_document  # noqa: E402
 from m365move.partnercenter.client import TOKEN_CACHE  # noqa: E402
 from m365move.partnercenter.limits import LIMITERS  # noqa: E402
 from m365move.sandbox.connect_state import ConnectState  # noqa: E402
@@ -77,7 +77,7 @@ def runner_rig(n_assets: int = 4, *, seed: int = 7, change: Callable[[dict[str, 
     section = generate_connect_section(seed, n_assets, **generator)
     if change is not None:
         change(section)
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     TOKEN_CACHE.clear()
     LIMITERS.clear()
     with run_sandbox(document, tls=tls) as server:

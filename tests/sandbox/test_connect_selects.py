@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from m365move.demo.estate_generator import generate_connect_section
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import estate_document
 from m365move.sandbox.app import build_sandbox_app
 from m365move.sandbox.listing_cache import ListingCache
 from m365move.sandbox.rql import RqlError, parse_query, shaped
@@ -22,7 +22,7 @@ API_KEY = "ApiKey SU-000-000-000:sandbox"
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[TestClient]:
     section = generate_connect_section(3, 4, ineligible_share=0.0, unmapped_share=0.0)
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     with TestClient(build_sandbox_app(document)) as client:
         asset = _get(client, "assets?eq(status,active)&limit=1")[0]
         created = client.post("/public/v1/requests", headers={"Authorization": API_KEY},
@@ -78,7 +78,7 @@ def test_pages_are_cut_from_one_listing_until_something_changes() -> None:
     """Paging a listing filters and orders the collection once; any write makes the next page list again, so the
     pages follow the objects as they are."""
     section = generate_connect_section(5, 40, ineligible_share=0.0, unmapped_share=0.0)
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     app = build_sandbox_app(document)
     with TestClient(app) as client:
         listing = "assets?eq(status,active)&ordering(-created)"

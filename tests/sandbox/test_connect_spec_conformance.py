@@ -24,7 +24,7 @@ import pytest
 from connect_spec_validation import ConnectSpec, Patch
 
 from m365move.demo.estate_generator import CSP_PRODUCT, NCE_PRODUCT, generate_connect_section
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import EstateDocument, estate_document
 from m365move.sandbox.connect_spec_deviations import SCHEMA_DEVIATIONS
 from m365move.sandbox.server import SandboxServer, run_sandbox
 
@@ -50,7 +50,7 @@ TCR = "GET /tier/config-requests/{id}"
 
 
 def _document(section: Json) -> EstateDocument:
-    return EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    return estate_document(json.loads(json.dumps({"version": 1, **section})))
 
 
 def _section() -> Json:

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from m365move.demo.estate_generator import generate_connect_section
-from m365move.estate.schema import EstateDocument
+from m365move.estate.schema import estate_document
 from m365move.sandbox.app import build_sandbox_app
 from m365move.sandbox.auth import ADMIN_AUTH
 
@@ -25,7 +25,7 @@ CONNECT_KEY = {"Authorization": "ApiKey SU-000-000-000:sandbox"}
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[TestClient, dict[str, object]]]:
     section = generate_connect_section(5, 2, ineligible_share=0.0, unmapped_share=0.0)
-    document = EstateDocument.model_validate(json.loads(json.dumps({"version": 1, **section})))
+    document = estate_document(json.loads(json.dumps({"version": 1, **section})))
     with TestClient(build_sandbox_app(document), raise_server_exceptions=False) as client:
         yield client, section
 
