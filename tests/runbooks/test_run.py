@@ -81,7 +81,7 @@ class TestPassingRun:
         outcome, _ = ok_run
         report = outcome.report.read_text()
         assert "items: 0012-0, 0012-1, 0012-2" in report
-        assert "class Parameters" not in report and "msgspec.Struct" not in report
+        assert "class Parameters" not in report and "msgspec" not in report
         assert f"cell-id={cell_id(outcome.executed_notebook, 'injected-parameters')}" not in report
         assert "In&nbsp;[" not in report  # no prompts
 
@@ -90,7 +90,7 @@ class TestPassingRun:
     ) -> None:
         outcome, _ = ok_run
         report = render_report(outcome.run_dir, show_code=True).read_text()
-        assert "msgspec.Struct" in report
+        assert "msgspec" in report
         assert f"cell-id={cell_id(outcome.executed_notebook, 'parameters')}" in report
         assert f"cell-id={cell_id(outcome.executed_notebook, 'injected-parameters')}" not in report
 
