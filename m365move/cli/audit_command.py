@@ -42,9 +42,9 @@ from m365move.audit.tables_csv import write_tables
 from m365move.bundle import seal_folder, verify_folder
 from m365move.cli.option_types import finite_number, output_dir, output_file, whole_number
 from m365move.errors import InputError
+from m365move.estate import typed
 from m365move.files.atomic_files import write_text_atomically
 from m365move.files.workspace import DEFAULT_HELP, default_workspace, workspace_journal
-from m365move.estate import typed
 from m365move.runbooks.audit_inputs import DEFAULT_RATE_LIMIT, AuditInputs
 from m365move.text.terminal_text import visible
 

@@ -52,7 +52,7 @@ class OrderRejected(ValueError):
     """The platform refuses an order outright (HTTP 400): nothing was created."""
 
 
-class ProductLine(msgspec.Struct, frozen=True):
+class ProductLine(msgspec.Struct):
     mpn: str
     quantity: int
 
@@ -73,7 +73,7 @@ class SubscriptionRecord(msgspec.Struct, kw_only=True):
 
     def copy(self) -> SubscriptionRecord:
         """A copy the caller may change (its lists and mappings are its own)."""
-        return typed.replace(self, products=list(self.products), attributes=dict(self.attributes))
+        return typed.replace(self, products=[typed.replace(p) for p in self.products], attributes=dict(self.attributes))
 
 
 class OrderRecord(msgspec.Struct, kw_only=True):
@@ -113,7 +113,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
 
     def copy(self) -> OrderRecord:
         """A copy the caller may change (its lists and mappings are its own)."""
-        return typed.replace(self, products=list(self.products), attributes=dict(self.attributes))
+        return typed.replace(self, products=[typed.replace(p) for p in self.products], attributes=dict(self.attributes))
 
 
 class _Snapshot(msgspec.Struct, kw_only=True):
@@ -508,7 +508,7 @@ class CommerceState:
                 expiration_date=expiration,
                 # A migrated subscription keeps its history: SimpleAPI's creationDate is its original start.
                 creation_date=start if order.type == "migration" else self.today(),
-                products=list(order.products),
+                products=[typed.replace(p) for p in order.products],
             )
             self._add_subscription(new)
             order.subscription_id = new.id
