@@ -35,6 +35,7 @@ from m365move.connect.create_guard import ensure_fulfilment_possible
 from m365move.connect.customer_seats import CustomerSeats
 from m365move.connect.late_rules import apply_late_rules, migration_candidates
 from m365move.connect.mca import mca_problem
+from m365move.connect.partner_center_reads import PartnerCenterReads
 from m365move.connect.payloads import Json, nested_id, param_value
 from m365move.connect.purchase_marker import age_key, duplicate_reason, keeper, younger_duplicates
 from m365move.connect.request_creation import Settle, create_all_once, source_key
@@ -263,8 +264,10 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
     # Rules Partner Center enforces only at the create (seat cap, manual offers, term end) block before any request.
     requested = {key for key, (a, i) in mapped.sources.items() if external_uid(str(a["id"]), str(i["id"])) in purchases}
     elsewhere = seats.elsewhere(migration_candidates(plan, mapped), {k: a for k, (a, _) in mapped.sources.items()})
+    # Partner Center's view of the page's customers (held seats, term ends, add-ons), each listed once.
+    reads = PartnerCenterReads(partner_center) if partner_center is not None else None
     plan = apply_late_rules(plan, mapped, manual_offers=settings.manual_migration_offers, requested=requested,
-                            elsewhere=elsewhere)
+                            elsewhere=elsewhere, partner_center=reads)
     by_asset: dict[str, list[SubscriptionPlan]] = {}
     for subscription_plan in plan.subscriptions:
         asset, _ = mapped.sources[subscription_plan.subscription_id]
@@ -275,7 +278,7 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
     schedule = parameters.migration_schedule()
     decided = list(pool.map(lambda w: _sweep_asset(settings, catalog, mapped, w[0], w[1], purchases, cancels,
-                                                   schedule, partner_center), work))
+                                                   schedule, reads), work))
     # The page's creates together: one look-up per 100 sources under their locks, then the POSTs.
     bodies = [b for d in decided if isinstance(d, _Creates) for b in d.bodies]
     made = create_all_once(client, bodies, functools.partial(_open_requests, client, settings), pool, settle)
@@ -330,7 +333,7 @@ class _Creates:
 def _sweep_asset(settings: ExtensionSettings, catalog: NceCatalog, mapped: MappedEstate, asset: Json,
                  plans: list[SubscriptionPlan], purchases: Mapping[str, Json], cancels: Mapping[str, Json],
                  schedule: Json | None = None,
-                 partner_center: PartnerCenterClient | None = None) -> AssetOutcome | _Creates:
+                 partner_center: PartnerCenterReads | None = None) -> AssetOutcome | _Creates:
     asset_id = str(asset["id"])
     blocked = [p for p in plans if p.decision is Decision.BLOCKED]
     migrating = [p for p in plans if p.decision is Decision.MIGRATE]
@@ -361,7 +364,8 @@ def _sweep_asset(settings: ExtensionSettings, catalog: NceCatalog, mapped: Mappe
         return AssetOutcome(asset_id, AssetStatus.BLOCKED, tuple(problems))
     try:
         addons: Mapping[str, list[tuple[Target, str]]] = {}
-        if partner_center is not None and len(targets) > 1:
+        # Any asset, even of one item: Partner Center may list add-ons of its subscription that Connect does not.
+        if partner_center is not None and targets:
             bundled = bundle_targets(
                 partner_center, str(param_value(asset, "ms_customer_id")), targets,
                 {str(c["id"]): _legacy_subscription(asset, c) or "" for c, _, _ in targets},
@@ -370,7 +374,8 @@ def _sweep_asset(settings: ExtensionSettings, catalog: NceCatalog, mapped: Mappe
                 return AssetOutcome(asset_id, AssetStatus.BLOCKED, bundled.held)
             targets, addons = bundled.targets, bundled.addons
     except PlatformError as error:
-        return AssetOutcome(asset_id, AssetStatus.ERROR, (str(error),))
+        if len(targets) > 1:  # a lone item goes on unbundled: a refusal names any add-on (addon-holds-bundle)
+            return AssetOutcome(asset_id, AssetStatus.ERROR, (str(error),))
     return _advance(settings, catalog, asset, targets, purchases, cancels.get(asset_id), schedule, addons)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from m365move.connect.partner_center_reads import PartnerCenterReads
 from m365move.connect.payloads import Json
 from m365move.domain.orders import PlannedOrder
 from m365move.partnercenter.bundles import plan_bundles
@@ -29,7 +30,8 @@ class BundledTargets:
     held: tuple[str, ...] = ()  # why the asset waits (an add-on holds its bundle)
 
 
-def bundle_targets(pc: PartnerCenterClient, tenant_id: str, targets: Sequence[Target], legacy_of: Mapping[str, str],
+def bundle_targets(pc: PartnerCenterClient | PartnerCenterReads, tenant_id: str, targets: Sequence[Target],
+                   legacy_of: Mapping[str, str],
                    has_own_purchase: Callable[[str], bool], now: datetime | None = None) -> BundledTargets:
     """Group ``targets`` (one asset's) into bundles; ``legacy_of``: CSP item id -> legacy subscription id."""
     now = now or datetime.now(timezone.utc)

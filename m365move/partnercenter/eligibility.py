@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from m365move.domain.reasons import ReasonCode
 from m365move.partnercenter.models import EligibilityError
 
 _ADDON = re.compile(r"^add-on ([0-9A-Fa-f-]{36})\b")
@@ -32,15 +33,41 @@ ELIGIBILITY_CODES: dict[int, tuple[str, str]] = {
 }
 
 
+# code → the project's reason code for the same rule (docs/codes.md). 3 (a promotion), 7 on a base (younger than a
+# month) and 8 (trade screening) are Microsoft's own conditions with no rule of ours: they keep Microsoft's name.
+PROJECT_CODES: dict[int, ReasonCode] = {
+    0: ReasonCode.NOT_ACTIVE,
+    1: ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS,
+    2: ReasonCode.TOO_CLOSE_TO_TERM_END,
+    4: ReasonCode.ADDON_HOLDS_BUNDLE,
+    5: ReasonCode.NO_TARGET_PLAN,
+    6: ReasonCode.BILLING_PERIOD_MISMATCH,
+}
+
+
+def project_code(code: int | None, description: str = "") -> ReasonCode | None:
+    """The project's reason code for Partner Center's eligibility ``code``; any error of an add-on holds its bundle."""
+    if _ADDON.match(description or ""):
+        return ReasonCode.ADDON_HOLDS_BUNDLE
+    return PROJECT_CODES.get(code) if code is not None else None
+
+
 def eligibility_reason(errors: Iterable[EligibilityError]) -> str:
-    """One readable sentence for all of a subscription's eligibility errors, naming each code."""
+    """One readable sentence for all of a subscription's eligibility errors: the project's code of the first that has
+    one leads (``too-close-to-term-end: …``), and each error keeps Microsoft's name, code and words beside ours."""
     parts = []
+    codes: list[ReasonCode] = []
     for error in errors:
         name, meaning = ELIGIBILITY_CODES.get(error.code, (f"Code{error.code}", error.description or "unknown reason"))
         # An add-on's error holds the whole bundle: its base cannot migrate without it.
         addon = _ADDON.match(error.description or "")
         held = f"add-on {addon.group(1)} holds its whole bundle: " if addon else ""
-        parts.append(f"{held}{meaning} ({name}, code {error.code})")
+        ours = project_code(error.code, error.description)
+        if ours is not None:
+            codes.append(ours)
+        words = f": {error.description}" if error.description and error.description != name else ""
+        parts.append(f"{held}{meaning} ({ours.value + '; ' if ours else ''}Microsoft: {name}, code {error.code}{words})")
     if not parts:
         return "Partner Center reports the subscription as not eligible for migration without giving a reason"
-    return "Not eligible for new commerce migration: " + "; ".join(parts)
+    lead = f"{codes[0].value}: " if codes else ""
+    return f"{lead}Not eligible for new commerce migration: " + "; ".join(parts)

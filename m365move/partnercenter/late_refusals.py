@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from m365move.domain.reasons import ReasonCode
+from m365move.partnercenter.eligibility import PROJECT_CODES
 
 _RULES: tuple[tuple[re.Pattern[str], ReasonCode], ...] = (
     (re.compile(r"concurrent|another migration request .* in progress|already in progress for (the )?customer", re.I),
@@ -21,9 +22,20 @@ _RULES: tuple[tuple[re.Pattern[str], ReasonCode], ...] = (
 )
 
 
+_ELIGIBILITY = re.compile(r"\(eligibility code (\d+)\)")
+_ADDON_NAMED = re.compile(r"\badd-ons?\b", re.I)
+
+
 def late_rule(description: str) -> ReasonCode | None:
-    """The rule a create refusal's description names, None when it is none of them."""
+    """The rule a create refusal's description names, None when it is none of them. A refusal that quotes an
+    eligibility code (``… (eligibility code 4)``) is the project's code for it (``eligibility.PROJECT_CODES``)."""
     for pattern, code in _RULES:
         if pattern.search(description or ""):
             return code
+    for match in _ELIGIBILITY.finditer(description or ""):
+        number = int(match.group(1))
+        if number == 4 or _ADDON_NAMED.search(description or ""):
+            return ReasonCode.ADDON_HOLDS_BUNDLE
+        if number in PROJECT_CODES:
+            return PROJECT_CODES[number]
     return None
