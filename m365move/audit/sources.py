@@ -17,6 +17,7 @@ from m365move.audit.records import AuditRecords, IntentRecord, ResultRecord, Run
 from m365move.errors import InputError, JournalError
 from m365move.execution.journal import journal_url, runs_table
 from m365move.execution.results_file import read_results
+from m365move.text.secret_redaction import redacted
 
 _INTENT_COLUMNS = (
     "key", "mode", "subscription_id", "customer_id", "reseller_id", "seq", "kind", "license", "nce_license",
@@ -31,16 +32,17 @@ _OPTIONAL_INTENT_COLUMNS = ("failure_message", "hold_reason", "source_seats")
 def read_journal(location: str | Path) -> AuditRecords:
     """Every run, intent and result row of one journal (SQLite path or SQLAlchemy URL)."""
     url = journal_url(location)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise InputError("no journal here", where=str(location), hint="give the journal.sqlite of the migration workspace")
+    shown = redacted(str(location), url)  # the journal as every message, record and report names it
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///").partition("?")[0]).is_file():
+        raise InputError("no journal here", where=shown, hint="give the journal.sqlite of the migration workspace")
     try:
         engine = create_engine(url)
         try:
             with engine.connect() as connection:
                 missing = {"runs", "intents", "results"} - set(inspect(connection).get_table_names())
                 if missing:
-                    raise InputError(f"not an m365move journal: no table {', '.join(sorted(missing))}", where=str(location))
-                runs = tuple(_run(dict(row), str(location)) for row in connection.execute(select(runs_table)).mappings())
+                    raise InputError(f"not an m365move journal: no table {', '.join(sorted(missing))}", where=shown)
+                runs = tuple(_run(dict(row), shown) for row in connection.execute(select(runs_table)).mappings())
                 present = {c["name"] for c in inspect(connection).get_columns("intents")}
                 optional = [name for name in _OPTIONAL_INTENT_COLUMNS if name in present]
                 intents_now = table("intents", *(column(name) for name in (*_INTENT_COLUMNS, *optional)))
@@ -59,8 +61,8 @@ def read_journal(location: str | Path) -> AuditRecords:
         finally:
             engine.dispose()
     except SQLAlchemyError as error:
-        raise JournalError(f"cannot read the journal {location}: {error.__class__.__name__}: {error}") from None
-    return AuditRecords(runs, intents, results, (str(location),))
+        raise JournalError(redacted(f"cannot read the journal {shown}: {error.__class__.__name__}: {error}", url)) from None
+    return AuditRecords(runs, intents, results, (shown,))
 
 
 def read_results_file(path: str | Path) -> AuditRecords:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from m365move.bundle import report_field
+from m365move.bundle.folder_entries import folder_entries, open_no_follow
 from m365move.bundle.provenance import who
 from m365move.bundle.signing import ALGORITHM, fingerprint, signer_from_environment
 from m365move.files.atomic_files import OUTPUT_FILE_MODE
@@ -63,9 +64,10 @@ def seal_folder(
     it was replaced; kept in the manifest so a reviewer holding the earlier hash sees where it went."""
     folder = Path(folder)
     signer = signer_from_environment(environ)  # a malformed key fails before anything is written
+    signed_by = fingerprint(signer.public_key) if signer else None
     for path in bundle_files(folder):
         if path.suffix.lower() in HASH_FIELD_SUFFIXES:
-            _rewrite(path, report_field.add_field(path.read_bytes()))
+            _rewrite(path, report_field.add_field(path.read_bytes(), signed_by=signed_by))
     entries = [file_entry(folder, path) for path in bundle_files(folder)]
     document = {
         "manifest_version": MANIFEST_VERSION,
@@ -96,21 +98,22 @@ def seal_folder(
 
 
 def bundle_files(folder: Path) -> Iterator[Path]:
-    """Every file under ``folder`` but the manifest and its signature, in canonical order."""
-    found = []
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).as_posix()
-        if relative in (MANIFEST_NAME, SIGNATURE_NAME) or path.is_dir():
-            continue
-        found.append((relative.encode("utf-8"), path))
-    yield from (path for _, path in sorted(found, key=lambda item: item[0]))
+    """Every regular file under ``folder`` but the manifest and its signature, in canonical order.
+
+    Links are not followed and not sealed (nor are FIFOs, devices, names that are not UTF-8): ``verify``
+    names each as a change, so a folder holding one is never reported intact."""
+    yield from folder_entries(folder, skip=frozenset({MANIFEST_NAME, SIGNATURE_NAME})).files.values()
 
 
 def file_entry(folder: Path, path: Path) -> dict[str, Any]:
     """A file's manifest entry; the digest of a report is taken with its manifest-hash field blanked."""
-    data = path.read_bytes()
-    entry: dict[str, Any] = {"path": path.relative_to(folder).as_posix(), "bytes": len(data)}
-    if path.suffix.lower() in HASH_FIELD_SUFFIXES and report_field.has_field(data):
+    return entry_of_bytes(path.relative_to(folder).as_posix(), open_no_follow(path))
+
+
+def entry_of_bytes(relative: str, data: bytes) -> dict[str, Any]:
+    """The manifest entry of a file at ``relative`` holding ``data``."""
+    entry: dict[str, Any] = {"path": relative, "bytes": len(data)}
+    if relative.lower().endswith(HASH_FIELD_SUFFIXES) and report_field.has_field(data):
         data = report_field.blank(data)
         entry["hash_field"] = True
     entry["sha256"] = hashlib.sha256(data).hexdigest()

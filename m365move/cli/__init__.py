@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from m365move.errors import InputError, M365MoveError
+from m365move.text.secret_redaction import redacted
 from m365move.text.terminal_text import visible
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
@@ -39,7 +40,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (what, which option, where to read more), exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {visible(message)} (see {self.prog} --help)\n")
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {visible(redacted(message))} (see {self.prog} --help)\n")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -110,10 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as error:
-        print(f"m365move: error: {visible(error.one_line())}", file=sys.stderr)
+        print(f"m365move: error: {visible(redacted(error.one_line()))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except M365MoveError as error:
-        print(f"m365move: error: {visible(error)}", file=sys.stderr)
+        print(f"m365move: error: {visible(redacted(str(error)))}", file=sys.stderr)
         return EXIT_FAILURE
     except BrokenPipeError:
         return _quiet_broken_pipe()

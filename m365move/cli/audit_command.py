@@ -5,12 +5,14 @@
                    [--stuck-after-hours H] [--format table|json] [--rows N] [--output-dir DIR]
                    [--save-platform-snapshot FILE]
                    [--connect-url URL --csp-product ID… --nce-product ID… [--marketplace ID] [--partner-center-url URL]]
-    m365move audit verify DIR [--manifest-sha256 HASH] [--format text|json]
+    m365move audit verify DIR [--manifest-sha256 HASH] [--format text|json] [--allow-unsigned]
 
 Exit status: 0 no critical anomaly, 3 critical anomalies found (a sign-off gate), 2 bad input, 1 other failure.
 ``--output-dir`` also gets ``result.json`` and, last, ``manifest.json`` (see ``m365move.bundle``).
-``audit verify``: 0 the folder is as sealed, 3 something was changed, added or removed, or the signature
-is bad (each problem named on its own line), 2 no manifest there.
+``audit verify``: 0 the folder is as sealed and signed by the configured key (``M365MOVE_VERIFY_KEY``), or, with
+``--allow-unsigned``, consistent with its own manifest; 3 something was changed, added or removed (a symbolic
+link included), the manifest is malformed, or the signature is bad (each problem named on its own line);
+2 no manifest there, or intact but no configured key vouches for it and ``--allow-unsigned`` was not given.
 """
 
 from __future__ import annotations
@@ -40,16 +42,19 @@ from m365move.audit.tables import (
 )
 from m365move.audit.tables_csv import write_tables
 from m365move.bundle import seal_folder, verify_folder
+from m365move.bundle.signing import VERIFY_KEY_VARIABLE
 from m365move.cli.option_types import finite_number, output_dir, output_file, whole_number
 from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.files.atomic_files import write_text_atomically
 from m365move.files.workspace import DEFAULT_HELP, default_workspace, workspace_journal
 from m365move.runbooks.audit_inputs import DEFAULT_RATE_LIMIT, AuditInputs
+from m365move.text.secret_redaction import redacted
 from m365move.text.terminal_text import visible
 
 EXIT_CRITICAL_ANOMALIES = 3
 EXIT_TAMPERED = 3
+EXIT_UNVERIFIED = 2  # intact, but no configured key vouches for it and --allow-unsigned was not given
 
 
 def register(subparsers: Any) -> None:
@@ -102,29 +107,41 @@ def register(subparsers: Any) -> None:
         "verify", help="check a sealed audit or runbook folder against its manifest",
         description="Say whether anything in a sealed folder (an audit's --output-dir, a runbook run folder) was "
                     "changed, added or removed since its manifest was written, and whether its signature holds. "
-                    "The trusted public key comes from M365MOVE_VERIFY_KEY.",
+                    "The trusted public key comes from M365MOVE_VERIFY_KEY (else the public half of "
+                    "M365MOVE_SIGNING_KEY); without one, only --allow-unsigned accepts a folder.",
     )
     verify.add_argument("folder", metavar="DIR", help="a sealed audit or runbook run folder")
     verify.add_argument("--manifest-sha256", metavar="HASH", help="the manifest hash quoted at sign-off: require it")
     verify.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for a person, json for scripts (default: %(default)s)")
+    verify.add_argument("--allow-unsigned", action="store_true",
+                        help="accept a folder that no configured key vouches for (unsigned, or signed by a key that is "
+                             "not M365MOVE_VERIFY_KEY): it is then only shown consistent with its own manifest, which "
+                             "anyone who can write the folder can rewrite (default: refused, exit 2)")
     verify.set_defaults(func=run_verify_command)
 
 
 def run_verify_command(args: argparse.Namespace) -> int:
-    verification = verify_folder(args.folder, expected_hash=args.manifest_sha256)
+    verification = verify_folder(args.folder, expected_hash=args.manifest_sha256, allow_unsigned=args.allow_unsigned)
     if args.format == "json":
         print(json.dumps(verification.as_dict(), indent=2))
     else:
         signed = f", signed by Ed25519 key {verification.signed_by}" if verification.signed_by else ", not signed"
-        print(f"{verification.folder}: manifest sha256 {verification.manifest_hash} ({verification.files} files{signed})")
+        print(visible(f"{verification.folder}: manifest sha256 {verification.manifest_hash or '-'} "
+                      f"({verification.files} files{signed})"))
         for problem in verification.problems:
-            print(problem.line())
+            print(visible(problem.line()))
         for note in verification.notes:
-            print(f"note: {note}")
-        print("intact: nothing changed, added or removed" if verification.intact
-              else f"NOT INTACT: {len(verification.problems)} problem(s)")
-    return 0 if verification.intact else EXIT_TAMPERED
+            print(visible(f"note: {note}"))
+        print(verification.verdict)
+    if not verification.intact:
+        return EXIT_TAMPERED
+    if not verification.trusted and not args.allow_unsigned:
+        print(f"m365move: error: no configured key vouches for this folder: set {VERIFY_KEY_VARIABLE} to the public key "
+              "of whoever seals the folders, or pass --allow-unsigned to accept a folder consistent with its own "
+              "manifest", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    return 0
 
 
 def run_audit_command(args: argparse.Namespace) -> int:
@@ -180,11 +197,14 @@ def run_audit_command(args: argparse.Namespace) -> int:
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, object]:
-    """The options the audit ran with, for its manifest (no credentials: those never are options)."""
+    """The options the audit ran with, for its manifest (no credentials: a journal URL's password is masked)."""
     names = ("journal", "results", "run", "commerce_url", "platform_snapshot", "reseller", "customer",
              "stuck_after_hours", "output_dir", "save_platform_snapshot", "connect_url", "csp_product", "nce_product",
              "marketplace", "partner_center_url", "partner_center_lookups")
-    return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, [])}
+    chosen = {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, [])}
+    if "journal" in chosen:
+        chosen["journal"] = [redacted(location) for location in chosen["journal"]]
+    return chosen
 
 
 def text_table(table: AuditTable, limit: int) -> str:

@@ -35,6 +35,7 @@ from m365move.execution.migration_run import RunReport, RunRequest, run_migratio
 from m365move.execution.resume import find_resume_target
 from m365move.execution.run_progress import Progress
 from m365move.files.workspace import DEFAULT_HELP, default_workspace
+from m365move.text.secret_redaction import redacted
 
 EXIT_INTERRUPTED = 130
 # A run that finished with subscriptions a person must look at (decided exit status 6).
@@ -252,7 +253,7 @@ def _journal(args: argparse.Namespace) -> Journal:
     except JournalError:
         raise
     except Exception as error:  # a malformed URL or a driver missing
-        raise InputError(f"cannot open the journal: {error}", where=location) from None
+        raise InputError(redacted(f"cannot open the journal: {error}", location), where=redacted(location)) from None
 
 
 def _abs(path: str | None) -> str | None:

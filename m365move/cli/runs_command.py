@@ -10,6 +10,7 @@ from typing import Any
 from m365move.errors import InputError
 from m365move.execution.journal import Journal
 from m365move.files.workspace import DEFAULT_HELP, default_workspace
+from m365move.text.secret_redaction import redacted
 from m365move.text.terminal_text import visible
 
 # What a run looks like in JSON and in the table (parameters only in `show`).
@@ -59,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps({"runs": [_public(r) for r in runs]}, indent=1, default=str))
         return 0
     if not runs:
-        where = args.journal or Path(args.workspace) / "journal.sqlite"
+        where = redacted(args.journal or str(Path(args.workspace) / "journal.sqlite"))
         print(f"no runs in the journal ({where})" if journal else f"no journal at {where}: no runs yet")
         return 0
     print(f"{'RUN':<24} {'MODE':<16} {'KIND':<8} {'STATUS':<11} {'STARTED (UTC)':<19} {'BY':<24} SUBSCRIPTIONS")
@@ -76,8 +77,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     journal = _journal(args)
     if journal is None:
-        where = args.journal or Path(args.workspace) / "journal.sqlite"
-        raise InputError(f"no journal here, so no run {args.run_id}", where=str(where),
+        where = redacted(args.journal or str(Path(args.workspace) / "journal.sqlite"))
+        raise InputError(f"no journal here, so no run {args.run_id}", where=where,
                          hint="give --workspace or --journal of the run")
     run = _public(journal.run(args.run_id), with_parameters=True)
     if args.format == "json":

@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
 from m365move.execution.intents import Intent, IntentState
+from m365move.text.secret_redaction import redacted
 
 metadata = MetaData()
 
@@ -238,7 +239,8 @@ class Journal:
             _create_tables(self._engine)
             _add_missing_columns(self._engine)
         except SQLAlchemyError as error:
-            raise JournalError(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}") from None
+            raise JournalError(redacted(f"cannot open the journal at {location}: {error.__class__.__name__}: {error}",
+                                        self.url)) from None
         self._lock = threading.Lock()
         # The driver connection the hot statements run on (see _hot), held between them; only used under _lock.
         self._held: Any = None
@@ -301,7 +303,7 @@ class Journal:
         with self._engine.connect() as connection:
             row = connection.execute(select(runs_table).where(runs_table.c.run_id == run_id)).mappings().first()
         if row is None:
-            raise JournalError(f"run {run_id} is not in the journal {self.url}; `m365move runs list` shows the runs")
+            raise JournalError(f"run {run_id} is not in the journal {_safe_url(self.url)}; `m365move runs list` shows the runs")
         result = dict(row)
         result["parameters"] = json.loads(result["parameters"])
         result["summary"] = json.loads(result["summary"]) if result["summary"] else {}
@@ -531,16 +533,12 @@ def _write_error(url: str, error: BaseException) -> JournalError:
     """One line saying what went wrong with the journal, in the database's own words (e.g. disk full)."""
     cause = str(getattr(error, "orig", None) or error).splitlines()[0]
     hint = "; free space on the journal's disk, then resume the run" if "full" in cause.lower() else ""
-    return JournalError(f"cannot write the journal {_safe_url(url)}: {cause}{hint}")
+    return JournalError(redacted(f"cannot write the journal {url}: {cause}{hint}", url))
 
 
 def _safe_url(url: str) -> str:
     """The journal URL without a password."""
-    head, sep, tail = url.partition("://")
-    if sep and "@" in tail:
-        credentials, _, host = tail.rpartition("@")
-        return f"{head}://{credentials.split(':', 1)[0]}:***@{host}" if ":" in credentials else url
-    return url
+    return redacted(url)
 
 
 def _create_tables(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from m365move.audit.summary import Filters
 from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.runbooks.namespace import parameters_from_namespace
+from m365move.text.secret_redaction import revealed
 
 if TYPE_CHECKING:  # the Connect and Partner Center clients are imported only when Connect is audited (slow)
     from m365move.audit.connect_reader import ConnectPlatform
@@ -77,7 +78,8 @@ class AuditInputs(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_on
 
     @property
     def journals(self) -> list[str]:
-        return _split(self.journal) or []
+        # A runbook holds the journals with their passwords masked; the kernel's environment has the real value.
+        return _split(revealed(self.journal) if self.journal else None) or []
 
     @property
     def results_files(self) -> list[str]:

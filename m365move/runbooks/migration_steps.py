@@ -28,6 +28,7 @@ from m365move.execution.resume import ResumeTarget, find_resume_target
 from m365move.execution.run_progress import Progress
 from m365move.rendering.report_tables import banner, key_value_table, show_html
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
+from m365move.text.secret_redaction import redacted
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal (PostgreSQL URL with its password): never a parameter
 RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons",
@@ -76,7 +77,7 @@ def resume_target(journal: Journal, source: str, mode: MigrationMode) -> ResumeT
         target = find_resume_target(journal, source)
     except JournalError:
         raise InputError(
-            f"run {source} is not in the journal at {journal.url}",
+            f"run {source} is not in the journal at {redacted(journal.url)}",
             where="resume_from", hint="give the workspace (or $M365MOVE_JOURNAL_URL) of the run being resumed",
         ) from None
     if target.mode is not mode:

@@ -44,6 +44,7 @@ from m365move.runbooks.render import render_report
 from m365move.runbooks.report_header import endpoint_without_secrets
 from m365move.runbooks.result import recorded_result
 from m365move.runbooks.step_tracker import ProgressCallback, StepTracker
+from m365move.text.secret_redaction import withheld_environment, withhold_passwords
 from m365move.version_info import tool_commit, tool_version
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal's URL (with its password): never written as is
@@ -74,6 +75,10 @@ def run_runbook(
     timings: dict[str, float] = {}
     runbook = find_runbook(name, notebooks_dir)
     values = validate_parameters(runbook, params or {}, params_file)
+    # A URL's password (a shared journal's) reaches the kernel only through its environment: every file of the
+    # run folder (parameters, notebook, report, manifest) holds the masked value.
+    values, withheld = withhold_passwords(values)
+    extra_env = {**(extra_env or {}), **withheld_environment(withheld)}
     _require_kernelspec()
     timings["validate"] = time.perf_counter() - started
 

@@ -108,7 +108,7 @@ class TestSealedBundles:
     def test_the_runbook_folder_verifies_and_its_report_shows_the_manifest_hash(self, planted_run: AuditRun) -> None:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            assert main(["audit", "verify", str(planted_run.folder)]) == 0
+            assert main(["audit", "verify", str(planted_run.folder), "--allow-unsigned"]) == 0
         manifest_hash = re.search(r"manifest sha256 ([0-9a-f]{64})", out.getvalue())
         assert manifest_hash and manifest_hash.group(1) in (planted_run.folder / "report.html").read_text()
 

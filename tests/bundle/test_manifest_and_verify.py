@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from m365move.bundle import MANIFEST_NAME, SIGNATURE_NAME, seal_folder, verify_folder
 from m365move.bundle.report_field import shown
+from m365move.bundle.verify import UNSIGNED_VERDICT
 from m365move.cli import main
 
 REPORT = "<html><head><title>r</title></head><body><h1>Audit</h1><p>0 anomalies</p></body></html>"
@@ -171,11 +172,29 @@ class TestVerifyCommand:
             code = main(["audit", "verify", *args])
         return code, out.getvalue()
 
-    def test_passes_on_a_fresh_bundle(self, sealed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_fresh_unsigned_bundle_is_refused_without_a_key_unless_allowed(
+            self, sealed: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
         monkeypatch.delenv("M365MOVE_VERIFY_KEY", raising=False)
         monkeypatch.delenv("M365MOVE_SIGNING_KEY", raising=False)
         code, out = self.run(str(sealed))
-        assert code == 0 and "intact" in out
+        assert code == 2 and out.splitlines()[-1] == UNSIGNED_VERDICT
+        assert "--allow-unsigned" in capsys.readouterr().err
+        code, out = self.run(str(sealed), "--allow-unsigned")
+        assert code == 0 and out.splitlines()[-1] == UNSIGNED_VERDICT and "intact" not in out
+
+    def test_a_bundle_signed_by_the_configured_key_passes(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        key = Ed25519PrivateKey.generate()
+        folder = make_folder(tmp_path / "signed")
+        seal_folder(folder, kind="audit", parameters={}, environ={"M365MOVE_SIGNING_KEY": private_pem(key)})
+        monkeypatch.delenv("M365MOVE_SIGNING_KEY", raising=False)
+        monkeypatch.setenv("M365MOVE_VERIFY_KEY", public_raw(key))
+        code, out = self.run(str(folder))
+        assert code == 0 and out.splitlines()[-1].startswith("intact: nothing changed, added or removed since key")
+        monkeypatch.setenv("M365MOVE_VERIFY_KEY", public_raw(Ed25519PrivateKey.generate()))
+        assert self.run(str(folder), "--allow-unsigned")[0] == 3  # another key's signature is never accepted
+
+    def test_the_report_says_what_an_unsigned_seal_proves(self, sealed: Path) -> None:
+        assert UNSIGNED_VERDICT.removeprefix("unsigned: ") in " ".join((sealed / "report.html").read_text().split())
 
     def test_fails_naming_the_file(self, sealed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("M365MOVE_VERIFY_KEY", raising=False)
