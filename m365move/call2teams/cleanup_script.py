@@ -4,10 +4,15 @@ Order: pre-flight → unassign users → remove group policy assignments → res
 routes → voice routing policies → PSTN usages → dial plans → gateways → domains. Teams refuses to remove
 an object something still references (a policy granted to users, to a group or as the tenant default, a
 usage a route uses, a gateway a route sends to), so each step clears what the next one needs, and every
-grant is gone before the first removal. The pre-flight re-reads the tenant and stops before any change
-when a policy to be removed is granted somewhere the export did not show (a grant made since), so the
-script cannot stop halfway on a refusal. Every change carries ``-WhatIf`` unless the caller asks for the
-real thing.
+grant is gone before the first removal.
+
+Nothing is acted on without being re-read (see ``guarded_changes``): the pre-flight first checks that every
+cmdlet and parameter the script uses exists (``cmdlet_check``), then re-reads the whole tenant and stops
+before any change when a policy to be removed is granted somewhere the export did not show, the tenant
+default changed, or a domain's dependants are not those listed; then, right before each change, that one
+object is read again and the script stops, naming what changed, unless it is still what the export showed.
+A dry run (the default) prints what each change would do and runs none of them; it never relies on
+``-WhatIf``.
 
 Every value from the tenant (names, identities, UPNs, domains, the tenant's own name and id, the export
 folder) enters the script only through ``powershell_literal`` (see there for the rule); the ``<# ... #>``
@@ -20,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from m365move.call2teams import guarded_changes as guarded
+from m365move.call2teams.cmdlet_check import cmdlet_check, used_commands
 from m365move.call2teams.domain_checks import MOVE_STEPS, DomainRemoval
 from m365move.call2teams.powershell_literal import ps_comment, ps_literal, ps_literal_list
 from m365move.call2teams.residual_checks import Action, PolicyType, ResidualObject, ResidualPlan
@@ -56,19 +63,17 @@ class ScriptContext:
 
 def render_cleanup_script(plan: ResidualPlan, domains: Sequence[DomainRemoval], context: ScriptContext) -> str:
     """The whole script as text (CRLF-free; PowerShell reads LF fine)."""
-    whatif = "" if context.execute else " -WhatIf"
     steps = [
-        _preflight(plan),
-        _unassign(plan, whatif),
-        _remove_group_assignments(plan, whatif),
-        _reset_tenant_defaults(plan, whatif),
-        [_route(residual, whatif) for residual in plan.voice_routes],
-        [_policy(residual, whatif) for residual in plan.voice_routing_policies],
-        [_usage(residual, whatif) for residual in plan.pstn_usages],
-        [_dial_plan(residual, whatif) for residual in plan.dial_plans],
-        [f"{_comment(r)}\nRemove-CsOnlinePSTNGateway -Identity {ps_literal(r.identity)}{whatif}"
-         for r in plan.pstn_gateways],
-        _domains(domains, whatif, force_delete=context.force_delete_domains),
+        _preflight(plan, domains, force_delete=context.force_delete_domains),
+        _unassign(plan),
+        _remove_group_assignments(plan),
+        _reset_tenant_defaults(plan),
+        [_route(residual) for residual in plan.voice_routes],
+        [_policy(residual) for residual in plan.voice_routing_policies],
+        [_usage(residual) for residual in plan.pstn_usages],
+        [_dial_plan(residual) for residual in plan.dial_plans],
+        [_gateway(residual) for residual in plan.pstn_gateways],
+        _domains(domains, force_delete=context.force_delete_domains),
     ]
     counts = [
         sum(len(names) for names in plan.removed_names.values()),
@@ -76,19 +81,27 @@ def render_cleanup_script(plan: ResidualPlan, domains: Sequence[DomainRemoval], 
         len(plan.tenant_defaults), len(plan.voice_routes), len(plan.voice_routing_policies),
         len(plan.pstn_usages), len(plan.dial_plans), len(plan.pstn_gateways), len(domains),
     ]
-    lines = _header(context, counts)
+    body: list[str] = []
     for number, (title, commands) in enumerate(zip(STEPS, steps, strict=True), start=1):
-        lines += ["", f"# ---- Step {number}: {title} " + "-" * max(0, 60 - len(title))]
-        lines += commands or ["# nothing to do"]
-    lines += ["", "Write-Host 'Done. Run the Call2Teams Sync once every step succeeded.'", ""]
-    return "\n".join(lines)
+        body += ["", f"# ---- Step {number}: {title} " + "-" * max(0, 60 - len(title))]
+        body += commands or ["# nothing to do"]
+    body += ["", "Write-Host $(if ($DryRun) { 'Dry run done: nothing was changed.' } else "
+                 "{ 'Done. Run the Call2Teams Sync once every step succeeded.' })", ""]
+    header = _header(context, counts, uses_graph=bool(domains))
+    # The cmdlet check reads every line that runs (the tenant guard's Get-CsTenant included).
+    check = cmdlet_check(used_commands([*header, *body]))
+    at = header.index(_CHECK_GOES_HERE)
+    return "\n".join([*header[:at], *check, *header[at + 1:], *body])
 
 
-def _header(context: ScriptContext, counts: Sequence[int]) -> list[str]:
+_CHECK_GOES_HERE = "# (the cmdlet check)"
+
+
+def _header(context: ScriptContext, counts: Sequence[int], *, uses_graph: bool) -> list[str]:
     mode = (
-        "EXECUTE: changes ARE made to the tenant."
+        "EXECUTE: changes ARE made to the tenant, each after re-reading its object."
         if context.execute
-        else "DRY RUN: every change carries -WhatIf and only reports what it would do.\n"
+        else "DRY RUN: every change is re-read and printed as 'would ...'; nothing is changed.\n"
         "          Generate again with --execute-removals to make the changes."
     )
     plan = [f"    {n}. {title}: {count}" for n, (title, count) in enumerate(zip(STEPS, counts, strict=True), start=1)]
@@ -101,11 +114,17 @@ def _header(context: ScriptContext, counts: Sequence[int]) -> list[str]:
         "  It removes the Teams voice objects a previous Call2Teams setup left, in dependency order",
         "  (counts are policies re-checked, user grants, group grants and objects):",
         *plan,
+        "  Before each change it reads that object again and stops, naming what changed, unless it is",
+        "  still what the export showed.",
         "  Run it in a session connected with Connect-MicrosoftTeams (and Connect-MgGraph -Scopes",
         "  Domain.ReadWrite.All for the domain step) to that tenant, then Sync in Call2Teams.",
         "#>",
         "#Requires -Modules MicrosoftTeams",
         "$ErrorActionPreference = 'Stop'",
+        f"$DryRun = {'$false' if context.execute else '$true'}",
+        *guarded.HELPERS,
+        *(["Import-Module Microsoft.Graph.Identity.DirectoryManagement"] if uses_graph else []),
+        _CHECK_GOES_HERE,
         "",
         "# The tenant and export this script was generated for.",
         f"$TenantLabel = {ps_literal(context.tenant)}",
@@ -126,12 +145,15 @@ def _header(context: ScriptContext, counts: Sequence[int]) -> list[str]:
     return lines
 
 
-def _preflight(plan: ResidualPlan) -> list[str]:
-    """Re-read every grant of what is removed; stop before any change if one is not what the export showed."""
+def _preflight(plan: ResidualPlan, domains: Sequence[DomainRemoval], *, force_delete: bool) -> list[str]:
+    """Re-read every grant of what is removed and every domain's dependants; stop before any change if one is not
+    what the export showed."""
     types = [kind for kind in PolicyType if plan.removed_names.get(kind)]
-    if not types:
+    domain_lines = _preflight_domains(domains, force_delete=force_delete)
+    if not types and not domain_lines:
         return []
-    lines = ["# Stops here, before any change, if a policy to be removed is granted where the export did not show it.",
+    lines = ["# Stops here, before any change, if a policy to be removed is granted where the export did not show it,",
+             "# or a domain to be removed is used by objects the export did not list.",
              "$Stale = New-Object System.Collections.Generic.List[string]"]
     for kind in types:
         names = plan.removed_names[kind]
@@ -145,7 +167,8 @@ def _preflight(plan: ResidualPlan) -> list[str]:
             f"$Exported{var}Users = @({ps_literal_list(users)})",
             f"$Exported{var}Groups = @({ps_literal_list(groups)})",
         ]
-    lines.append("foreach ($user in @(Get-CsOnlineUser -ResultSize Unlimited)) {")
+    if types:
+        lines.append("foreach ($user in @(Get-CsOnlineUser -ResultSize Unlimited)) {")
     for kind in types:
         var = _VARIABLE[kind]
         lines += [
@@ -155,7 +178,8 @@ def _preflight(plan: ResidualPlan) -> list[str]:
             f"        $Stale.Add(('user {{0}} is granted {kind.value} {{1}}' -f $user.UserPrincipalName, $granted))",
             "    }",
         ]
-    lines.append("}")
+    if types:
+        lines.append("}")
     for kind in types:
         var = _VARIABLE[kind]
         lines += [
@@ -168,26 +192,35 @@ def _preflight(plan: ResidualPlan) -> list[str]:
             "}",
         ]
         lines += _preflight_default(plan, kind)
+    lines += domain_lines
     lines += [
         "if ($Stale.Count -gt 0) {",
         "    foreach ($line in $Stale) { Write-Host $line }",
-        "    throw ('Stopped before any change: {0} grant(s) the export did not show. Export the tenant again and"
+        "    throw ('Stopped before any change: {0} difference(s) from the export. Export the tenant again and"
         " generate a new script.' -f $Stale.Count)",
         "}",
     ]
     return lines
 
 
+def _preflight_domains(domains: Sequence[DomainRemoval], *, force_delete: bool) -> list[str]:
+    lines: list[str] = []
+    for removal in domains:
+        name = ps_literal(removal.domain)
+        if not removal.blocked:
+            lines += [f"$now = {guarded.domain_references(removal.domain)}",
+                      f"if ($now.Count -gt 0) {{ $Stale.Add(('domain {{0}} is now used by {{1}}' -f {name}, "
+                      "($now -join ', '))) }"]
+        elif force_delete and _force_delete_offered(_dependants(removal)):
+            dependants = _dependants(removal)
+            lines += guarded.listed_references(removal.domain, _listed(dependants))
+            lines.append(f"if (($unlisted.Count -gt 0) -or ($now.Count -ne {len(dependants)})) {{ $Stale.Add(('domain "
+                         f"{{0}} is used by {{1}} object(s), not the {len(dependants)} listed; not listed: {{2}}' -f "
+                         f"{name}, $now.Count, ($unlisted -join ', '))) }}")
+    return lines
+
+
 _VARIABLE = {PolicyType.VOICE_ROUTING_POLICY: "VoiceRoutingPolicy", PolicyType.DIAL_PLAN: "DialPlan"}
-# How the pre-flight reads the tenant default's content back (what tenant_defaults.json holds).
-_READ_DEFAULT = {
-    PolicyType.VOICE_ROUTING_POLICY: "@((Get-CsOnlineVoiceRoutingPolicy -Identity 'Global').OnlinePstnUsages |"
-                                     " ForEach-Object { [string]$_ })",
-    PolicyType.DIAL_PLAN: "@((Get-CsTenantDialPlan -Identity 'Global').NormalizationRules |"
-                          " ForEach-Object { [string]$_.Name })",
-}
-
-
 def _preflight_default(plan: ResidualPlan, kind: PolicyType) -> list[str]:
     var = _VARIABLE[kind]
     if plan.exported_defaults is None:
@@ -195,7 +228,7 @@ def _preflight_default(plan: ResidualPlan, kind: PolicyType) -> list[str]:
         return [f"$Stale.Add('the tenant default {kind.value} was not exported (tenant_defaults.json)')"]
     return [
         f"$Exported{var}Default = @({ps_literal_list(plan.exported_defaults.get(kind, ()))})",
-        f"$current = {_READ_DEFAULT[kind]}",
+        f"$current = {guarded.READ_DEFAULT[kind]}",
         f"$changed = @($current | Where-Object {{ $_ -notin $Exported{var}Default }}) + "
         f"@($Exported{var}Default | Where-Object {{ $_ -notin $current }})",
         "if ($changed.Count -gt 0) {",
@@ -204,20 +237,17 @@ def _preflight_default(plan: ResidualPlan, kind: PolicyType) -> list[str]:
     ]
 
 
-def _remove_group_assignments(plan: ResidualPlan, whatif: str) -> list[str]:
+def _remove_group_assignments(plan: ResidualPlan) -> list[str]:
     lines: list[str] = []
     for assignment in plan.group_assignments:
         lines.append(ps_comment(f"{assignment.policy_type.value} {{}}: {len(assignment.groups)} group(s)",
                                 assignment.policy))
-        lines += [
-            f"Remove-CsGroupPolicyAssignment -GroupId {ps_literal(group.group_id)} "
-            f"-PolicyType {ps_literal(assignment.policy_type.value)}{whatif}"
-            for group in assignment.groups
-        ]
+        for group in assignment.groups:
+            lines += guarded.remove_group_assignment(assignment.policy_type, assignment.policy, group.group_id)
     return lines
 
 
-def _reset_tenant_defaults(plan: ResidualPlan, whatif: str) -> list[str]:
+def _reset_tenant_defaults(plan: ResidualPlan) -> list[str]:
     lines: list[str] = []
     for reset in plan.tenant_defaults:
         if reset.matches:
@@ -226,19 +256,18 @@ def _reset_tenant_defaults(plan: ResidualPlan, whatif: str) -> list[str]:
         else:
             lines.append(ps_comment(f"{reset.policy_type.value}: the tenant default holds only Call2Teams's {{}}",
                                     ", ".join(reset.references)))
-        lines.append(f"{reset.policy_type.grant_cmdlet} -Global -PolicyName $null{whatif}")
+        exported = None if plan.exported_defaults is None else plan.exported_defaults.get(reset.policy_type, ())
+        lines += guarded.reset_default(reset.policy_type, exported)
     return lines
 
 
-def _unassign(plan: ResidualPlan, whatif: str) -> list[str]:
+def _unassign(plan: ResidualPlan) -> list[str]:
     lines: list[str] = []
     for assignment in plan.assignments:
         lines.append(ps_comment(f"{assignment.policy_type.value} {{}}: {len(assignment.users)} user(s)",
                                 assignment.policy))
-        lines += [
-            f"{assignment.policy_type.grant_cmdlet} -Identity {ps_literal(user)} -PolicyName $null{whatif}"
-            for user in assignment.users
-        ]
+        for user in assignment.users:
+            lines += guarded.unassign_user(assignment.policy_type, assignment.policy, user)
     return lines
 
 
@@ -246,73 +275,116 @@ def _comment(residual: ResidualObject) -> str:
     return ps_comment(f"{residual.action.value} {residual.kind.value} {{}}: {{}}", residual.identity, residual.reason)
 
 
-def _route(residual: ResidualObject, whatif: str) -> str:
+def _route(residual: ResidualObject) -> str:
     identity = ps_literal(residual.identity)
+    read = guarded.still_there(f"Get-CsOnlineVoiceRoute -Identity {identity} -ErrorAction SilentlyContinue",
+                               "voice route", residual.identity)
     if residual.action is Action.REMOVE:
-        return f"{_comment(residual)}\nRemove-CsOnlineVoiceRoute -Identity {identity}{whatif}"
+        return "\n".join([_comment(residual), *read, guarded.change(
+            "remove voice route", residual.identity, f"Remove-CsOnlineVoiceRoute -Identity {identity}")])
     changes = ""
     if residual.detach_usages:
         changes += f" -OnlinePstnUsages @{{Remove={ps_literal_list(residual.detach_usages)}}}"
     if residual.detach_gateways:
         changes += f" -OnlinePstnGatewayList @{{Remove={ps_literal_list(residual.detach_gateways)}}}"
-    return f"{_comment(residual)}\nSet-CsOnlineVoiceRoute -Identity {identity}{changes}{whatif}"
+    return "\n".join([_comment(residual), *read, guarded.change(
+        "detach the Call2Teams usages and gateways from voice route", residual.identity,
+        f"Set-CsOnlineVoiceRoute -Identity {identity}{changes}")])
 
 
-def _policy(residual: ResidualObject, whatif: str) -> str:
+def _policy(residual: ResidualObject) -> str:
     identity = ps_literal(residual.identity)
-    if residual.action is Action.REMOVE:
-        return f"{_comment(residual)}\nRemove-CsOnlineVoiceRoutingPolicy -Identity {identity}{whatif}"
-    if not residual.detach_usages:
+    if residual.action is not Action.REMOVE and not residual.detach_usages:
         return f"{_comment(residual)}\n# nothing Call2Teams's inside it to detach"
-    return (f"{_comment(residual)}\nSet-CsOnlineVoiceRoutingPolicy -Identity {identity} "
-            f"-OnlinePstnUsages @{{Remove={ps_literal_list(residual.detach_usages)}}}{whatif}")
+    read = guarded.still_there(f"Get-CsOnlineVoiceRoutingPolicy -Identity {identity} -ErrorAction SilentlyContinue",
+                               "voice routing policy", residual.identity)
+    if residual.action is Action.REMOVE:
+        return "\n".join([_comment(residual), *read, guarded.change(
+            "remove voice routing policy", residual.identity, f"Remove-CsOnlineVoiceRoutingPolicy -Identity {identity}")])
+    return "\n".join([_comment(residual), *read, guarded.change(
+        "detach the Call2Teams usages from voice routing policy", residual.identity,
+        f"Set-CsOnlineVoiceRoutingPolicy -Identity {identity} "
+        f"-OnlinePstnUsages @{{Remove={ps_literal_list(residual.detach_usages)}}}")])
 
 
-def _usage(residual: ResidualObject, whatif: str) -> str:
+def _usage(residual: ResidualObject) -> str:
     # PSTN usages live in one global list; removing one is a Set on that list.
-    return (f"{_comment(residual)}\nSet-CsOnlinePstnUsage -Identity Global "
-            f"-Usage @{{Remove={ps_literal(residual.identity)}}}{whatif}")
-
-
-def _dial_plan(residual: ResidualObject, whatif: str) -> str:
-    identity = ps_literal(residual.identity)
-    if residual.action is Action.REMOVE:
-        return f"{_comment(residual)}\nRemove-CsTenantDialPlan -Identity {identity}{whatif}"
-    if not residual.detach_rules:
-        return f"{_comment(residual)}\n# nothing Call2Teams's inside it to detach"
-    # Set-CsTenantDialPlan removes rule objects, not names: read them back from the tenant first.
+    usage = ps_literal(residual.identity)
     return "\n".join([
         _comment(residual),
-        f"$rules = @((Get-CsTenantDialPlan -Identity {identity}).NormalizationRules |"
-        f" Where-Object {{ $_.Name -in @({ps_literal_list(residual.detach_rules)}) }})",
-        f"if ($rules.Count -gt 0) {{ Set-CsTenantDialPlan -Identity {identity} -NormalizationRules @{{Remove=$rules}}"
-        f"{whatif} }}",
+        "$now = @((Get-CsOnlinePstnUsage -Identity Global).Usage | ForEach-Object { [string]$_ })",
+        f"if ({usage} -notin $now) {{ Stop-Changed ('PSTN usage {{0}} is no longer there' -f {usage}) }}",
+        guarded.change("remove PSTN usage", residual.identity,
+                       f"Set-CsOnlinePstnUsage -Identity Global -Usage @{{Remove={usage}}}"),
     ])
 
 
-def _domains(removals: Sequence[DomainRemoval], whatif: str, *, force_delete: bool) -> list[str]:
+def _dial_plan(residual: ResidualObject) -> str:
+    identity = ps_literal(residual.identity)
+    if residual.action is Action.REMOVE:
+        read = guarded.still_there(f"Get-CsTenantDialPlan -Identity {identity} -ErrorAction SilentlyContinue",
+                                   "dial plan", residual.identity)
+        return "\n".join([_comment(residual), *read, guarded.change(
+            "remove dial plan", residual.identity, f"Remove-CsTenantDialPlan -Identity {identity}")])
+    if not residual.detach_rules:
+        return f"{_comment(residual)}\n# nothing Call2Teams's inside it to detach"
+    # Set-CsTenantDialPlan removes rule objects, not names: read them back from the tenant first.
+    wanted = f"@({ps_literal_list(residual.detach_rules)})"
+    return "\n".join([
+        _comment(residual),
+        f"$now = @((Get-CsTenantDialPlan -Identity {identity}).NormalizationRules |"
+        f" Where-Object {{ $_.Name -in {wanted} }})",
+        f"if ($now.Count -ne {len(residual.detach_rules)}) {{ Stop-Changed ('dial plan {{0}} no longer holds every "
+        f"rule to detach ({{1}})' -f {identity}, ({wanted} -join ', ')) }}",
+        guarded.change("detach the Call2Teams rules from dial plan", residual.identity,
+                       f"Set-CsTenantDialPlan -Identity {identity} -NormalizationRules @{{Remove=$now}}"),
+    ])
+
+
+def _gateway(residual: ResidualObject) -> str:
+    identity = ps_literal(residual.identity)
+    read = guarded.still_there(f"Get-CsOnlinePSTNGateway -Identity {identity} -ErrorAction SilentlyContinue",
+                               "PSTN gateway", residual.identity)
+    return "\n".join([_comment(residual), *read, guarded.change(
+        "remove PSTN gateway", residual.identity, f"Remove-CsOnlinePSTNGateway -Identity {identity}")])
+
+
+def _dependants(removal: DomainRemoval) -> tuple[DomainDependant, ...]:
+    return removal.dependants or tuple(
+        DomainDependant(DependantKind.USER, user, names=(user,)) for user in removal.users)
+
+
+def _listed(dependants: Sequence[DomainDependant]) -> list[str]:
+    """What identifies each listed dependant in Graph's name references: its id, and a user's UPN."""
+    return sorted({d.id for d in dependants} | {n for d in dependants if d.kind is DependantKind.USER for n in d.names})
+
+
+def _force_delete_offered(dependants: Sequence[DomainDependant]) -> bool:
+    return len(dependants) <= FORCE_DELETE_MAX_OBJECTS and not any(d.is_multi_tenant_application for d in dependants)
+
+
+def _domains(removals: Sequence[DomainRemoval], *, force_delete: bool) -> list[str]:
     if not removals:
         return []
-    lines = ["Import-Module Microsoft.Graph.Identity.DirectoryManagement"]
+    lines: list[str] = []
     for removal in removals:
         reasons = ", ".join(removal.reasons)
         domain = ps_literal(removal.domain)
         if not removal.blocked:
             lines.append(ps_comment("{}: {}", removal.domain, reasons))
-            lines.append(f"Remove-MgDomain -DomainId {domain}{whatif}")
+            lines += guarded.remove_domain(removal.domain)
             continue
         # Graph refuses to delete a domain still in use; moving each object is the operator's choice.
-        dependants = removal.dependants or tuple(
-            DomainDependant(DependantKind.USER, user, names=(user,)) for user in removal.users)
+        dependants = _dependants(removal)
         lines.append(ps_comment(f"BLOCKED: {{}} ({{}}) is still used by {len(dependants)} object(s); move each:",
                                 removal.domain, reasons))
         for dependant in dependants:
             lines.append(ps_comment(f"  {dependant.kind.value} {{}} (id {{}}, named {{}})",
                                     dependant.display_name or dependant.label, dependant.id, ", ".join(dependant.names)))
             lines.append(ps_comment(f"    {MOVE_STEPS[dependant.kind]}"))
-        lines.append(f"# Then run: Remove-MgDomain -DomainId {domain}{whatif}")
+        lines.append(f"# Then run: Remove-MgDomain -DomainId {domain}")
         if force_delete:
-            lines += _force_delete(removal.domain, dependants, whatif)
+            lines += _force_delete(removal.domain, dependants)
     return lines
 
 
@@ -324,10 +396,11 @@ _FORCE_DELETE_LIMITS = [
     "# mail addresses of its groups and the identifier URIs of its applications. It fails when more than",
     f"# {FORCE_DELETE_MAX_OBJECTS:,} objects would be renamed, or when one of the applications is multi-tenant.",
     "# Renamed users stay enabled (-DisableUserAccounts:$false; Graph's default would disable them).",
+    "# It runs only while the objects using the domain are exactly those listed above.",
 ]
 
 
-def _force_delete(domain: str, dependants: Sequence[DomainDependant], whatif: str) -> list[str]:
+def _force_delete(domain: str, dependants: Sequence[DomainDependant]) -> list[str]:
     lines = list(_FORCE_DELETE_LIMITS)
     multi_tenant = [d for d in dependants if d.is_multi_tenant_application]
     if len(dependants) > FORCE_DELETE_MAX_OBJECTS:
@@ -336,5 +409,5 @@ def _force_delete(domain: str, dependants: Sequence[DomainDependant], whatif: st
         lines.append(ps_comment("Not offered here: multi-tenant application(s) {} use this domain; move them first.",
                                 ", ".join(d.display_name or d.id for d in multi_tenant)))
     else:
-        lines.append(f"Invoke-MgForceDomainDelete -DomainId {ps_literal(domain)} -DisableUserAccounts:$false{whatif}")
+        lines += guarded.force_delete_domain(domain, _listed(dependants), len(dependants))
     return lines

@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
                          help="the tenant's folder written by Export-Call2TeamsTenant.ps1")
     _add_rule_options(cleanup)
     cleanup.add_argument("--execute-removals", action="store_true",
-                         help="make the changes for real (default: every change carries -WhatIf)")
+                         help="make the changes for real (default: a dry run: each change re-reads its object and "
+                              "prints what it would do)")
     cleanup.add_argument("--force-delete-domains", action="store_true",
                          help="offer Graph's forceDelete for domains still in use: it renames their users, groups "
                               "and applications to the initial domain (fails above 1,000 objects or with a "

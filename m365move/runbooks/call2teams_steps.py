@@ -136,7 +136,7 @@ def severity_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def write_cleanup_scripts(report: TenantCheckReport, folder: Path, *, now: dt.datetime) -> list[Path]:
-    """One ``cleanup-<tenant>.ps1`` per tenant with something to remove; every change carries ``-WhatIf``."""
+    """One ``cleanup-<tenant>.ps1`` per tenant with something to remove, each a dry run (changes re-read, printed)."""
     written = []
     for snapshot, plan in zip(report.snapshots, report.plans, strict=True):
         removals = report.domains.removals_for(snapshot.tenant)

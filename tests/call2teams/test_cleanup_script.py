@@ -1,4 +1,4 @@
-"""The generated cleanup script: dependency order, -WhatIf by default, the header, quoting."""
+"""The generated cleanup script: dependency order, a dry run by default (no -WhatIf), the header, quoting."""
 
 from __future__ import annotations
 
@@ -46,13 +46,12 @@ def _contoso_script(execute: bool = False, folder: Path = CONTOSO) -> str:
 
 
 def _changes(script: str) -> list[str]:
+    """The changing commands, each as it stands in its ``Invoke-Change ... { COMMAND }`` line."""
     commands = []
     for line in script.splitlines():
-        # The dial-plan detach runs inside "if (...) { ... }".
-        guarded = re.match(r"^if \(.*?\) \{ (.*) \}$", line)
-        command = guarded.group(1) if guarded else line
-        if CHANGE.match(command):
-            commands.append(command)
+        guarded = re.match(r"^Invoke-Change .*? \{ (.*) \}$", line)
+        if guarded and CHANGE.match(guarded.group(1)):
+            commands.append(guarded.group(1))
     return commands
 
 
@@ -98,16 +97,18 @@ class TestOrder:
             "Remove-CsOnlineVoiceRoutingPolicy -Identity 'Tag:Call2Teams-Policy'")
 
 
-class TestWhatIf:
-    def test_every_change_carries_whatif_by_default(self) -> None:
-        changes = _changes(_contoso_script())
+class TestDryRun:
+    def test_every_change_is_only_printed_by_default(self) -> None:
+        script = _contoso_script()
+        changes = _changes(script)
         assert len(changes) == 14  # 3 grants, 2 routes, 2 policies, 2 usages, 2 dial plans, 2 gateways, 1 domain
-        assert all(command.endswith(" -WhatIf") for command in changes), changes
+        assert "$DryRun = $true" in script and "if ($DryRun) { Write-Host ('would ' + $What); return }" in script
+        assert "-WhatIf" not in script.split("#>")[1]  # no cmdlet is asked to support it
 
-    def test_execute_removes_every_whatif(self) -> None:
+    def test_execute_runs_the_same_changes(self) -> None:
         script = _contoso_script(execute=True)
-        assert _changes(script) and "-WhatIf" not in "\n".join(_changes(script))
-        assert "EXECUTE" in script
+        assert _changes(script) == _changes(_contoso_script()) and "$DryRun = $false" in script
+        assert "EXECUTE" in script and "-WhatIf" not in script.split("#>")[1]
 
     def test_blocked_domain_removal_is_commented_out(self) -> None:
         """A domain with users left is not removed, even in execute mode; the reason is in the script."""
@@ -141,7 +142,7 @@ class TestQuoting:
         snap = snapshot(voice_routing_policies=(VoiceRoutingPolicy("Tag:C2T-O'Brien", ()),))
         script = render_cleanup_script(find_residuals(snap, MarkerMatcher()), [],
                                        ScriptContext("t1", "/exports/t1", WHEN))
-        assert "Remove-CsOnlineVoiceRoutingPolicy -Identity 'Tag:C2T-O''Brien' -WhatIf" in script
+        assert "{ Remove-CsOnlineVoiceRoutingPolicy -Identity 'Tag:C2T-O''Brien' }" in script
 
     def test_clean_tenant_script_does_nothing(self) -> None:
         script = render_cleanup_script(find_residuals(snapshot(), MarkerMatcher()), [],

@@ -86,22 +86,23 @@ class TestCheck:
 
 
 class TestCleanupScript:
-    def test_writes_a_whatif_script(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def test_writes_a_dry_run_script(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         target = tmp_path / "cleanup.ps1"
         code, out, _ = _run(capsys, "cleanup-script", "--tenant-dir", str(CONTOSO), "--account-domains",
                             ",".join(CONTOSO_ACCOUNT_DOMAINS), "--output", str(target))
         script = target.read_text()
         assert code == 0 and "dry run" in out
-        removals = [line for line in script.splitlines() if line.startswith("Remove-")]
-        assert len(removals) == 6 and all(line.endswith(" -WhatIf") for line in removals)
-        assert "Remove-MgDomain -DomainId 'contoso-new7.call2teams.com' -WhatIf" in removals
+        removals = [line for line in script.splitlines() if line.startswith("Invoke-Change") and "{ Remove-" in line]
+        assert len(removals) == 6 and "$DryRun = $true" in script and "-WhatIf" not in script.split("#>")[1]
+        assert removals[-1].endswith("{ Remove-MgDomain -DomainId 'contoso-new7.call2teams.com' }")
 
     def test_execute_removals(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         target = tmp_path / "cleanup.ps1"
         code, _, _ = _run(capsys, "cleanup-script", "--tenant-dir", str(CONTOSO), "--execute-removals",
                           "--output", str(target))
         script = target.read_text()
-        assert code == 0 and "Remove-CsOnlineVoiceRoute -Identity 'Call2Teams-Route'\n" in script
+        assert code == 0 and "{ Remove-CsOnlineVoiceRoute -Identity 'Call2Teams-Route' }\n" in script
+        assert "$DryRun = $false" in script
         assert "-WhatIf" not in script.split("#>")[1]
 
     def test_unwritable_output_is_bad_input(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

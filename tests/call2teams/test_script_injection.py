@@ -59,23 +59,41 @@ WHEN = datetime(2026, 5, 4, 9, 30, tzinfo=timezone.utc)
 PLACEHOLDER = "PLACEHOLDER"
 
 # The script for the hostile tenant, command by command (dry run): what must be there and nothing else.
+def _guarded(*reads_then_change: str) -> list[str]:
+    """A re-read (and its helpers), Stop-Changed, then Invoke-Change of the change."""
+    *reads, change = reads_then_change
+    return [*reads, "Stop-Changed", "Invoke-Change", change]
+
+
 INTENDED_COMMANDS = [
-    "Write-Host",  # the tenant the script is for
+    "Write-Host", "Write-Host", "$Change",  # Invoke-Change: prints in a dry run, runs the change otherwise
+    "Import-Module",  # Graph, for the domain step
+    "New-Object", "Get-Command", "Write-Host",  # every cmdlet and parameter used exists
     "Get-CsTenant",  # the guard against another tenant
-    # Pre-flight: re-read user grants, group grants and tenant defaults of both policy types.
+    # Pre-flight: re-read user grants, group grants, tenant defaults and the domains' dependants.
     "New-Object", "Get-CsOnlineUser",
     "Get-CsGroupPolicyAssignment", "Get-CsOnlineVoiceRoutingPolicy", "ForEach-Object", "Where-Object", "Where-Object",
     "Get-CsGroupPolicyAssignment", "Get-CsTenantDialPlan", "ForEach-Object", "Where-Object", "Where-Object",
+    "Get-MgDomainNameReference", "ForEach-Object", "Where-Object",
+    "Get-MgDomainNameReference", "Where-Object", "ForEach-Object",
     "Write-Host",  # lists what is stale before the throw
-    "Grant-CsOnlineVoiceRoutingPolicy", "Grant-CsTenantDialPlan",  # unassign users
-    "Remove-CsGroupPolicyAssignment", "Remove-CsGroupPolicyAssignment",  # group grants
-    "Grant-CsOnlineVoiceRoutingPolicy",  # reset the tenant default
-    "Remove-CsOnlineVoiceRoute", "Set-CsOnlineVoiceRoute",
-    "Remove-CsOnlineVoiceRoutingPolicy", "Set-CsOnlineVoiceRoutingPolicy",
-    "Set-CsOnlinePstnUsage",
-    "Remove-CsTenantDialPlan", "Get-CsTenantDialPlan", "Where-Object", "Set-CsTenantDialPlan",
-    "Remove-CsOnlinePSTNGateway",
-    "Import-Module", "Remove-MgDomain", "Invoke-MgForceDomainDelete",
+    # Then each change: re-read that object, stop if it changed, then the change.
+    *_guarded("Get-CsOnlineUser", "Grant-CsOnlineVoiceRoutingPolicy"),
+    *_guarded("Get-CsOnlineUser", "Grant-CsTenantDialPlan"),
+    *_guarded("Get-CsGroupPolicyAssignment", "ForEach-Object", "Remove-CsGroupPolicyAssignment"),
+    *_guarded("Get-CsGroupPolicyAssignment", "ForEach-Object", "Remove-CsGroupPolicyAssignment"),
+    *_guarded("Get-CsOnlineVoiceRoutingPolicy", "ForEach-Object", "Where-Object", "Where-Object",
+              "Grant-CsOnlineVoiceRoutingPolicy"),  # reset the tenant default
+    *_guarded("Get-CsOnlineVoiceRoute", "Remove-CsOnlineVoiceRoute"),
+    *_guarded("Get-CsOnlineVoiceRoute", "Set-CsOnlineVoiceRoute"),
+    *_guarded("Get-CsOnlineVoiceRoutingPolicy", "Remove-CsOnlineVoiceRoutingPolicy"),
+    *_guarded("Get-CsOnlineVoiceRoutingPolicy", "Set-CsOnlineVoiceRoutingPolicy"),
+    *_guarded("Get-CsOnlinePstnUsage", "ForEach-Object", "Set-CsOnlinePstnUsage"),
+    *_guarded("Get-CsTenantDialPlan", "Remove-CsTenantDialPlan"),
+    *_guarded("Get-CsTenantDialPlan", "Where-Object", "Set-CsTenantDialPlan"),
+    *_guarded("Get-CsOnlinePSTNGateway", "Remove-CsOnlinePSTNGateway"),
+    *_guarded("Get-MgDomainNameReference", "ForEach-Object", "Where-Object", "Remove-MgDomain"),
+    *_guarded("Get-MgDomainNameReference", "Where-Object", "ForEach-Object", "Invoke-MgForceDomainDelete"),
     "Write-Host",
 ]
 
@@ -160,7 +178,7 @@ class TestPlaceholderScript:
         found = commands(parse(render(hostile_tenant(PLACEHOLDER))))
         assert [c.name for c in found] == INTENDED_COMMANDS
         removals = [c for c in found if c.name.startswith(("Remove-", "Set-", "Grant-", "Invoke-MgForce"))]
-        assert all(c.parameters[-1] == "-WhatIf" for c in removals if c.name != "Set-CsTenantDialPlan")
+        assert removals and not any("-WhatIf" in c.parameters for c in removals)
 
     def test_every_field_is_exercised(self) -> None:
         script = render(hostile_tenant(PLACEHOLDER))

@@ -82,10 +82,10 @@ class TestTenantReport:
         assert "Contoso Ltd" in {row[2] for row in rows}
         assert sum(severity_counts(report.findings).values()) == len(report.findings)
 
-    def test_cleanup_scripts_carry_whatif_on_every_change(self, tmp_path: Path) -> None:
+    def test_cleanup_scripts_are_dry_runs(self, tmp_path: Path) -> None:
         snapshots = [load_tenant_dir(FIXTURES / "contoso")]
         written = write_cleanup_scripts(check_tenants(snapshots), tmp_path, now=NOW)
         assert [path.name for path in written] == [f"cleanup-{snapshots[0].tenant}.ps1"]
-        changes = [line for line in written[0].read_text().splitlines()
-                   if line.startswith(("Remove-", "Set-", "Grant-"))]
-        assert changes and all(line.endswith("-WhatIf") for line in changes)
+        text = written[0].read_text()
+        changes = [line for line in text.splitlines() if line.startswith("Invoke-Change")]
+        assert changes and "$DryRun = $true" in text and "-WhatIf" not in text.split("#>")[1]

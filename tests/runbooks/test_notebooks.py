@@ -272,7 +272,7 @@ class TestCall2Teams:
         scripts = [tmp_path / "run" / name for name in result["cleanup_scripts"]]
         assert scripts and all(path.is_file() for path in scripts)
         text = scripts[0].read_text()
-        assert "-WhatIf" in text and "Remove-CsOnlineVoiceRoute" in text
+        assert "$DryRun = $true" in text and "{ Remove-CsOnlineVoiceRoute" in text
         assert "Verdict: not-ready" in (tmp_path / "run" / "report.html").read_text()
 
     def test_move_readiness_records_the_contract_with_checklist_and_cooling_off(self, tmp_path: Path) -> None:
