@@ -90,10 +90,13 @@ _CLIENT_TIMEOUT = (15.0, 180.0)
 
 
 def _bound_timeout(client: ConnectClient, deadline: task_deadline.TaskDeadline, what: str) -> None:
-    """The runner makes a client per task: its timeout becomes the task's time left when that is shorter."""
+    """The runner makes a client per task: its timeout becomes the task's time left when that is shorter, and its
+    own retries (``max_retries``, with their own back-off) are left to this function, which keeps to the deadline."""
     if hasattr(client, "timeout"):
         client.timeout = (deadline.timeout(f"Connect {what}", _CLIENT_TIMEOUT[0]),
                           deadline.timeout(f"Connect {what}", _CLIENT_TIMEOUT[1]))
+        if getattr(client, "max_retries", 0):
+            client.max_retries = 0
     else:
         deadline.check(f"Connect {what}")
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from connect.client import ConnectClient
 
+from m365move.connect import task_deadline
 from m365move.connect.client import ConnectApiError, never_repeating
 from m365move.connect.payloads import Json
 from m365move.connect.requests_api import create_request
@@ -119,12 +120,16 @@ def create_all_once(client: ConnectClient, bodies: Sequence[Json], look_up: Look
 
         def create(item: tuple[str, Json]) -> tuple[str, tuple[Json, int] | ConnectApiError | _Lost]:
             key, body = item
+            deadline = task_deadline.current()
+            if deadline is not None:  # no create starts after the task's deadline (TaskOutOfTime ends the task)
+                deadline.check(f"the create of {key}")
             try:
                 return key, (create_request(creator, body), 1)
             except ConnectApiError as error:
                 return key, _Lost(error) if _maybe_made(error) else error
 
-        made = dict(pool.map(create, missing.items()) if pool is not None else map(create, missing.items()))
+        made = dict(pool.map(task_deadline.carried(create), missing.items()) if pool is not None
+                    else map(create, missing.items()))
         lost = {key: r.error for key, r in made.items() if isinstance(r, _Lost)}
         results.update((key, r) for key, r in made.items() if not isinstance(r, _Lost))
         if lost:

@@ -43,6 +43,7 @@ from m365move.connect.requests_api import RequestNotPending, cancel_request_body
 from m365move.connect.settings import ExtensionSettings
 from m365move.connect.sweep_bundles import Target, bundle_targets
 from m365move.connect.sweep_cursor import SweepCursor
+from m365move.connect.task_deadline import carried
 from m365move.domain.migration_rules import MigrationCandidate
 from m365move.domain.orders import MigrationMode, OrderKind, PlannedOrder
 from m365move.domain.planner import Selection, plan_migration
@@ -277,8 +278,11 @@ def _sweep_page(client: ConnectClient, settings: ExtensionSettings, parameters: 
     assets_by_id = {str(a["id"]): a for a in assets}
     work = [(assets_by_id[a], plans) for a, plans in by_asset.items()]
     schedule = parameters.migration_schedule()
-    decided = list(pool.map(lambda w: _sweep_asset(settings, catalog, mapped, w[0], w[1], purchases, cancels,
-                                                   schedule, reads), work))
+
+    def decide(w: tuple[Json, list[SubscriptionPlan]]) -> AssetOutcome | _Creates:
+        return _sweep_asset(settings, catalog, mapped, w[0], w[1], purchases, cancels, schedule, reads)
+
+    decided = list(pool.map(carried(decide), work))
     # The page's creates together: one look-up per 100 sources under their locks, then the POSTs.
     bodies = [b for d in decided if isinstance(d, _Creates) for b in d.bodies]
     made = create_all_once(client, bodies, functools.partial(_open_requests, client, settings), pool, settle)

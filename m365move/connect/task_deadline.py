@@ -18,6 +18,10 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BACKGROUND = "background"
 INTERACTIVE = "interactive"
@@ -95,3 +99,16 @@ def working_to(deadline: TaskDeadline) -> Iterator[TaskDeadline]:
         yield deadline
     finally:
         _CURRENT.reset(token)
+
+
+def carried(function: Callable[P, T]) -> Callable[P, T]:
+    """``function`` working to this thread's deadline in whatever thread runs it (a pool's threads do not inherit
+    context variables): the sweep's workers obey the task's deadline as the handler's own thread does."""
+    deadline = current()
+    if deadline is None:
+        return function
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with working_to(deadline):
+            return function(*args, **kwargs)
+    return run

@@ -9,12 +9,15 @@ call after it, also later, from a thread the runner gave up on.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 import httpx
 import pytest
 
+from m365move.sandbox.faults import Faults
+from m365move.sandbox.traffic import recording
 from tests.runner.conftest import runner_rig
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -57,3 +60,23 @@ def test_a_task_under_a_scaled_down_limit_never_calls_partner_center_after_it(mo
     assert busy.calls, "Partner Center was never called"
     assert max(busy.calls) < started + LIMIT_SECONDS, [round(t - started, 2) for t in busy.calls]
     assert rig.connect.requests[purchase["id"]]["status"] == "pending"  # nothing decided: it comes back later
+
+
+def test_a_sweep_under_a_scaled_down_limit_answers_before_it_and_calls_nothing_after(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Scheduled tasks too: with every Connect answer 150 ms late, a 6 s limit cuts the pass; the execution answers
+    before the limit (not *retry*), and no call of it (its worker threads included) reaches Connect afterwards."""
+    monkeypatch.setenv("SCHEDULED_TASK_MAX_EXECUTION_TIME", "6")
+    caplog.set_level(logging.INFO)
+    with runner_rig(24, seed=21) as rig:
+        rig.server.context.injector.replace(Faults(latency_ms=150))
+        with recording() as traffic:
+            answer = rig.sweep({"chunk_size": 4, "batch_size": 4})
+            calls_at_answer = len(traffic.requests)
+            time.sleep(2)
+            calls_later = len(traffic.requests)
+    assert answer.result != "retry", answer.message
+    assert answer.runtime < 6
+    assert calls_later == calls_at_answer
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "stopped before the runner's limit" in said or "time budget spent" in said  # the pass was cut
