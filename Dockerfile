@@ -3,10 +3,10 @@
 # environment's API key and runs extension/events.py (entry point "eventsapp" in pyproject.toml).
 FROM cloudblueconnect/connect-extension-runner:43.1
 
-COPY pyproject.toml poetry.* requirements.lock /extension/
+COPY pyproject.toml poetry.lock /extension/
 WORKDIR /extension
-# The versions the tests ran with, the same on every build and start: requirements.lock is the closure of
-# pyproject.toml's dependencies pinned from .venv-runner (scripts/lock_requirements.py). Installed over the runner's
-# own pins (connect-eaas-core<38, pydantic<2) as `poetry install` would; nothing is resolved again here (the
-# template's `poetry update` re-resolved on every build).
-RUN pip install --no-cache-dir --no-deps -r requirements.lock
+# As the image's entrypoint installs an extension: `poetry install` from the committed poetry.lock, the versions the
+# tests ran with (scripts/test builds its environment the same way), resolved with the runner's own pins, so nothing
+# of the runner is overridden. Nothing is resolved again here (the template's `poetry update` re-resolved on every
+# build). The dev extra (test tools) is not installed.
+RUN poetry install --no-interaction --no-root

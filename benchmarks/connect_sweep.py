@@ -1,10 +1,10 @@
 """Connect extension benchmark: API calls per migrated CSP asset, sweep time for many assets, and the
 Partner Center create limit under load. The tasks run through connect-extension-runner's task managers, so this
-runs in .venv-runner (scripts/_runner_venv.sh makes it).
+runs in .venv (which has the runner).
 
-    .venv-runner/bin/python benchmarks/connect_sweep.py                       # all three, full sizes
-    .venv-runner/bin/python benchmarks/connect_sweep.py --sweep-assets 2000 --rate-limit-purchases 0
-    .venv-runner/bin/python benchmarks/connect_sweep.py --calls-assets 0 --sweep-assets 0   # the create limit only
+    .venv/bin/python benchmarks/connect_sweep.py                       # all three, full sizes
+    .venv/bin/python benchmarks/connect_sweep.py --sweep-assets 2000 --rate-limit-purchases 0
+    .venv/bin/python benchmarks/connect_sweep.py --calls-assets 0 --sweep-assets 0   # the create limit only
 """
 
 from __future__ import annotations

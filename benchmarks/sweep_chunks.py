@@ -3,11 +3,11 @@
 The sweep runs as scheduled executions through connect-extension-runner's own ScheduledTasksManager; each
 execution works through chunks (storing the position on the schedule in the sandbox's Connect after each) within
 its time budget; the baseline is the same sweep in one call on a second sandbox with the same estate. A chunk's
-time is read from the extension's per-chunk log lines. Needs the runner, so run it in .venv-runner
+time is read from the extension's per-chunk log lines. Needs the runner, which .venv has
 (``scripts/test`` makes it)::
 
-    .venv-runner/bin/python benchmarks/sweep_chunks.py                    # 10,000 CSP assets, default chunks
-    .venv-runner/bin/python benchmarks/sweep_chunks.py --assets 2000 --chunk-size 100
+    .venv/bin/python benchmarks/sweep_chunks.py                    # 10,000 CSP assets, default chunks
+    .venv/bin/python benchmarks/sweep_chunks.py --assets 2000 --chunk-size 100
 
 Exits 1 when a chunk ran longer than ``--max-chunk-seconds`` (60) or the chunks' purchase requests differ from
 the one pass's (compared by everything the sweep decides, duplicates included).

@@ -22,6 +22,6 @@ def test_demo_runs_every_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     audit = json.loads((tmp_path / "demo" / "audit" / "result.json").read_text())
     assert audit["anomalies"] == 0
     assert audit["summary"]["migrated"] > 0
-    # The Connect step ran the extension through connect-extension-runner (in .venv-runner) until Connect settled.
+    # The Connect step ran the extension through connect-extension-runner (in .venv, with the project) until Connect settled.
     summary = (tmp_path / "demo" / "connect" / "connect_demo.txt").read_text()
     assert "(settled)" in summary.splitlines()[0] and "Connect: " in out

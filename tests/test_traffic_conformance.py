@@ -26,11 +26,11 @@ import yaml
 
 if os.environ.get("M365MOVE_REQUIRE_RUNNER"):
     # The demo's Connect step runs the extension through connect-extension-runner's task managers; only in-process
-    # (in .venv-runner, where scripts/test runs this) is its traffic recorded here. There a missing runner fails.
+    # is its traffic recorded here. Under scripts/test a missing runner fails.
     import connect.eaas.runner  # noqa: F401
 else:
-    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
-                                                      "(scripts/test runs this test there)")
+    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is not installed here "
+                                                      "(`pip install -e .[dev]` installs it)")
 
 from m365move.cli import main as cli_main  # noqa: E402
 from m365move.demo.__main__ import run_demo  # noqa: E402

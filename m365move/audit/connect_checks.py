@@ -8,6 +8,9 @@ item's), ``target-missing`` (an approved purchase without an active NCE asset), 
 migration purchase, or a partner-led Partner Center migration, no CSP asset in scope accounts for),
 ``stuck-migration`` (a purchase or cancel request still open, or a migration still Processing, past the
 threshold); and two Connect needs: ``microsoft-led-duplicate`` and ``approved-migration-failed``.
+
+The Connect report (``connect_reports/``) runs these same checks from a copy (see ``connect_model``): standard
+library and Python 3.8 only here.
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from m365move.audit.connect_records import CancelRequest, ConnectSnapshot, CspAsset, MigrationPurchase, PcMigration
-from m365move.audit.findings import AnomalyCode, Finding, sort_findings
-from m365move.audit.reconciliation import CheckOutcome
+from m365move.audit.connect_model import CancelRequest, ConnectSnapshot, CspAsset, MigrationPurchase, PcMigration
+from m365move.audit.findings import AnomalyCode, CheckOutcome, Finding, sort_findings
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 CONNECT = "Connect"
@@ -28,7 +30,7 @@ CONNECT_STATUSES = ("migrated", "partially-migrated", "failed", "pending", "not-
 _OPEN = frozenset({"pending", "inquiring", "tiers_setup", "draft", "scheduled"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AssetStatus:
     asset_id: str
     status: str

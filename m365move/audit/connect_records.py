@@ -5,126 +5,34 @@ The extension keeps no journal (Connect is its record): a migration purchase nam
 ``asset.external_id`` (the CSP asset) and the ``migration_source`` parameter (``<asset>:<item>``), and its
 ``transaction_info_object`` names the legacy Microsoft subscription; fulfilment stores the Partner Center
 migration id (``nce_migration_id``) and the new-commerce subscription id (``nce_subscription_id``). Connect's
-objects come as the structs of ``connect_json`` (only the fields read here), Partner Center's as dicts.
+objects come as the structs of ``connect_json`` (only the fields read here), Partner Center's as dicts. The
+records themselves are ``connect_model``'s (shared with the Connect report, which builds them from dicts).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from m365move.audit.connect_json import Asset, Party, Ref, Request, Tiers, param_value, quantity_of
+from m365move.audit.connect_model import (
+    CLOSED_REQUEST_STATUSES,
+    CancelRequest,
+    ConnectSnapshot,
+    CspAsset,
+    CspItem,
+    MigrationPurchase,
+    NceAsset,
+    PcMigration,
+)
 from m365move.text.iso_time import parse_iso_time
 
+__all__ = ["CLOSED_REQUEST_STATUSES", "CancelRequest", "ConnectSnapshot", "CspAsset", "CspItem", "Json",
+           "MigrationPurchase", "NceAsset", "PcMigration", "cancel_request", "csp_asset", "migration_purchase",
+           "nce_asset", "pc_migration"]
+
 Json = dict[str, Any]
-CLOSED_REQUEST_STATUSES = frozenset({"failed", "revoked"})  # a request in these states changed nothing
-
-
-@dataclass(frozen=True, slots=True)
-class CspItem:
-    id: str
-    mpn: str
-    quantity: int
-    legacy_subscription_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CspAsset:
-    id: str
-    status: str
-    product_id: str | None
-    marketplace_id: str | None
-    reseller_id: str | None
-    customer_id: str | None
-    customer_name: str | None
-    tenant_id: str | None
-    items: tuple[CspItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class MigrationPurchase:
-    """An NCE purchase request carrying ``transaction_type: NCEmigration``."""
-
-    id: str
-    status: str
-    created: dt.datetime | None
-    updated: dt.datetime | None
-    source_asset_id: str | None
-    source_item_id: str | None
-    legacy_subscription_id: str | None
-    tenant_id: str | None
-    nce_asset_id: str | None
-    nce_mpn: str | None
-    quantity: int
-    migration_id: str | None
-    new_subscription_id: str | None
-    reason: str
-
-    @property
-    def live(self) -> bool:
-        return self.status not in CLOSED_REQUEST_STATUSES
-
-    @property
-    def approved(self) -> bool:
-        return self.status == "approved"
-
-    @property
-    def source_key(self) -> str:
-        """Which CSP item it migrates: the item id when the request says, else the legacy subscription."""
-        return self.source_item_id or f"subscription {self.legacy_subscription_id or '?'}"
-
-
-@dataclass(frozen=True, slots=True)
-class CancelRequest:
-    id: str
-    asset_id: str
-    status: str
-    created: dt.datetime | None
-    updated: dt.datetime | None
-
-    @property
-    def live(self) -> bool:
-        return self.status not in CLOSED_REQUEST_STATUSES
-
-
-@dataclass(frozen=True, slots=True)
-class NceAsset:
-    id: str
-    status: str
-    quantities: tuple[tuple[str, int], ...]  # (mpn, quantity)
-
-    def seats(self, mpn: str | None) -> int:
-        return sum(q for m, q in self.quantities if mpn is None or m.upper() == mpn.upper())
-
-
-@dataclass(frozen=True, slots=True)
-class PcMigration:
-    id: str
-    status: str  # Processing | Completed | Failed | Cancelled
-    legacy_subscription_id: str
-    tenant_id: str | None
-    new_subscription_id: str | None
-    microsoft_led: bool
-
-
-@dataclass(frozen=True)
-class ConnectSnapshot:
-    """Everything one Connect audit read, and from where."""
-
-    csp_assets: tuple[CspAsset, ...]
-    purchases: tuple[MigrationPurchase, ...]
-    cancels: tuple[CancelRequest, ...]
-    nce_assets: Mapping[str, NceAsset]
-    migrations: tuple[PcMigration, ...]
-    source: str
-    # Tenants whose Partner Center migrations were listed (None: Partner Center was not read).
-    tenants_read: frozenset[str] | None = None
-    requests_made: Mapping[str, int] = field(default_factory=dict)
-    # How Partner Center was read when not every tenant was, and what that leaves unseen ("" when every one was).
-    partner_center_coverage: str = ""
 
 
 def csp_asset(data: Asset) -> CspAsset:

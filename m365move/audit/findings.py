@@ -16,6 +16,8 @@ code                                   severity  when
 =====================================  ========  ==============================================================
 
 The first six mean the same for Commerce (journals) and Connect (requests and Partner Center migrations).
+
+Copied into the Connect report (``connect_reports/``, Python 3.8, standard library only; see ``connect_model``).
 """
 
 from __future__ import annotations
@@ -135,6 +137,16 @@ class Finding:
             "customer_id": self.customer_id, "reseller_id": self.reseller_id, "ids": dict(self.ids),
             "message": self.message, "action": self.action, "platform": self.platform,
         }
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check: how many items it looked at, how many anomalies it found, and what it could not check."""
+
+    name: str
+    checked: int
+    anomalies: int
+    note: str = ""
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from m365move.audit.findings import AnomalyCode, Finding, sort_findings
+from m365move.audit.findings import AnomalyCode, CheckOutcome, Finding, sort_findings
 from m365move.audit.platform_state import CANCELLED_STATUSES, PlatformOrder, PlatformState, PlatformSubscription
 from m365move.audit.records import CREATING_KINDS, TARGET_KINDS, IntentRecord, parse_po_number
 from m365move.audit.summary import UNFINISHED, SubscriptionStatus
@@ -34,16 +34,6 @@ class ReconciliationOptions:
     platform_time_resolution: dt.timedelta = dt.timedelta(seconds=1)
     # Orders placed this long before the first audited run still count as possible targets (clocks differ).
     clock_skew: dt.timedelta = dt.timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOutcome:
-    """One check: how many items it looked at, how many anomalies it found, and what it could not check."""
-
-    name: str
-    checked: int
-    anomalies: int
-    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

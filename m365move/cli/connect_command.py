@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     commands = parser.add_subparsers(dest="connect_command", metavar="ACTION", required=True)
     run = commands.add_parser("run-events", help="start the sandbox on an estate and send the extension Connect's "
                                                  "tasks through connect-extension-runner's task managers until Connect "
-                                                 "settles (run it from .venv-runner)")
+                                                 "settles (needs connect-extension-runner: the dev extra)")
     run.add_argument("estate", type=Path, help="estate file with connect and partner_center sections")
     run.add_argument("--output", type=output_dir_path, default=Path("demo-output/connect"),
                      help="where the summary goes (default: %(default)s)")
@@ -28,8 +28,8 @@ def _run_events(args: argparse.Namespace) -> int:
 
     try:
         text = run_connect_demo(args.estate, args.output, timeout=args.timeout)
-    except ImportError as missing:  # the tasks run through connect-extension-runner's code, installed apart
-        raise InputError(f"connect run-events needs connect-extension-runner ({missing.name or missing}); run it "
-                         "as .venv-runner/bin/m365move (scripts/_runner_venv.sh makes that environment)",
+    except ImportError as missing:  # the tasks run through connect-extension-runner's code (the dev extra)
+        raise InputError(f"connect run-events needs connect-extension-runner ({missing.name or missing}); install "
+                         "the dev extra (`pip install -e .[dev]`; scripts/test and scripts/demo make .venv with it)",
                          where="environment") from None
     return 0 if "(settled)" in text.splitlines()[0] else 1

@@ -36,7 +36,7 @@ from m365move.connect.client import with_retries
 from m365move.connect.payloads import Json
 from m365move.connect.settings import ExtensionSettings
 
-if TYPE_CHECKING:  # the runner is installed apart (.venv-runner); this module's names stay importable without it
+if TYPE_CHECKING:  # the runner is the dev extra's; without it this module's names stay importable
     from m365move.connect.runtime import LocalRuntime, TaskResult
 
 log = logging.getLogger(__name__)

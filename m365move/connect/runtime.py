@@ -8,9 +8,9 @@ repeats requests (``max_retries=3``), run sync handlers in a thread pool, and tu
 into *retry*. ``LocalRuntime`` submits tasks to those managers unmodified; only the Connect address is ours
 (the runner builds ``https://<address>/public/v1``; a local sandbox is plain http).
 
-connect-extension-runner pins connect-eaas-core<38 and pydantic<2, which conflict with the project's, so it is
-not a dependency: it is installed in a separate environment (``scripts/_runner_venv.sh``, as the runner image
-installs the project over the runner). Importing this module without it raises ``RunnerUnavailable``.
+connect-extension-runner is in the project's dev extra, in one environment with the project under the runner's own
+pins (connect-eaas-core<38; the project uses no pydantic): the runner image provides it in production. Importing
+this module without it raises ``ImportError``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ try:
     from connect.eaas.runner.managers import BackgroundTasksManager, InteractiveTasksManager, ScheduledTasksManager
 except ImportError as missing:  # pragma: no cover - depends on the environment
     raise ImportError(
-        f"connect-extension-runner is not installed here ({missing}); scripts/test and scripts/demo make "
-        ".venv-runner, which has it") from missing
+        f"connect-extension-runner is not installed here ({missing}); the dev extra installs it "
+        "(`pip install -e .[dev]`; scripts/test and scripts/demo make .venv with it)") from missing
 
 # How Connect defines the events this extension handles (sent to the runner in its setup answer): the collection
 # the runner counts the object in, with ``${_object_id_}`` and ``${_statuses_}`` filled in, and where it reads it.

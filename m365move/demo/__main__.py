@@ -14,14 +14,13 @@ import argparse
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from m365move.cli import main as cli_main
-from m365move.errors import M365MoveError, PlatformError
+from m365move.errors import M365MoveError
 
 SANDBOX_CREDENTIALS = {
     "M365MOVE_COMMERCE_USER": "sandbox",
@@ -102,27 +101,16 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
 
 
 def _connect_demo(estate: Path, output_dir: Path) -> str:
-    """The extension under connect-extension-runner's own task managers. The runner lives in .venv-runner (its pins
-    conflict with ours); scripts/demo makes it and names its interpreter in M365MOVE_RUNNER_PYTHON (unset: the
-    checkout's own .venv-runner, when there is one)."""
+    """The extension under connect-extension-runner's own task managers. The runner is a dev requirement of the
+    project (one environment holds both: the runner's pins are the project's); without it the step is skipped."""
     _step("5. Connect extension: New Subscription mode through connect-extension-runner's task managers")
     output = output_dir / "connect"
-    if importlib.util.find_spec("connect.eaas.runner") is not None:
-        from m365move.demo.connect_walkthrough import run_connect_demo
+    if importlib.util.find_spec("connect.eaas.runner") is None:
+        print("  skipped: connect-extension-runner is not installed here (`pip install -e .[dev]` installs it)")
+        return ""
+    from m365move.demo.connect_walkthrough import run_connect_demo
 
-        summary = run_connect_demo(estate, output)
-    else:
-        checkout_runner = Path(__file__).resolve().parents[2] / ".venv-runner" / "bin" / "python"
-        runner_python = os.environ.get("M365MOVE_RUNNER_PYTHON") or str(checkout_runner)
-        if not Path(runner_python).exists():
-            print("  skipped: connect-extension-runner is not installed here and M365MOVE_RUNNER_PYTHON names no "
-                  "interpreter that has it (scripts/demo makes .venv-runner)")
-            return ""
-        done = subprocess.run([runner_python, "-m", "m365move", "connect", "run-events", str(estate),
-                               "--output", str(output)], check=False)
-        if done.returncode not in (0, 1):  # 1: ran, but Connect did not settle in time (the summary says so)
-            raise PlatformError(f"the Connect step failed (exit {done.returncode}); its output is above")
-        summary = (output / "connect_demo.txt").read_text()
+    summary = run_connect_demo(estate, output)
     first = summary.splitlines()[0] if summary else ""
     return f"; Connect: {first}" if first and len(first) < 200 else ""
 

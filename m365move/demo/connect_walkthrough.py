@@ -1,8 +1,7 @@
 """The Connect demo: the sandbox on an estate, Connect's tasks sent to the extension through
 connect-extension-runner's own task managers until the Connect side settles, and what happened to every CSP asset.
 
-The runner is installed in ``.venv-runner`` (its pins conflict with the project's; README "The Connect extension's
-runtime"): run this there (``scripts/demo`` does)."""
+The runner is in the project's dev extra (``.venv`` has it; README "The Connect extension's runtime")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """A sandbox seeded with a generated Connect estate, and Connect's tasks sent to the real extension through
 connect-extension-runner's own task managers (``EventDriver`` over ``LocalRuntime``).
 
-The runner lives in .venv-runner (scripts/test runs the tests that use this module there, and there a missing
-runner is a failure); in .venv they are skipped.
+The runner is a dev requirement of the project; under scripts/test (M365MOVE_REQUIRE_RUNNER) a missing runner is a
+failure, elsewhere the tests using this module are skipped.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 if os.environ.get("M365MOVE_REQUIRE_RUNNER"):
     import connect.eaas.runner  # noqa: F401
 else:
-    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
-                                                      "(scripts/test runs the Connect end-to-end tests there)")
+    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is not installed here "
+                                                      "(`pip install -e .[dev]` installs it)")
 
 from m365move.connect.client import make_connect_client, sandbox_endpoint  # noqa: E402
 from m365move.connect.event_driver import EventDriver  # noqa: E402

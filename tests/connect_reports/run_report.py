@@ -1,4 +1,5 @@
-"""Run inside the reports environment: validate ``connect_reports/`` with connect-reports-core's own validation,
+"""Run inside the reports environment (only the Reports runtime's packages; Python 3.8 when available, so this file
+keeps to 3.8 too): validate ``connect_reports/`` with connect-reports-core's own validation,
 then execute the report's entry point against Connect (the sandbox) and render it with each of its renderers.
 
     python run_report.py ROOT CONNECT_ENDPOINT OUTPUT_DIR PARAMETERS_JSON     (API key in M365MOVE_CONNECT_API_KEY)
@@ -47,8 +48,9 @@ def main() -> None:
 
     sheet = load_workbook(written["xlsx"])["Data"]
     xlsx = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    modules = sorted({str(getattr(m, "__file__", "") or "") for m in list(sys.modules.values())} - {""})
     print(json.dumps({"schema_errors": schema_errors, "errors": errors, "rows": rows, "written": written,
-                      "xlsx": xlsx, "progress": progress[-1] if progress else None}, default=str))
+                      "xlsx": xlsx, "progress": progress[-1] if progress else None, "modules": modules}, default=str))
 
 
 if __name__ == "__main__":

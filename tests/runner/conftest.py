@@ -1,4 +1,4 @@
-"""The runner's tests need connect-extension-runner, which lives in .venv-runner (scripts/test runs them there)."""
+"""The runner's tests need connect-extension-runner, a dev requirement of the project (installed in .venv with it)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 if os.environ.get("M365MOVE_REQUIRE_RUNNER"):
-    # scripts/test (CI) runs these in .venv-runner: there a missing runner is a failure, never a skip.
+    # scripts/test (CI) sets this: there a missing runner is a failure, never a skip.
     import connect.eaas.runner  # noqa: F401
 else:
-    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is installed in .venv-runner "
-                                                      "(scripts/test runs these tests there)")
+    pytest.importorskip("connect.eaas.runner", reason="connect-extension-runner is not installed here "
+                                                      "(`pip install -e .[dev]` installs it)")
 
 from m365move.connect.runtime import LocalRuntime  # noqa: E402
 from m365move.demo.connect_walkthrough import sandbox_config  # noqa: E402

@@ -154,7 +154,7 @@ class EaasService:
                     worker.setup_request = message["data"]
                     self._changed.notify_all()
             elif kind == MessageType.TASK:
-                answer = Message.model_validate(message).data
+                answer = Message.parse_obj(message).data  # (the runner's pydantic 1)
                 assert isinstance(answer, Task)
                 with self._changed:
                     self._answers[answer.options.task_id] = answer

@@ -54,9 +54,9 @@ START_SECONDS = 300
 
 
 def _cextrun() -> Path:
-    """The console script of the environment running the tests (.venv-runner)."""
+    """The console script of the environment running the tests (.venv: the project, its dev tools and the runner)."""
     script = Path(sys.executable).with_name("cextrun")
-    assert script.exists(), f"{script} is missing: scripts/_runner_venv.sh installs connect-extension-runner"
+    assert script.exists(), f"{script} is missing: `pip install -e .[dev]` installs connect-extension-runner"
     return script
 
 

@@ -1,18 +1,23 @@
 """The m365move migration audit as a Connect custom report (connect-reports-core, report_spec 2).
 
-``generate`` reads Connect with the client the Reports module gives it (the same bulk reads as
+Runs where Connect runs reports: the Reports runtime clones this repository and imports this module without
+installing anything (Python 3.8, connect-reports-core, connect-openapi-client, openpyxl). So it imports only the
+standard library, connect-openapi-client and its own package: the audit's checks are a copy of m365move's
+(``audit/``, made by ``python -m m365move.audit.report_copy``), Connect is read by ``connect_read``.
+
+``generate`` reads Connect with the client the Reports module gives it (the same listings as
 ``m365move audit --connect-url``), judges every CSP asset and yields one row per asset, then one per anomaly that
-names no asset in scope: lists for the xlsx and csv renderers, dicts for json.
+names no asset in scope: lists for the xlsx and csv renderers (text cells never formulas), dicts for json.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from m365move.audit.connect_checks import audit_connect
-from m365move.audit.connect_reader import ConnectPlatform, ConnectScope
+from .audit.connect_checks import audit_connect
+from .connect_read import read_snapshot
+from .spreadsheet_cells import neutralise_cell
 
 HEADERS = ("CSP asset", "Status", "Customer", "Reseller", "Purchases", "Cancel request", "Detail",
            "Anomaly codes", "Worst severity", "What", "What to do")
@@ -20,18 +25,17 @@ HEADERS = ("CSP asset", "Status", "Customer", "Reseller", "Purchases", "Cancel r
 
 def generate(
     client: Any = None,
-    parameters: Mapping[str, Any] | None = None,
-    progress_callback: Callable[[int, int], None] | None = None,
-    renderer_type: str | None = None,
-    extra_context_callback: Callable[[dict[str, Any]], None] | None = None,
-) -> Iterator[list[Any] | dict[str, Any]]:
+    parameters: Optional[Mapping[str, Any]] = None,
+    progress_callback: Optional[Callable[[int, int], None]] = None,
+    renderer_type: Optional[str] = None,
+    extra_context_callback: Optional[Callable[[Dict[str, Any]], None]] = None,
+) -> Iterator[Union[List[Any], Dict[str, Any]]]:
     parameters = parameters or {}
-    scope = ConnectScope(_choices(parameters.get("csp_product")), _choices(parameters.get("nce_product")))
     marketplaces = set(_choices(parameters.get("mkp")))
     after, before = _range(parameters.get("date"))
-    snapshot = ConnectPlatform(client, scope, None, source="Connect Reports").read()
+    snapshot = read_snapshot(client, _choices(parameters.get("csp_product")), _choices(parameters.get("nce_product")))
     audited = audit_connect(snapshot, dt.datetime.now(dt.timezone.utc))
-    first_purchase: dict[str, dt.datetime] = {}
+    first_purchase = {}  # type: Dict[str, dt.datetime]
     for purchase in snapshot.purchases:
         if purchase.source_asset_id and purchase.created:
             held = first_purchase.get(purchase.source_asset_id)
@@ -46,7 +50,7 @@ def generate(
         created = first_purchase.get(asset_id)
         return created is not None and (after is None or created >= after) and (before is None or created < before)
 
-    by_asset: dict[str | None, list[Any]] = {}
+    by_asset = {}  # type: Dict[Optional[str], List[Any]]
     for finding in audited.findings:
         by_asset.setdefault(finding.subscription_id, []).append(finding)
     names = {a.id: a.customer_name or "" for a in snapshot.csp_assets}
@@ -55,10 +59,10 @@ def generate(
     total = len(rows) + len(loose)
     for done, status in enumerate(rows, start=1):
         found = by_asset.get(status.asset_id, [])
-        values: tuple[Any, ...] = (status.asset_id, status.status, f"{names.get(status.asset_id, '')} ({status.customer_id or '-'})",
+        values = (status.asset_id, status.status, "{} ({})".format(names.get(status.asset_id, ""), status.customer_id or "-"),
                   status.reseller_id or "", status.purchases, status.cancel_request or "", status.detail,
                   ", ".join(f.code.value for f in found), found[0].severity.value if found else "",
-                  " | ".join(f.message for f in found), " | ".join(f.action for f in found))
+                  " | ".join(f.message for f in found), " | ".join(f.action for f in found))  # type: Tuple[Any, ...]
         yield _row(values, renderer_type)
         if progress_callback:
             progress_callback(done, total)
@@ -70,13 +74,13 @@ def generate(
             progress_callback(done, total)
 
 
-def _row(values: tuple[Any, ...], renderer_type: str | None) -> list[Any] | dict[str, Any]:
+def _row(values: Tuple[Any, ...], renderer_type: Optional[str]) -> Union[List[Any], Dict[str, Any]]:
     if renderer_type == "json":
-        return dict(zip(HEADERS, values, strict=True))
-    return list(values)
+        return dict(zip(HEADERS, values))
+    return [neutralise_cell(v) for v in values]  # xlsx and csv: opened in spreadsheets
 
 
-def _choices(value: Any) -> tuple[str, ...]:
+def _choices(value: Any) -> Tuple[str, ...]:
     """A Reports parameter of type product/marketplace: ``{"all": bool, "choices": [...]}`` (or a plain list)."""
     if isinstance(value, Mapping):
         return tuple(str(v) for v in value.get("choices") or ())
@@ -85,13 +89,13 @@ def _choices(value: Any) -> tuple[str, ...]:
     return (str(value),) if value else ()
 
 
-def _range(value: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+def _range(value: Any) -> Tuple[Optional[dt.datetime], Optional[dt.datetime]]:
     if not isinstance(value, Mapping):
         return None, None
     return _time(value.get("after")), _time(value.get("before"))
 
 
-def _time(text: Any) -> dt.datetime | None:
+def _time(text: Any) -> Optional[dt.datetime]:
     if not text:
         return None
     moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
