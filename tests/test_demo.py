@@ -19,6 +19,8 @@ def test_demo_runs_every_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     out = capsys.readouterr().out
     for step in ("1. Generate", "2. Preflight", "3. New Subscription migration", "4. Runbooks", "5. Connect", "6. Audit"):
         assert step in out
+    # Partner Center was asked before ordering: the sources Microsoft migrated are listed to reconcile, not ordered.
+    assert "terminate-in-commerce" in (tmp_path / "demo" / "reconciliation.csv").read_text()
     audit = json.loads((tmp_path / "demo" / "audit" / "result.json").read_text())
     assert audit["anomalies"] == 0
     assert audit["summary"]["migrated"] > 0

@@ -22,6 +22,12 @@ from typing import Any
 from m365move.cli import main as cli_main
 from m365move.errors import M365MoveError
 
+# The sandbox Partner Center app's credentials (the estate's partner_center.credentials); a real run sets its own.
+PARTNER_CENTER_SANDBOX = {
+    "PARTNER_CENTER_TENANT_ID": "00000000-0000-4000-8000-000000000001",
+    "PARTNER_CENTER_CLIENT_ID": "sandbox",
+    "PARTNER_CENTER_CLIENT_SECRET": "sandbox",
+}
 SANDBOX_CREDENTIALS = {
     "M365MOVE_COMMERCE_USER": "sandbox",
     "M365MOVE_COMMERCE_PASSWORD": "sandbox",
@@ -63,7 +69,10 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
     workspace = output_dir / "work"
 
     _step(f"1. Generate a demo estate of {subscriptions} subscriptions")
-    _cli("estate", "generate", "--subscriptions", str(subscriptions), "--seed", "7", "--output", str(estate))
+    # --partner-center: each Commerce subscription names its Microsoft subscription, and the sandbox's Partner Center
+    # holds Microsoft-led migrations (Completed, Processing, Failed) of a few of them.
+    _cli("estate", "generate", "--subscriptions", str(subscriptions), "--seed", "7", "--partner-center",
+         "--output", str(estate))
 
     for mode in ("new-subscription", "switch-plan"):
         _step(f"2. Preflight and plan, {mode} mode (read-only)")
@@ -75,9 +84,20 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
         print(f"\nsandbox (Commerce SimpleAPI, Connect, Partner Center, Graph) at {sandbox.url}")
         common = ["--estate", str(estate), "--commerce-url", sandbox.url, "--workspace", str(workspace),
                   "--poll-interval", "0.2", "--rate-limit", "0"]
-        _step("3. New Subscription migration with the CLI, reseller 1000001: dry run, then executed")
-        _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", *common)
-        _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", "--execute", *common)
+        _step("3. New Subscription migration with the CLI, reseller 1000001: dry run, then executed; Partner Center "
+              "asked first (what Microsoft already migrated is reconciled, never ordered)")
+        partner_center = ["--partner-center-url", f"{sandbox.url}/partnercenter",
+                          "--token-url", f"{sandbox.url}/partnercenter/oauth2/token"]
+        os.environ.update(PARTNER_CENTER_SANDBOX)
+        try:
+            _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", *common, *partner_center)
+            _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", "--execute", *common,
+                 *partner_center)
+            _cli("reconcile", "--estate", str(estate), "--format", "csv", "--output",
+                 str(output_dir / "reconciliation.csv"), *partner_center)
+        finally:
+            for name in PARTNER_CENTER_SANDBOX:
+                os.environ.pop(name, None)
 
         _step("4. Runbooks (rendered reports for reviewers)")
         runs = output_dir / "runbooks"
