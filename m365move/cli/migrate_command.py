@@ -29,6 +29,9 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
 from m365move.errors import InputError, JournalError
 from m365move.estate.csv_files import read_license_mapping, read_plans_mapping
+from m365move.execution.commit_deadline import DEFAULT_SECONDS as DEFAULT_COMMIT_DEADLINE
+from m365move.execution.commit_deadline import ENV_VAR as COMMIT_DEADLINE_ENV
+from m365move.execution.commit_deadline import default_commit_deadline
 from m365move.execution.executor import ExecutionOptions
 from m365move.execution.journal import Journal
 from m365move.execution.migration_run import RunReport, RunRequest, run_migration
@@ -88,6 +91,11 @@ def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=20.0,
                         metavar="PER_SECOND",
                         help="client-side limit of Commerce requests per second, 0 for none (default: %(default)s)")
+    parser.add_argument("--commit-deadline", type=finite_number(at_least=0, at_most=86_400), default=None,
+                        metavar="SECONDS",
+                        help="the time within which Commerce commits an order it received: an order whose POST got "
+                        "no certain answer (504, time-out) is looked up until this has passed, and only then sent "
+                        f"again (default: ${COMMIT_DEADLINE_ENV} or {DEFAULT_COMMIT_DEADLINE:g})")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table: lines for a person; json: one JSON document on standard output (default: "
                         "%(default)s)")
@@ -147,7 +155,9 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
             execute=args.execute, parameters=parameters | {"execute": args.execute, "concurrency": args.concurrency},
             options=ExecutionOptions(concurrency=args.concurrency, order_timeout=args.order_timeout,
                                      poll_interval=args.poll_interval, batch_size=args.batch_size,
-                                     migration_program=parameters.get("migration_program") or "count"),
+                                     migration_program=parameters.get("migration_program") or "count",
+                                     commit_deadline_seconds=(default_commit_deadline() if args.commit_deadline is None
+                                                              else args.commit_deadline)),
             custom_order_params=bool(parameters.get("custom_order_params")),
         )
         stop = threading.Event()
@@ -192,6 +202,8 @@ def report_json(report: RunReport, mode: MigrationMode, args: argparse.Namespace
         "results_path": str(report.results_path),
         "exit_status": status,
         "resume_command": _resume_command(report, args),
+        # Keys the platform holds twice after the run: cancel the younger order of each before it completes.
+        "duplicates": [d.as_json() for d in report.duplicates],
     }
 
 
@@ -241,6 +253,8 @@ def _print_report(report: RunReport, mode: MigrationMode, args: argparse.Namespa
     counts = ", ".join(f"{n} {status}" for status, n in sorted(report.summary.items()))
     print(f"run {report.run_id} ({mode.value}, {kind}): {counts}")
     print(f"results: {report.results_path}")
+    for duplicate in report.duplicates:
+        print(f"DUPLICATE, subscription {duplicate.subscription_id}: {duplicate.message()}")
     command = _resume_command(report, args)
     if command:
         print(f"to complete it: {command}")

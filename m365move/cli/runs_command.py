@@ -81,6 +81,7 @@ def run_show(args: argparse.Namespace) -> int:
         raise InputError(f"no journal here, so no run {args.run_id}", where=where,
                          hint="give --workspace or --journal of the run")
     run = _public(journal.run(args.run_id), with_parameters=True)
+    run["duplicates"] = journal.run(args.run_id)["duplicates"]
     if args.format == "json":
         print(json.dumps(run, indent=1, default=str))
         return 0
@@ -93,6 +94,13 @@ def run_show(args: argparse.Namespace) -> int:
     for name, value in run["parameters"].items():
         if value not in (None, [], ""):
             print(visible(f"  {name}: {value}"))
+    duplicates = journal.run(args.run_id)["duplicates"]
+    if duplicates:
+        print("orders the platform holds twice under one poNumber (cancel the younger before it completes):")
+        for duplicate in duplicates:
+            listed = ", ".join(f"{o['id']} (created {o['created']}, {o['status']})" for o in duplicate["orders"])
+            print(visible(f"  {duplicate['subscription_id']}: {duplicate['po_number']}: {listed}; "
+                          f"cancel {', '.join(duplicate['cancel'])}, keep {duplicate['keep']}"))
     failures = {sid: row for sid, row in journal.results(args.run_id).items() if row.get("failure_message")}
     if failures:
         print("why orders failed (the platform's message):")

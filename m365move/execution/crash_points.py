@@ -13,7 +13,7 @@ import signal
 import threading
 
 ENV_VAR = "M365MOVE_CRASH_AT"
-POINTS = ("before-place", "after-claim", "before-post", "after-place", "after-journal", "after-poll")
+POINTS = ("before-place", "after-claim", "before-post", "post-leaving", "after-place", "after-journal", "after-poll")
 
 
 class CrashPoints:

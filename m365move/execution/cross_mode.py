@@ -67,6 +67,11 @@ def other_mode_blocks(
     return blocks
 
 
+def other_mode_reason(subscription_id: str, other: MigrationMode, evidence: str) -> Reason:
+    """``migrated-in-other-mode`` for this source, with the evidence (logged)."""
+    return _reason(subscription_id, other, evidence)
+
+
 def _reason(subscription_id: str, other: MigrationMode, evidence: str) -> Reason:
     log.warning("subscription %s was migrated (or is being migrated) in %s mode: %s", subscription_id,
                 other.value, evidence)

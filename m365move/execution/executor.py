@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
@@ -32,9 +32,11 @@ from m365move.commerce.models import MigrationProgram, OrderInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import OrderKind
 from m365move.errors import JournalError, PlatformError
+from m365move.execution.commit_deadline import default_commit_deadline
 from m365move.execution.crash_points import CrashPoints
+from m365move.execution.cross_mode import key_prefix, other_mode, other_mode_reason
 from m365move.execution.intents import Intent, IntentState
-from m365move.execution.journal import Journal, claim_lease_seconds
+from m365move.execution.journal import TARGET_FREE_STATUSES, Journal, claim_lease_seconds
 from m365move.execution.order_requests import order_request
 from m365move.execution.platform_orders import PlatformOrders
 from m365move.execution.run_progress import Progress
@@ -47,14 +49,17 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 HEARTBEAT_SECONDS = 10.0
-# How long a fence (the proof that the claim is still ours) is good for: the POST must leave within it.
-FENCE_FRESH_SECONDS = 10.0
-# POSTs of one order per run when each answer is uncertain and each look-up finds nothing.
+# How long a fence (the proof that the claim is still ours) is good for: the POST must leave within it. Never more
+# than a quarter of the lease, so that the proof is fresh long before anyone may judge the claim stale.
+FENCE_FRESH_SECONDS = 5.0
+# POSTs of one order per run when each answer is uncertain and each look-up, until the commit deadline, finds nothing.
 UNCERTAIN_ROUNDS = 8
+# Look-ups while waiting for the commit deadline: the first after the settle, then at most this far apart.
+LOOK_UP_EVERY_SECONDS = 10.0
 
 
 class ClaimLost(Exception):
-    """Raised right before a POST when another worker took the claim over: nothing is sent."""
+    """Raised right before a POST when the claim is not proved (taken over, or its lease ran out): nothing is sent."""
 
 
 def _clock() -> float:
@@ -82,8 +87,12 @@ class ExecutionOptions:
     batch_size: int = 200
     # Switch Plan add-on migration orders: the operator's migration program (SimpleAPI migrationProgram).
     migration_program: MigrationProgram = "count"
-    # After an uncertain POST, wait this long before looking the order up (a gateway may still be forwarding it).
+    # After an uncertain POST, wait this long before the first look-up (a gateway may still be forwarding it).
     uncertain_settle_seconds: float = 1.0
+    # The platform's commit deadline: a request it received is committed within this many seconds or never. An
+    # order whose POST got no certain answer is looked up again until this has passed since the POST left, and
+    # only then sent again (docs/decisions/commit-deadline.md).
+    commit_deadline_seconds: float = field(default_factory=default_commit_deadline)
 
 
 class MigrationExecutor:
@@ -165,6 +174,8 @@ class MigrationExecutor:
 
     def _place_all(self, work: SubscriptionWork, todo: list[Intent]) -> None:
         try:
+            if any(i.state is IntentState.PLANNED for i in todo):
+                todo = self._recheck_platform(work, todo)
             for intent in todo:
                 # "planned": never sent by a worker of this journal; the run's platform read says whether another
                 # journal placed it. "placing" is looked up by _place, after its claim.
@@ -182,6 +193,41 @@ class MigrationExecutor:
             # intent is checked on the platform next time); the others go on.
             log.warning("subscription %s left for a resume: %s", work.subscription_id, error)
             self.progress.count("left for resume")
+
+    def _recheck_platform(self, work: SubscriptionWork, todo: list[Intent]) -> list[Intent]:
+        """Right before any order of any attempt is first sent for a source, the platform's orders of its customer
+        are read again (the journal is not the only memory: another workspace may have worked on it since the run
+        started). An open or completed order of the other mode for the source holds every order back
+        (``migrated-in-other-mode``, journaled as the intents' hold reason); an open or completed order of one of
+        these keys, under any attempt, is adopted instead of placing another target. Returns what is left to place."""
+        mode = todo[0].mode
+        orders = self.client.list_orders(customer_id=work.customer_id)
+        theirs = key_prefix(other_mode(mode), work.subscription_id)
+        for order in orders:
+            if (order.po_number or "").startswith(theirs) and order.status not in TARGET_FREE_STATUSES:
+                reason = other_mode_reason(work.subscription_id, other_mode(mode),
+                                           f"Commerce holds order {order.id} ({order.type}, {order.status}, poNumber "
+                                           f"{order.po_number})")
+                text = f"{reason.code.value}: {reason.message}"
+                for intent in todo:
+                    if intent.state is IntentState.PLANNED and intent.hold_reason != text:
+                        self.journal.hold(intent.key, text)
+                        work.replace(replace(intent, hold_reason=text))
+                self.progress.count("held: migrated-in-other-mode")
+                return []
+        left = []
+        for intent in todo:
+            if intent.hold_reason and intent.hold_reason.startswith(_OTHER_MODE_HOLD):
+                self.journal.hold(intent.key, None)  # the other mode's order ended without a target meanwhile
+                intent = replace(intent, hold_reason=None)
+                work.replace(intent)
+            existing = [o for o in orders if intent.state is IntentState.PLANNED and _same_key(o.po_number, intent.key)
+                        and o.status not in TARGET_FREE_STATUSES]
+            if existing:
+                self._adopt(work, intent, self.client.get_order(existing[0].id))
+                continue
+            left.append(intent)
+        return left
 
     def _check_seats(self, work: SubscriptionWork, cancellation: Intent) -> Intent:
         """Hold the cancellation back (journaled, with the reason) while the source's seats differ from the
@@ -221,13 +267,10 @@ class MigrationExecutor:
         self.progress.count("found on platform")
 
     def _place(self, work: SubscriptionWork, intent: Intent) -> None:
-        """Claim, look up when someone may already have sent it, fence, POST; an uncertain answer means look up
-        again before anything else (docs/execution-protocol.md walks through each step)."""
+        """Claim (the journal judges a holder stale, on its own clock, in the claim itself), look up when someone may
+        already have sent it (until the commit deadline has passed after that POST), fence, POST; an uncertain
+        answer means look up again before anything else (docs/execution-protocol.md walks through each step)."""
         for _ in range(UNCERTAIN_ROUNDS):
-            if (intent.claimed_by not in (None, self.run_id) and intent.state is IntentState.PLACING
-                    and not self.journal.claim_is_stale(intent.claimed_by)):
-                self.progress.count("placed by another worker")  # alive: it will finish its own POST
-                return
             self.crash.reached("before-place")
             may_exist = intent.state is IntentState.PLACING  # a POST may have been sent under this key
             generation = self.journal.claim(intent, self.run_id)
@@ -239,15 +282,20 @@ class MigrationExecutor:
                                 intent.subscription_id)
                     self.progress.count("other mode started")
                     return
-                self.progress.count("placed by another worker")  # it changed since we read it
+                self.progress.count("placed by another worker")  # live elsewhere, or it changed since we read it
                 return
             intent = replace(intent, state=IntentState.PLACING, claimed_by=self.run_id, claim_generation=generation)
             work.replace(intent)
             self.crash.reached("after-claim")
             if may_exist:
-                # Look up only after claiming: no one else can send it from now on, and whatever the previous
-                # holder sent before losing its claim has long reached the platform (its lease ran out).
-                found = self._look_up(work, intent)
+                # Look up only after claiming: no one else can send it from now on. Whatever was sent before under
+                # this poNumber left by the journal's sent-until instant; the platform commits it within its deadline.
+                try:
+                    found = self._look_up_until_deadline(work, intent)
+                except ClaimLost:
+                    log.warning("order %s: claim taken over by another worker while looking it up", intent.key)
+                    self.progress.count("claim lost")
+                    return
                 if found is not None:
                     self._adopt(work, intent, found)
                     return
@@ -255,14 +303,21 @@ class MigrationExecutor:
                 order = self.client.place_order(order_request(intent, self.options.migration_program),
                                                 before_send=self._fence(intent))
             except ClaimLost:
+                current = self.journal.intent(intent.key)
+                if (current is not None and current.state is IntentState.PLACING and current.claimed_by == self.run_id
+                        and current.claim_generation == intent.claim_generation):
+                    # Still ours, but its lease ran out before the fence (this worker stalled): others may have
+                    # judged it stale, so it is proved again by a new claim (compare-and-set) rather than renewed.
+                    log.info("order %s: claim not proved in time, claiming again", intent.key)
+                    intent = current
+                    continue
                 log.warning("order %s: claim taken over by another worker; not placing it", intent.key)
                 self.progress.count("claim lost")
                 return
             except OrderPlacementUncertain as error:
-                # The POST may have created it: the next round looks it up before anything else.
+                # The POST may have created it, now or later: the next round looks it up until the commit deadline.
                 log.info("order %s uncertain (%s): looking it up", intent.key, error)
                 self.progress.count("placement uncertain")
-                self._sleep(self.options.uncertain_settle_seconds)
                 continue
             except CommerceApiError as error:
                 # Commerce refused the order (validation): final, nothing exists; a re-run may try again.
@@ -281,8 +336,26 @@ class MigrationExecutor:
         log.warning("order %s still uncertain after %d attempts: left for a resume", intent.key, UNCERTAIN_ROUNDS)
         self.progress.count("left for resume")
 
+    def _look_up_until_deadline(self, work: SubscriptionWork, intent: Intent) -> OrderInfo | None:
+        """The order under the intent's poNumber, looked up until the platform's commit deadline has passed after
+        the last POST that may have been sent under it (database clock, ``Journal.commit_wait``): a look-up before
+        that proves nothing, the platform may commit it later. The claim is renewed between look-ups; ClaimLost
+        when another worker took it over meanwhile."""
+        deadline = self.options.commit_deadline_seconds
+        pause = max(self.options.uncertain_settle_seconds, 0.05)
+        while True:
+            wait = self.journal.commit_wait(intent.key, deadline)  # before the look-up it qualifies
+            found = self._look_up(work, intent)
+            if found is not None or wait is None or wait <= 0:
+                return found
+            self.progress.count("looked up again (commit deadline)")
+            self._sleep(min(pause, wait))
+            pause = min(LOOK_UP_EVERY_SECONDS, pause * 2)
+            if not self.journal.renew(intent.key, self.run_id, intent.claim_generation):
+                raise ClaimLost(intent.key)
+
     def _fence(self, intent: Intent) -> Callable[[], None]:
-        """What runs right before the POST leaves: prove the claim is still ours (one journal transaction),
+        """What runs right before the POST leaves: prove the claim is still ours and live (one journal transaction),
         and that this proof is fresh when the request goes (a pause in between could outlast the lease)."""
         fresh_for = min(FENCE_FRESH_SECONDS, claim_lease_seconds() / 4)
 
@@ -290,9 +363,10 @@ class MigrationExecutor:
             self.crash.reached("before-post")
             for _ in range(3):
                 proved = _clock()
-                if not self.journal.fence(intent.key, self.run_id, intent.claim_generation):
+                if not self.journal.fence(intent.key, self.run_id, intent.claim_generation, send_window=fresh_for):
                     raise ClaimLost(intent.key)
                 if _clock() - proved < fresh_for:
+                    self.crash.reached("post-leaving")
                     return
             raise ClaimLost(intent.key)  # this process keeps stalling: let a healthy worker take it
 
@@ -413,6 +487,17 @@ def _each(pool: ThreadPoolExecutor, threads: int, items: Sequence[T], task: Call
     for future in futures:
         future.result()
     return results
+
+
+_OTHER_MODE_HOLD = "migrated-in-other-mode:"
+
+
+def _same_key(po_number: str | None, key: str) -> bool:
+    """Whether a poNumber is ``key`` under any attempt (``key`` or ``key-A<n>``)."""
+    if not po_number or not po_number.startswith(key):
+        return False
+    rest = po_number[len(key):]
+    return rest == "" or (rest.startswith("-A") and rest[2:].isdigit())
 
 
 def _placed(intent: Intent, order: OrderInfo, created: str | None) -> Intent:

@@ -27,6 +27,8 @@ from sqlalchemy import (
     Boolean,
     Column,
     Engine,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -37,17 +39,21 @@ from sqlalchemy import (
     create_engine,
     event,
     exists,
+    func,
     insert,
     inspect,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from m365move.domain.orders import FINAL_ORDER_STATUSES, MigrationMode, OrderKind
 from m365move.errors import JournalError
+from m365move.execution.database_clock import DatabaseEpoch
 from m365move.execution.intents import Intent, IntentState
+from m365move.execution.process_identity import process_identity, process_is_gone
 from m365move.text.secret_redaction import redacted
 
 metadata = MetaData()
@@ -67,6 +73,15 @@ runs_table = Table(
     Column("heartbeat_at", String(32)),
     Column("summary", Text),
     Column("results_path", Text),
+    # Seconds on the database's clock (see database_clock): what claims are judged by, never a host's clock.
+    Column("beat_epoch", Float),
+    # The lease this run's claims hold for (every claim is judged by its holder's own lease).
+    Column("lease_seconds", Float),
+    # Boot id, PID namespace, PID and start time of the run's process: "gone" is decided only by a process that
+    # shares its boot and PID namespace (see process_identity), never from a host name and a PID.
+    Column("process_identity", String(200)),
+    # Orders found twice on the platform under one poNumber after the run (JSON list; see duplicate_orders).
+    Column("duplicates", Text),
 )
 
 intents_table = Table(
@@ -108,6 +123,23 @@ intents_table = Table(
     # A cancellation: the source's seats read right before it was placed (JSON, licence -> seats). A cancelled
     # source cannot change, so the audit takes its seats from here rather than reading it again.
     Column("source_seats", Text),
+    # The holder's last proof of its claim (claim, fence or renewal), in seconds on the database's clock: the
+    # claim is live for its holder's lease after it. docs/execution-protocol.md, "Claims".
+    Column("proved_epoch", Float),
+    # The instant (database clock) by which any POST sent under the current poNumber has left: the last fence
+    # plus the window the fence gave the POST. A look-up proves the order absent only once the platform's commit
+    # deadline has passed after it.
+    Column("sent_until_epoch", Float),
+    Index("ix_intents_claimed_by", "claimed_by"),
+)
+
+# One row per source subscription, locked (upserted) by every claim before it reads the other mode's intents: on
+# PostgreSQL, READ COMMITTED lets two claims of different modes each miss the other's uncommitted row (write skew);
+# the lock makes the second wait, and its next statement sees the first's claim.
+source_locks_table = Table(
+    "source_locks", metadata,
+    Column("subscription_id", String(64), primary_key=True),
+    Column("claims", Integer, nullable=False, default=0, server_default="0"),
 )
 
 
@@ -126,13 +158,16 @@ results_table = Table(
 # Columns added after the first release, per table: added to an existing journal when it is opened.
 _ADDED_COLUMNS = {
     "intents": {"claim_generation": "INTEGER NOT NULL DEFAULT 0", "fenced_at": "VARCHAR(32)",
-                "failure_message": "TEXT", "hold_reason": "TEXT", "source_seats": "TEXT"},
+                "failure_message": "TEXT", "hold_reason": "TEXT", "source_seats": "TEXT",
+                "proved_epoch": "DOUBLE PRECISION", "sent_until_epoch": "DOUBLE PRECISION"},
+    "runs": {"beat_epoch": "DOUBLE PRECISION", "lease_seconds": "DOUBLE PRECISION",
+             "process_identity": "VARCHAR(200)", "duplicates": "TEXT"},
     "results": {"failure_message": "TEXT"},
 }
 
-# A claim whose run has not beaten its heart for this long may be taken over (a worker on another host died,
-# or is paused). M365MOVE_CLAIM_LEASE_SECONDS changes it (tests use a few seconds); every worker sharing a
-# journal must use the same value.
+# A claim not proved (claimed, fenced or renewed) for this long on the database's clock may be taken over (its
+# worker died, or is paused). M365MOVE_CLAIM_LEASE_SECONDS changes it (tests use a few seconds); each run records
+# its own, and its claims are judged by it.
 LEASE_ENV_VAR = "M365MOVE_CLAIM_LEASE_SECONDS"
 
 
@@ -142,8 +177,6 @@ def claim_lease_seconds() -> float:
     except ValueError:
         return 120.0
 
-
-CLAIM_STALE_SECONDS = claim_lease_seconds()
 
 # Platform statuses after which an order never changes; "rejected" is ours: Commerce refused the POST.
 FINAL_PLATFORM_STATUSES = FINAL_ORDER_STATUSES | {"rejected"}
@@ -174,21 +207,61 @@ def _other_mode_parameters(intent: Intent) -> dict[str, Any]:
 
 # The statements every placed order runs (claim, fence, heartbeat), built once with bound parameters: building a
 # SQLAlchemy statement per call cost more CPU than executing it.
+_holder = runs_table.alias("holder")
+# The claim's holder is live: its run is running and its last proof (or, in a journal written before proofs were
+# recorded, its run's last beat) is younger than the holder's lease, on the database's clock.
+_HOLDER_LIVE = exists().where(
+    _holder.c.run_id == intents_table.c.claimed_by, _holder.c.status == "running",
+    func.coalesce(intents_table.c.proved_epoch, _holder.c.beat_epoch)
+    > DatabaseEpoch() - func.coalesce(_holder.c.lease_seconds, bindparam("lease", type_=Float)),
+)
 _CLAIM = update(intents_table).where(
     intents_table.c.key == bindparam("k"), intents_table.c.state == bindparam("read_state"),
     intents_table.c.attempt == bindparam("read_attempt"),
     intents_table.c.claim_generation == bindparam("read_generation"),
+    # Staleness is judged here, in the compare-and-set, on the database's clock: a separate check before the claim
+    # let a paused holder wake up and prove its claim between the two (model/execution_protocol.pml, STALE_CHECK).
+    or_(intents_table.c.state != IntentState.PLACING.value, intents_table.c.claimed_by.is_(None),
+        intents_table.c.claimed_by == bindparam("run"), ~_HOLDER_LIVE),
     # One source, one mode, decided in the claim's own transaction: a run of the other mode that started on this
     # source after our planning check (model/execution_protocol.pml found the race) wins.
     ~_other_mode_started_clause(),
 ).values(state=IntentState.PLACING.value, claimed_by=bindparam("run"), claim_generation=bindparam("generation"),
-         placing_at=bindparam("now"), fenced_at=bindparam("now"), last_run_id=bindparam("run"))
-_FENCE = update(intents_table).where(
+         placing_at=bindparam("now"), fenced_at=bindparam("now"), last_run_id=bindparam("run"),
+         proved_epoch=DatabaseEpoch())
+# Taken first in the claim's transaction (the row of the claim's source, created on first use): serialises claims of
+# one source on every back end, so the other-mode check above cannot be write skew on PostgreSQL.
+_LOCK_SOURCE = text("INSERT INTO source_locks (subscription_id, claims) VALUES (:lock_source, 1) "
+                    "ON CONFLICT (subscription_id) DO UPDATE SET claims = source_locks.claims + 1")
+_OWN_LIVE_CLAIM = (
     intents_table.c.key == bindparam("k"), intents_table.c.state == IntentState.PLACING.value,
     intents_table.c.claimed_by == bindparam("run"), intents_table.c.claim_generation == bindparam("generation"),
-).values(fenced_at=bindparam("now"))
+    # The holder's own lease, on the database's clock: once it ran out, others may have judged the claim stale, so
+    # the claim is proved again by a new compare-and-set (a claim) rather than renewed.
+    intents_table.c.proved_epoch > DatabaseEpoch() - bindparam("lease", type_=Float),
+)
+# Right before a POST: the proof, and the instant by which that POST has left (now + the window it is given).
+_FENCE = update(intents_table).where(*_OWN_LIVE_CLAIM).values(
+    fenced_at=bindparam("now"), proved_epoch=DatabaseEpoch(),
+    sent_until_epoch=DatabaseEpoch() + bindparam("send_window", type_=Float))
+# While looking an order up: the claim is still ours, its lease starts again.
+_RENEW = update(intents_table).where(*_OWN_LIVE_CLAIM).values(proved_epoch=DatabaseEpoch())
 _OTHER_MODE_STARTED = select(_other_mode_started_clause())
-_BEAT = update(runs_table).where(runs_table.c.run_id == bindparam("beating_run")).values(heartbeat_at=bindparam("beat"))
+# An errored or refused order taken up again under a new attempt, only as it was read (Journal.retry).
+_RETRY = update(intents_table).where(
+    intents_table.c.key == bindparam("k"), intents_table.c.state == IntentState.FINAL.value,
+    intents_table.c.attempt == bindparam("read_attempt"),
+    intents_table.c.claim_generation == bindparam("read_generation"),
+    intents_table.c.platform_status == bindparam("read_status"),
+).values(state=IntentState.PLANNED.value, attempt=bindparam("attempt"), platform_order_id=None, platform_status=None,
+         created_subscription_id=None, finished_at=None, last_run_id=bindparam("run"), claimed_by=None,
+         failure_message=None, sent_until_epoch=None)
+_BEAT = update(runs_table).where(runs_table.c.run_id == bindparam("beating_run")).values(
+    heartbeat_at=bindparam("beat"), beat_epoch=DatabaseEpoch())
+# How long, on the database's clock, until the platform's commit deadline has passed after the last POST that may
+# have been sent under the intent's current poNumber (negative: passed; NULL: nothing was ever sent).
+_COMMIT_WAIT = select(intents_table.c.sent_until_epoch + bindparam("deadline", type_=Float) - DatabaseEpoch()).where(
+    intents_table.c.key == bindparam("k"))
 
 
 class _Compiled:
@@ -204,7 +277,7 @@ class _Compiled:
         self.sql = compiled.string
         names = set(compiled.bind_names.values())
         # Values the statement carries itself (its constants, e.g. the states compared with).
-        self._constants = {name: bind.value for bind, name in compiled.bind_names.items() if bind.value is not None}
+        self._constants = {name: bind.value for bind, name in compiled.bind_names.items() if not bind.required}
         self._order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positiontup else None
         self._names = tuple(sorted(names))
 
@@ -262,42 +335,38 @@ class Journal:
         self._write(insert(runs_table).values(
             run_id=run_id, mode=mode.value, dry_run=dry_run, status="running", started_at=now_text(),
             user=_user(), host=socket.gethostname(), parameters=json.dumps(parameters, sort_keys=True),
-            pid=os.getpid(), heartbeat_at=now_text(),
+            pid=os.getpid(), heartbeat_at=now_text(), beat_epoch=DatabaseEpoch(),
+            lease_seconds=claim_lease_seconds(), process_identity=process_identity(),
         ))
         return run_id
 
     def _mark_dead_runs_interrupted(self) -> None:
-        """Runs still "running" whose process on this host is gone (killed, or stopped by a full disk before it
-        could say so) are marked interrupted, so `runs list` tells the truth."""
+        """Runs still "running" whose process has certainly ended (killed, or stopped by a full disk before it could
+        say so) are marked interrupted, so that `runs list` tells the truth and their claims are free at once.
+        "Certainly" means same boot and same PID namespace (process_identity): a run in another container or on
+        another machine is left to its lease."""
         with self._engine.connect() as connection:
-            rows = connection.execute(select(runs_table.c.run_id, runs_table.c.pid).where(
-                runs_table.c.status == "running", runs_table.c.host == socket.gethostname())).all()
-        dead = [run_id for run_id, pid in rows if pid and not _process_alive(int(pid))]
-        if dead:
-            self._write(update(runs_table).where(runs_table.c.run_id.in_(dead), runs_table.c.status == "running")
-                        .values(status="interrupted", finished_at=now_text()))
+            rows = connection.execute(select(runs_table.c.run_id, runs_table.c.process_identity).where(
+                runs_table.c.status == "running", runs_table.c.process_identity.is_not(None))).all()
+        for run_id, identity in rows:
+            if process_is_gone(identity):
+                # Compare-and-set on the identity: the row is the one judged.
+                self._write(update(runs_table).where(
+                    runs_table.c.run_id == run_id, runs_table.c.status == "running",
+                    runs_table.c.process_identity == identity).values(status="interrupted", finished_at=now_text()))
 
     def heartbeat(self, run_id: str) -> None:
-        """A running run says it is alive, so that other workers leave its claims alone."""
+        """A running run says it is alive (`runs list`; claims of a journal written before proofs were recorded)."""
         self._hot((_BEAT, {"beating_run": run_id, "beat": now_text()}))
-
-    def claim_is_stale(self, claimed_by: str, stale_after: float | None = None) -> bool:
-        """Whether the run holding a claim is gone: its process is dead on this host, it finished, or it has
-        not beaten its heart for ``stale_after`` seconds. Only then may another run take the claim over."""
-        with self._engine.connect() as connection:
-            row = connection.execute(select(runs_table).where(runs_table.c.run_id == claimed_by)).mappings().first()
-        if row is None or row["status"] != "running":
-            return True
-        if row["host"] == socket.gethostname() and row["pid"] and not _process_alive(int(row["pid"])):
-            return True
-        beat = dt.datetime.fromisoformat(row["heartbeat_at"]) if row["heartbeat_at"] else None
-        lease = claim_lease_seconds() if stale_after is None else stale_after
-        return beat is None or (dt.datetime.now(dt.timezone.utc) - beat).total_seconds() > lease
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, int], results_path: str | None) -> None:
         self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(
             status=status, finished_at=now_text(), summary=json.dumps(summary), results_path=results_path,
         ))
+
+    def record_duplicates(self, run_id: str, duplicates: list[dict[str, Any]]) -> None:
+        """Keys the platform holds twice after this run (``duplicate_orders``), with their orders."""
+        self._write(update(runs_table).where(runs_table.c.run_id == run_id).values(duplicates=json.dumps(duplicates)))
 
     def run(self, run_id: str) -> dict[str, Any]:
         with self._engine.connect() as connection:
@@ -307,6 +376,7 @@ class Journal:
         result = dict(row)
         result["parameters"] = json.loads(result["parameters"])
         result["summary"] = json.loads(result["summary"]) if result["summary"] else {}
+        result["duplicates"] = json.loads(result["duplicates"]) if result.get("duplicates") else []
         return result
 
     def runs(self) -> list[dict[str, Any]]:
@@ -379,15 +449,17 @@ class Journal:
 
     def claim(self, intent: Intent, run_id: str) -> int | None:
         """Mark the intent ``placing`` for this run, only if nobody changed it since it was read (compare and
-        set on its claim generation): of several workers sharing the journal, exactly one holds each order.
-        Returns the new generation (the fencing token for ``fence``), None when someone else changed it. The
-        same transaction beats the run's heart, so the claim starts with a full lease."""
+        set on its state, attempt and claim generation), if its holder (another run) is no longer live by the
+        database's clock, and if the other mode has not started on its source: of several workers sharing the
+        journal, exactly one holds each order. The source's lock row is taken first, in the same transaction.
+        Returns the new generation (the fencing token for ``fence``), None when the claim was refused."""
         generation = intent.claim_generation + 1
         now = now_text()
         parameters = {"k": intent.key, "read_state": intent.state.value, "read_attempt": intent.attempt,
                       "read_generation": intent.claim_generation, "run": run_id, "generation": generation, "now": now,
-                      **_other_mode_parameters(intent)}
-        claimed = self._hot((_CLAIM, parameters), (_BEAT, {"beating_run": run_id, "beat": now}), only_if_first=True)
+                      "lease": claim_lease_seconds(), **_other_mode_parameters(intent)}
+        claimed = self._hot((_CLAIM, parameters), (_BEAT, {"beating_run": run_id, "beat": now}), only_if_first=True,
+                            first_lock=(_LOCK_SOURCE, {"lock_source": intent.subscription_id}))
         return generation if claimed else None
 
     def other_mode_started(self, intent: Intent) -> bool:
@@ -395,12 +467,26 @@ class Journal:
         with self._engine.connect() as connection:
             return bool(connection.execute(_OTHER_MODE_STARTED, _other_mode_parameters(intent)).scalar())
 
-    def fence(self, key: str, run_id: str, generation: int) -> bool:
-        """Right before a POST: prove this run still holds the claim it took at ``generation`` (nobody took it
-        over meanwhile) and renew its lease, in one transaction. False: the claim is lost, place nothing."""
+    def fence(self, key: str, run_id: str, generation: int, send_window: float) -> bool:
+        """Right before a POST: prove this run still holds the claim it took at ``generation`` and that its lease
+        has not run out on the database's clock (else others may have judged it stale: claim again), renew the
+        lease, and record that a POST may leave within ``send_window`` seconds. False: place nothing."""
         now = now_text()
-        return self._hot((_FENCE, {"k": key, "run": run_id, "generation": generation, "now": now}),
+        return self._hot((_FENCE, {"k": key, "run": run_id, "generation": generation, "now": now,
+                                   "lease": claim_lease_seconds(), "send_window": send_window}),
                          (_BEAT, {"beating_run": run_id, "beat": now}), only_if_first=True)
+
+    def renew(self, key: str, run_id: str, generation: int) -> bool:
+        """While looking an order up: the claim is still ours and live; its lease starts again. False: lost."""
+        return self._hot((_RENEW, {"k": key, "run": run_id, "generation": generation,
+                                   "lease": claim_lease_seconds()}))
+
+    def commit_wait(self, key: str, deadline: float) -> float | None:
+        """Seconds (database clock) until ``deadline`` seconds have passed after the last instant a POST under the
+        intent's current poNumber may have left (``fence``); negative once passed; None when none was ever sent."""
+        with self._engine.connect() as connection:
+            wait = connection.execute(_COMMIT_WAIT, {"k": key, "deadline": deadline}).scalar()
+        return None if wait is None else float(wait)
 
     def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None,
                     failure_message: str | None = None, *, source_seats: str | None = None) -> None:
@@ -433,15 +519,25 @@ class Journal:
         """Hold a second-phase order back with a reason (e.g. seat-count-changed), or release it (None)."""
         self._set(key, hold_reason=reason)
 
-    def retry(self, intent: Intent, run_id: str) -> Intent:
-        """An order that ended in error or was refused gets another attempt (a new poNumber) in this run."""
+    def retry(self, intent: Intent, run_id: str) -> Intent | None:
+        """An order that ended in error or was refused gets another attempt (a new poNumber) in this run: a
+        compare-and-set on the state, attempt and generation as read, so that a worker with an older read cannot
+        reset an attempt another worker already took up (and forget its order). None: it changed meanwhile."""
         attempt = intent.attempt + 1
-        self._set(intent.key, state=IntentState.PLANNED.value, attempt=attempt, platform_order_id=None,
-                  platform_status=None, created_subscription_id=None, finished_at=None, last_run_id=run_id,
-                  claimed_by=None, failure_message=None)
+        changed = self._hot((_RETRY, {"k": intent.key, "read_attempt": intent.attempt,
+                                      "read_generation": intent.claim_generation,
+                                      "read_status": intent.platform_status, "attempt": attempt, "run": run_id}))
+        if not changed:
+            return None
         # The generation stays: it only ever grows, so an old holder's fence keeps failing.
         return replace(intent, state=IntentState.PLANNED, attempt=attempt, platform_order_id=None,
                        platform_status=None, created_subscription_id=None, claimed_by=None, failure_message=None)
+
+    def intent(self, key: str) -> Intent | None:
+        """The intent as journaled now."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(intents_table).where(intents_table.c.key == key)).mappings().first()
+        return _intent(row) if row is not None else None
 
     def fully_migrated(self, mode: MigrationMode) -> frozenset[str]:
         """Subscriptions all of whose journaled orders completed (skipped as already-migrated)."""
@@ -472,15 +568,19 @@ class Journal:
         self._hot((_set_statement(frozenset(values)), {"k": key, **{f"v_{name}": v for name, v in values.items()}}))
 
     def _hot(self, first: tuple[Any, dict[str, Any]], *then: tuple[Any, dict[str, Any]],
-             only_if_first: bool = False) -> bool:
+             only_if_first: bool = False, first_lock: tuple[Any, dict[str, Any]] | None = None) -> bool:
         """Run the statements in one committed transaction on the held driver connection; whether the first changed
-        exactly one row. ``only_if_first``: the others run only when it did (a claim or fence that held)."""
+        exactly one row. ``only_if_first``: the others run only when it did (a claim or fence that held).
+        ``first_lock``: a statement run before all of them that locks a row (the claim's source lock)."""
         with self._lock:
             try:
                 if self._held is None:
                     self._held = self._engine.raw_connection()
                 cursor = self._held.cursor()
                 try:
+                    if first_lock is not None:
+                        compiled = self._compiled(first_lock[0])
+                        cursor.execute(compiled.sql, compiled.parameters(first_lock[1]))
                     compiled = self._compiled(first[0])
                     cursor.execute(compiled.sql, compiled.parameters(first[1]))
                     changed = bool(cursor.rowcount == 1)
@@ -614,13 +714,3 @@ def _intent(row: Any) -> Intent:
         claimed_by=row["claimed_by"], claim_generation=row["claim_generation"] or 0,
         failure_message=row["failure_message"], hold_reason=row["hold_reason"], source_seats=row["source_seats"],
     )
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

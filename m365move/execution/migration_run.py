@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -17,8 +18,9 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.reasons import Decision, Reason, ReasonCode
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
-from m365move.errors import JournalError
+from m365move.errors import JournalError, PlatformError
 from m365move.execution.cross_mode import other_mode_blocks
+from m365move.execution.duplicate_orders import DUPLICATE_CODE, DuplicateOrders, by_subscription, find_duplicate_orders
 from m365move.execution.executor import ExecutionOptions, MigrationExecutor
 from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
@@ -28,6 +30,8 @@ from m365move.execution.results_context import context_columns
 from m365move.execution.results_file import write_results
 from m365move.execution.run_progress import Progress
 from m365move.execution.subscription_work import SubscriptionWork
+
+log = logging.getLogger(__name__)
 
 # The peer script's --custom-order-params carries these custom attributes of the source onto new orders.
 CUSTOM_ORDER_ATTRIBUTES = ("ResellerType", "Margin")
@@ -64,6 +68,8 @@ class RunReport:
     dry_run: bool
     # Sources that failed, partially migrated or were blocked by the platform (what exit status 6 reports).
     needs_attention: tuple[str, ...] = ()
+    # Keys the platform holds twice after the run (each names its orders and the younger to cancel).
+    duplicates: tuple[DuplicateOrders, ...] = ()
 
 
 def run_migration(
@@ -85,6 +91,7 @@ def run_migration(
     plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, platform))
     run_id = journal.start_run(request.mode, not request.execute, request.parameters)
     works: list[SubscriptionWork] = []
+    duplicates: list[DuplicateOrders] = []
     interrupted = False
     journal_failure: JournalError | None = None
     try:
@@ -100,26 +107,43 @@ def run_migration(
                 executor.execute(works)
                 interrupted = executor.interrupted
                 progress.done()
+                duplicates = _duplicates(client, works)
+                if duplicates:
+                    journal.record_duplicates(run_id, [d.as_json() for d in duplicates])
         except JournalError as error:
             # A full disk, a lost database: one clear error; what was committed stays, resume carries it on.
             journal_failure, interrupted = error, True
     finally:
         # Also on a second Ctrl+C: the results say what the journal knows.
         results_path, summary, attention = _record_outcome(request, journal, run_id, plan, works, workspace,
-                                                           interrupted, journal_failure)
+                                                           interrupted, journal_failure, duplicates)
     if journal_failure is not None:
         raise JournalError(f"run {run_id} interrupted: {journal_failure}; once fixed: "
                            f"`m365move resume {run_id} --execute`") from journal_failure
-    return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention)
+    return RunReport(run_id, results_path, summary, interrupted, not request.execute, attention, tuple(duplicates))
+
+
+def _duplicates(client: SimpleApiClient, works: list[SubscriptionWork]) -> list[DuplicateOrders]:
+    """The run's keys held twice by the platform (read once more after placing); logged loudly."""
+    try:
+        found = find_duplicate_orders(client, (i for w in works for i in w.intents))
+    except PlatformError as error:
+        log.warning("could not list the orders by key after the run (duplicates unchecked): %s", error)
+        return []
+    for duplicate in found:
+        log.error("subscription %s: %s", duplicate.subscription_id, duplicate.message())
+    return found
 
 
 def _record_outcome(
     request: RunRequest, journal: Journal, run_id: str, plan: MigrationPlan, works: list[SubscriptionWork],
     workspace: Path, interrupted: bool, journal_failure: JournalError | None,
+    duplicates: list[DuplicateOrders] | None = None,
 ) -> tuple[Path, dict[str, int], tuple[str, ...]]:
     """Write the results file and the run's end in the journal; a journal or disk refusing that is one error.
     Returns the file, the count per final status and the subscriptions that need attention."""
     plans_by_id = {s.subscription_id: s for s in plan.subscriptions}
+    twice = by_subscription(duplicates or ())
     results_path = workspace / "results" / f"{run_id}.csv"
     summary: Counter[str] = Counter()
     attention: list[str] = []
@@ -140,8 +164,11 @@ def _record_outcome(
                 batch = []
                 for sub_id in chunk:
                     intents = journaled.get(sub_id, intents_by_sub.get(sub_id, []))
-                    batch.append(_row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents)
-                                 | context_columns(request.estate, plans_by_id.get(sub_id), intents, source_plans))
+                    row = _row(run_id, request.mode, plans_by_id.get(sub_id), sub_id, intents)
+                    if sub_id in twice:
+                        row["reasons"] = " | ".join([*filter(None, [row["reasons"]]),
+                                                     *(d.message() for d in twice[sub_id])])
+                    batch.append(row | context_columns(request.estate, plans_by_id.get(sub_id), intents, source_plans))
                 journal.record_results(run_id, batch)
                 for row in batch:
                     summary[row["final_status"]] += 1
@@ -163,10 +190,13 @@ def _record_outcome(
 
 
 def needs_attention(row: Mapping[str, str]) -> bool:
-    """Failed, partially migrated, or blocked by the platform (its reasons start with such a code)."""
+    """Failed, partially migrated, blocked by the platform (its reasons start with such a code), or one of its keys
+    is held twice by the platform."""
     if row["final_status"] in ("failed", "partially-migrated"):
         return True
     codes = {reason.split(":", 1)[0].strip() for reason in row["reasons"].split(" | ")}
+    if DUPLICATE_CODE in codes:
+        return True
     return row["final_status"] == "blocked" and bool(codes & {c.value for c in PLATFORM_BLOCK_CODES})
 
 
@@ -199,8 +229,17 @@ def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[
     for sub_id, intents in unfinished_journal_work(journal, request.mode, request.selection, planned).items():
         works.append(SubscriptionWork(sub_id, intents[0].customer_id, intents))
     for work in works:
-        work.intents = [journal.retry(i, run_id) if i.failed else i for i in work.intents]
+        work.intents = [_retried(journal, i, run_id) if i.failed else i for i in work.intents]
     return works
+
+
+def _retried(journal: Journal, intent: Intent, run_id: str) -> Intent:
+    """The failed intent under its next attempt; if another worker changed it since it was read (took the retry up
+    itself, or placed it), the journal's version: never a reset of someone else's attempt."""
+    retried = journal.retry(intent, run_id)
+    if retried is not None:
+        return retried
+    return journal.intent(intent.key) or intent
 
 
 def _customers(request: RunRequest, journal: Journal, migrating: tuple[SubscriptionPlan, ...]) -> set[str]:

@@ -30,9 +30,12 @@ KEY_PREFIX = "M365MOVE-"
 class PlatformOrders:
     """The orders carrying an m365move key, by poNumber, and the number of requests it took to read them."""
 
-    def __init__(self, by_po_number: dict[str, OrderInfo] | None = None, requests: int = 0) -> None:
+    def __init__(self, by_po_number: dict[str, OrderInfo] | None = None, requests: int = 0,
+                 all_by_po_number: dict[str, list[OrderInfo]] | None = None) -> None:
         self.by_po_number = by_po_number or {}
         self.requests = requests
+        # Every order under each poNumber (one, unless the platform holds a duplicate).
+        self.all_by_po_number = all_by_po_number or {k: [v] for k, v in self.by_po_number.items()}
         # "M365MOVE-NS-<source>-<kind>-..." indexed under every "M365MOVE-NS-<head>" where <head> ends before a
         # dash, so that a source id holding dashes is found too.
         self._by_head: defaultdict[str, list[OrderInfo]] = defaultdict(list)
@@ -42,6 +45,10 @@ class PlatformOrders:
 
     def get(self, po_number: str) -> OrderInfo | None:
         return self.by_po_number.get(po_number)
+
+    def twice(self) -> dict[str, list[OrderInfo]]:
+        """poNumbers under which the platform holds two or more orders, oldest first."""
+        return {po: sorted(orders, key=_created) for po, orders in self.all_by_po_number.items() if len(orders) > 1}
 
     def starting_with(self, prefix: str) -> list[OrderInfo]:
         """Orders whose poNumber starts with ``prefix`` = ``M365MOVE-<NS|SP>-<source>-`` (one mode, one source)."""
@@ -56,8 +63,9 @@ def read_platform_orders(client: SimpleApiClient, customer_ids: Collection[str])
     first, total = client.orders_page(0)
     page = max(1, client.page_size)
     pages = 1 if total is None else -(-total // page)
+    found: dict[str, list[OrderInfo]] = defaultdict(list)
     if total is not None and pages <= len(customers):
-        found = _ours(first, customers)
+        _add_ours(found, first, customers)
         requests = 1
         offset = len(first)
         while first and offset < total:
@@ -65,22 +73,28 @@ def read_platform_orders(client: SimpleApiClient, customer_ids: Collection[str])
             requests += 1
             if not items:
                 break
-            found.update(_ours(items, customers))
+            _add_ours(found, items, customers)
             offset += len(items)
-        return PlatformOrders(found, requests)
-    found = {}
-    requests = 1
-    for customer_id in sorted(customers):
-        listed = client.list_orders(customer_id=customer_id)
-        requests += max(1, -(-len(listed) // page))
-        found.update(_ours(listed, None))
-    return PlatformOrders(found, requests)
+    else:
+        requests = 1
+        for customer_id in sorted(customers):
+            listed = client.list_orders(customer_id=customer_id)
+            requests += max(1, -(-len(listed) // page))
+            _add_ours(found, listed, None)
+    # One order per poNumber for look-ups (the last listed, as before); every one of them for duplicates.
+    return PlatformOrders({po: orders[-1] for po, orders in found.items()}, requests, dict(found))
 
 
-def _ours(orders: Iterable[OrderInfo], customers: Collection[str] | None) -> dict[str, OrderInfo]:
-    return {o.po_number: o for o in orders
-            if o.po_number and o.po_number.startswith(KEY_PREFIX)
-            and (customers is None or o.customer_id is None or o.customer_id in customers)}
+def _add_ours(found: dict[str, list[OrderInfo]], orders: Iterable[OrderInfo], customers: Collection[str] | None) -> None:
+    for o in orders:
+        if (o.po_number and o.po_number.startswith(KEY_PREFIX)
+                and (customers is None or o.customer_id is None or o.customer_id in customers)
+                and all(o.id != other.id for other in found[o.po_number])):  # a page may repeat an item
+            found[o.po_number].append(o)
+
+
+def _created(order: OrderInfo) -> tuple[str, str]:
+    return (order.creation_date.isoformat() if order.creation_date else "", order.id)
 
 
 def _heads(po_number: str) -> list[str]:

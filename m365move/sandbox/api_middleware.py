@@ -4,7 +4,9 @@ Faults and counts apply to API routes only; ``/_sandbox/...`` (admin) passes thr
 test can always clear a fault. A dropped connection is simulated *after* the route ran: the platform
 processed the request but the answer never arrived, the case that makes ``POST /orders`` uncertain.
 "Fail after commit" is the gateway's version of it: the route ran (the order exists), then the client
-gets a 502, 503 or 504 or a dropped connection, as from a proxy in front of Commerce.
+gets a 502, 503 or 504 or a dropped connection, as from a proxy in front of Commerce. "Commit after
+answer" is the later commit: the client gets its gateway error, dropped connection or no answer first,
+and the route runs N seconds after the request arrived (the order appears then).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class ApiMiddleware:
         self.routes = routes
         self.injector = injector
         self.stats = stats
+        # Late commits under way (a task is only weakly referenced by the event loop).
+        self._late: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,6 +90,9 @@ class ApiMiddleware:
             await self.app(scope, receive, _swallow)
             status = int(decision.answer_after_commit or 502)
             await _answer(send_with_id, status, "bad-gateway", f"gateway error {status} (sandbox fault after commit)", [])
+        elif decision.fault is HttpFault.COMMIT_AFTER_ANSWER:
+            await self._commit_after_answer(scope, receive, send, decision.answer_before_commit,
+                                            decision.commit_after_seconds)
         else:
             await self._drop_after_processing(scope, receive, send)
 
@@ -94,6 +101,33 @@ class ApiMiddleware:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
         await send({"type": "http.response.body", "body": b'{"data": [', "more_body": True})
         raise SimulatedConnectionDrop(scope["path"])
+
+    async def _commit_after_answer(self, scope: Scope, receive: Receive, send: Send, early: object,
+                                   seconds: float) -> None:
+        """Answer first (a gateway error or a dropped connection at once; for "timeout", nothing until the commit),
+        then run the route ``seconds`` after the request arrived, as Commerce does behind a gateway that gave up."""
+        receive = await _buffered(receive)
+        if early == "timeout":
+            await asyncio.sleep(seconds)
+            await self.app(scope, receive, _swallow)
+            raise SimulatedConnectionDrop(scope["path"])  # the answer never comes
+        task = asyncio.create_task(self._late_commit(scope, receive, seconds))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        if early == "drop":
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+            await send({"type": "http.response.body", "body": b'{"data": [', "more_body": True})
+            raise SimulatedConnectionDrop(scope["path"])
+        status = int(early)  # type: ignore[call-overload]
+        await _answer(send, status, "gateway-timeout", f"gateway error {status} (sandbox fault: the platform "
+                      f"commits the request {seconds:g} s later)", [])
+
+    async def _late_commit(self, scope: Scope, receive: Receive, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        try:
+            await self.app(scope, receive, _swallow)
+        except Exception:  # noqa: BLE001 - a late commit that fails is a lost request, as on the platform
+            logging.getLogger(__name__).warning("sandbox: late commit of %s failed", scope["path"], exc_info=True)
 
     def route_template(self, scope: Scope) -> str:
         """``"GET /plans/{id}"`` for a request to ``/plans/42``; the raw path when no route matches."""

@@ -11,6 +11,12 @@ A faults file (every field optional)::
     rate_fail_after_commit: 0.02 # share processed (an order is created), then answered as a gateway that lost
                                  # the answer would: 502, 503, 504 or a dropped connection
     fail_after_commit_answers: [502, 503, 504, drop]  # which of those (default: all four)
+    rate_commit_after_answer: 0.02  # share answered first and committed later (an order appears N s after the
+                                 # answer): a gateway that gave up while Commerce still works on the request
+    commit_after_answer_seconds: 40  # N: the order is committed this long after the request arrived
+    commit_after_answer_answers: [504, timeout]  # 502, 503, 504 or drop at once; timeout: no answer at all (the
+                                 # connection is closed after the commit, so a client times out first when N is
+                                 # above its timeout) (default: [504])
     max_injected: 3              # stop the HTTP faults above after this many (a transient outage)
     apply_to: ["POST /orders"]   # route templates the HTTP faults hit; empty means every API route
     order_error_rate: 0.1        # share of orders that end in `error`
@@ -40,6 +46,9 @@ Rate = Annotated[float, msgspec.Meta(ge=0, le=1)]
 NonNegative = Annotated[float, msgspec.Meta(ge=0)]
 GatewayAnswer = Literal[502, 503, 504, "drop"]
 _GATEWAY_ANSWERS: tuple[GatewayAnswer, ...] = (502, 503, 504, "drop")
+# What the client gets before a late commit: a gateway's error or dropped connection at once, or nothing ("timeout").
+EarlyAnswer = Literal[502, 503, 504, "drop", "timeout"]
+_GATEWAY_TIMEOUT: tuple[EarlyAnswer, ...] = (504,)
 
 
 class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -54,6 +63,10 @@ class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     rate_fail_after_commit: Rate = 0.0
     fail_after_commit_answers: Annotated[list[GatewayAnswer], msgspec.Meta(min_length=1)] = msgspec.field(
         default_factory=lambda: list(_GATEWAY_ANSWERS))
+    rate_commit_after_answer: Rate = 0.0
+    commit_after_answer_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 40.0
+    commit_after_answer_answers: Annotated[list[EarlyAnswer], msgspec.Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: list(_GATEWAY_TIMEOUT))
     max_injected: Annotated[int, msgspec.Meta(ge=0)] | None = None
     apply_to: list[str] = []
     order_error_rate: Rate = 0.0
@@ -63,7 +76,8 @@ class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
 
     def __post_init__(self) -> None:
         # No nan or infinity: an infinite processing time or Retry-After is no platform's behaviour.
-        typed.finite(self, "latency_ms", "latency_jitter_ms", "retry_after_seconds", "order_processing_seconds")
+        typed.finite(self, "latency_ms", "latency_jitter_ms", "retry_after_seconds", "order_processing_seconds",
+                     "commit_after_answer_seconds")
 
 
 def parse_faults(raw: object) -> Faults:
@@ -91,6 +105,8 @@ class HttpFault(str, Enum):
     DROP = "drop"
     # The route runs (an order is created), then the client gets a gateway error or a dropped connection.
     FAIL_AFTER_COMMIT = "fail-after-commit"
+    # The client gets a gateway error, a dropped connection or no answer; the route runs N seconds later.
+    COMMIT_AFTER_ANSWER = "commit-after-answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +117,9 @@ class RequestFaults:
     fault: HttpFault | None
     # For FAIL_AFTER_COMMIT: the status the gateway answers after the route ran, or "drop".
     answer_after_commit: GatewayAnswer | None = None
+    # For COMMIT_AFTER_ANSWER: what the client gets, and how long after the request arrived the route runs.
+    answer_before_commit: EarlyAnswer | None = None
+    commit_after_seconds: float = 0.0
 
 
 class FaultInjector:
@@ -137,6 +156,7 @@ class FaultInjector:
             draw = self._random.random()
             fault = None
             answer: GatewayAnswer | None = None
+            early: EarlyAnswer | None = None
             if draw < f.rate_429:
                 fault = HttpFault.THROTTLE
             elif draw < f.rate_429 + f.rate_5xx:
@@ -146,9 +166,13 @@ class FaultInjector:
             elif draw < f.rate_429 + f.rate_5xx + f.rate_drop + f.rate_fail_after_commit:
                 fault = HttpFault.FAIL_AFTER_COMMIT
                 answer = self._random.choice(f.fail_after_commit_answers)
+            elif draw < (f.rate_429 + f.rate_5xx + f.rate_drop + f.rate_fail_after_commit
+                         + f.rate_commit_after_answer):
+                fault = HttpFault.COMMIT_AFTER_ANSWER
+                early = self._random.choice(f.commit_after_answer_answers)
             if fault is not None:
                 self._injected += 1
-            return RequestFaults(delay, fault, answer)
+            return RequestFaults(delay, fault, answer, early, f.commit_after_answer_seconds)
 
     def order_fails(self, related_subscriptions: set[str]) -> bool:
         """Whether a new order ends in ``error``: named subscriptions always, others at ``order_error_rate``."""

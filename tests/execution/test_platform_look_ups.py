@@ -35,9 +35,11 @@ def requests(server: Any) -> dict[str, int]:
 
 
 def test_a_fresh_run_reads_per_order_only_what_it_must(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per source: its POSTs, one read of each completed sales order (for the subscription it created) and one
-    read of the source before its cancellation; order listings (the run's platform read, then one per polling
-    round of a batch) do not grow with the number of sources."""
+    """Per source: its POSTs, one read of each completed sales order (for the subscription it created), one read
+    of the source before its cancellation, and one listing of its customer's orders before each phase's orders
+    (the platform re-checked right before placing: another workspace may have acted since the run started).
+    The other listings (the run's platform read, one per polling round of a batch, the orders by key after the
+    run) do not grow with the number of sources."""
     use_credentials(monkeypatch)
     path = estate(tmp_path)
     with sandbox_on(path, Faults(order_processing_seconds=0)) as server:  # final at the first poll
@@ -49,7 +51,8 @@ def test_a_fresh_run_reads_per_order_only_what_it_must(tmp_path: Path, monkeypat
     assert counted["POST /orders"] == SOURCES * 3
     assert counted["GET /orders/{id}"] == SOURCES * 2
     assert counted["GET /subscriptions/{id}"] == SOURCES  # the seat check reads the source only
-    assert counted["GET /orders"] == 3, counted  # the platform read, then one polling round per phase
+    # The platform read, one re-check per source and phase, one polling round per phase, the orders by key after.
+    assert counted["GET /orders"] == 1 + 2 * SOURCES + 2 + 1, counted
 
 
 def test_a_lost_journal_adopts_what_the_platform_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

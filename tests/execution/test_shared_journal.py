@@ -42,18 +42,16 @@ class TestClaims:
         assert journal.claim(seen_by_second, second) is None
         assert journal.intents_of(["3000001"])[0].claimed_by == first
 
-    def test_claim_of_a_live_run_is_not_stale_and_of_a_dead_one_is(self, tmp_path: Path) -> None:
+    def test_a_live_claim_is_kept_and_a_finished_runs_claim_is_free(self, tmp_path: Path) -> None:
         journal = Journal(tmp_path / "journal.sqlite")
-        alive = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
-        assert journal.claim_is_stale(alive) is False
-        journal.finish_run(alive, "finished", {}, None)
-        assert journal.claim_is_stale(alive) is True
-        dead = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
-        child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-        with journal._engine.begin() as connection:  # a run whose process has exited on this host
-            connection.exec_driver_sql("UPDATE runs SET pid = ? WHERE run_id = ?", (int(child.stdout), dead))
-        assert journal.claim_is_stale(dead) is True
-        assert journal.claim_is_stale("no-such-run") is True
+        holder = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
+        other = journal.start_run(MigrationMode.NEW_SUBSCRIPTION, False, {})
+        seen, = journal.record_intents(holder, [intent()])
+        assert journal.claim(seen, holder) == 1
+        taken, = journal.record_intents(other, [intent()])
+        assert journal.claim(taken, other) is None  # live: proved a moment ago, its run is running
+        journal.finish_run(holder, "finished", {}, None)
+        assert journal.claim(taken, other) == 2
 
     def test_a_dead_runs_placing_intent_can_be_taken_over(self, tmp_path: Path) -> None:
         journal = Journal(tmp_path / "journal.sqlite")
@@ -77,7 +75,6 @@ def test_claims_on_postgresql(postgres: str) -> None:
     seen_by_second, = journal.record_intents(second, [intent("PG-K1")])
     assert journal.claim(seen_by_first, first) == 1
     assert journal.claim(seen_by_second, second) is None
-    assert journal.claim_is_stale(first) is False
     journal.close()
 
 
