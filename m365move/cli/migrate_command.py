@@ -202,8 +202,9 @@ def report_json(report: RunReport, mode: MigrationMode, args: argparse.Namespace
         "results_path": str(report.results_path),
         "exit_status": status,
         "resume_command": _resume_command(report, args),
-        # Keys the platform holds twice after the run: cancel the younger order of each before it completes.
-        "duplicates": [d.as_json() for d in report.duplicates],
+        # Only when the platform holds a key twice after the run (cancel the younger order before it completes):
+        # the document of every other run stays as it was.
+        **({"duplicates": [d.as_json() for d in report.duplicates]} if report.duplicates else {}),
     }
 
 

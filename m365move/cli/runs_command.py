@@ -81,7 +81,9 @@ def run_show(args: argparse.Namespace) -> int:
         raise InputError(f"no journal here, so no run {args.run_id}", where=where,
                          hint="give --workspace or --journal of the run")
     run = _public(journal.run(args.run_id), with_parameters=True)
-    run["duplicates"] = journal.run(args.run_id)["duplicates"]
+    duplicates = journal.run(args.run_id)["duplicates"]
+    if duplicates:  # only then: the document of every other run stays as it was
+        run["duplicates"] = duplicates
     if args.format == "json":
         print(json.dumps(run, indent=1, default=str))
         return 0
@@ -94,7 +96,6 @@ def run_show(args: argparse.Namespace) -> int:
     for name, value in run["parameters"].items():
         if value not in (None, [], ""):
             print(visible(f"  {name}: {value}"))
-    duplicates = journal.run(args.run_id)["duplicates"]
     if duplicates:
         print("orders the platform holds twice under one poNumber (cancel the younger before it completes):")
         for duplicate in duplicates:

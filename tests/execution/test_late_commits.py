@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from m365move.cli import main
@@ -41,6 +42,7 @@ from tests.execution.sandbox_run import (
 
 pytestmark = pytest.mark.slow
 
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 CLIENT_TIMEOUT = 2.0
 SOURCES = 2
 
@@ -109,6 +111,7 @@ def test_a_duplicate_ends_the_run_non_zero_and_names_both_orders(
     status = main(migrate_args("new-subscription", estate, server, workspace, "--execute", "--commit-deadline", "0",
                                "--format", "json"))
     report = json.loads(capsys.readouterr().out)
+    jsonschema.validate(report, json.loads((SCHEMAS / "migrate-run.schema.json").read_text()))
     twice = duplicate_keys(state(server))
     assert len(twice) == 1  # forced: the resend went out before the late commit
     duplicate, = report["duplicates"]
@@ -122,6 +125,10 @@ def test_a_duplicate_ends_the_run_non_zero_and_names_both_orders(
     journal = Journal(workspace / "journal.sqlite")
     assert journal.run(report["run_id"])["duplicates"] == [duplicate]
     journal.close()
+    assert main(["runs", "--workspace", str(workspace), "show", report["run_id"], "--format", "json"]) == 0
+    shown_json = json.loads(capsys.readouterr().out)
+    jsonschema.validate(shown_json, json.loads((SCHEMAS / "run-show.schema.json").read_text()))
+    assert shown_json["duplicates"] == [duplicate]
     assert main(["runs", "--workspace", str(workspace), "show", report["run_id"]]) == 0
     shown = capsys.readouterr().out
     assert older in shown and younger in shown and "cancel the younger" in shown
