@@ -17,12 +17,19 @@ pytestmark = pytest.mark.slow
                     reason="spin and gcc are needed (.ci/run installs spin)")
 def test_protocol_holds_and_each_old_defect_has_a_counterexample() -> None:
     """The protocol keeps every invariant under all faults and completes without faults; the variants
-    without fencing, resending after a 502, without the seat check or the cross-mode checks each fail."""
+    without fencing, resending after a 502, without the seat check or the cross-mode checks each fail. The
+    two-actor model (claims, late commits, both modes, retries, two journals) holds in each scenario, and the
+    old behaviour of each case of issue 26 gives a counterexample."""
     done = subprocess.run([str(CHECK)], capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert sum(line.endswith("holds") for line in lines) == 2, done.stdout
-    assert sum("counterexample found (as expected)" in line for line in lines) == 5, done.stdout
+    assert sum(line.endswith("holds") for line in lines) == 2 + 6, done.stdout
+    assert sum("counterexample found (as expected)" in line for line in lines) == 5 + 6, done.stdout
     # The paused worker's duplicate: the trace shows the pause, the takeover and the second POST.
     assert "is paused past its lease" in done.stdout
     assert "the platform now holds 2 order(s) with this key" in done.stdout
+    # Issue 26: a holder's POST in flight when its lease ran out, taken over and looked up at once; both modes
+    # claimed; an errored mode resumed beside the other journal's target.
+    assert "the holder's lease runs out" in done.stdout
+    assert "placed attempt 1; the platform now holds 2 order(s) with this key" in done.stdout
+    assert "the source now has 2 live NCE target(s)" in done.stdout
