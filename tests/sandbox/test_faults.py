@@ -30,6 +30,23 @@ class TestFaultsFile:
         assert str(path) in str(caught.value)
 
 
+class TestCommitAfterAnswer:
+    def test_in_the_faults_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "faults.yaml"
+        path.write_text("rate_commit_after_answer: 1\ncommit_after_answer_seconds: 40\n"
+                        "commit_after_answer_answers: [504, timeout]\napply_to: ['POST /orders']\n")
+        decision = FaultInjector(load_faults(path)).for_request("POST /orders")
+        assert decision.fault is HttpFault.COMMIT_AFTER_ANSWER
+        assert decision.answer_before_commit in (504, "timeout") and decision.commit_after_seconds == 40
+
+    def test_default_answer_is_a_gateway_timeout_and_others_are_refused(self, tmp_path: Path) -> None:
+        assert Faults(rate_commit_after_answer=1).commit_after_answer_answers == [504]
+        path = tmp_path / "faults.yaml"
+        path.write_text("rate_commit_after_answer: 1\ncommit_after_answer_answers: [500]\n")
+        with pytest.raises(InputError, match="commit_after_answer_answers"):
+            load_faults(path)
+
+
 class TestInjector:
     def test_seeded_decisions_repeat(self) -> None:
         faults = Faults(rate_429=0.3, rate_5xx=0.3, rate_drop=0.2, seed=11)
