@@ -47,7 +47,7 @@ def read_journal(location: str | Path) -> AuditRecords:
                 optional = [name for name in _OPTIONAL_INTENT_COLUMNS if name in present]
                 intents_now = table("intents", *(column(name) for name in (*_INTENT_COLUMNS, *optional)))
                 intents = tuple(
-                    _intent(row[: len(_INTENT_COLUMNS)], dict(zip(optional, row[len(_INTENT_COLUMNS):], strict=True)))
+                    _intent(tuple(row[: len(_INTENT_COLUMNS)]), dict(zip(optional, row[len(_INTENT_COLUMNS):], strict=True)))
                     for row in connection.execute(select(*intents_now.columns))
                 )
                 result_names = ["run_id", "subscription_id", "mode", "decision", "final_status", "reasons"]
