@@ -179,6 +179,11 @@ def prepare_document(document: dict[str, object], size: int, folder: Path) -> tu
     return estate, source, sum(len(s.orders) for s in chosen) / size
 
 
+def _sources(source: Path) -> int:
+    """The subscriptions of the source-data CSV: all planned "migrate", the count `migrate --execute` confirms."""
+    return sum(1 for _ in source.open()) - 1
+
+
 def migrate(size: int, folder: Path, estate: Path, source: Path, env: dict[str, str], with_state: bool,
             audit: bool, execute: bool = True) -> dict[str, float]:
     work = folder / f"work-{size}-{'state' if with_state else 'plain'}{'' if execute else '-dry'}"
@@ -186,7 +191,8 @@ def migrate(size: int, folder: Path, estate: Path, source: Path, env: dict[str, 
     try:
         run = run_measured([sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate",
                             str(estate), "--source-data", str(source), "--commerce-url", sandbox.url,
-                            *(["--execute"] if execute else []), "--concurrency", "8", "--rate-limit", "0",
+                            *(["--execute", "--yes", str(_sources(source))] if execute else []), "--concurrency", "8",
+                            "--rate-limit", "0",
                             "--poll-interval", "0.05", "--workspace", str(work)], env, accept=(0, 6))
         requests = sandbox.requests()
         result = {"wall_s": run.wall_s, "cpu_s": run.cpu_s, "migrate_mb": run.peak_mb, "requests": requests,

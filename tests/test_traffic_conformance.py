@@ -39,7 +39,7 @@ from m365move.sandbox.server import run_sandbox  # noqa: E402
 from m365move.sandbox.spec_validation import spec_of  # noqa: E402
 from m365move.sandbox.traffic import RecordedRequest, recording  # noqa: E402
 from tests.call2teams.test_graph import SECTION, TOKEN  # noqa: E402
-from tests.execution.sandbox_run import CREDENTIALS  # noqa: E402
+from tests.execution.sandbox_run import CREDENTIALS, confirmed  # noqa: E402
 
 CONTOSO = Path(__file__).parent / "call2teams" / "fixtures" / "contoso"
 # Path segments that are ids (GUIDs, domain names, numbers), for counting unspecified APIs per endpoint.
@@ -89,9 +89,10 @@ def test_every_request_our_clients_send_conforms(tmp_path: Path, monkeypatch: py
         estate = next((tmp_path / "demo").glob("estate.*"))  # JSON or YAML, as the demo writes it
         with run_sandbox(estate, Faults(order_processing_seconds=0.05)) as sandbox:
             # Live read (the estate file serves as the catalog export), add-on migration orders, the operator's program.
-            assert _cli("migrate", "--mode", "switch-plan", "--catalog", str(estate), "--commerce-url", sandbox.url,
-                        "--workspace", str(tmp_path / "switch-plan"), "--poll-interval", "0.05", "--rate-limit", "0",
-                        "--execute", "--migration-program", "do-not-count") in (0, 6)
+            assert _cli(*confirmed(["migrate", "--mode", "switch-plan", "--catalog", str(estate), "--commerce-url",
+                                    sandbox.url, "--workspace", str(tmp_path / "switch-plan"), "--poll-interval",
+                                    "0.05", "--rate-limit", "0", "--execute", "--migration-program",
+                                    "do-not-count"])) in (0, 6)
         graph_estate = tmp_path / "graph-estate.yaml"
         graph_estate.write_text(yaml.safe_dump({"version": 1, "call2teams": json.loads(json.dumps(SECTION))}))
         with run_sandbox(graph_estate) as graph:

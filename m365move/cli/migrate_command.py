@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from m365move.cli.partner_center_lookup import (
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
+from m365move.commerce.live_identity import read_identity
 from m365move.commerce.models import MIGRATION_PROGRAMS
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
@@ -29,6 +31,7 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
 from m365move.errors import InputError, JournalError
 from m365move.estate.csv_files import read_license_mapping, read_plans_mapping
+from m365move.estate.platform_identity import check_same_platform
 from m365move.execution.commit_deadline import DEFAULT_SECONDS as DEFAULT_COMMIT_DEADLINE
 from m365move.execution.commit_deadline import ENV_VAR as COMMIT_DEADLINE_ENV
 from m365move.execution.commit_deadline import default_commit_deadline
@@ -38,6 +41,7 @@ from m365move.execution.migration_run import RunReport, RunRequest, run_migratio
 from m365move.execution.resume import find_resume_target
 from m365move.execution.run_progress import Progress
 from m365move.files.workspace import DEFAULT_HELP, default_workspace
+from m365move.plan_output.plan_file import ReviewedPlan, read_plan_file
 from m365move.text.secret_redaction import redacted
 
 EXIT_INTERRUPTED = 130
@@ -52,7 +56,12 @@ def register(subparsers: Any) -> None:
         description="Plan and, with --execute, place the orders on Commerce. Credentials come from "
         "M365MOVE_COMMERCE_USER / _PASSWORD / _SUBSCRIPTION_KEY or the M365MOVE_CONFIG file, never from arguments.",
     )
-    add_mode_argument(migrate)
+    add_mode_argument(migrate, required=False)
+    migrate.add_argument("--plan", metavar="FILE",
+                         help="apply exactly this reviewed plan file (`m365move plan … --output FILE`) instead of "
+                         "planning again: refused if it was made on another Commerce instance or edited since; each "
+                         "subscription is read again right before its first order and refused (changed-since-plan) "
+                         "if it changed since the plan")
     add_plan_input_arguments(migrate, estate_required=False)
     migrate.add_argument("--catalog", metavar="FILE",
                          help="catalog export (commerce.plans schema); subscriptions are then read live from Commerce")
@@ -76,6 +85,10 @@ def register(subparsers: Any) -> None:
 
 def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--execute", action="store_true", help="really place orders (default: dry run)")
+    parser.add_argument("--yes", type=whole_number(0, 10_000_000), metavar="N",
+                        help="with --execute and no --plan: go ahead without asking, if N is the number of "
+                        "subscriptions the plan migrates (`m365move plan`'s migrate count on the same inputs; "
+                        "otherwise nothing is placed); for automation")
     parser.add_argument("--workspace", default=default_workspace(), metavar="DIR",
                         help=f"journal and results folder, shared with the runbooks (default: {DEFAULT_HELP})")
     parser.add_argument("--journal", metavar="FILE|URL", help="journal location (default: WORKSPACE/journal.sqlite)")
@@ -103,6 +116,11 @@ def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    if args.plan:
+        return _run_reviewed(args)
+    if not args.mode:
+        raise InputError("give --mode new-subscription|switch-plan, or --plan FILE (the mode is the plan's)",
+                         where="m365move migrate")
     if bool(args.estate) == bool(args.catalog):
         raise InputError("give either --estate FILE or --catalog FILE (with subscriptions read from Commerce)",
                          where="m365move migrate")
@@ -113,7 +131,50 @@ def run_migrate(args: argparse.Namespace) -> int:
         "for_expiration_date": args.for_expiration_date, "commerce_url": args.commerce_url,
         "custom_order_params": args.custom_order_params, "migration_program": args.migration_program,
     }
-    return _run(args, parameters, selection=None)
+    return _run(args, parameters, selection=None, confirm=_confirmation(args))
+
+
+def _run_reviewed(args: argparse.Namespace) -> int:
+    """``migrate --plan FILE``: the reviewed plan's orders, nothing re-planned, each source checked for drift."""
+    given = [name for name in ("estate", "catalog", "license_mapping", "plans_mapping", "source_data", "reseller",
+                               "customer", "for_expiration_date") if getattr(args, name)]
+    if given or args.custom_order_params:
+        option = "--" + (given[0] if given else "custom_order_params").replace("_", "-")
+        raise InputError(f"{option} does not go with --plan: the plan file already holds what was reviewed",
+                         where=option, hint="plan again with it, review the new plan file, then apply that")
+    reviewed = read_plan_file(args.plan)
+    if args.mode and args.mode != reviewed.plan.mode.value:
+        raise InputError(f"the plan is a {reviewed.plan.mode.value} plan, not {args.mode}", where="--mode",
+                         hint="drop --mode: the plan's mode is used")
+    print(f"applying plan {args.plan} (plan_sha256 {reviewed.sha256}, made {reviewed.created_at})", file=sys.stderr)
+    parameters = {
+        "mode": reviewed.plan.mode.value, "plan": _abs(args.plan), "plan_sha256": reviewed.sha256,
+        "commerce_url": args.commerce_url, "migration_program": args.migration_program,
+        "source_data": None, "reseller": None, "customer": None, "for_expiration_date": None,
+    }
+    return _run(args, parameters, selection=Selection(subscription_ids=frozenset(
+        s.subscription_id for s in reviewed.plan.subscriptions)), reviewed=reviewed)
+
+
+def _confirmation(args: argparse.Namespace) -> Callable[[int], None]:
+    """An execution without a reviewed plan places orders only for the count the operator typed (or --yes N)."""
+
+    def confirm(count: int) -> None:
+        if args.yes is not None:
+            if args.yes != count:
+                raise InputError(f"--yes {args.yes} but this run would migrate {count} subscription(s); nothing was "
+                                 f"placed", where="--yes", hint=f"review the dry run, then --yes {count}")
+            return
+        if not sys.stdin.isatty():
+            raise InputError(f"--execute without --plan needs the number of subscriptions to migrate: --yes {count}; "
+                             f"nothing was placed", where="--execute",
+                             hint="or apply a reviewed plan: `m365move plan … --output FILE`, then `migrate --plan FILE`")
+        print(f"This run would place orders for {count} subscription(s) on {args.commerce_url}.", file=sys.stderr)
+        answer = input(f"Type {count} to go ahead (anything else places nothing): ").strip()
+        if answer != str(count):
+            raise InputError(f"{answer!r} is not {count}: nothing was placed", where="--execute")
+
+    return confirm
 
 
 def run_resume(args: argparse.Namespace) -> int:
@@ -138,7 +199,8 @@ def run_resume(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Selection | None,
-         journal: Journal | None = None) -> int:
+         journal: Journal | None = None, *, reviewed: ReviewedPlan | None = None,
+         confirm: Callable[[int], None] | None = None) -> int:
     mode = MigrationMode(parameters["mode"])
     journal = journal or _journal(args)
     # Pages of 1,000 (the most SimpleAPI serves): the run's one read of m365move's orders lists whole collections.
@@ -146,7 +208,11 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
                              rate_limit_per_second=args.rate_limit or None, page_size=1000)
     try:
         client.verify_access()
-        estate, plans_mapping, file_selection = _estate(parameters, client)
+        if reviewed is not None:
+            check_same_platform(reviewed.platform, read_identity(client), what="plan", where=args.plan)
+            estate, plans_mapping, file_selection = reviewed.estate, PlansMapping(), Selection()
+        else:
+            estate, plans_mapping, file_selection = _estate(parameters, client)
         selection = selection or file_selection
         # Microsoft-led migrations seen in Partner Center are skipped or blocked, never ordered again.
         estate = with_partner_center_view(args, estate, selection)
@@ -159,6 +225,9 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
                                      commit_deadline_seconds=(default_commit_deadline() if args.commit_deadline is None
                                                               else args.commit_deadline)),
             custom_order_params=bool(parameters.get("custom_order_params")),
+            reviewed=reviewed.plan if reviewed else None,
+            reviewed_sources=reviewed.sources if reviewed else None,
+            confirm=confirm,
         )
         stop = threading.Event()
         previous = _stop_on_interrupt(stop)
@@ -220,6 +289,7 @@ def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, P
         "estate", "license_mapping", "plans_mapping", "source_data", "reseller", "customer", "for_expiration_date")})
     if parameters.get("estate"):
         inputs = load_plan_inputs(namespace)
+        check_same_platform(inputs.platform, read_identity(client), what="estate", where=parameters["estate"])
         return inputs.estate, inputs.plans_mapping, inputs.selection
     estate = read_estate(client, parameters["catalog"]).estate
     if parameters.get("license_mapping"):

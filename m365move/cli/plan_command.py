@@ -20,10 +20,12 @@ from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
 from m365move.domain.reconciliation import partner_center_findings
+from m365move.errors import InputError
 from m365move.files.atomic_files import atomic_writer
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 from m365move.plan_output.csv_format import write_plan_csv
 from m365move.plan_output.json_format import write_plan_json
+from m365move.plan_output.plan_file import write_plan_file
 from m365move.plan_output.table_format import render_plan_table
 
 
@@ -41,10 +43,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--term-ends-within", type=_days, default=DEFAULT_TERM_END_DAYS, metavar="DAYS",
                         help="list in-scope sources whose legacy term ends within DAYS from today (UTC) as the "
                         "finding term-ends-soon: Microsoft migrates them itself at term end (default: %(default)s)")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="table for a person, json (the plan contract) or csv (default: %(default)s)")
+    parser.add_argument("--format", choices=("table", "json", "csv"),
+                        help="table for a person, json (the plan contract) or csv (default: table on standard "
+                        "output, json with --output)")
     parser.add_argument("--output", type=output_file, metavar="FILE",
-                        help="write here (atomically) instead of standard output (default: standard output)")
+                        help="write here (atomically) instead of standard output; in json, the reviewed plan file "
+                        "that `migrate --plan FILE` applies (with the platform it was read from and its plan_sha256)")
     parser.set_defaults(func=run_plan)
 
 
@@ -58,7 +62,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     inputs = load_plan_inputs(args)
-    estate, plans_mapping, selection = inputs.estate, inputs.plans_mapping, inputs.selection
+    estate, plans_mapping, selection, platform = inputs.estate, inputs.plans_mapping, inputs.selection, inputs.platform
     # Planning needs only the domain estate: the validated document (as big again) is let go here.
     del inputs
     estate = with_partner_center_view(args, estate, selection)  # Microsoft-led migrations, when credentials are set
@@ -67,12 +71,23 @@ def _plan(args: argparse.Namespace) -> int:
                                today=dt.datetime.now(dt.timezone.utc).date(), days=args.term_ends_within)
     findings = preflight_findings(plan, [term_ending_finding(ending, args.term_ends_within),
                                          *partner_center_findings(plan, estate.partner_center)])
-    if args.output:
+    fmt = args.format or ("json" if args.output else "table")
+    if args.output and fmt == "json":
+        if platform is None:
+            raise InputError("the estate lists no reseller, so the plan cannot name the Commerce instance it is for",
+                             where=args.estate or args.catalog, hint="add the resellers (commerce.resellers)")
         with atomic_writer(args.output, newline="") as handle:
-            _write(args.format, plan, findings, handle)
+            sha256 = write_plan_file(plan, findings, estate, platform, handle)
+        counts = ", ".join(f"{n} {d}" for d, n in plan.summary().items())
+        print(f"plan written to {args.output}: {counts}\nplan_sha256 {sha256}\n"
+              f"review it, then apply exactly it: m365move migrate --plan {args.output} --commerce-url "
+              f"{platform.commerce_url or 'URL'} --execute", file=sys.stderr)
+    elif args.output:
+        with atomic_writer(args.output, newline="") as handle:
+            _write(fmt, plan, findings, handle)
         print(f"plan written to {args.output}: {plan.summary()}", file=sys.stderr)
     else:
-        _write(args.format, plan, findings, sys.stdout)
+        _write(fmt, plan, findings, sys.stdout)
     return 0
 
 

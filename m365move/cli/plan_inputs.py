@@ -13,6 +13,7 @@ from m365move.domain.planner import Selection
 from m365move.errors import InputError
 from m365move.estate.csv_files import parse_date, read_license_mapping, read_plans_mapping, read_source_data
 from m365move.estate.loader import LoadedEstate, load_estate
+from m365move.estate.platform_identity import PlatformIdentity, estate_identity
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class PlanInputs:
     estate: Estate
     plans_mapping: PlansMapping
     selection: Selection
+    # The Commerce instance the estate was read from (a live read's, or the estate file's own resellers).
+    platform: PlatformIdentity | None = None
 
 
 def add_mode_argument(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -70,7 +73,7 @@ def load_plan_inputs(args: argparse.Namespace) -> PlanInputs:
     if args.license_mapping:
         estate = estate.with_license_mapping(read_license_mapping(args.license_mapping))
     plans_mapping = read_plans_mapping(args.plans_mapping) if args.plans_mapping else PlansMapping()
-    return PlanInputs(loaded, estate, plans_mapping, selection_from_args(args))
+    return PlanInputs(loaded, estate, plans_mapping, selection_from_args(args), estate_identity(loaded.estate))
 
 
 def selection_from_args(args: argparse.Namespace) -> Selection:
@@ -103,4 +106,4 @@ def _live_plan_inputs(args: argparse.Namespace) -> PlanInputs:
         estate = estate.with_license_mapping(read_license_mapping(args.license_mapping))
     plans_mapping = read_plans_mapping(args.plans_mapping) if args.plans_mapping else PlansMapping()
     loaded = LoadedEstate(Path(args.catalog), live.document, estate)
-    return PlanInputs(loaded, estate, plans_mapping, selection_from_args(args))
+    return PlanInputs(loaded, estate, plans_mapping, selection_from_args(args), live.platform)

@@ -14,7 +14,7 @@ from m365move.cli.partner_center_options import add_connection_options, guid, pa
 from m365move.errors import InputError
 from m365move.partnercenter.already_migrated import refuse_if_migrated
 from m365move.partnercenter.models import BILLING_CYCLES, TERM_BILLING_CYCLES, ScheduleRequest
-from m365move.partnercenter.schedules import cancel_waiting, ensure_schedule
+from m365move.partnercenter.schedules import cancel_waiting, ensure_schedule, schedule_action, waiting_schedules
 from m365move.text.terminal_text import visible
 
 
@@ -28,7 +28,8 @@ def _register_schedule(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         "schedule", help="schedule a subscription's new-commerce migration (a date, or its renewal)",
         description="Schedule the migration of one legacy subscription in Partner Center, for a date (--date) or for "
                     "its renewal (--on-renewal, no mid-term change). Run again to change it: the waiting schedule "
-                    "is updated, never duplicated. Credentials: PARTNER_CENTER_TENANT_ID, PARTNER_CENTER_CLIENT_ID, "
+                    "is updated, never duplicated. A dry run unless --execute. Credentials: PARTNER_CENTER_TENANT_ID, "
+                    "PARTNER_CENTER_CLIENT_ID, "
                     "PARTNER_CENTER_CLIENT_SECRET.")
     parser.add_argument("--customer", required=True, metavar="TENANT_ID", help="the customer's tenant id")
     parser.add_argument("--subscription", required=True, metavar="ID", help="the legacy subscription's id")
@@ -41,6 +42,9 @@ def _register_schedule(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     parser.add_argument("--full-term", action="store_true", help="start a new full term instead of keeping the "
                                                                   "legacy term's end")
     parser.add_argument("--reference", metavar="GUID", help="externalReferenceId to tag the migration with (a run id)")
+    parser.add_argument("--execute", action="store_true",
+                        help="really create or update the schedule in Partner Center (default: dry run, which only "
+                        "reads the waiting schedule and says what it would do)")
     add_connection_options(parser)
     parser.set_defaults(func=_schedule)
 
@@ -62,10 +66,20 @@ def _schedule(args: argparse.Namespace) -> int:
         if isinstance(error, InputError):
             raise
         raise InputError(str(error), where="--term/--billing/--quantity") from None
+    customer = guid(args.customer, "--customer")
     with partner_center_client(args) as pc:
-        # Microsoft (or anyone) migrated it already, or is migrating it: refused, nothing scheduled.
-        refuse_if_migrated(pc, guid(args.customer, "--customer"), wanted.current_subscription_id)
-        outcome = ensure_schedule(pc, guid(args.customer, "--customer"), wanted)
+        # Microsoft (or anyone) migrated it already, or is migrating it: refused, nothing scheduled (dry run too).
+        refuse_if_migrated(pc, customer, wanted.current_subscription_id)
+        if not args.execute:
+            action, current = schedule_action(pc, wanted)
+            asked = "on renewal" if wanted.migrate_on_renewal else f"at {target.isoformat() if target else ''}"
+            acting = f" {current.id}" if current is not None else ""
+            verb = {"created": "create a schedule", "updated": f"update schedule{acting}",
+                    "unchanged": f"leave schedule{acting} as it is"}[action.value]
+            print(visible(f"dry run: would {verb} for {wanted.current_subscription_id}: migrates {asked}; nothing was "
+                          f"changed (add --execute to schedule it)"))
+            return 0
+        outcome = ensure_schedule(pc, customer, wanted)
     schedule = outcome.schedule
     when = ("on renewal" + (f" ({schedule.raw.get('subscriptionEndDate')})" if schedule.raw.get("subscriptionEndDate")
                             else "")) if schedule.migrate_on_renewal else f"at {schedule.raw.get('targetDate')}"
@@ -86,6 +100,8 @@ def _register_schedules(subparsers: argparse._SubParsersAction[argparse.Argument
     cancel = actions.add_parser("cancel", help="cancel a subscription's waiting schedule (none waiting: nothing to do)")
     cancel.add_argument("--customer", required=True, metavar="TENANT_ID", help="the customer's tenant id")
     cancel.add_argument("--subscription", required=True, metavar="ID", help="the legacy subscription's id")
+    cancel.add_argument("--execute", action="store_true",
+                        help="really cancel (default: dry run, which lists what it would cancel)")
     add_connection_options(cancel)
     cancel.set_defaults(func=_cancel)
 
@@ -110,6 +126,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
+    guid(args.customer, "--customer")
+    if not args.execute:
+        with partner_center_client(args) as pc:
+            waiting = waiting_schedules(pc, guid(args.subscription, "--subscription"))
+        if not waiting:
+            print(visible(f"dry run: no waiting schedule for {args.subscription}: nothing to cancel"))
+        for schedule in waiting:
+            print(visible(f"dry run: would cancel schedule {schedule.id} for {schedule.current_subscription_id}; "
+                          f"nothing was changed (add --execute to cancel it)"))
+        return 0
     with partner_center_client(args) as pc:
         cancelled = cancel_waiting(pc, guid(args.customer, "--customer"), guid(args.subscription, "--subscription"))
     if not cancelled:

@@ -37,6 +37,7 @@ from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.estate.catalog_file import parse_catalog, to_estate_document
 from m365move.estate.loader import build_estate, read_structured_file
+from m365move.estate.platform_identity import PlatformIdentity, check_same_platform, identity_of
 from m365move.estate.schema import (
     CommerceSection,
     CustomerEntry,
@@ -60,6 +61,7 @@ class LiveEstate:
     estate: Estate
     document: EstateDocument
     skipped: tuple[tuple[str, str], ...]  # (subscription id, why)
+    platform: PlatformIdentity | None = None  # the instance it was read from
 
 
 def load_catalog(path: str | Path) -> EstateDocument:
@@ -86,8 +88,13 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
     catalog = load_catalog(catalog_path)
     plans = {p.id: p for p in catalog.commerce.plans}
     tier = {r.id: r.tier_config for r in catalog.commerce.resellers}
+    listed_resellers = client.list_resellers()
+    # A catalog exported from another instance (ids that collide, names that do not) is refused before anything else.
+    platform = identity_of(((r.id, r.name) for r in listed_resellers), client.base_url)
+    exported_from = identity_of((r.id, r.name) for r in catalog.commerce.resellers) if catalog.commerce.resellers else None
+    check_same_platform(exported_from, platform, what="catalog", where=str(catalog_path))
     resellers = [
-        ResellerEntry(id=r.id, name=r.name, tier_config=tier.get(r.id, "missing")) for r in client.list_resellers()
+        ResellerEntry(id=r.id, name=r.name, tier_config=tier.get(r.id, "missing")) for r in listed_resellers
     ]
     known_resellers = {r.id for r in resellers}
     mca = {c.id: c.mca_accepted for c in catalog.commerce.customers}
@@ -136,7 +143,7 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
     if skipped:
         log.warning("%d subscriptions left out (first: %s: %s)", len(skipped), *skipped[0])
     estate = build_estate(document, f"Commerce at {client.base_url} with catalog {catalog_path}")
-    return LiveEstate(estate, document, tuple(skipped))
+    return LiveEstate(estate, document, tuple(skipped), platform)
 
 
 def _visible(plan: PlanEntry, resellers: set[str]) -> PlanEntry:

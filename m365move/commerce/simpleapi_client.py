@@ -158,6 +158,11 @@ class SimpleApiClient:
         """Fail fast, before any work: authenticate and read one page of resellers (PlatformError otherwise)."""
         self._call("GET", "/resellers", params={"offset": 0, "limit": 1})
 
+    def first_resellers(self, count: int) -> list[ResellerInfo]:
+        """The first ``count`` resellers in the platform's own order (one request): the platform's identity."""
+        body = self._call("GET", "/resellers", params={"offset": 0, "limit": count})
+        return [ResellerInfo.read(item) for item in body.get("data") or []]
+
     def list_resellers(self) -> list[ResellerInfo]:
         return [ResellerInfo.read(item) for item in self._paged("/resellers", {})]
 

@@ -84,15 +84,18 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
         print(f"\nsandbox (Commerce SimpleAPI, Connect, Partner Center, Graph) at {sandbox.url}")
         common = ["--estate", str(estate), "--commerce-url", sandbox.url, "--workspace", str(workspace),
                   "--poll-interval", "0.2", "--rate-limit", "0"]
-        _step("3. New Subscription migration with the CLI, reseller 1000001: dry run, then executed; Partner Center "
-              "asked first (what Microsoft already migrated is reconciled, never ordered)")
+        _step("3. New Subscription migration with the CLI, reseller 1000001: a reviewed plan (Partner Center asked "
+              "first: what Microsoft already migrated is reconciled, never ordered), its dry run, then applied")
         partner_center = ["--partner-center-url", f"{sandbox.url}/partnercenter",
                           "--token-url", f"{sandbox.url}/partnercenter/oauth2/token"]
+        reviewed = output_dir / "plan-reseller-1000001.json"
         os.environ.update(PARTNER_CENTER_SANDBOX)
         try:
-            _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", *common, *partner_center)
-            _cli("migrate", "--mode", "new-subscription", "--reseller", "1000001", "--execute", *common,
-                 *partner_center)
+            _cli("plan", "--mode", "new-subscription", "--reseller", "1000001", "--estate", str(estate),
+                 "--output", str(reviewed), *partner_center)
+            applying = ["--plan", str(reviewed), *common[2:]]
+            _cli("migrate", *applying)
+            _cli("migrate", *applying, "--execute")
             _cli("reconcile", "--estate", str(estate), "--format", "csv", "--output",
                  str(output_dir / "reconciliation.csv"), *partner_center)
         finally:

@@ -38,6 +38,8 @@ class ReasonCode(str, Enum):
     MIGRATED_IN_OTHER_MODE = "migrated-in-other-mode"
     # Partner Center shows the legacy subscription already migrated (Microsoft-led or by any partner): reconcile it
     MIGRATED_BY_MICROSOFT = "migrated-by-microsoft"
+    # migrate --plan: the source changed on the platform since the reviewed plan was made (nothing placed for it)
+    CHANGED_SINCE_PLAN = "changed-since-plan"
     # Partner Center migration rules Microsoft documents but enforces late (at the create, or after it); the
     # Connect path (the sweep's plan and the migration fulfilment) reports them before anything is requested.
     SMB_SEAT_CAP_EXCEEDED = "smb-seat-cap-exceeded"  # a business (SMB) offer over 300 seats for one customer

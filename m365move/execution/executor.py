@@ -108,10 +108,13 @@ class MigrationExecutor:
         crash_points: CrashPoints | None = None,
         sleep: Callable[[float], None] = time.sleep,
         platform: PlatformOrders | None = None,
+        before_placing: Callable[[SubscriptionWork], bool] | None = None,
     ) -> None:
         self.client = client
         # m365move's orders on the platform when the run started (what a lost or other journal placed).
         self.platform = platform or PlatformOrders()
+        # migrate --plan: is the source still as the reviewed plan saw it? (plan_drift; False holds its orders)
+        self.before_placing = before_placing
         self.journal = journal
         self.run_id = run_id
         self.options = options
@@ -174,9 +177,17 @@ class MigrationExecutor:
 
     def _place_all(self, work: SubscriptionWork, todo: list[Intent]) -> None:
         try:
+            if self.before_placing is not None:
+                if not self.before_placing(work):
+                    self.progress.count("refused: changed-since-plan")
+                    return
+                keys = {i.key for i in todo}
+                todo = [i for i in work.intents if i.key in keys]  # as the check left them (held or released)
             if any(i.state is IntentState.PLANNED for i in todo):
                 todo = self._recheck_platform(work, todo)
             for intent in todo:
+                if intent.hold_reason and intent.kind is not OrderKind.CANCELLATION:
+                    continue  # held by migrate --plan (changed-since-plan): a reviewed plan releases it
                 # "planned": never sent by a worker of this journal; the run's platform read says whether another
                 # journal placed it. "placing" is looked up by _place, after its claim.
                 known = self.platform.get(intent.po_number) if intent.state is IntentState.PLANNED else None

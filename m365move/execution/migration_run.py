@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from m365move.execution.executor import ExecutionOptions, MigrationExecutor
 from m365move.execution.final_status import final_status
 from m365move.execution.intents import Intent, intents_for
 from m365move.execution.journal import Journal
+from m365move.execution.plan_drift import PlanDriftCheck, SourceState
 from m365move.execution.platform_orders import read_platform_orders
 from m365move.execution.results_context import context_columns
 from m365move.execution.results_file import write_results
@@ -47,6 +48,12 @@ class RunRequest:
     parameters: dict[str, Any]
     options: ExecutionOptions = ExecutionOptions()
     custom_order_params: bool = False
+    # migrate --plan: the reviewed plan applied as it is (no planning), and each source as it saw it (plan_drift).
+    reviewed: MigrationPlan | None = None
+    reviewed_sources: Mapping[str, SourceState] | None = None
+    # An execution without a reviewed plan: called with the plan's "migrate" count before anything is read from
+    # the platform's orders, journaled or placed; it raises to refuse (the CLI's count confirmation).
+    confirm: Callable[[int], None] | None = None
 
 
 # Subscriptions whose intents are journaled in one transaction.
@@ -56,7 +63,8 @@ _RESULTS_CHUNK = 2000
 
 # Blocked by what the platform or the journal showed while running (not by the estate): these, like failed and
 # partially-migrated subscriptions, make an executed run end with exit status 6.
-PLATFORM_BLOCK_CODES = frozenset({ReasonCode.SEAT_COUNT_CHANGED, ReasonCode.MIGRATED_IN_OTHER_MODE})
+PLATFORM_BLOCK_CODES = frozenset({ReasonCode.SEAT_COUNT_CHANGED, ReasonCode.MIGRATED_IN_OTHER_MODE,
+                                  ReasonCode.CHANGED_SINCE_PLAN})
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,14 @@ def run_migration(
 ) -> RunReport:
     """Plan, then (with ``execute``) place and poll every order; always journal the run and write results."""
     already = journal.fully_migrated(request.mode)
-    plan = plan_migration(request.estate, request.mode, plans_mapping=request.plans_mapping,
-                          selection=request.selection, already_migrated=already)
+    if request.reviewed is not None:
+        plan = already_migrated(request.reviewed, already)
+    else:
+        plan = plan_migration(request.estate, request.mode, plans_mapping=request.plans_mapping,
+                              selection=request.selection, already_migrated=already)
+    if request.execute and request.confirm is not None:
+        # The plan's "migrate" count as `m365move plan` shows it on the same inputs (the journal aside).
+        request.confirm(sum(1 for s in plan.subscriptions if s.decision is Decision.MIGRATE or _already_migrated(s)))
     # One read of m365move's orders on the platform for the run's customers (before anything is journaled):
     # the other mode's keys block a source, this mode's keys are adopted by the executor instead of placed.
     platform = read_platform_orders(client, _customers(request, journal, plan.migrating())) if client else None
@@ -102,8 +116,10 @@ def run_migration(
                 works = _works(request, journal, run_id, plan.migrating())
                 progress = progress or Progress(len(works))
                 progress.total = len(works)
+                check = (PlanDriftCheck(client, journal, request.reviewed_sources)
+                         if request.reviewed_sources is not None else None)
                 executor = MigrationExecutor(client, journal, run_id, request.options, progress=progress, stop=stop,
-                                             platform=platform)
+                                             platform=platform, before_placing=check)
                 executor.execute(works)
                 interrupted = executor.interrupted
                 progress.done()
@@ -198,6 +214,16 @@ def needs_attention(row: Mapping[str, str]) -> bool:
     if DUPLICATE_CODE in codes:
         return True
     return row["final_status"] == "blocked" and bool(codes & {c.value for c in PLATFORM_BLOCK_CODES})
+
+
+def already_migrated(plan: MigrationPlan, done: frozenset[str]) -> MigrationPlan:
+    """A reviewed plan with the sources the journal shows fully migrated since turned to already-migrated skips."""
+    if not done:
+        return plan
+    reason = Reason(ReasonCode.ALREADY_MIGRATED, "the journal shows every order of this subscription completed")
+    return replace(plan, subscriptions=tuple(
+        replace(s, decision=Decision.SKIP, reasons=(reason,), orders=())
+        if s.subscription_id in done and s.decision is Decision.MIGRATE else s for s in plan.subscriptions))
 
 
 def _block_other_mode(plan: MigrationPlan, blocks: Mapping[str, Reason]) -> MigrationPlan:

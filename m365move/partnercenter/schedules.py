@@ -47,6 +47,15 @@ def ensure_schedule(pc: PartnerCenterClient, tenant_id: str, wanted: ScheduleReq
     return ScheduleOutcome(ScheduleAction.UPDATED, pc.update_schedule(tenant_id, current.id, wanted))
 
 
+def schedule_action(pc: PartnerCenterClient, wanted: ScheduleRequest) -> tuple[ScheduleAction, Schedule | None]:
+    """What ``ensure_schedule`` would do (read only: the dry run) and the waiting schedule it would act on."""
+    waiting = waiting_schedules(pc, wanted.current_subscription_id)
+    if not waiting:
+        return ScheduleAction.CREATED, None
+    current = waiting[0]
+    return (ScheduleAction.UNCHANGED if _says(current, wanted) else ScheduleAction.UPDATED), current
+
+
 def cancel_waiting(pc: PartnerCenterClient, tenant_id: str, legacy_subscription_id: str) -> list[ScheduleOutcome]:
     """Cancel the subscription's waiting schedules (normally one); none waiting is not an error."""
     return [ScheduleOutcome(ScheduleAction.CANCELLED, pc.cancel_schedule(tenant_id, s.id))

@@ -8,6 +8,7 @@ A mistaken run (wrong count, a stale plan, a copy-pasted command) therefore plac
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -146,6 +147,17 @@ def execute_plan(
     )
     # Progress goes to the cell's output (updated in place) and, relayed, to the terminal of `runbook run`.
     return run_migration(request, journal, client, workspace, progress=Progress(0), stop=threading.Event())
+
+
+RESULTS_COPY = "results.csv"
+
+
+def keep_in_run_folder(results_path: Path, run_dir: Path | None = None) -> Path:
+    """Copy the results file into the run folder (the kernel's working folder) as ``results.csv``, so that the
+    sealed folder holds it (its manifest lists it) even when the workspace is elsewhere or cleaned up."""
+    target = (run_dir or Path.cwd()) / RESULTS_COPY
+    shutil.copyfile(results_path, target)
+    return target
 
 
 def results_overview(report: RunReport, results_file: str, workspace: str) -> str:

@@ -20,6 +20,7 @@ import msgspec
 
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
+from m365move.commerce.live_identity import read_identity
 from m365move.commerce.models import MigrationProgram
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
@@ -30,6 +31,7 @@ from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.estate.csv_files import parse_date, read_license_mapping, read_plans_mapping, read_source_data
 from m365move.estate.loader import load_estate
+from m365move.estate.platform_identity import check_same_platform, estate_identity
 from m365move.execution.executor import ExecutionOptions
 from m365move.runbooks.namespace import parameters_from_namespace
 
@@ -155,6 +157,8 @@ def load_inputs(recorded: Mapping[str, Any], client: SimpleApiClient | None = No
     if recorded.get("estate"):
         estate = load_estate(recorded["estate"]).estate
         source = f"estate file {Path(recorded['estate']).name}"
+        if client is not None:  # an estate read from another Commerce instance is refused (platform-mismatch)
+            check_same_platform(estate_identity(estate), read_identity(client), what="estate", where="estate")
     elif recorded.get("catalog"):
         if client is None:
             raise InputError("reading subscriptions from Commerce needs a client", where="commerce_url")

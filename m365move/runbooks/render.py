@@ -20,6 +20,10 @@ from m365move.runbooks.report_header import report_header
 _html_exporter: Callable[..., Any] = HTMLExporter
 _tag_remover: Callable[..., Any] = TagRemovePreprocessor
 
+# nbconvert's lab template less its remote scripts (require.js, MathJax, mermaid, widgets): a sealed report renders
+# the same offline, and opening it fetches nothing.
+OFFLINE_TEMPLATE = "m365move-offline"
+_TEMPLATES = Path(__file__).parent / "report_template"
 REPORT_NAME = "report.html"
 REPORT_WITH_CODE_NAME = "report-with-code.html"
 
@@ -41,11 +45,13 @@ def render_report(run_dir: Path, *, show_code: bool = False) -> Path:
 
 
 def notebook_to_html(notebook: nbformat.NotebookNode, *, show_code: bool = False) -> str:
-    """nbconvert's lab template, minus the injected parameters cell, code optional, prompts off."""
+    """nbconvert's lab template (nothing loaded from the network), minus the injected parameters cell, code
+    optional, prompts off."""
     # The injected cell repeats parameters.json in code form; it says nothing a reader of the report needs.
     remover = _tag_remover(remove_cell_tags={INJECTED_PARAMETERS_TAG}, enabled=True)
     exporter = _html_exporter(
-        template_name="lab",
+        template_name=OFFLINE_TEMPLATE,
+        extra_template_basedirs=[str(_TEMPLATES)],
         exclude_input=not show_code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,

@@ -2,8 +2,9 @@
 
 Runbook name and title, when it started and ended and how long it took, who ran it (user@host), which
 m365move (version and commit), the platform endpoints it talked to (never credentials: user info and
-query strings are cut), the run's status, a sign-off block, then the parameters folded, ``null`` ones
-hidden. Every value is written through :func:`markdown_literal` (the header is a markdown cell).
+query strings are cut), the run's outcome in words (OK, NEEDS ATTENTION, FAILED, INTERRUPTED; DRY RUN or
+EXECUTED), a sign-off block, then the parameters (open, so that they print), ``null`` ones hidden. Every
+value is written through :func:`markdown_literal` (the header is a markdown cell).
 """
 
 from __future__ import annotations
@@ -67,6 +68,25 @@ def _between(run: Mapping[str, Any]) -> float | None:
     return (end - start).total_seconds()
 
 
+# What an exit code says of the run, in words a reviewer cannot misread (docs/exit-codes.md).
+_OUTCOMES = {0: "OK", 2: "FAILED: bad parameters", 3: "FAILED: a cell raised an error", 4: "FAILED: timed out",
+             5: "FAILED: the kernel died", 6: "NEEDS ATTENTION: subscriptions failed, partially migrated or blocked",
+             7: "NEEDS ATTENTION: verdict NOT-READY", 130: "INTERRUPTED before the end"}
+
+
+def outcome_words(run: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    """``NEEDS ATTENTION: … (exit 6); EXECUTED: orders were placed`` from the run's exit code and ``execute``."""
+    code = run.get("exit_code")
+    words = _OUTCOMES.get(code, str(run.get("status", "unknown")).upper()) if isinstance(code, int) else \
+        str(run.get("status", "unknown")).upper()
+    if isinstance(code, int):
+        words += f" (exit {code})"
+    if "execute" in parameters:
+        words += ("; EXECUTED: changes were made on the platform" if parameters.get("execute")
+                  else "; DRY RUN: nothing was changed on the platform")
+    return words
+
+
 def _row(label: str, value: object) -> str:
     return f"<tr><th style=\"text-align:left\">{markdown_literal(label)}</th><td>{markdown_literal(value)}</td></tr>"
 
@@ -75,13 +95,12 @@ def report_header(run: Mapping[str, Any], parameters: Mapping[str, Any], run_fol
     """The header as one markdown cell's source (HTML inside markdown, every value as literal text)."""
     name = run.get("runbook") or run_folder
     title = run.get("title") or name
-    status = str(run.get("status", "unknown"))
     tool = run.get("tool") or {}
     commit = tool.get("commit") or "not a git checkout"
     facts = [
         ("runbook", name),
         ("run folder", run_folder),
-        ("status", status + (f" (exit {run['exit_code']})" if "exit_code" in run else "")),
+        ("outcome", outcome_words(run, parameters)),
         ("started", _when(run.get("started_at"))),
         ("ended", _when(run.get("finished_at"))),
         ("duration", _duration((run.get("timings") or {}).get("total") or _between(run))),
@@ -105,7 +124,8 @@ def report_header(run: Mapping[str, Any], parameters: Mapping[str, Any], run_fol
         rows = "".join(f"<tr><td>{markdown_literal(k)}</td><td><code>{markdown_literal(json.dumps(v, ensure_ascii=False))}"
                        "</code></td></tr>" for k, v in shown.items())
         note = f" ({hidden} unset, not shown)" if hidden else ""
-        lines += [f"<details><summary>Parameters: {len(shown)} set{note}</summary>",
+        # Open: a printed or saved report shows every parameter (execute and confirm above all), not a fold.
+        lines += [f"<details open><summary>Parameters: {len(shown)} set{note}</summary>",
                   "<table><tr><th>parameter</th><th>value</th></tr>" + rows + "</table></details>"]
     return "\n".join(lines)
 

@@ -39,6 +39,11 @@ def test_schedule_twice_then_list_then_cancel(sandbox: tuple[list[str], PartnerC
     connection, state = sandbox
     ask = ["schedule", "--customer", TENANT, "--subscription", LEGACY, "--term", "P1Y", "--billing", "Monthly",
            "--quantity", "5", *connection]
+    # A dry run by default: it says what it would do and changes nothing.
+    assert main([*ask, "--date", "2026-12-02T00:00:00Z"]) == 0
+    assert capsys.readouterr().out.startswith("dry run: would create a schedule ")
+    assert state.schedules == {}
+    ask.append("--execute")
     assert main([*ask, "--date", "2026-12-02T00:00:00Z"]) == 0
     assert capsys.readouterr().out.startswith("created schedule ")
     assert main([*ask, "--date", "2026-12-02T00:00:00Z"]) == 0
@@ -52,8 +57,10 @@ def test_schedule_twice_then_list_then_cancel(sandbox: tuple[list[str], PartnerC
     assert listed["status"] == "Created" and listed["migrateOnRenewal"] is True
 
     assert main(["schedules", "cancel", "--customer", TENANT, "--subscription", LEGACY, *connection]) == 0
+    assert capsys.readouterr().out.startswith("dry run: would cancel schedule ")
+    assert main(["schedules", "cancel", "--customer", TENANT, "--subscription", LEGACY, "--execute", *connection]) == 0
     assert capsys.readouterr().out.startswith("cancelled schedule ")
-    assert main(["schedules", "cancel", "--customer", TENANT, "--subscription", LEGACY, *connection]) == 0
+    assert main(["schedules", "cancel", "--customer", TENANT, "--subscription", LEGACY, "--execute", *connection]) == 0
     assert "nothing cancelled" in capsys.readouterr().out
 
 

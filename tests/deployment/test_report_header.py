@@ -40,7 +40,8 @@ def test_header_names_run_people_time_version_endpoints_and_sign_off(tmp_path: P
                      "db.example/m365", "Sign-off", "Reviewed by (name)", "Role / title", "Signature",
                      "Parameters: 3 set (1 unset, not shown)", "reseller \"1000002\""):
         assert expected in head, expected
-    assert "<details>" in page
+    assert re.search(r"<details open(=\"\")?>", page)  # the parameters print
+    assert "outcome OK (exit 0); DRY RUN: nothing was changed on the platform" in head
     for secret in ("s3cret", "k3y", "apiuser"):
         assert secret not in page
     assert "catalog" not in head  # null parameters are hidden
@@ -65,3 +66,17 @@ def test_duration_while_the_run_is_being_finalised_comes_from_start_and_end(tmp_
     run["timings"] = {"validate": 0.1, "cells": 3720.0}  # no "total" yet
     (run_dir / "run.json").write_text(json.dumps(run))
     assert "duration 1:02:05 (3725.0 s)" in _header_text(run_dir)
+
+
+def test_outcome_says_needs_attention_and_executed_in_words(tmp_path: Path) -> None:
+    """An executed run that exited 6 reads NEEDS ATTENTION and EXECUTED, never "ok"; a cell error reads FAILED."""
+    run_dir = _run_dir(tmp_path)
+    run = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "parameters.json").write_text(json.dumps({"execute": True, "confirm": 12}))
+    (run_dir / "run.json").write_text(json.dumps(run | {"exit_code": 6}))
+    head = _header_text(run_dir)
+    assert "outcome NEEDS ATTENTION: subscriptions failed, partially migrated or blocked (exit 6); EXECUTED: " \
+           "changes were made on the platform" in head
+    assert " ok " not in head.lower().replace("ok)", "")
+    (run_dir / "run.json").write_text(json.dumps(run | {"status": "cell_error", "exit_code": 3}))
+    assert "outcome FAILED: a cell raised an error (exit 3); EXECUTED" in _header_text(run_dir)

@@ -45,9 +45,45 @@ def set_faults(server: SandboxServer, faults: Faults) -> None:
 
 
 def migrate_args(mode: str, estate: Path, server: SandboxServer | str, workspace: Path, *extra: str) -> list[str]:
+    """``migrate`` on the sandbox; with ``--execute``, confirmed with ``--yes N`` as an operator would after
+    reading the plan's migrate count (unless the test gives its own ``--yes``)."""
     url = server if isinstance(server, str) else server.url
-    return ["migrate", "--mode", mode, "--estate", str(estate), "--commerce-url", url, "--workspace",
+    args = ["migrate", "--mode", mode, "--estate", str(estate), "--commerce-url", url, "--workspace",
             str(workspace), "--poll-interval", "0.02", "--rate-limit", "0", *extra]
+    return confirmed(args)
+
+
+def confirmed(args: list[str]) -> list[str]:
+    """``args`` of ``migrate --execute`` with ``--yes N``, N the migrate count of ``m365move plan`` on the same
+    estate and filters (what the confirmation asks for); other arguments are returned as they are."""
+    if "--execute" not in args or "--yes" in args or "--plan" in args or "migrate" not in args:
+        return args
+    return [*args, "--yes", str(planned_count(args))]
+
+
+def planned_count(args: list[str]) -> int:
+    import argparse
+
+    from m365move.cli.plan_inputs import load_plan_inputs
+    from m365move.domain.orders import MigrationMode
+    from m365move.domain.planner import plan_migration
+
+    def value(option: str) -> str | None:
+        return args[args.index(option) + 1] if option in args else None
+
+    def values(option: str) -> list[str] | None:
+        found = [args[i + 1] for i, a in enumerate(args) if a == option]
+        return found or None
+
+    namespace = argparse.Namespace(
+        estate=value("--estate") or value("--catalog"), catalog=None, commerce_url=None,
+        license_mapping=value("--license-mapping"),
+        plans_mapping=value("--plans-mapping"), source_data=value("--source-data"), reseller=values("--reseller"),
+        customer=values("--customer"), for_expiration_date=value("--for-expiration-date"))
+    inputs = load_plan_inputs(namespace)
+    plan = plan_migration(inputs.estate, MigrationMode(value("--mode")), plans_mapping=inputs.plans_mapping,
+                          selection=inputs.selection)
+    return len(plan.migrating())
 
 
 def use_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

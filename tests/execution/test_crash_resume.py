@@ -21,7 +21,7 @@ import pytest
 
 from m365move.sandbox.faults import Faults
 from tests.estate_builder import ADDON, ADDON2, BASE, standard
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, sandbox_on, state, write_estate
 
 pytestmark = pytest.mark.slow
 
@@ -96,7 +96,7 @@ def early_cancellations(snapshot: dict[str, Any]) -> list[str]:
 
 def test_sigkill_at_many_points_then_resume(tmp_path: Path) -> None:
     estate = write_estate(tmp_path, estate_document())
-    migrate = ["migrate", "--mode", "new-subscription", "--estate", str(estate), "--execute"]
+    migrate = confirmed(["migrate", "--mode", "new-subscription", "--estate", str(estate), "--execute"])
     faults = Faults(order_processing_seconds=0.05)
     with sandbox_on(estate, faults) as server:
         assert run_cli([*migrate, "--commerce-url", server.url], tmp_path / "reference", None) == 0

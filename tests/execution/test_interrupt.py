@@ -13,7 +13,7 @@ import pytest
 
 from m365move.sandbox.faults import Faults
 from tests.estate_builder import BASE, standard
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, sandbox_on, state, write_estate
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,8 @@ def test_ctrl_c_finishes_in_flight_then_resume_completes(tmp_path: Path) -> None
               "--concurrency", "2"]
     with sandbox_on(estate, Faults(order_processing_seconds=0.3)) as server:
         process = subprocess.Popen(
-            [sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
-             "--commerce-url", server.url, "--execute", *common],
+            confirmed([sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate",
+                       str(estate), "--commerce-url", server.url, "--execute", *common]),
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Interrupt once the first order reached the platform (not after a fixed delay: on a loaded machine the
         # process may still be importing, and a Ctrl+C there is not the case under test).

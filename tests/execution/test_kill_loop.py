@@ -28,7 +28,7 @@ import yaml
 
 from m365move.sandbox.auth import ADMIN_AUTH
 from tests.estate_builder import ADDON, BASE, NCE_ADDON, NCE_BASE, standard
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, write_estate
 from tests.execution.test_crash_resume import early_cancellations
 
 pytestmark = pytest.mark.slow
@@ -94,8 +94,9 @@ def _command(mode: str, tmp_path: Path, sandbox: Sandbox) -> list[str]:
             last = connection.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
         if last:
             return [sys.executable, "-m", "m365move", "resume", str(last[0]), "--execute", *common]
-    return [sys.executable, "-m", "m365move", "migrate", "--mode", mode, "--estate", str(tmp_path / "estate.yaml"),
-            "--source-data", str(tmp_path / f"{MODES[mode]}.csv"), "--commerce-url", sandbox.url, "--execute", *common]
+    return confirmed([sys.executable, "-m", "m365move", "migrate", "--mode", mode, "--estate",
+                      str(tmp_path / "estate.yaml"), "--source-data", str(tmp_path / f"{MODES[mode]}.csv"),
+                      "--commerce-url", sandbox.url, "--execute", *common])
 
 
 def _lost_seats(snapshot: dict[str, Any], document: dict[str, Any]) -> list[str]:

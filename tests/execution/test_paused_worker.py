@@ -21,7 +21,7 @@ import pytest
 
 from tests.estate_builder import ADDON, BASE, standard
 from tests.execution.postgres_server import postgres_url
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, sandbox_on, state, write_estate
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +76,9 @@ def test_paused_worker_whose_claim_was_taken_over_places_nothing(
     env = dict(os.environ) | CREDENTIALS | {"M365MOVE_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS)}
     env.pop("M365MOVE_CRASH_AT", None)
     with sandbox_on(estate) as server:
-        command = [sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
-                   "--commerce-url", server.url, "--execute", "--journal", journal, "--poll-interval", "0.05",
-                   "--rate-limit", "0", "--concurrency", "1"]
+        command = confirmed([sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate",
+                             str(estate), "--commerce-url", server.url, "--execute", "--journal", journal,
+                             "--poll-interval", "0.05", "--rate-limit", "0", "--concurrency", "1"])
         worker_a = subprocess.Popen([*command, "--workspace", str(tmp_path / "a")], text=True,
                                     env=env | {"M365MOVE_CRASH_AT": f"{pause_at}:1:stop"},
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -22,7 +22,7 @@ import pytest
 
 from m365move.sandbox.server import SandboxServer
 from tests.estate_builder import ADDON, BASE, standard
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, sandbox_on, state, write_estate
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def cli(args: list[str], workspace: Path, crash: str | None = None) -> subproces
 
 
 def migrate(mode: str, path: Path, server: SandboxServer) -> list[str]:
-    return ["migrate", "--mode", mode, "--estate", str(path), "--commerce-url", server.url, "--execute"]
+    return confirmed(["migrate", "--mode", mode, "--estate", str(path), "--commerce-url", server.url, "--execute"])
 
 
 def last_run(workspace: Path) -> str:

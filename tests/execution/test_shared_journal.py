@@ -16,7 +16,7 @@ from m365move.execution.intents import Intent, IntentState
 from m365move.execution.journal import Journal
 from tests.estate_builder import BASE, standard
 from tests.execution.postgres_server import postgres_url
-from tests.execution.sandbox_run import CREDENTIALS, duplicate_keys, sandbox_on, state, write_estate
+from tests.execution.sandbox_run import CREDENTIALS, confirmed, duplicate_keys, sandbox_on, state, write_estate
 
 
 def intent(key: str = "K1") -> Intent:
@@ -88,10 +88,11 @@ def test_two_workers_on_one_journal_place_each_order_once(tmp_path: Path, backen
     estate = write_estate(tmp_path, builder.doc)
     env = dict(os.environ) | CREDENTIALS
     with sandbox_on(estate) as server:
-        command = [sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
-                   "--commerce-url", server.url, "--execute", "--workspace", str(tmp_path / "work"),
-                   *(["--journal", _fresh_database(request.getfixturevalue("postgres"))] if backend == "postgresql" else []),
-                   "--poll-interval", "0.05", "--rate-limit", "0", "--concurrency", "4"]
+        command = confirmed([
+            sys.executable, "-m", "m365move", "migrate", "--mode", "new-subscription", "--estate", str(estate),
+            "--commerce-url", server.url, "--execute", "--workspace", str(tmp_path / "work"),
+            *(["--journal", _fresh_database(request.getfixturevalue("postgres"))] if backend == "postgresql" else []),
+            "--poll-interval", "0.05", "--rate-limit", "0", "--concurrency", "4"])
         workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                    for _ in range(2)]
         for worker in workers:

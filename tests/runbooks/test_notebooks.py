@@ -154,6 +154,11 @@ class TestSwitchPlanMigration:
         assert result["to_migrate"] == plan.summary()["migrate"]
         results_file = outcome.run_dir / result["results_file"]  # relative to the run folder
         assert not Path(result["results_file"]).is_absolute() and results_file.is_file()
+        # A copy of the results CSV is sealed with the report: in the folder and in its manifest.
+        copy = outcome.run_dir / "results.csv"
+        assert copy.read_bytes() == results_file.read_bytes()
+        manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+        assert "results.csv" in json.dumps(manifest)
 
     def test_the_sandbox_shows_each_subscription_switched_to_its_nce_plan(
         self, executed: tuple[RunOutcome, dict[str, Any], list[dict[str, Any]]], estate_file: Path
