@@ -77,8 +77,8 @@ _OUTCOMES = {0: "OK", 2: "FAILED: bad parameters", 3: "FAILED: a cell raised an 
 def outcome_words(run: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
     """``NEEDS ATTENTION: … (exit 6); EXECUTED: orders were placed`` from the run's exit code and ``execute``."""
     code = run.get("exit_code")
-    words = _OUTCOMES.get(code, str(run.get("status", "unknown")).upper()) if isinstance(code, int) else \
-        str(run.get("status", "unknown")).upper()
+    recorded = str(run.get("status", "unknown"))  # as recorded (a status from the file is shown as text, never markup)
+    words = _OUTCOMES.get(code, recorded) if isinstance(code, int) else recorded
     if isinstance(code, int):
         words += f" (exit {code})"
     if "execute" in parameters:
