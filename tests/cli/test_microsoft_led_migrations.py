@@ -159,7 +159,9 @@ def test_migrate_execute_orders_nothing_for_them_and_writes_the_reconciliation(
     workspace = tmp_path / "work"
     before = {k: len(v) for k, v in _orders_on(server).items()}
     assert main([*migrate_args(mode, estate, server, workspace, "--format", "json"), *connection]) == 0  # dry run
-    assert main([*migrate_args(mode, estate, server, workspace, "--execute", "--format", "json"), *connection]) == 0
+    # Confirmed with the count the dry run would migrate: the one source Partner Center shows untouched.
+    assert main([*migrate_args(mode, estate, server, workspace, "--execute", "--yes", "1", "--format", "json"),
+                 *connection]) == 0
     out, err = capsys.readouterr()
     report = json.loads(out[out.rindex('{\n "run_id"'):])
 
@@ -236,8 +238,11 @@ def test_schedule_still_schedules_an_untouched_subscription(
         capsys: pytest.CaptureFixture[str]) -> None:
     _, server, connection = rig
     with_partner_center(monkeypatch)
-    assert main(["schedule", "--customer", TENANT, "--subscription", LEGACY[UNTOUCHED], "--on-renewal",
-                 "--term", "P1Y", "--billing", "Monthly", "--quantity", "10", *connection]) == 0
+    ask = ["schedule", "--customer", TENANT, "--subscription", LEGACY[UNTOUCHED], "--on-renewal",
+           "--term", "P1Y", "--billing", "Monthly", "--quantity", "10", *connection]
+    assert main(ask) == 0  # a dry run: says what it would create
+    assert not server.app.state.partner_center.schedules
+    assert main([*ask, "--execute"]) == 0
     assert len(server.app.state.partner_center.schedules) == 1
 
 
