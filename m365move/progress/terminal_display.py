@@ -1,11 +1,16 @@
-"""Progress on a stream (stderr): ``rich`` bars on a terminal, periodic plain lines elsewhere.
+"""Progress on stderr: rich's own ``Progress`` on a terminal, periodic plain lines elsewhere.
 
-On a terminal a ``rich`` progress bar per counted thing ("subscriptions read", "orders final", …) with
-count, rate, elapsed time and ETA; elsewhere (a log file, CI, a pipe) one plain line per counted thing
-every ``every_seconds`` and when it finishes, so a long run is never silent and never floods its log.
-Work over within ``every_seconds`` (plain) or ``bar_after`` (terminal) shows nothing: a quick step needs no
-progress, and a log full of "0/3 … 3/3" lines would hide the ones that matter.
-Code doing the work reports through ``m365move.progress``, which picks this display for a process.
+Which of the two is decided once, when the display is made, by rich's own terminal detection
+(``Console(stderr=True).is_terminal``: a TTY, ``FORCE_COLOR``, ``TERM=dumb`` and the rest as rich reads them),
+never again per update. While rich's live display runs, ``sys.stderr`` is rich's proxy for it, and that proxy
+is no TTY: a display that asked the stream again on every update concluded "no terminal" after the bar's first
+frame, so the bar stayed at 0 for a whole run while plain lines scrolled beneath it.
+
+On a terminal: one rich task per counted thing ("subscriptions", "orders", "subscriptions read from Commerce"),
+with rich's bar, count, rate, elapsed time and ETA (rich estimates rate and ETA from the updates themselves),
+and the detail (``phase 1: placing, batch 2 of 5``). Elsewhere (a log file, CI, a pipe): one line per counted
+thing every ``every_seconds`` and when it ends, so a long run is never silent and never floods its log. Work over
+within ``bar_after`` (terminal) or ``every_seconds`` (plain) shows nothing: a quick step needs no progress.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -22,26 +27,16 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import Task as RichTask
+from rich.text import Text
 
 from m365move.progress.formatting import rate_line
-
-
-@dataclass
-class _Counter:
-    started: float
-    done: int = 0
-    total: int = 0
-    detail: str = ""
-    last_line: float = 0.0
-    shown: bool = False
-    end_shown: bool = False  # the line saying it reached its total is written once
-    finished: bool = False
-    task: TaskID | None = field(default=None)
 
 
 def format_rate_line(what: str, done: int, total: int, elapsed: float, detail: str = "") -> str:
@@ -49,107 +44,156 @@ def format_rate_line(what: str, done: int, total: int, elapsed: float, detail: s
     return rate_line(what, done, total, elapsed, detail)
 
 
-class ProgressDisplay:
-    """``update(what, done, total, detail)`` from any thread; ``finish(what)`` per thing, ``close()`` at the end."""
+class _Rate(ProgressColumn):
+    """Items per second as rich estimates it (its speed over the last updates; the average once finished)."""
 
-    def __init__(self, stream: TextIO | None = None, *, every_seconds: float = 10.0,
-                 terminal: bool | None = None, console: Console | None = None, bar_after: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._stream = stream  # None: whatever sys.stderr is when a line is written (it may be replaced)
-        self.every_seconds = every_seconds
+    def render(self, task: RichTask) -> Text:
+        speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
+        return Text(f"{speed:,.1f}/s" if speed else "-/s", style="progress.data.speed")
+
+
+@dataclass
+class _Row:
+    started: float
+    done: int = 0
+    total: int = 0
+    detail: str = ""
+    task: TaskID | None = None
+    last_line: float = 0.0
+    shown: bool = False
+    end_shown: bool = False
+
+
+class RichBars:
+    """rich's ``Progress`` on ``console``: a task per counted thing, started once it lasted ``bar_after``."""
+
+    def __init__(self, console: Console, *, bar_after: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = console
         self.bar_after = bar_after
         self._clock = clock
-        self._terminal = terminal
-        self._console = console
         self._lock = threading.Lock()
-        self._counters: dict[str, _Counter] = {}
-        self._bars: Progress | None = None
+        self._rows: dict[str, _Row] = {}
+        self._progress: Progress | None = None
+
+    def update(self, what: str, done: int, total: int, detail: str = "") -> None:
+        now = self._clock()
+        with self._lock:
+            row = self._rows.get(what)
+            if row is None:
+                row = self._rows[what] = _Row(started=now)
+            row.done, row.total, row.detail = done, total, detail
+            if row.task is not None or now - row.started >= self.bar_after:
+                self._draw(what, row)
+
+    def finish(self, what: str) -> None:
+        """The thing is over: its bar is left at its last count; the live display stops with the last bar."""
+        with self._lock:
+            row = self._rows.pop(what, None)
+            if row is None or self._progress is None or row.task is None:
+                return
+            self._draw(what, row)
+            self._progress.stop_task(row.task)
+            if not any(r.task is not None for r in self._rows.values()):
+                self._progress.stop()
+                self._progress = None
+
+    def close(self) -> None:
+        for what in list(self._rows):
+            self.finish(what)
+
+    def _draw(self, what: str, row: _Row) -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(),
+                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
+                # stderr's lines (logging) go above the bars; stdout stays the command's own (--format json).
+                console=self.console, refresh_per_second=4, redirect_stdout=False,
+            )
+            self._progress.start()
+        if row.task is None:
+            row.task = self._progress.add_task(what, total=row.total or None, detail=row.detail)
+        self._progress.update(row.task, completed=row.done, total=row.total or None, detail=row.detail)
+
+
+class PlainLines:
+    """A line per counted thing every ``every_seconds`` and at its end, on ``stream`` (None: stderr as it is then)."""
+
+    def __init__(self, stream: TextIO | None = None, *, every_seconds: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._stream = stream
+        self.every_seconds = every_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._rows: dict[str, _Row] = {}
 
     @property
     def stream(self) -> TextIO:
         return self._stream or sys.stderr
 
-    @property
-    def terminal(self) -> bool:
-        if self._terminal is not None:
-            return self._terminal
-        try:
-            return bool(self.stream.isatty())
-        except (AttributeError, ValueError):  # no isatty, or closed
-            return False
-
     def update(self, what: str, done: int, total: int, detail: str = "") -> None:
         now = self._clock()
         with self._lock:
-            counter = self._counters.get(what)
-            if counter is None or counter.finished:  # a new run of the same thing starts counting afresh
-                counter = self._counters[what] = _Counter(started=now, last_line=now)
-            counter.done, counter.total, counter.detail = done, total, detail
-            if self.terminal:
-                if counter.task is not None or now - counter.started >= self.bar_after:
-                    self._bar(what, counter, now)
-                return
+            row = self._rows.get(what)
+            if row is None:
+                row = self._rows[what] = _Row(started=now, last_line=now)
+            row.done, row.total, row.detail = done, total, detail
             if bool(total) and done >= total:
-                if not counter.end_shown and self._long(counter, now):
-                    counter.end_shown = True
-                    self._line(what, counter, now)
-            elif now - counter.last_line >= self.every_seconds:
-                counter.end_shown = False
-                self._line(what, counter, now)
+                if not row.end_shown and self._long(row, now):
+                    row.end_shown = True
+                    self._line(what, row, now)
+            elif now - row.last_line >= self.every_seconds:
+                row.end_shown = False
+                self._line(what, row, now)
 
     def finish(self, what: str) -> None:
-        """The thing is over: its last line (plain) or its bar left as it stands (terminal), if it was long."""
         now = self._clock()
         with self._lock:
-            counter = self._counters.get(what)
-            if counter is None or counter.finished:
-                return
-            if self.terminal:
-                if counter.task is not None or now - counter.started >= self.bar_after:
-                    self._bar(what, counter, now)
-                if self._bars is not None and counter.task is not None:
-                    self._bars.stop_task(counter.task)
-                    if all(c.finished or c is counter for c in self._counters.values()):
-                        self._bars.stop()
-                        self._bars = None
-            elif not counter.end_shown and self._long(counter, now):
-                self._line(what, counter, now)
-            counter.finished = True
+            row = self._rows.pop(what, None)
+            if row is not None and not row.end_shown and self._long(row, now):
+                self._line(what, row, now)
 
     def close(self) -> None:
-        for what in list(self._counters):
+        for what in list(self._rows):
             self.finish(what)
-        with self._lock:
-            if self._bars is not None:
-                self._bars.stop()
-                self._bars = None
-            self.stream.flush()
-
-    def _long(self, counter: _Counter, now: float) -> bool:
-        """Worth an end line: a line was already shown, or it took at least the interval."""
-        return counter.shown or now - counter.started >= self.every_seconds
-
-    def _line(self, what: str, counter: _Counter, now: float) -> None:
-        counter.last_line = now
-        counter.shown = True
-        self.stream.write(rate_line(what, counter.done, counter.total, now - counter.started, counter.detail) + "\n")
         self.stream.flush()
 
-    def _bar(self, what: str, counter: _Counter, now: float) -> None:
-        if self._bars is None:
-            self._bars = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                TextColumn("{task.fields[detail]}"),
-                console=self._console or Console(file=self.stream), transient=False,
-            )
-            self._bars.start()
-        if counter.task is None:
-            counter.task = self._bars.add_task(what, total=counter.total or None, rate="0.0", detail="")
-        elapsed = now - counter.started
-        rate = f"{counter.done / elapsed:.1f}" if elapsed > 0 else "0.0"
-        self._bars.update(counter.task, completed=counter.done, total=counter.total or None, rate=rate,
-                          detail=counter.detail)
+    def _long(self, row: _Row, now: float) -> bool:
+        """Worth an end line: a line was already shown, or it took at least the interval."""
+        return row.shown or now - row.started >= self.every_seconds
+
+    def _line(self, what: str, row: _Row, now: float) -> None:
+        row.last_line, row.shown = now, True
+        self.stream.write(rate_line(what, row.done, row.total, now - row.started, row.detail) + "\n")
+        self.stream.flush()
+
+
+class ProgressDisplay:
+    """Bars or lines on ``stream`` (stderr when None), chosen here, once: ``terminal`` when given, else rich's
+    terminal detection of the console it would draw on."""
+
+    def __init__(self, stream: TextIO | None = None, *, every_seconds: float = 10.0, terminal: bool | None = None,
+                 console: Console | None = None, bar_after: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        console = console or (Console(file=stream) if stream is not None else Console(stderr=True))
+        self.terminal = console.is_terminal if terminal is None else terminal
+        self._stream = stream
+        self._shown: RichBars | PlainLines = (
+            RichBars(console, bar_after=bar_after, clock=clock) if self.terminal
+            else PlainLines(stream, every_seconds=every_seconds, clock=clock))
+
+    @property
+    def stream(self) -> TextIO:
+        """Where it writes: the stream it was given, else standard error as it is now."""
+        return self._stream or sys.stderr
+
+    def update(self, what: str, done: int, total: int, detail: str = "") -> None:
+        self._shown.update(what, done, total, detail)
+
+    def finish(self, what: str) -> None:
+        self._shown.finish(what)
+
+    def close(self) -> None:
+        self._shown.close()
 
     def __enter__(self) -> ProgressDisplay:
         return self
