@@ -14,6 +14,7 @@ from typing import NoReturn
 from m365move.errors import InputError, M365MoveError
 from m365move.text.secret_redaction import redacted
 from m365move.text.terminal_text import visible
+from m365move.text.warning_summary import summarised
 
 # Each module registers one top-level subcommand: ``register(subparsers) -> None`` and sets ``func``.
 _COMMAND_MODULES = (
@@ -109,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.func(args) or 0)
+        with summarised():  # per-subscription warnings: the first few of each code, then a count per code
+            return int(args.func(args) or 0)
     except InputError as error:
         print(f"m365move: error: {visible(redacted(error.one_line()))}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -19,6 +19,7 @@ from m365move.domain.subscription_plan import SubscriptionPlan
 from m365move.execution.intents import IntentState
 from m365move.execution.journal import TARGET_FREE_STATUSES, Journal
 from m365move.execution.platform_orders import PlatformOrders
+from m365move.text.warning_summary import per_subscription
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def other_mode_reason(subscription_id: str, other: MigrationMode, evidence: str)
 
 def _reason(subscription_id: str, other: MigrationMode, evidence: str) -> Reason:
     log.warning("subscription %s was migrated (or is being migrated) in %s mode: %s", subscription_id,
-                other.value, evidence)
+                other.value, evidence, extra=per_subscription(ReasonCode.MIGRATED_IN_OTHER_MODE.value, subscription_id))
     return Reason(
         ReasonCode.MIGRATED_IN_OTHER_MODE,
         f"subscription {subscription_id} was migrated or is being migrated in {other.value} mode: {evidence}; "

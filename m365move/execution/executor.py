@@ -31,6 +31,7 @@ from m365move.commerce.errors import CommerceApiError, OrderPlacementUncertain
 from m365move.commerce.models import MigrationProgram, OrderInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import OrderKind
+from m365move.domain.reasons import ReasonCode
 from m365move.errors import JournalError, PlatformError
 from m365move.execution.commit_deadline import default_commit_deadline
 from m365move.execution.crash_points import CrashPoints
@@ -42,6 +43,7 @@ from m365move.execution.platform_orders import PlatformOrders
 from m365move.execution.run_progress import Progress
 from m365move.execution.seat_check import compare_seats, hold_reason, read_source_seats, seats_text
 from m365move.execution.subscription_work import SubscriptionWork
+from m365move.text.warning_summary import per_subscription
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +204,8 @@ class MigrationExecutor:
         except PlatformError as error:
             # Still failing after the client's retries: this subscription stays as journaled (a "placing"
             # intent is checked on the platform next time); the others go on.
-            log.warning("subscription %s left for a resume: %s", work.subscription_id, error)
+            log.warning("subscription %s left for a resume: %s", work.subscription_id, error,
+                        extra=per_subscription("left-for-resume", work.subscription_id))
             self.progress.count("left for resume")
 
     def _recheck_platform(self, work: SubscriptionWork, todo: list[Intent]) -> list[Intent]:
@@ -251,7 +254,8 @@ class MigrationExecutor:
             cancellation = replace(cancellation, hold_reason=reason)
             work.replace(cancellation)
         if reason:
-            log.warning("subscription %s not cancelled: %s", work.subscription_id, reason)
+            log.warning("subscription %s not cancelled: %s", work.subscription_id, reason,
+                        extra=per_subscription(ReasonCode.SEAT_COUNT_CHANGED.value, work.subscription_id))
             self.progress.count("held: seat-count-changed")
             return cancellation
         # Journaled with the order once placed (no extra write): the audit's "held when cancelled" seats.
@@ -332,7 +336,8 @@ class MigrationExecutor:
                 continue
             except CommerceApiError as error:
                 # Commerce refused the order (validation): final, nothing exists; a re-run may try again.
-                log.warning("Commerce refused order %s: %s", intent.key, error)
+                log.warning("Commerce refused order %s: %s", intent.key, error,
+                            extra=per_subscription("order-refused", intent.subscription_id))
                 self.journal.mark_status(intent.key, "rejected", failure_message=error.platform_message)
                 work.replace(replace(intent, state=IntentState.FINAL, platform_status="rejected",
                                      failure_message=error.platform_message))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from m365move.domain.estate import Subscription
 from m365move.domain.reasons import ReasonCode
 from m365move.execution.intents import IntentState
+from m365move.text.warning_summary import per_subscription
 
 if TYPE_CHECKING:  # not imported by `plan --output`, which needs only SourceState (and no HTTP client)
     from m365move.commerce.simpleapi_client import SimpleApiClient
@@ -122,5 +123,5 @@ class PlanDriftCheck:
                 self.journal.hold(intent.key, reason)
                 work.replace(replace(intent, hold_reason=reason))
         if reason:
-            log.warning("%s", reason)
+            log.warning("%s", reason, extra=per_subscription(CODE, work.subscription_id))
         return reason is None

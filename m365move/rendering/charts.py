@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,7 @@ def stacked_bars(
     if not groups:
         raise ValueError("nothing to chart: no groups")
     names = list(groups)
-    figure = Figure(figsize=(8.0, max(2.2, 0.45 * len(names) + 1.4)), dpi=100)
+    figure = Figure(figsize=(8.0, max(2.4, 0.45 * len(names) + 1.6)), dpi=100, layout="constrained")
     axes: Any = figure.add_subplot()
     left = [0] * len(names)
     for index, category in enumerate(categories):
@@ -70,9 +71,10 @@ def stacked_bars(
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.invert_yaxis()  # first group on top, as in the table
     axes.set_xlabel(value_label)
-    axes.set_title(title, loc="left", fontsize=11)
-    # Above the plot, right of the title: inside it, the legend hides the longest bar.
-    axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, ncols=len(categories))
+    # From the figure's left edge (long reseller names push the axes right), wrapped: never cut off.
+    figure.suptitle(textwrap.fill(title, 90), x=0.01, ha="left", fontsize=11)
+    # Below the plot, outside it: inside, the legend hides the longest bar; above it, a long title.
+    figure.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=len(categories))
     axes.spines[["top", "right"]].set_visible(False)
     described = "; ".join(
         f"{name}: " + ", ".join(f"{groups[name].get(c, 0)} {c}" for c in categories) for name in names
@@ -105,7 +107,8 @@ def show_chart(chart: Chart) -> None:
 
 
 def _png(figure: Figure) -> bytes:
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     buffer = io.BytesIO()
     canvas: Any = FigureCanvasAgg(figure)  # print_png is untyped
     canvas.print_png(buffer)

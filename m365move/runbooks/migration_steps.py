@@ -30,6 +30,7 @@ from m365move.execution.run_progress import Progress
 from m365move.rendering.report_tables import banner, key_value_table, show_html
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
 from m365move.text.secret_redaction import redacted
+from m365move.text.warning_summary import summarised
 
 JOURNAL_ENV = "M365MOVE_JOURNAL_URL"  # a shared journal (PostgreSQL URL with its password): never a parameter
 RESULT_HEADERS = ("subscription", "decision", "final status", "orders (kind:id:status)", "new subscriptions", "reasons",
@@ -146,7 +147,9 @@ def execute_plan(
         options=options, custom_order_params=custom_order_params,
     )
     # Progress goes to the cell's output (updated in place) and, relayed, to the terminal of `runbook run`.
-    return run_migration(request, journal, client, workspace, progress=Progress(0), stop=threading.Event())
+    # Per-subscription warnings (migrated-in-other-mode, …): a few examples and a count per code, not one line each.
+    with summarised():
+        return run_migration(request, journal, client, workspace, progress=Progress(0), stop=threading.Event())
 
 
 RESULTS_COPY = "results.csv"

@@ -3,7 +3,7 @@
 Pure functions over the domain's plan; the runbooks turn the rows into HTML tables and charts. At
 100,000 subscriptions a plan has tens of thousands of findings: the report shows them rolled up by code
 and the most affected ones, and the run folder keeps every one as CSV (``findings.csv``, ``plan.csv``),
-linked from the tables. Charts show the largest resellers and one "others" bar.
+linked from the tables. Charts show the largest resellers; the others are listed in a table under the chart.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ DECISION_HEADERS = ("subscription", "reseller", "customer", "decision", "orders 
 
 ROLLUP_HEADERS = ("severity", "code", "findings", "subscriptions", "for example", "what to do")
 TERM_END_HEADERS = ("subscription", "customer", "term ends", "days left")
-CHART_RESELLERS = 25  # bars in the decisions chart; the rest are summed into one "others" bar
+CHART_RESELLERS = 25  # bars in the decisions chart; the other resellers are listed in a table under it
 
 
 def finding_rollup_rows(findings: list[Finding]) -> list[tuple[str, str, int, int, str, str]]:
@@ -121,20 +121,39 @@ def decision_rows(plan: MigrationPlan, reseller_names: Mapping[str, str] | None 
 def decisions_by_reseller(
     plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None, *, top: int | None = None
 ) -> dict[str, dict[str, int]]:
-    """``{reseller label: {decision: count}}`` for the chart, resellers by id; with ``top``, the ``top``
-    resellers with most subscriptions (blocked ones first) and one "others (N resellers)" entry."""
-    names = reseller_names or {}
+    """``{reseller label: {decision: count}}`` for the chart, resellers by id; with ``top``, only the ``top``
+    resellers with most subscriptions (blocked ones first): the others go to a table (``other_resellers``),
+    never into one bar that would dwarf every named one."""
+    counts = _counts_by_reseller(plan, reseller_names or {})
+    if top is not None and len(counts) > top:
+        counts = {label: counts[label] for label in _ranked(counts)[:top]}
+    return {label: {d: c.get(d, 0) for d in DECISIONS} for label, c in counts.items()}
+
+
+OTHER_RESELLER_HEADERS = ("reseller", *DECISIONS, "subscriptions")
+
+
+def other_resellers(
+    plan: MigrationPlan, reseller_names: Mapping[str, str] | None = None, *, top: int
+) -> list[tuple[str | int, ...]]:
+    """The resellers beyond the chart's ``top``, in the same order, as table rows with their decision counts."""
+    counts = _counts_by_reseller(plan, reseller_names or {})
+    if len(counts) <= top:
+        return []
+    return [(label, *(counts[label].get(d, 0) for d in DECISIONS), sum(counts[label].values()))
+            for label in _ranked(counts)[top:]]
+
+
+def _counts_by_reseller(plan: MigrationPlan, names: Mapping[str, str]) -> dict[str, Counter[str]]:
     counts: dict[str, Counter[str]] = {}
     for sub in sorted(plan.subscriptions, key=lambda s: s.reseller_id):
         counts.setdefault(_reseller_label(sub.reseller_id, names), Counter())[sub.decision.value] += 1
-    if top is not None and len(counts) > top + 1:
-        ranked = sorted(counts, key=lambda label: (-counts[label]["blocked"], -sum(counts[label].values()), label))
-        kept, rest = ranked[:top], ranked[top:]
-        others: Counter[str] = Counter()
-        for label in rest:
-            others.update(counts[label])
-        counts = {label: counts[label] for label in kept} | {f"others ({len(rest)} resellers)": others}
-    return {label: {d: c.get(d, 0) for d in DECISIONS} for label, c in counts.items()}
+    return counts
+
+
+def _ranked(counts: Mapping[str, Counter[str]]) -> list[str]:
+    """Most blocked first, then most subscriptions, then by label."""
+    return sorted(counts, key=lambda label: (-counts[label]["blocked"], -sum(counts[label].values()), label))
 
 
 def order_counts(plan: MigrationPlan) -> dict[str, int]:
