@@ -291,7 +291,9 @@ def _estate(parameters: dict[str, Any], client: SimpleApiClient) -> tuple[Any, P
         inputs = load_plan_inputs(namespace)
         check_same_platform(inputs.platform, read_identity(client), what="estate", where=parameters["estate"])
         return inputs.estate, inputs.plans_mapping, inputs.selection
-    estate = read_estate(client, parameters["catalog"]).estate
+    reseller, customer = parameters.get("reseller"), parameters.get("customer")
+    estate = read_estate(client, parameters["catalog"], reseller_ids=frozenset(reseller) if reseller else None,
+                         customer_ids=frozenset(customer) if customer else None).estate
     if parameters.get("license_mapping"):
         estate = estate.with_license_mapping(read_license_mapping(parameters["license_mapping"]))
     plans = read_plans_mapping(parameters["plans_mapping"]) if parameters.get("plans_mapping") else PlansMapping()

@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
+from m365move.cli.option_types import finite_number, whole_number
 from m365move.domain.estate import Estate
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.orders import MigrationMode
@@ -57,6 +58,16 @@ def add_live_commerce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commerce-url", metavar="URL",
                         help="SimpleAPI base URL to read subscriptions from (with --catalog); credentials from "
                         "M365MOVE_COMMERCE_USER / _PASSWORD / _SUBSCRIPTION_KEY or M365MOVE_CONFIG")
+    add_read_pace_arguments(parser)
+
+
+def add_read_pace_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--rate-limit`` and ``--concurrency`` of a live read (--catalog with --commerce-url)."""
+    parser.add_argument("--rate-limit", type=finite_number(at_least=0, at_most=10_000), default=20.0,
+                        metavar="PER_SECOND", help="client-side limit of Commerce requests per second, 0 for none "
+                        "(default: %(default)s; the gateway's quota decides what is safe)")
+    parser.add_argument("--concurrency", type=whole_number(1, 256), default=8, metavar="N",
+                        help="subscriptions read in detail at once (default: %(default)s)")
 
 
 def load_plan_inputs(args: argparse.Namespace) -> PlanInputs:
@@ -98,9 +109,12 @@ def _live_plan_inputs(args: argparse.Namespace) -> PlanInputs:
     if not args.catalog or not args.commerce_url:
         missing = "--commerce-url URL" if args.catalog else "--catalog FILE"
         raise InputError(f"a live read from Commerce needs {missing} too", where="m365move plan")
-    with SimpleApiClient(args.commerce_url, load_credentials(), max_retries=6) as client:
+    with SimpleApiClient(args.commerce_url, load_credentials(), max_retries=6, page_size=1000,
+                         rate_limit_per_second=getattr(args, "rate_limit", 20.0) or None) as client:
         client.verify_access()
-        live = read_estate(client, args.catalog)
+        live = read_estate(client, args.catalog, workers=getattr(args, "concurrency", 8),
+                           reseller_ids=frozenset(args.reseller) if args.reseller else None,
+                           customer_ids=frozenset(args.customer) if args.customer else None)
     estate = live.estate
     if args.license_mapping:
         estate = estate.with_license_mapping(read_license_mapping(args.license_mapping))

@@ -24,7 +24,7 @@ Choices:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +83,21 @@ def load_catalog(path: str | Path) -> EstateDocument:
     return document
 
 
-def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: int = 8) -> LiveEstate:
-    """Read resellers, customers, subscriptions (with details) and open orders; ``workers`` parallel detail reads."""
+# Up to this many customers, their subscriptions are listed customer by customer (SimpleAPI's customerId filter)
+# rather than paging through every subscription of the platform.
+_LIST_PER_CUSTOMER = 50
+
+
+def read_estate(
+    client: SimpleApiClient, catalog_path: str | Path, *, workers: int = 8,
+    reseller_ids: Collection[str] | None = None, customer_ids: Collection[str] | None = None,
+) -> LiveEstate:
+    """Read resellers, customers, subscriptions (with details) and open orders; ``workers`` parallel detail reads.
+
+    ``reseller_ids`` / ``customer_ids`` (the command's filters) narrow what is read where SimpleAPI allows it:
+    customers by ``resellerId``, subscriptions by ``customerId`` (for a few customers), and only the selected
+    customers' subscriptions are read in detail (one request each, the bulk of a live read). The estate then holds
+    only those customers' subscriptions; a plan selects the same ones."""
     catalog = load_catalog(catalog_path)
     plans = {p.id: p for p in catalog.commerce.plans}
     tier = {r.id: r.tier_config for r in catalog.commerce.resellers}
@@ -99,7 +112,11 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
     known_resellers = {r.id for r in resellers}
     mca = {c.id: c.mca_accepted for c in catalog.commerce.customers}
     customers = []
-    for c in client.list_customers():
+    listed_customers = ([c for r in sorted(reseller_ids) for c in client.list_customers(reseller_id=r)]
+                        if reseller_ids else client.list_customers())
+    for c in listed_customers:
+        if customer_ids is not None and c.id not in customer_ids:
+            continue
         if c.reseller_id is None or c.reseller_id not in known_resellers:
             log.warning("customer %s: reseller %s is not visible to this user; left out", c.id, c.reseller_id)
             continue
@@ -113,7 +130,12 @@ def read_estate(client: SimpleApiClient, catalog_path: str | Path, *, workers: i
             )
         )
     known_customers = {c.id for c in customers}
-    basics = [s for s in progress.iterate(client.iter_subscriptions(), "subscriptions listed from Commerce")
+    narrowed = reseller_ids is not None or customer_ids is not None
+    listing = (
+        (s for c in sorted(known_customers) for s in client.iter_subscriptions(customer_id=c))
+        if narrowed and len(known_customers) <= _LIST_PER_CUSTOMER else client.iter_subscriptions()
+    )
+    basics = [s for s in progress.iterate(listing, "subscriptions listed from Commerce")
               if s.customer_id in known_customers]
     trial_plans = {p.id: p for p in client.list_plans() if p.trial_periods}
     listed_open = [o for status in _OPEN_ORDER_STATUSES for o in client.list_orders(status=status)]

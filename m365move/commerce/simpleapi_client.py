@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -155,8 +155,16 @@ class SimpleApiClient:
     # ---- reads ------------------------------------------------------------------------------------
 
     def verify_access(self) -> None:
-        """Fail fast, before any work: authenticate and read one page of resellers (PlatformError otherwise)."""
-        self._call("GET", "/resellers", params={"offset": 0, "limit": 1})
+        """Fail fast, before any work: authenticate and read one page of resellers (PlatformError otherwise).
+
+        With one retry, not the client's policy: a wrong URL (refused, unknown host) fails in about a second with
+        one line, instead of after 20 s of backed-off retries meant for a platform that is there but busy."""
+        policy = self.retry_policy
+        self.retry_policy = replace(policy, max_retries=min(1, policy.max_retries))
+        try:
+            self._call("GET", "/resellers", params={"offset": 0, "limit": 1})
+        finally:
+            self.retry_policy = policy
 
     def first_resellers(self, count: int) -> list[ResellerInfo]:
         """The first ``count`` resellers in the platform's own order (one request): the platform's identity."""

@@ -49,6 +49,10 @@ class PlanParameters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw
     reseller: str | None = None
     customer: str | None = None
     for_expiration_date: str | None = None
+    # A live read's pace (and, in the migration runbooks, the execution's): Commerce requests per second (0: no
+    # limit) and subscriptions worked on at once.
+    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 20.0
+    concurrency: Annotated[int, msgspec.Meta(ge=1)] = 8
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
@@ -110,11 +114,9 @@ class MigrationParameters(PlanParameters, frozen=True, kw_only=True):
     confirm: int | None = None
     resume_from: str | None = None
     workspace: str = "m365move-work"
-    concurrency: Annotated[int, msgspec.Meta(ge=1)] = 8
     order_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
     poll_interval: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 200
-    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 20.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -149,7 +151,7 @@ def commerce_client(url: str, *, rate_limit: float | None = 20.0) -> SimpleApiCl
     return SimpleApiClient(url, load_credentials(), max_retries=6, rate_limit_per_second=rate_limit or None)
 
 
-def load_inputs(recorded: Mapping[str, Any], client: SimpleApiClient | None = None) -> PlanInputs:
+def load_inputs(recorded: Mapping[str, Any], client: SimpleApiClient | None = None, *, workers: int = 8) -> PlanInputs:
     """Read the estate (file, or catalog export plus Commerce), the mappings and the selection.
 
     ``recorded`` is :meth:`PlanParameters.recorded` or a journal run's parameters (a resume).
@@ -162,7 +164,9 @@ def load_inputs(recorded: Mapping[str, Any], client: SimpleApiClient | None = No
     elif recorded.get("catalog"):
         if client is None:
             raise InputError("reading subscriptions from Commerce needs a client", where="commerce_url")
-        estate = read_estate(client, recorded["catalog"]).estate
+        reseller, customer = recorded.get("reseller"), recorded.get("customer")
+        estate = read_estate(client, recorded["catalog"], workers=workers, reseller_ids=frozenset(reseller) if reseller else None,
+                             customer_ids=frozenset(customer) if customer else None).estate
         source = f"Commerce at {recorded.get('commerce_url')}, catalog {Path(recorded['catalog']).name}"
     else:
         raise InputError("no estate file and no catalog export: nothing to plan from", where="parameters")
