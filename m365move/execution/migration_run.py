@@ -129,6 +129,10 @@ def run_migration(
         except JournalError as error:
             # A full disk, a lost database: one clear error; what was committed stays, resume carries it on.
             journal_failure, interrupted = error, True
+        except KeyboardInterrupt:
+            # A second Ctrl+C, or one inside a runbook kernel: the run is recorded as interrupted, not finished.
+            interrupted = True
+            raise
     finally:
         # Also on a second Ctrl+C: the results say what the journal knows.
         results_path, summary, attention = _record_outcome(request, journal, run_id, plan, works, workspace,

@@ -27,13 +27,18 @@ class RunStatus(enum.Enum):
     CELL_ERROR = "cell_error"
     TIMEOUT = "timeout"
     DEAD_KERNEL = "dead_kernel"
+    INTERRUPTED = "interrupted"  # Ctrl+C: the report is rendered and sealed from the cells that ran
 
     @property
     def exit_code(self) -> int:
         return _EXIT_CODES[self]
 
 
-_EXIT_CODES = {RunStatus.OK: 0, RunStatus.CELL_ERROR: 3, RunStatus.TIMEOUT: 4, RunStatus.DEAD_KERNEL: 5}
+_EXIT_CODES = {RunStatus.OK: 0, RunStatus.CELL_ERROR: 3, RunStatus.TIMEOUT: 4, RunStatus.DEAD_KERNEL: 5,
+               RunStatus.INTERRUPTED: 130}
+# What to do after an interrupted migration runbook (the journal marks its run interrupted).
+RESUME_HINT = ("to complete it: `m365move runs list` names the interrupted run; run this runbook again with "
+               "resume_from=RUN_ID (the same workspace), execute=true and the confirm it asks for")
 EXIT_BAD_PARAMETERS = 2
 # The same statuses the CLI commands use for the same outcomes, so a script need not care which front end ran.
 EXIT_UNFINISHED = 6
@@ -134,15 +139,16 @@ class RunOutcome:
                 return done + "\n  verdict NOT-READY: follow each error finding's action in the report (exit 7)"
             return done
         failure = self.failure
-        return "\n".join(
-            [
-                f"runbook {self.runbook}: {self.status.value.replace('_', ' ')} "
-                f"in step [{failure.step}/{failure.steps}] {failure.label!r}",
-                f"  {failure.exception}: {failure.message}".rstrip(": "),
-                f"  executed notebook: {where / 'executed.ipynb'}",
-                f"  report: {where / 'report.html'}",
-            ]
-        )
+        lines = [
+            f"runbook {self.runbook}: {self.status.value.replace('_', ' ')} "
+            f"in step [{failure.step}/{failure.steps}] {failure.label!r}",
+            f"  {failure.exception}: {failure.message}".rstrip(": "),
+            f"  executed notebook: {where / 'executed.ipynb'}",
+            f"  report: {where / 'report.html'}",
+        ]
+        if self.status is RunStatus.INTERRUPTED and "resume_from" in self.parameters:
+            lines.append(f"  {RESUME_HINT}")
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
         """What ``run.json`` holds (no parameters: those are in ``parameters.json``)."""

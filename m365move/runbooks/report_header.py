@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from m365move.runbooks.outcome import RESUME_HINT
 from m365move.text.markup_escaping import markdown_literal
 
 # Parameters that name a platform endpoint (shown in the header; the journal URL comes from the environment).
@@ -108,6 +109,8 @@ def report_header(run: Mapping[str, Any], parameters: Mapping[str, Any], run_fol
         ("m365move", f"{tool.get('version', 'unknown')} (commit {commit})"),
     ]
     facts += [(f"endpoint: {label}", url) for label, url in endpoints(parameters, run.get("journal_url")).items()]
+    if run.get("status") == "interrupted" and "resume_from" in parameters:
+        facts.append(("to complete it", RESUME_HINT.removeprefix("to complete it: ")))
     lines = [
         f"# {markdown_literal(title)}",
         "",

@@ -211,7 +211,13 @@ def _execute(
                 **_progress_relay(tracker),
             )
     except PapermillExecutionError as error:
+        if error.ename == "KeyboardInterrupt":  # the kernel got the terminal's Ctrl+C first
+            return RunStatus.INTERRUPTED, _failure(tracker, "KeyboardInterrupt", "interrupted (Ctrl+C)")
         return RunStatus.CELL_ERROR, _failure(tracker, error.ename, error.evalue)
+    except KeyboardInterrupt:
+        # Ctrl+C at the terminal reaches this process and the kernel (one process group): the cells that ran are in
+        # executed.ipynb (papermill saves it after each cell); the report is rendered and sealed from them.
+        return RunStatus.INTERRUPTED, _failure(tracker, "KeyboardInterrupt", "interrupted (Ctrl+C)")
     except CellTimeoutError as error:
         return RunStatus.TIMEOUT, _failure(tracker, "CellTimeoutError", _first_line(error))
     except DeadKernelError as error:
