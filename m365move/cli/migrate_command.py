@@ -178,7 +178,7 @@ def _confirmation(args: argparse.Namespace) -> Callable[[int], None]:
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    journal = _journal(args)
+    journal = _journal(args, existing=True)
     target = find_resume_target(journal, args.source)
     if args.mode and args.mode != target.mode.value:
         raise InputError(f"run {target.run_id} is a {target.mode.value} run, not {args.mode}; drop --mode to resume it",
@@ -333,8 +333,13 @@ def _print_report(report: RunReport, mode: MigrationMode, args: argparse.Namespa
         print(f"to complete it: {command}")
 
 
-def _journal(args: argparse.Namespace) -> Journal:
+def _journal(args: argparse.Namespace, *, existing: bool = False) -> Journal:
+    """The run's journal; with ``existing`` (a resume), a journal file that is not there is bad input, not a new
+    empty journal left in the current folder."""
     location = args.journal or str(Path(args.workspace) / "journal.sqlite")
+    if existing and "://" not in location and not Path(location).is_file():
+        raise InputError("no journal here, so no run to resume", where=location,
+                         hint="give the --workspace (or --journal) of the run, as `m365move runs list` shows it")
     try:
         return Journal(location)
     except JournalError:

@@ -63,3 +63,11 @@ def test_a_wrong_url_fails_within_seconds_with_one_line(tmp_path: Path, url: str
     err = capsys.readouterr().err
     assert status == 1 and err.count("\n") == 1 and url.split("//")[1].split("/")[0] in err
     assert took < 6, f"{took:.1f} s to give up on {url}"
+
+
+def test_a_resume_without_a_journal_creates_none(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["resume", "20260101T000000Z-abcdef"]) == 2
+    assert "no journal here" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no empty journal, no workspace folder left behind
