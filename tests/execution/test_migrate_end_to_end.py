@@ -226,6 +226,14 @@ class TestBadInput:
         assert status == 2 and "new-subscription" in capsys.readouterr().err
 
     def test_unknown_run_id(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # No journal in that workspace: bad input, and no empty journal is left behind.
+        assert main(["resume", "20990101T000000Z-abcdef", "--workspace", str(tmp_path / "w")]) == 2
+        assert "no journal here" in capsys.readouterr().err and not (tmp_path / "w").exists()
+        # A journal without that run: the journal cannot serve it (exit 1).
+        from m365move.execution.journal import Journal
+
+        (tmp_path / "w").mkdir()
+        Journal(tmp_path / "w" / "journal.sqlite").close()
         assert main(["resume", "20990101T000000Z-abcdef", "--workspace", str(tmp_path / "w")]) == 1
         assert "not in the journal" in capsys.readouterr().err
 
