@@ -36,6 +36,7 @@ from m365move.commerce.retry_policy import (
 )
 from m365move.commerce.stdlib_transport import StdlibTransport
 from m365move.errors import AuthenticationError
+from m365move.text.url_path import segment
 
 log = logging.getLogger("m365move.commerce")
 
@@ -182,7 +183,7 @@ class SimpleApiClient:
 
     def get_plan(self, plan_id: int | str) -> PlanInfo:
         """The plan with its ``switches`` (SimpleAPI ``planSwitches``)."""
-        return PlanInfo.read(self._call("GET", f"/plans/{plan_id}"))
+        return PlanInfo.read(self._call("GET", f"/plans/{segment(plan_id)}"))
 
     def iter_subscriptions(
         self, customer_id: str | None = None, status: str | None = None
@@ -196,7 +197,7 @@ class SimpleApiClient:
 
     def get_subscription(self, subscription_id: str) -> SubscriptionInfo:
         """Full details, including ``plan_id`` and ``products``."""
-        return SubscriptionInfo.read(self._call("GET", f"/subscriptions/{subscription_id}"))
+        return SubscriptionInfo.read(self._call("GET", f"/subscriptions/{segment(subscription_id)}"))
 
     def list_orders(
         self,
@@ -260,7 +261,7 @@ class SimpleApiClient:
         return [self.get_order(o.id) for o in listed if o.po_number in wanted]
 
     def get_order(self, order_id: str) -> OrderInfo:
-        return OrderInfo.read(self._call("GET", f"/orders/{order_id}"))
+        return OrderInfo.read(self._call("GET", f"/orders/{segment(order_id)}"))
 
     # ---- writes -----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from connect.client.utils import parse_content_range
 
 from m365move.connect.client import with_retries
 from m365move.connect.payloads import Json
+from m365move.text.url_path import segment
 
 T = TypeVar("T")
 
@@ -141,12 +142,12 @@ def _active_assets_query(filters: AssetFilters) -> Any:
 
 
 def product_items(client: ConnectClient, product_id: str) -> list[Json]:
-    return fetch_all(client, f"products/{product_id}/items", page_size=MAX_PAGE)
+    return fetch_all(client, f"products/{segment(product_id)}/items", page_size=MAX_PAGE)
 
 
 def product_connections(client: ConnectClient, product_id: str) -> list[Json]:
     """A product's connections (one per hub it is sold through): a purchase names one of them by id."""
-    return fetch_all(client, f"products/{product_id}/connections", page_size=MAX_PAGE)
+    return fetch_all(client, f"products/{segment(product_id)}/connections", page_size=MAX_PAGE)
 
 
 def listings(client: ConnectClient, product_ids: Iterable[str]) -> list[Json]:
@@ -226,5 +227,6 @@ def tier_config_requests_by_id(client: ConnectClient, request_ids: Sequence[str]
 
 
 def product_item(client: ConnectClient, product_id: str, item_id: str) -> Json:
-    result: Json = with_retries(client, "GET product item", lambda: client.products[product_id].items[item_id].get())
+    result: Json = with_retries(client, "GET product item",
+                                lambda: client.products[segment(product_id)].items[segment(item_id)].get())
     return result

@@ -14,6 +14,7 @@ from connect.client import ClientError, ConnectClient
 from m365move.connect.client import ConnectApiError, connect_error, with_retries
 from m365move.connect.payloads import Json
 from m365move.errors import PlatformError
+from m365move.text.url_path import segment
 
 
 def create_request(client: ConnectClient, body: Json) -> Json:
@@ -37,7 +38,7 @@ def update_asset_request_params(client: ConnectClient, request_id: str, values: 
     params = [{"id": key, "value": value} for key, value in values.items()]
     try:
         with_retries(client, f"update parameters of {request_id}",
-                     lambda: client.requests[request_id].update(payload={"asset": {"params": params}}))
+                     lambda: client.requests[segment(request_id)].update(payload={"asset": {"params": params}}))
     except ConnectApiError as error:
         # A redelivered task finds the request already approved or failed: nothing left to do.
         if error.status_code == 400:
@@ -46,36 +47,36 @@ def update_asset_request_params(client: ConnectClient, request_id: str, values: 
 
 
 def approve_asset_request(client: ConnectClient, request_id: str, template_id: str) -> None:
-    _transition(client, f"requests/{request_id}/approve", {"template_id": template_id}, f"approve {request_id}")
+    _transition(client, f"requests/{segment(request_id)}/approve", {"template_id": template_id}, f"approve {request_id}")
 
 
 def fail_asset_request(client: ConnectClient, request_id: str, reason: str) -> None:
-    _transition(client, f"requests/{request_id}/fail", {"reason": reason}, f"fail {request_id}")
+    _transition(client, f"requests/{segment(request_id)}/fail", {"reason": reason}, f"fail {request_id}")
 
 
 def inquire_asset_request(client: ConnectClient, request_id: str, value_errors: Mapping[str, str],
                           template_id: str | None = None) -> None:
     params = [{"id": key, "value_error": message} for key, message in value_errors.items()]
     with_retries(client, f"mark parameters of {request_id}",
-                 lambda: client.requests[request_id].update(payload={"asset": {"params": params}}))
-    _transition(client, f"requests/{request_id}/inquire", {"template_id": template_id} if template_id else {},
+                 lambda: client.requests[segment(request_id)].update(payload={"asset": {"params": params}}))
+    _transition(client, f"requests/{segment(request_id)}/inquire", {"template_id": template_id} if template_id else {},
                 f"inquire {request_id}")
 
 
 def approve_tier_config_request(client: ConnectClient, request_id: str, template_id: str) -> None:
-    _transition(client, f"tier/config-requests/{request_id}/approve", {"template": {"id": template_id}},
+    _transition(client, f"tier/config-requests/{segment(request_id)}/approve", {"template": {"id": template_id}},
                 f"approve {request_id}")
 
 
 def fail_tier_config_request(client: ConnectClient, request_id: str, reason: str) -> None:
-    _transition(client, f"tier/config-requests/{request_id}/fail", {"reason": reason}, f"fail {request_id}")
+    _transition(client, f"tier/config-requests/{segment(request_id)}/fail", {"reason": reason}, f"fail {request_id}")
 
 
 def inquire_tier_config_request(client: ConnectClient, request_id: str, value_errors: Mapping[str, str]) -> None:
     params = [{"id": key, "value_error": message} for key, message in value_errors.items()]
     with_retries(client, f"mark parameters of {request_id}",
-                 lambda: client.ns("tier").collection("config-requests")[request_id].update(payload={"params": params}))
-    _transition(client, f"tier/config-requests/{request_id}/inquire", {}, f"inquire {request_id}")
+                 lambda: client.ns("tier").collection("config-requests")[segment(request_id)].update(payload={"params": params}))
+    _transition(client, f"tier/config-requests/{segment(request_id)}/inquire", {}, f"inquire {request_id}")
 
 
 class RequestNotPending(PlatformError):

@@ -42,6 +42,7 @@ from m365move.connect.sweep_log import log_chunk
 from m365move.connect.task_deadline import TaskDeadline
 from m365move.errors import AuthenticationError, PlatformError
 from m365move.partnercenter.client import PartnerCenterClient
+from m365move.text.url_path import segment
 
 PROGRESS_KEY = "progress"
 
@@ -56,7 +57,8 @@ class ScheduleRef:
 
     @property
     def path(self) -> str:
-        return f"devops/services/{self.extension_id}/environments/{self.environment_id}/schedules/{self.schedule_id}"
+        return (f"devops/services/{segment(self.extension_id)}/environments/{segment(self.environment_id)}"
+                f"/schedules/{segment(self.schedule_id)}")
 
 
 @dataclass

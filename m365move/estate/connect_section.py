@@ -13,10 +13,11 @@ from typing import Annotated, Any
 
 import msgspec
 
+from m365move.estate.id_rules import ID_PATTERN, MAX_ID_LENGTH
 from m365move.estate.schema import MAX_SEATS
 from m365move.estate.typed import FieldProblem, finite
 
-ObjectId = Annotated[str, msgspec.Meta(min_length=1)]
+ObjectId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 
 
 class _ConnectObject(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from m365move.estate.schema import NonEmpty, PlanId, Seats
+from m365move.estate.schema import IdText, NonEmpty, PlanId, Seats
 
 # Every struct: unknown fields refused, and not tracked by the cyclic GC, since none is ever part of a
 # reference cycle.
@@ -35,14 +35,14 @@ _T = TypeVar("_T")
 
 
 class ResellerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    id: NonEmpty
+    id: IdText
     name: str = ""
     tier_config: Literal["active", "processing", "missing"] = "active"
 
 
 class CustomerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    id: NonEmpty
-    reseller_id: NonEmpty
+    id: IdText
+    reseller_id: IdText
     name: str = ""
     mca_accepted: bool = True
 
@@ -59,7 +59,7 @@ class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
     billing_period: str
     subscription_periods: Annotated[list[str], msgspec.Meta(min_length=1)]
     name: str = ""
-    delegated_to: list[NonEmpty] = []
+    delegated_to: list[IdText] = []
     upgrade_paths: dict[str, tuple[int, ...]] = {}
 
 
@@ -69,8 +69,8 @@ class SubscriptionResourceEntry(msgspec.Struct, forbid_unknown_fields=True, froz
 
 
 class SubscriptionEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    id: NonEmpty
-    customer_id: NonEmpty
+    id: IdText
+    customer_id: IdText
     plan_id: PlanId
     billing_period: str
     subscription_period: str
@@ -88,8 +88,8 @@ class LicenseMappingEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=Tru
 
 
 class OpenOrderEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
-    id: NonEmpty
-    subscription_id: NonEmpty
+    id: IdText
+    subscription_id: IdText
     type: str = "change"
     status: str = "processing"
 

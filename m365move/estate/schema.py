@@ -14,6 +14,7 @@ import msgspec
 
 from m365move.domain.licenses import parse_nce_license
 from m365move.domain.period import Period
+from m365move.estate.id_rules import ID_PATTERN, MAX_ID_LENGTH
 from m365move.estate.typed import FieldProblem, convert, force_setattr
 
 # Values beyond any real one are refused rather than ordered: a typo of a few zeros (or a hostile file)
@@ -22,7 +23,7 @@ MAX_SEATS = 1_000_000
 # Ids are stored as 64-bit integers by the platforms and the journal.
 MAX_PLAN_ID = 2**63 - 1
 
-IdText = Annotated[str, msgspec.Meta(min_length=1)]
+IdText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
 Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]

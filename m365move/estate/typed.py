@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
+from m365move.estate.id_rules import ID_PATTERN, ID_RULE, MAX_ID_LENGTH
+
 T = TypeVar("T")
 
 force_setattr = msgspec.structs.force_setattr
@@ -243,6 +245,11 @@ def problem(error: msgspec.ValidationError, raw: Any, model: Any) -> Invalid:
     if match := re.fullmatch(r"\[(\w+)\] (.*)", text, re.S):
         parts.append(match[1])
         message = match[2]
+    elif match := re.fullmatch(r"Expected `str` matching regex '(.*)'", text, re.S):
+        # (msgspec quotes the pattern with its backslashes doubled)
+        message = ID_RULE if match[1].replace("\\\\", "\\") == ID_PATTERN else f"does not match the pattern {match[1]}"
+    elif re.fullmatch(rf"Expected `str` of length <= {MAX_ID_LENGTH}", text):
+        message = ID_RULE  # (only ids are bounded at this length)
     elif match := re.fullmatch(r"Object missing required field `(.+)`", text):
         parts.append(match[1])
         message = "required field is missing"

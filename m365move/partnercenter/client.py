@@ -46,6 +46,7 @@ from m365move.partnercenter.models import (
     ScheduleRequest,
     ScheduleStatus,
 )
+from m365move.text.url_path import segment
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +266,14 @@ class PartnerCenterClient:
 
     def get_subscription(self, tenant_id: str, subscription_id: str) -> LegacySubscription:
         """The legacy subscription's own state: a failed migration is retried only while it is ``active``."""
-        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}", "subscription read")
+        data, _ = self._send("GET", f"/v1/customers/{segment(tenant_id)}/subscriptions/{segment(subscription_id)}",
+                             "subscription read")
         return LegacySubscription.from_json(data)
 
     def list_subscriptions(self, tenant_id: str) -> list[LegacySubscription]:
         """The customer's subscriptions (``GET /v1/customers/{tenant}/subscriptions``, a collection ``{"totalCount",
         "items"}``): add-ons name their base in ``parentSubscriptionId``."""
-        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/subscriptions", "subscription list")
+        data, _ = self._send("GET", f"/v1/customers/{segment(tenant_id)}/subscriptions", "subscription list")
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise PlatformError("Partner Center subscription list answered something other than a collection")
@@ -282,7 +284,7 @@ class PartnerCenterClient:
         looking the subscription's schedules up (one still ``Created`` is the answer). ``request_id``: the
         ``MS-RequestId`` of this intended schedule (``schedule_request_id``; default: a new one, another logical call)."""
         try:
-            data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules",
+            data, _ = self._send("POST", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce/schedules",
                                  "schedule create", json=schedule.to_json(), once=True,
                                  rejected_subscription=schedule.current_subscription_id, request_id=request_id)
         except AnswerLost:
@@ -297,13 +299,14 @@ class PartnerCenterClient:
     def update_schedule(self, tenant_id: str, schedule_id: str, schedule: ScheduleRequest) -> Schedule:
         """Change a schedule before its date (``PUT …/schedules/{id}``; the subscription itself cannot change)."""
         body = {k: v for k, v in schedule.to_json().items() if k != "currentSubscriptionId"}
-        data, _ = self._send("PUT", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules/{schedule_id}",
+        data, _ = self._send("PUT", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce/schedules/{segment(schedule_id)}",
                              "schedule update", json=body, rejected_subscription=schedule.current_subscription_id)
         return Schedule.from_json(data)
 
     def cancel_schedule(self, tenant_id: str, schedule_id: str) -> Schedule:
         """``POST …/schedules/{id}/cancel``: the schedule answers ``Cancelled``."""
-        data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/schedules/{schedule_id}/cancel",
+        data, _ = self._send("POST", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce/schedules/"
+                             f"{segment(schedule_id)}/cancel",
                              "schedule cancel")
         return Schedule.from_json(data)
 
@@ -311,7 +314,7 @@ class PartnerCenterClient:
         """Whether the subscription may migrate, with Partner Center's error codes when not; given the migration about
         to be created, its term, billing cycle, quantity and custom term end are checked too (the create's body)."""
         body = migration.to_json() if migration is not None else {"currentSubscriptionId": legacy_subscription_id}
-        data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce/validate", "eligibility check",
+        data, _ = self._send("POST", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce/validate", "eligibility check",
                              json=body)
         return Eligibility.from_json(data)
 
@@ -351,7 +354,7 @@ class PartnerCenterClient:
         grant = self._claim_slot()
         self._slot_used = True  # sent, or maybe sent: the slot counts either way
         try:
-            data, _ = self._send("POST", f"/v1/customers/{tenant_id}/migrations/newcommerce", "migration create",
+            data, _ = self._send("POST", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce", "migration create",
                                  json=migration.to_json(), once=True,
                                  rejected_subscription=migration.current_subscription_id, request_id=request_id)
         except RateLimited as limited:
@@ -390,7 +393,8 @@ class PartnerCenterClient:
             self._wait(grant.wait, "a create slot")
 
     def get_migration(self, tenant_id: str, migration_id: str) -> Migration:
-        data, _ = self._send("GET", f"/v1/customers/{tenant_id}/migrations/newcommerce/{migration_id}", "migration status")
+        data, _ = self._send("GET", f"/v1/customers/{segment(tenant_id)}/migrations/newcommerce/{segment(migration_id)}",
+                             "migration status")
         return Migration.from_json(data)
 
     def check_access(self) -> None:

@@ -111,6 +111,22 @@ def _line_of(path: Path, text: str) -> int:
     return next(number for number, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
 
 
+BAD_IDS = {"crlf": "3000\r\n001", "lf": "3000\n001", "nul": "3000\x00001", "slash": "3000/001", "query": "3000?x=1",
+           "fragment": "3000#1", "percent": "3000%2F1", "backslash": "3000\\1", "del": "3000\x7f1",
+           "line-separator": "3000\u20281", "100k-long": "9" * 100_000}
+
+
+def _id_case(name: str, value: str, as_json: bool) -> Callable[[Files], list[str]]:
+    suffix = "json" if as_json else "yaml"
+    return lambda f: ["estate", "validate", f.estate(f"id-{name}.{suffix}", _set("commerce.subscriptions.0.id", value),
+                                                     as_json=as_json)]
+
+
+def _id_place(name: str, as_json: bool) -> Callable[[Files], str]:
+    suffix = "json" if as_json else "yaml"
+    return lambda f: f"{f.path(f'id-{name}.{suffix}')}: commerce.subscriptions[0].id: an id is 1 to 128 characters"
+
+
 # (case id, command line, text that must name the place in the error line)
 Case = tuple[str, Callable[[Files], list[str]], Callable[[Files], str]]
 
@@ -246,6 +262,12 @@ CASES: list[Case] = [
      lambda f: f"{f.path('p2.yaml')}: commerce.plans[0].billing_period"),
     ("conflicting-licence-mappings", lambda f: ["estate", "validate", f.estate("m1.yaml", _conflicting_mapping)],
      lambda f: f"{f.path('m1.yaml')}: commerce.license_mappings[3].nce"),
+    # Ids that are not ids: control characters, path and query characters, unbounded length (issue 28)
+    *[(f"estate-id-{name}-{'json' if as_json else 'yaml'}", _id_case(name, value, as_json), _id_place(name, as_json))
+      for name, value in BAD_IDS.items() for as_json in (False, True)],
+    ("connect-asset-id-slash", lambda f: ["estate", "validate", f.estate("cid.yaml", _set("connect", {"assets": [
+        {"id": "AS-1/../2", "items": []}]}))],
+     lambda f: f"{f.path('cid.yaml')}: connect.assets[0].id: an id is 1 to 128 characters"),
     ("duplicate-yaml-key", lambda f: ["estate", "validate", _duplicate_yaml_key(f)],
      lambda f: f"{f.path('dup.yaml')}:{_line_of(f.path('dup.yaml'), 'quantity: 1200')}:7: not valid YAML: "
                "key 'quantity' appears twice"),
