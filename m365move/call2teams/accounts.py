@@ -27,13 +27,16 @@ from __future__ import annotations
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.files.input_text import parse_yaml_text
+
+# A count of licences: whole, not negative, and below any real account's (60-digit counts are typos or attacks).
+LicenceCount = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
 
 
 class AccountType(str, Enum):
@@ -72,8 +75,8 @@ class SubAccount(_Model, frozen=True, kw_only=True):
     type: AccountType = AccountType.CLIENT
     partner: str | None = None
     tenant_id: str | None = None
-    licences: dict[str, int] = {}
-    licences_in_use: dict[str, int] | None = None
+    licences: dict[str, LicenceCount] = {}
+    licences_in_use: dict[str, LicenceCount] | None = None
     users: tuple[AccountUser, ...] = ()
     services: tuple[str, ...] = ()
     administrators: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ from m365move.call2teams.bulk_import import BulkImport, UserRow
 from m365move.call2teams.powershell_json import decode_export, unwrap_collection
 from m365move.errors import InputError
 from m365move.files.atomic_files import atomic_writer
-from m365move.files.input_text import parse_json_text
+from m365move.files.input_text import parse_json_text, read_input_bytes
 from m365move.files.spreadsheet_csv import FormulaSafeWriter
 
 
@@ -19,11 +19,13 @@ def read_users_file(path: str | Path) -> list[UserRow]:
     """Users from a CSV (header row; rows numbered as a spreadsheet shows them) or a JSON array of objects."""
     file = Path(path)
     where = str(file)
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot be read ({error.strerror})", where=where) from None
+    data = read_input_bytes(file)
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("is binary or UTF-16 without a byte-order mark; save it as UTF-8 (or UTF-16 with a BOM)",
+                         where=where)
     text = decode_export(data, where=where).lstrip("\ufeff")
+    if "\x00" in text:
+        raise InputError("holds NUL characters: not a text file", where=where)
     if not text.strip():
         raise InputError("is empty, expected users (CSV with a header row, or a JSON array)", where=where)
     if file.suffix.lower() == ".json" or text.lstrip()[:1] in "[{":
@@ -40,15 +42,22 @@ def _from_json(text: str, where: str) -> list[UserRow]:
 
 
 def _from_csv(text: str, where: str) -> list[UserRow]:
-    reader = csv.DictReader(io.StringIO(text))
-    headers = reader.fieldnames or []
-    if not any(header and header.strip() for header in headers):
-        raise InputError("has no header row", where=where)
-    # Row 1 is the header, so the first user is row 2, as a spreadsheet numbers it.
-    return [
-        UserRow.from_mapping(row, {key: value for key, value in record.items() if key is not None})
-        for row, record in enumerate(reader, start=2)
-    ]
+    # newline="": the csv module itself reads CRLF, LF and CR-only (old Mac, some exports) line ends.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        headers = reader.fieldnames or []
+        if not any(header and header.strip() for header in headers):
+            raise InputError("has no header row", where=where)
+        repeated = sorted({h for h in headers if h and [x.strip().lower() for x in headers].count(h.strip().lower()) > 1})
+        if repeated:
+            raise InputError(f"column {', '.join(repeated)} appears twice in the header row", where=f"{where}:1")
+        # Row 1 is the header, so the first user is row 2, as a spreadsheet numbers it.
+        return [
+            UserRow.from_mapping(row, {key: value for key, value in record.items() if key is not None})
+            for row, record in enumerate(reader, start=2)
+        ]
+    except csv.Error as error:
+        raise InputError(f"not readable as CSV: {error}", where=f"{where}:{reader.line_num}") from None
 
 
 def write_import_files(bulk: BulkImport, output_dir: str | Path) -> list[Path]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,20 @@ def _journal(args: argparse.Namespace) -> Journal | None:
     location = args.journal or str(Path(args.workspace) / "journal.sqlite")
     if "://" not in location and not Path(location).is_file():
         return None
+    if "://" not in location and not _holds_runs(Path(location)):
+        raise InputError("not an m365move journal (no runs table); `runs` reads a journal and never writes one",
+                         where=location)
     return Journal(location)
+
+
+def _holds_runs(path: Path) -> bool:
+    """Whether a SQLite file has the journal's ``runs`` table, read without writing (an empty file has none)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
 def _public(run: dict[str, Any], *, with_parameters: bool = False) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from m365move.domain.licenses import LicenseMapping, PlansMapping, PlansMappingRow, parse_nce_license
@@ -21,15 +22,22 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
     # Excel saves "CSV UTF-8", "Unicode text" (UTF-16) or plain "CSV" (Windows-1252): all are read.
     text = read_input_text(path)
     with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=_delimiter(text))
-        header = reader.fieldnames or []
+        # strict: a quote left open is an error, not the rest of the file swallowed into one cell.
+        reader = csv.DictReader(handle, delimiter=_delimiter(text), strict=True)
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as error:
+            raise InputError(f"not a readable CSV file: {error}", where=f"{path}:1") from None
         missing = [name for name in required if name not in header]
         if missing:
-            found = ", ".join(header) if header else "nothing"
             raise InputError(
-                f"missing column {', '.join(missing)} (found {found}; column names are case-sensitive)",
+                f"missing column {', '.join(missing)} ({_found(header)}; column names are case-sensitive)",
                 where=f"{path}:1",
             )
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            raise InputError(f"column {', '.join(repeated)} appears more than once in the header row; keep one",
+                             where=f"{path}:1")
         try:
             for number, row in enumerate(reader, start=2):
                 if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
@@ -37,6 +45,23 @@ def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str
                 yield number, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
         except csv.Error as error:
             raise InputError(f"not a readable CSV file: {error}", where=f"{path}:{reader.line_num}") from None
+
+
+def _found(header: Sequence[str]) -> str:
+    """What row 1 holds, without echoing a file that is not a CSV of ours (``/etc/shadow``'s first line)."""
+    if not header:
+        return "found nothing"
+    if all(_COLUMN_NAME.fullmatch(name) for name in header) and len(header) <= 50:
+        return "found " + ", ".join(header)
+    return f"row 1 holds {len(header)} value(s) that are not column names"
+
+
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ .()-]{0,63}")
+
+
+def _no_rows(path: Path, what: str) -> InputError:
+    return InputError(f"has a header row but no {what}; an empty file would silently select or map nothing",
+                      where=str(path))
 
 
 def _delimiter(text: str) -> str:
@@ -67,6 +92,8 @@ def read_license_mapping(path: str | Path) -> LicenseMapping:
                 where=f"{path}:{number}:NceProductIdSkuId",
             )
         mapped[offer.upper()] = (nce, number)
+    if not mapped:
+        raise _no_rows(path, "licence mappings (it would replace the estate's mappings with none)")
     pairs = [(offer, nce) for offer, (nce, _) in mapped.items()]
     return LicenseMapping(pairs)
 
@@ -82,6 +109,8 @@ def read_plans_mapping(path: str | Path) -> PlansMapping:
         csp_text = row.get("CspPlanId", "")
         csp_plan = _plan_id(csp_text, f"{path}:{number}:CspPlanId") if csp_text else None
         rows.append(PlansMappingRow(row["CspOfferId"], nce_plan, csp_plan))
+    if not rows:
+        raise _no_rows(path, "plan mappings")
     return PlansMapping(rows)
 
 
@@ -94,6 +123,8 @@ def read_source_data(path: str | Path) -> frozenset[str]:
         if not value:
             raise InputError("OaSubscriptionId is empty", where=f"{path}:{number}:OaSubscriptionId")
         ids.add(value)
+    if not ids:
+        raise _no_rows(path, "subscription ids")
     return frozenset(ids)
 
 

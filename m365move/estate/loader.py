@@ -26,7 +26,7 @@ from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_ST
 from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate import fast_schema, typed
-from m365move.files.input_text import parse_json_text, parse_yaml_text, read_input_text
+from m365move.files.input_text import parse_json_text, parse_yaml_text, read_input_bytes, read_input_text
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 if TYPE_CHECKING:
@@ -77,7 +77,10 @@ def load_estate(path: str | Path) -> LoadedEstate:
     path = Path(path)
     with cyclic_gc_paused():
         as_json = _looks_like_json(path)
-        estate = _fast_estate_from_json(path) if as_json else None
+        try:
+            estate = _fast_estate_from_json(path) if as_json else None
+        except RecursionError:  # a value nested deep inside a field: the ordinary path names the place
+            estate = None
         if estate is not None:
             return LoadedEstate(path, None, estate)
         raw = _read_mapping(path)
@@ -119,8 +122,8 @@ def _looks_like_json(path: Path) -> bool:
 
 def _json_bytes(path: Path) -> bytes | None:
     try:
-        data = path.read_bytes()
-    except OSError:
+        data = read_input_bytes(path)
+    except InputError:
         return None  # the ordinary path names the problem
     return data.removeprefix(_UTF8_BOM)
 

@@ -56,6 +56,11 @@ def read_results(path: str | Path) -> ResultsFile:
             missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise InputError(f"not an m365move results file: missing column {', '.join(missing)}", where=f"{path}:1")
+            header = list(reader.fieldnames or [])
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:  # DictReader would keep the last one: an edited file could pass for ours
+                raise InputError(f"column {', '.join(repeated)} appears more than once in the header row",
+                                 where=f"{path}:1")
             rows = tuple({c: "" for c in RESULT_COLUMNS} | restore_row(r) for r in reader)
     except FileNotFoundError:
         raise InputError("file not found", where=str(path)) from None

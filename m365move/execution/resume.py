@@ -34,7 +34,7 @@ class ResumeTarget:
 def find_resume_target(journal: Journal, source: str) -> ResumeTarget:
     """The run ``source`` names (a results CSV or a run id); JournalError when the journal does not know it."""
     path = Path(source)
-    if path.suffix.lower() == ".csv" or path.exists():
+    if path.suffix.lower() == ".csv" or _exists(path):
         results = read_results(path)
         run = journal.run(results.run_id)
         recorded = journal.results(results.run_id)
@@ -53,3 +53,11 @@ def find_resume_target(journal: Journal, source: str) -> ResumeTarget:
         recorded = journal.results(source)
         unfinished = frozenset(s for s, r in recorded.items() if r["final_status"] not in DONE_STATUSES) if recorded else None
     return ResumeTarget(run["run_id"], MigrationMode(run["mode"]), dict(run["parameters"]), unfinished)
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there; a run id too long for a file name (``File name too long``) is not one."""
+    try:
+        return path.exists()
+    except OSError:
+        return False

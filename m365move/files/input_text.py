@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from m365move.errors import InputError
 from m365move.files.yaml_plain import GAVE_UP, plain_yaml_data
 
 MAX_NESTING = 200
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB: a 100k-subscription estate is about 60 MB
 MAX_INTEGER_DIGITS = 40
 EXPECTED_ENCODINGS = "UTF-8, UTF-16 with a byte-order mark, or Windows-1252"
 
@@ -38,10 +41,18 @@ _BOMS = (
 
 
 def read_input_bytes(path: str | Path) -> bytes:
-    """The file's bytes, or InputError naming it (missing, a directory, unreadable)."""
+    """The file's bytes, or InputError naming it (missing, a directory, a device, over :data:`MAX_INPUT_BYTES`,
+    unreadable). A pipe is read (``<(command)``), up to that size: ``/dev/zero`` or an endless pipe never hangs."""
     file = Path(path)
     try:
-        return file.read_bytes()
+        with file.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise InputError("is a device, not a file", where=str(file))
+            data = handle.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"is larger than {MAX_INPUT_BYTES >> 30} GiB: not an input m365move reads", where=str(file))
+        return data
     except FileNotFoundError:
         raise InputError("file not found", where=str(file)) from None
     except IsADirectoryError:

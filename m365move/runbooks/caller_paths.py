@@ -27,6 +27,14 @@ def _absolute(value: str, base: Path) -> str:
     if not value.strip() or any(not part or "://" in part or Path(part).is_absolute() for part in parts):
         return value
     candidates = [base / part for part in parts]
-    if all(candidate.exists() for candidate in candidates):
+    if all(_exists(candidate) for candidate in candidates):
         return ",".join(str(candidate.resolve()) for candidate in candidates)
     return value
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a value too long to be a file name (``File name too long``) is not one."""
+    try:
+        return path.exists()
+    except OSError:
+        return False

@@ -263,7 +263,14 @@ def resolve_parameters(
     return {parameter.name: values[parameter.name] for parameter in cell.parameters}
 
 
+# No parameter is a document: paths, ids, URLs and lists of them. A longer value is a mistake (or an attack)
+# that would otherwise be written into the notebook, the report and every error line.
+MAX_PARAMETER_TEXT = 65_536
+
+
 def _coerce(parameter: Parameter, raw: object) -> object:
+    if isinstance(raw, str) and len(raw) > MAX_PARAMETER_TEXT:
+        raise ValueError(f"{len(raw):,} characters long; a parameter is at most {MAX_PARAMETER_TEXT:,}")
     if isinstance(raw, str):
         return parameter.type.coerce_text(raw)
     if not parameter.type.accepts(raw):

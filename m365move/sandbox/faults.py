@@ -54,10 +54,11 @@ _GATEWAY_TIMEOUT: tuple[EarlyAnswer, ...] = (504,)
 class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """The fault configuration; the default is a well-behaved platform whose orders take one second."""
 
-    latency_ms: NonNegative = 0.0
-    latency_jitter_ms: NonNegative = 0.0
+    # Bounded: a sandbox that sleeps 1e300 ms per request is a hang, not a fault (10 minutes is the most).
+    latency_ms: Annotated[float, msgspec.Meta(ge=0, le=600_000)] = 0.0
+    latency_jitter_ms: Annotated[float, msgspec.Meta(ge=0, le=600_000)] = 0.0
     rate_429: Rate = 0.0
-    retry_after_seconds: NonNegative = 1.0
+    retry_after_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
     rate_5xx: Rate = 0.0
     rate_drop: Rate = 0.0
     rate_fail_after_commit: Rate = 0.0
@@ -71,7 +72,7 @@ class Faults(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     apply_to: list[str] = []
     order_error_rate: Rate = 0.0
     error_subscriptions: list[str] = []
-    order_processing_seconds: NonNegative = 1.0
+    order_processing_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 1.0
     seed: int | None = None
 
     def __post_init__(self) -> None:

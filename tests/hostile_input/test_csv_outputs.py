@@ -77,25 +77,30 @@ class TestTheRule:
         assert neutralise_cell("+442079460958") == "'+442079460958"
 
 
+# Formula payloads that are still valid ids (no control characters nor / ? # % \\): the ones that reach a plan.
+ID_FORMULAS = ('=HYPERLINK("http:attacker.example","x")', "+1+cmd|' -C calc'!A0", "-2+3+cmd|' -C calc'!A0",
+               "@SUM(1+1)*cmd|' -C calc'!A0", "\uff1d1+1", "=1+1")
+
+
 class TestEveryWriter:
     def test_plan_csv(self, tmp_path: Path) -> None:
         builder = EstateBuilder()
         builder.commerce["resellers"] = []
         builder.commerce["customers"] = []
-        builder = builder.csp_plan(5001, upgrade={FORMULAS[0]: [6001]}, delegated=(FORMULAS[0],))
-        builder = builder.nce_plan(6001, delegated=(FORMULAS[0],))
-        builder.reseller(FORMULAS[0]).customer(FORMULAS[3], reseller_id=FORMULAS[0])
-        for number, value in enumerate(FORMULAS):
-            builder.subscription(value, customer=FORMULAS[3], resources=[(BASE, 12)], start=f"2026-03-{number + 1:02d}")
+        builder = builder.csp_plan(5001, upgrade={ID_FORMULAS[0]: [6001]}, delegated=(ID_FORMULAS[0],))
+        builder = builder.nce_plan(6001, delegated=(ID_FORMULAS[0],))
+        builder.reseller(ID_FORMULAS[0]).customer(ID_FORMULAS[3], reseller_id=ID_FORMULAS[0])
+        for number, value in enumerate(ID_FORMULAS):
+            builder.subscription(value, customer=ID_FORMULAS[3], resources=[(BASE, 12)], start=f"2026-03-{number + 1:02d}")
         estate = tmp_path / "estate.yaml"
         estate.write_text(yaml.safe_dump(builder.doc))
         output = tmp_path / "plan.csv"
         assert main(["plan", "--mode", "new-subscription", "--estate", str(estate), "--format", "csv",
                      "--output", str(output)]) == 0
         rows = read_cells(output)
-        assert len(rows) == 1 + len(FORMULAS)
+        assert len(rows) == 1 + len(ID_FORMULAS)
         assert_no_formula(rows)
-        assert sorted(restore_cell(row[0]) for row in rows[1:]) == sorted(FORMULAS)
+        assert sorted(restore_cell(row[0]) for row in rows[1:]) == sorted(ID_FORMULAS)
 
     def test_results_file_is_neutralised_and_resume_reads_it_exactly(self, tmp_path: Path) -> None:
         journal = Journal(tmp_path / "journal.sqlite")
