@@ -425,6 +425,9 @@ class CommerceState:
         if kind in ("sales", "migration"):
             record.subscription_id = None  # filled with the new subscription when the order completes
             self._check_new_subscription(record, customer)
+            if kind == "sales" and record.subscription_period is None:
+                # Commerce never guesses a new subscription's period from the plan (which may offer several).
+                raise OrderRejected("a sales order needs subscriptionPeriod (at the top level or on its product)")
         else:
             self._check_existing_subscription(record, customer)
         return record

@@ -19,6 +19,7 @@ from m365move.estate.schema import EstateDocument
 from m365move.sandbox.app import SandboxContext, build_sandbox_app, sandbox_context
 from m365move.sandbox.auth import SandboxCredentials
 from m365move.sandbox.faults import Faults
+from m365move.sandbox.read_deadlines import BODY_SECONDS, HEADER_SECONDS, deadline_protocol
 
 LOOPBACK = "127.0.0.1"
 
@@ -35,13 +36,15 @@ class TlsFiles:
 class SandboxServer:
     """A running sandbox: ``.url``, ``.context`` (state, faults, stats) and ``.stop()``; a context manager."""
 
-    def __init__(self, app: Starlette, sock: socket.socket, *, tls: TlsFiles | None = None) -> None:
+    def __init__(self, app: Starlette, sock: socket.socket, *, tls: TlsFiles | None = None,
+                 read_deadlines: tuple[float, float] = (HEADER_SECONDS, BODY_SECONDS)) -> None:
         self.app = app
         self._sock = sock
         host, port = sock.getsockname()[:2]
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
-                                ssl_certfile=tls.certificate if tls else None, ssl_keyfile=tls.key if tls else None)
+                                ssl_certfile=tls.certificate if tls else None, ssl_keyfile=tls.key if tls else None,
+                                http=deadline_protocol(*read_deadlines))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"m365move-sandbox-{port}", daemon=True)
         self._failure: BaseException | None = None
@@ -116,11 +119,12 @@ def run_sandbox(
     host: str = LOOPBACK,
     credentials: SandboxCredentials | None = None,
     tls: TlsFiles | None = None,
+    read_deadlines: tuple[float, float] = (HEADER_SECONDS, BODY_SECONDS),
 ) -> SandboxServer:
     """Start a sandbox in a background thread (port 0: any free port) and return its running handle
-    (https with ``tls``)."""
+    (https with ``tls``; ``read_deadlines``: seconds for a request's headers and for its body)."""
     app = build_sandbox_app(_document(estate), faults, state_file, credentials=credentials)
-    return SandboxServer(app, _bind(host, port), tls=tls).start()
+    return SandboxServer(app, _bind(host, port), tls=tls, read_deadlines=read_deadlines).start()
 
 
 def serve(
@@ -139,5 +143,6 @@ def serve(
     if announce is not None:
         bound_host, bound_port = sock.getsockname()[:2]
         announce(f"http://{bound_host}:{bound_port}")
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
+                            http=deadline_protocol())
     uvicorn.Server(config).run(sockets=[sock])

@@ -5,7 +5,8 @@ as published, and an extract of Connect OpenAPI 21.0 (``tests/sandbox/extract_co
 documented corrections of ``connect_spec_deviations``. What each check means:
 
 - **requests** (always): an unknown path or method, a missing required parameter or field, a value of the wrong
-  type, one outside an enum, a ``readOnly`` field sent: the platform refuses the request before any route runs.
+  type, one outside an enum, a ``readOnly`` field sent, and for Commerce a query parameter or body field its
+  spec does not declare: the platform refuses the request before any route runs.
   Security requirements are left to the routes, which answer 401 as the platforms do.
 - **responses** (test mode, ``response_checks``): the answer must match the operation's schema for its status,
   with no ``writeOnly`` field. Commerce objects may carry only the fields the schema names, at any depth
@@ -184,6 +185,8 @@ class ApiSpec:
             if isinstance(error, SecurityValidationError) or _is_credential_header(error):
                 continue  # the route checks credentials and answers 401 itself, as the gateways do
             messages.extend(describe(error))
+        if self.name == "commerce":
+            messages.extend(self._undeclared(template, exchange))
         if messages:
             return RequestProblem(400, "; ".join(messages))
         if shape is not None:
@@ -192,6 +195,29 @@ class ApiSpec:
                     self._allowed.clear()
                 self._allowed.add(shape)
         return None
+
+    def _undeclared(self, template: str, exchange: Exchange) -> list[str]:
+        """Query parameters and body fields the operation does not declare (Commerce: its spec lists them all).
+
+        JSON Schema lets undeclared fields through, but SimpleAPI binds requests to its own models: a misspelt
+        ``migrationProgam`` or ``custmerId`` filter is not what the caller meant and must not pass unnoticed."""
+        method = exchange.method.lower()
+        path_item = self._document["paths"][template]
+        parameters = [_resolve(self._document, p) for p in [*path_item.get("parameters", []),
+                                                             *path_item[method].get("parameters", [])]]
+        declared = {str(p["name"]) for p in parameters if p.get("in") == "query"}
+        problems = [f"query parameter {name!r} is not declared for {exchange.method} {template}"
+                    for name in dict.fromkeys(n for n, _ in parse_qsl(exchange.query_string, keep_blank_values=True))
+                    if name not in declared]
+        content = _resolve(self._document, path_item[method].get("requestBody", {})).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if exchange.body and schema is not None:
+            try:
+                body = json.loads(exchange.body)
+            except (ValueError, RecursionError):
+                return problems  # openapi-core has said why the body is unreadable
+            problems += [f"body {problem}" for problem in unknown_fields(self._document, schema, body)]
+        return problems
 
     def _shape(self, template: str, exchange: Exchange, present: frozenset[str]) -> Hashable | None:
         """What of a body-less request the spec can judge: the values of parameters whose schema is not a plain

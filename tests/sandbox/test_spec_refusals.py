@@ -24,7 +24,7 @@ from m365move.sandbox.server import SandboxServer, run_sandbox
 
 BASIC = "Basic " + base64.b64encode(b"sandbox:sandbox").decode()
 ORDER = {"type": "sales", "customerId": "2000001", "poNumber": "PO-1", "planId": "6001",
-         "products": [{"mpn": "CFQ7TTC0LH18:0001", "quantity": 2}]}
+         "products": [{"mpn": "CFQ7TTC0LH18:0001", "quantity": 2}], "subscriptionPeriod": {"type": "year", "duration": 1}}
 PURCHASE_ITEM = f"{NCE_PRODUCT}-0001"
 
 # (family, method, path, query, body, status): Commerce SimpleAPI 1.15.
@@ -35,6 +35,12 @@ COMMERCE_REFUSALS: list[tuple[str, str, str, dict[str, str], Any, int]] = [
     ("orders: create", "POST", "/orders", {}, {**ORDER, "products": [{"mpn": "X", "quantity": "lots"}]}, 400),
     ("orders: create", "POST", "/orders", {}, {**ORDER, "subscriptionPeriod": {"type": "week", "duration": 1}}, 400),
     ("orders: create", "POST", "/orders", {}, {**ORDER, "autorenewal": "yes"}, 400),
+    # Undeclared fields and filters (issue 28): a misspelt field or filter is refused, never ignored.
+    ("orders: create", "POST", "/orders", {}, {**ORDER, "migrationProgam": "count_migration_billing_period"}, 400),
+    ("orders: create", "POST", "/orders", {}, {**ORDER, "products": [{"mpn": "CFQ7TTC0LH18:0001", "quantty": 2}]}, 400),
+    ("orders: create", "POST", "/orders", {}, {k: v for k, v in ORDER.items() if k != "subscriptionPeriod"}, 400),
+    ("orders: list", "GET", "/orders", {"custmerId": "2000001"}, None, 400),
+    ("subscriptions", "GET", "/subscriptions", {"planid": "6001"}, None, 400),
     ("orders: list", "GET", "/orders", {"limit": "0"}, None, 400),
     ("orders: list", "GET", "/orders", {"offset": "-1"}, None, 400),
     ("orders: list", "GET", "/orders", {"creationTimeFrom": "yesterday"}, None, 400),
