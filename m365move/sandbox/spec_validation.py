@@ -165,6 +165,11 @@ class ApiSpec:
             return RequestProblem(404, f"{exchange.method} {exchange.path}: no such resource in {self.title}")
         if exchange.method.lower() not in self._document["paths"][template]:
             return RequestProblem(405, f"{exchange.method} is not an operation of {exchange.path} in {self.title}")
+        if exchange.body:
+            try:
+                exchange.body.decode("utf-8")
+            except UnicodeDecodeError as error:  # JSON is UTF-8; the gateways refuse other bytes as malformed
+                return RequestProblem(400, f"{exchange.method} {exchange.path}: the body is not UTF-8 (byte {error.start})")
         request = _OpenApiRequest(exchange)
         present = frozenset(request.parameters.query) | frozenset(k.lower() for k, _ in exchange.headers)
         shape = self._shape(template, exchange, present)

@@ -157,3 +157,11 @@ def test_a_valid_request_still_passes(commerce: httpx.Client) -> None:
         assert commerce.get("/orders", params={"limit": 5, "customerId": "2000001"}).status_code == 200
     assert commerce.get("/orders", params={"limit": 0, "customerId": "2000001"}).status_code == 400
     assert commerce.get("/orders", params={"limit": 5, "customerId": "anything at all"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/orders", "/public/v1/requests"])
+def test_a_body_that_is_not_utf8_is_a_400_not_a_500(server: SandboxServer, path: str) -> None:
+    answer = httpx.post(f"{server.url}{path}", content=b'{"type": "sales\xff"}',
+                        headers={"Content-Type": "application/json", "X-Subscription-Key": "sandbox",
+                                 "Authorization": "Bearer x"}, timeout=30)
+    assert answer.status_code == 400 and "not UTF-8" in answer.text
