@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from m365move import progress
 from m365move.commerce.models import PlanInfo, SubscriptionInfo
@@ -36,6 +37,7 @@ from m365move.domain.estate import Estate
 from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.estate.catalog_file import parse_catalog, to_estate_document
+from m365move.estate.id_rules import SubscriptionStatus
 from m365move.estate.loader import build_estate, read_structured_file
 from m365move.estate.platform_identity import PlatformIdentity, check_same_platform, identity_of
 from m365move.estate.schema import (
@@ -196,7 +198,7 @@ def _subscriptions(
                 id=s.id,
                 customer_id=s.customer_id or "",
                 plan_id=plan.id,
-                status=s.status,
+                status=cast(SubscriptionStatus, s.status),  # SimpleAPI's enum: the estate's statuses include it
                 trial=plan.id in trial_plans and trial_plans[plan.id].is_trial(s.subscription_period),
                 billing_period=str(s.billing_period),
                 subscription_period=str(s.subscription_period),

@@ -26,7 +26,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from m365move.estate.schema import IdText, NonEmpty, PlanId, Seats
+from m365move.estate.id_rules import SubscriptionStatus
+from m365move.estate.schema import IdText, NameText, NonEmpty, PlanId, Seats
 
 # Every struct: unknown fields refused, and not tracked by the cyclic GC, since none is ever part of a
 # reference cycle.
@@ -36,14 +37,14 @@ _T = TypeVar("_T")
 
 class ResellerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     id: IdText
-    name: str = ""
+    name: NameText = ""
     tier_config: Literal["active", "processing", "missing"] = "active"
 
 
 class CustomerEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     id: IdText
     reseller_id: IdText
-    name: str = ""
+    name: NameText = ""
     mca_accepted: bool = True
 
 
@@ -58,7 +59,7 @@ class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
     resources: list[PlanResourceEntry]
     billing_period: str
     subscription_periods: Annotated[list[str], msgspec.Meta(min_length=1)]
-    name: str = ""
+    name: NameText = ""
     delegated_to: list[IdText] = []
     upgrade_paths: dict[str, tuple[int, ...]] = {}
 
@@ -75,7 +76,7 @@ class SubscriptionEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True,
     billing_period: str
     subscription_period: str
     resources: list[SubscriptionResourceEntry]
-    status: str = "active"
+    status: SubscriptionStatus = "active"
     trial: bool = False
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None

@@ -12,7 +12,11 @@ an estate holds hundreds of thousands.
 
 from __future__ import annotations
 
+from typing import Literal
+
 MAX_ID_LENGTH = 128
+# A reseller's, customer's or plan's name: shown in tables and reports; ten megabytes of name is not a name.
+MAX_NAME_LENGTH = 1024
 # No control character (C0, DEL, C1, the Unicode line and paragraph separators), none of / ? # % \.
 ID_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029/?#%\\\\]*$"
 ID_RULE = f"an id is 1 to {MAX_ID_LENGTH} characters, none of them a control character, a line break or / ? # % \\"
@@ -25,3 +29,8 @@ def id_problem(value: str) -> str | None:
     if not 1 <= len(value) <= MAX_ID_LENGTH or re.fullmatch(ID_PATTERN, value) is None:
         return ID_RULE
     return None
+
+
+# A subscription's status: SimpleAPI's (pending, active, hold, terminated, removed) and the two words people
+# use for the last ones. Anything else (``zombie``) is a typo that would silently skip the subscription.
+SubscriptionStatus = Literal["pending", "active", "hold", "terminated", "removed", "suspended", "cancelled"]

@@ -369,6 +369,9 @@ def _build_subscriptions(
             resources.append(SubscriptionResource(mpn, r.quantity))
         if strict and len(resources) > 1 and len({r.mpn for r in resources}) != len(resources):
             raise ValueError("a licence appears twice")  # the ordinary path names it
+        if s.start_date is not None and s.expiration_date is not None and s.expiration_date < s.start_date:
+            raise fail(f"subscriptions[{i}].expiration_date",
+                       f"{s.expiration_date} is before the start date {s.start_date}")
         # The document's own mapping (both are read-only, a copy would only cost memory), or an equal one seen
         # before.
         attributes = s.custom_attributes

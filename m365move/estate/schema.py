@@ -14,7 +14,7 @@ import msgspec
 
 from m365move.domain.licenses import parse_nce_license
 from m365move.domain.period import Period
-from m365move.estate.id_rules import ID_PATTERN, MAX_ID_LENGTH
+from m365move.estate.id_rules import ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, SubscriptionStatus
 from m365move.estate.typed import FieldProblem, convert, force_setattr
 
 # Values beyond any real one are refused rather than ordered: a typo of a few zeros (or a hostile file)
@@ -24,6 +24,7 @@ MAX_SEATS = 1_000_000
 MAX_PLAN_ID = 2**63 - 1
 
 IdText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH, pattern=ID_PATTERN)]
+NameText = Annotated[str, msgspec.Meta(max_length=MAX_NAME_LENGTH)]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
 PlanId = Annotated[int, msgspec.Meta(ge=1, le=MAX_PLAN_ID)]
 Seats = Annotated[int, msgspec.Meta(ge=0, le=MAX_SEATS)]
@@ -53,14 +54,14 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 
 class ResellerEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
-    name: str = ""
+    name: NameText = ""
     tier_config: TierConfig = "active"
 
 
 class CustomerEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     reseller_id: IdText
-    name: str = ""
+    name: NameText = ""
     mca_accepted: bool = True
 
 
@@ -71,7 +72,7 @@ class PlanResourceEntry(_Strict, frozen=True, kw_only=True):
 
 class PlanEntry(_Strict, frozen=True, kw_only=True):
     id: PlanId
-    name: str = ""
+    name: NameText = ""
     application: NonEmpty
     resources: list[PlanResourceEntry]
     billing_period: str
@@ -96,7 +97,7 @@ class SubscriptionEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     customer_id: IdText
     plan_id: PlanId
-    status: str = "active"
+    status: SubscriptionStatus = "active"
     trial: bool = False
     billing_period: str
     subscription_period: str

@@ -168,8 +168,9 @@ class ApiSpec:
         if exchange.body:
             try:
                 exchange.body.decode("utf-8")
-            except UnicodeDecodeError as error:  # JSON is UTF-8; the gateways refuse other bytes as malformed
-                return RequestProblem(400, f"{exchange.method} {exchange.path}: the body is not UTF-8 (byte {error.start})")
+            except UnicodeDecodeError as undecodable:  # JSON is UTF-8; the gateways refuse other bytes as malformed
+                return RequestProblem(400, f"{exchange.method} {exchange.path}: the body is not UTF-8 "
+                                           f"(byte {undecodable.start})")
         request = _OpenApiRequest(exchange)
         present = frozenset(request.parameters.query) | frozenset(k.lower() for k, _ in exchange.headers)
         shape = self._shape(template, exchange, present)

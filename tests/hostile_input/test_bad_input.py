@@ -268,6 +268,45 @@ CASES: list[Case] = [
     ("connect-asset-id-slash", lambda f: ["estate", "validate", f.estate("cid.yaml", _set("connect", {"assets": [
         {"id": "AS-1/../2", "items": []}]}))],
      lambda f: f"{f.path('cid.yaml')}: connect.assets[0].id: an id is 1 to 128 characters"),
+    # Silent accepts that changed meaning (issue 28)
+    ("customer-name-100k", lambda f: ["estate", "validate", f.estate("n.json", _set("commerce.customers.0.name", "N" * 100_000),
+                                                                      as_json=True)],
+     lambda f: f"{f.path('n.json')}: commerce.customers[0].name"),
+    ("status-zombie", lambda f: ["estate", "validate", f.estate("z.yaml", _set("commerce.subscriptions.0.status", "zombie"))],
+     lambda f: f"{f.path('z.yaml')}: commerce.subscriptions[0].status"),
+    ("status-zombie-json", lambda f: ["estate", "validate", f.estate("z.json", _set("commerce.subscriptions.0.status", "zombie"),
+                                                                      as_json=True)],
+     lambda f: f"{f.path('z.json')}: commerce.subscriptions[0].status"),
+    ("expiry-before-start", lambda f: ["estate", "validate", f.estate(
+        "e.json", _set("commerce.subscriptions.0.expiration_date", "2020-01-01"), as_json=True)],
+     lambda f: f"{f.path('e.json')}: commerce.subscriptions[0].expiration_date: 2020-01-01 is before the start date"),
+    ("licence-mapping-header-only", lambda f: _plan(f, "--license-mapping", f.text("hdr.csv", "CspOfferId,NceProductIdSkuId\n")),
+     lambda f: f"{f.path('hdr.csv')}: has a header row but no licence mappings"),
+    ("source-data-duplicate-column", lambda f: _plan(f, "--source-data", f.text(
+        "dup.csv", "OaSubscriptionId,OaSubscriptionId\n3000001,3000002\n")),
+     lambda f: f"{f.path('dup.csv')}:1: column OaSubscriptionId appears more than once"),
+    ("plans-mapping-duplicate-column", lambda f: _plan(f, "--plans-mapping", f.text(
+        "pdup.csv", "CspOfferId,NcePlanId,NcePlanId\nX,6001,6002\n")),
+     lambda f: f"{f.path('pdup.csv')}:1: column NcePlanId appears more than once"),
+    ("source-data-open-quote", lambda f: _plan(f, "--source-data", f.text("q.csv", 'OaSubscriptionId\n"3000001\n3000002\n')),
+     lambda f: f"{f.path('q.csv')}:"),
+    ("source-data-etc-shadow", lambda f: _plan(f, "--source-data", f.text("shadow", "root:$6$SECRETHASH:19000:0:99999:7:::\n")),
+     lambda f: f"{f.path('shadow')}:1: missing column OaSubscriptionId (row 1 holds 1 value(s) that are not column names"),
+    ("source-data-dev-zero", lambda f: _plan(f, "--source-data", "/dev/zero"), lambda f: "/dev/zero: is a device"),
+    ("estate-dev-zero", lambda f: ["estate", "validate", "/dev/zero"], lambda f: "/dev/zero: is a device"),
+    ("estate-json-deep-field", lambda f: ["estate", "validate", f.text("deepfield.json", Path(f.estate(
+        "df-base.json", as_json=True)).read_text().replace('"3000001"', "[" * DEEP + "]" * DEEP, 1))],
+     lambda f: f"{f.path('deepfield.json')}:1: nested more than"),
+    ("runs-list-empty-file", lambda f: ["runs", "--journal", f.text("empty.sqlite", ""), "list"],
+     lambda f: f"{f.path('empty.sqlite')}: not an m365move journal"),
+    ("bulk-import-cr-only-dup", lambda f: ["call2teams", "bulk-import", "--template", "pbx", "--output-dir", str(f.path("b1")),
+                                           "--users", f.text("u1.csv", "UserPrincipalName,UserPrincipalName\ra@b.c,d@e.f\r")],
+     lambda f: f"{f.path('u1.csv')}:1: column UserPrincipalName appears twice"),
+    ("bulk-import-utf16-no-bom", lambda f: ["call2teams", "bulk-import", "--template", "pbx", "--output-dir", str(f.path("b2")),
+                                            "--users", f.data("u2.csv", "UserPrincipalName\na@b.c\n".encode("utf-16-le"))],
+     lambda f: f"{f.path('u2.csv')}: is binary or UTF-16 without a byte-order mark"),
+    ("runbook-param-10mb", lambda f: _runbook(f, "-f", f.text("big.yaml", "rows: " + "1" * 10_000_000 + "\n")),
+     lambda f: "parameter 'rows': 10,000,000 characters long"),
     ("duplicate-yaml-key", lambda f: ["estate", "validate", _duplicate_yaml_key(f)],
      lambda f: f"{f.path('dup.yaml')}:{_line_of(f.path('dup.yaml'), 'quantity: 1200')}:7: not valid YAML: "
                "key 'quantity' appears twice"),
@@ -311,3 +350,9 @@ def test_csv_inputs_in_the_common_encodings_are_read(tmp_path: Path, encoding: s
     path = tmp_path / "map.csv"
     path.write_bytes(data)
     assert read_license_mapping(path).nce_for(BASE) == NCE_BASE
+
+
+def test_a_run_id_too_long_for_a_file_name_is_an_unknown_run(files: Files, capsys: pytest.CaptureFixture[str]) -> None:
+    """`resume RUN_ID` first asks whether the text names a results file: ``File name too long`` is "no"."""
+    status, err = run_cli(["resume", "X" * 5000, "--workspace", str(files.path("work-r"))], capsys)
+    assert status == 1 and "Traceback" not in err and err.count("\n") == 1 and "is not in the journal" in err
