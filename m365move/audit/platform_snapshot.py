@@ -20,6 +20,7 @@ from m365move.audit.platform_state import (
 )
 from m365move.errors import InputError
 from m365move.files.atomic_files import write_text_atomically
+from m365move.files.input_text import decode_input_text, parse_json_text, read_input_bytes
 
 SNAPSHOT_VERSION = 1
 
@@ -52,12 +53,8 @@ def write_platform_snapshot(state: PlatformState, path: str | Path) -> Path:
 def read_platform_snapshot(path: str | Path) -> PlatformState:
     """The state a snapshot file holds; InputError naming the file and the entry when it is malformed."""
     path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", where=str(path)) from None
-    except (OSError, ValueError) as error:
-        raise InputError(f"not a platform snapshot (JSON): {error}", where=str(path)) from None
+    # The shared reader: a device, a bad encoding, JSON nested thousands deep or a 5,000-digit number is one line.
+    document = parse_json_text(decode_input_text(read_input_bytes(path), where=str(path)), where=str(path))
     if not isinstance(document, dict) or document.get("version") != SNAPSHOT_VERSION:
         raise InputError(f"not a platform snapshot: expected an object with version {SNAPSHOT_VERSION}", where=str(path))
     section = "customers"

@@ -107,6 +107,15 @@ def _duplicate_yaml_key(files: Files) -> str:
     return files.text("dup.yaml", text.replace(seats, seats + "      quantity: 1200\n", 1))
 
 
+def _journal_file(files: Files) -> str:
+    """An empty m365move journal (the audit needs one before it reads a platform snapshot)."""
+    from m365move.execution.journal import Journal
+
+    path = files.path("audit-journal.sqlite")
+    Journal(path).close()
+    return str(path)
+
+
 def _line_of(path: Path, text: str) -> int:
     return next(number for number, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
 
@@ -269,6 +278,9 @@ CASES: list[Case] = [
         {"id": "AS-1/../2", "items": []}]}))],
      lambda f: f"{f.path('cid.yaml')}: connect.assets[0].id: an id is 1 to 128 characters"),
     # Silent accepts that changed meaning (issue 28)
+    ("audit-platform-snapshot-deep", lambda f: ["audit", "--journal", _journal_file(f), "--platform-snapshot", f.text(
+        "deep-snapshot.json", '{"subscriptions": ' + "[" * DEEP + "]" * DEEP + "}")],
+     lambda f: f"{f.path('deep-snapshot.json')}:1: nested more than"),
     ("customer-name-100k", lambda f: ["estate", "validate", f.estate("n.json", _set("commerce.customers.0.name", "N" * 100_000),
                                                                       as_json=True)],
      lambda f: f"{f.path('n.json')}: commerce.customers[0].name"),
