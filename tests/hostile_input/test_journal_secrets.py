@@ -136,7 +136,7 @@ def test_no_planted_password_in_any_output_or_file(tmp_path: Path) -> None:
                    "--poll-interval", "0.02", "--rate-limit", "0"]
 
         # The right password: every command works.
-        done = outputs.run("migrate", *migrate, "--execute", "--workspace", "work", "--journal", good)
+        done = outputs.run("migrate", *migrate, "--execute", "--yes", "3", "--workspace", "work", "--journal", good)
         assert done.returncode == 0, done.stderr
         run_id = done.stdout.split()[1]
         results = next((tmp_path / "work").rglob("*.csv"))
@@ -166,7 +166,7 @@ def test_no_planted_password_in_any_output_or_file(tmp_path: Path) -> None:
         }
         for name, journal in {"wrong": wrong, "sqlite-userinfo": sqlite_userinfo}.items():
             failing |= {
-                f"migrate-{name}": [*migrate, "--execute", "--workspace", "work", "--journal", journal],
+                f"migrate-{name}": [*migrate, "--execute", "--yes", "3", "--workspace", "work", "--journal", journal],
                 f"resume-{name}": ["resume", run_id, "--journal", journal],
                 f"runs-list-{name}": ["runs", "--journal", journal, "list"],
                 f"runs-show-{name}": ["runs", "--journal", journal, "show", run_id],
