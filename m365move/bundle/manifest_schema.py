@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from m365move.bundle.manifest import MANIFEST_VERSION
+from m365move.files.json_nesting import line_nested_deeper_than
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_DEPTH = 64
@@ -38,7 +39,7 @@ def parse_manifest(data: bytes) -> Manifest:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise Malformed(f"not UTF-8 text (byte {error.start})") from None
-    if _depth(text) > _MAX_DEPTH:
+    if line_nested_deeper_than(text, _MAX_DEPTH) is not None:
         raise Malformed(f"JSON nested more than {_MAX_DEPTH} deep")
     try:
         document = json.loads(text)
@@ -97,28 +98,6 @@ def _supersedes(value: object) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise Malformed(f"supersedes is {_shown(value)}, not an object")
     return value
-
-
-def _depth(text: str) -> int:
-    """How deep ``[`` and ``{`` nest (outside strings), counted without recursion."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def _shown(value: object) -> str:

@@ -9,7 +9,6 @@ plan (a dry run) before any purchase request exists.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from collections.abc import Collection, Iterable
@@ -17,7 +16,7 @@ from dataclasses import replace
 
 from m365move.connect.catalog_mapping import MappedEstate
 from m365move.connect.partner_center_reads import PartnerCenterReads
-from m365move.connect.payloads import Json, nested_id, param_value
+from m365move.connect.payloads import Json, legacy_subscription_of, nested_id, param_value
 from m365move.domain.migration_rules import MigrationCandidate, is_smb_offer, late_rule_reasons
 from m365move.domain.orders import OrderKind
 from m365move.domain.reasons import Decision
@@ -104,22 +103,6 @@ def _with_partner_center(counted: list[MigrationCandidate], mapped: MappedEstate
 
 def _is_tenant(customer: str) -> bool:
     return bool(_GUID.match(customer))
-
-
-def legacy_subscription_of(asset: Json, csp_item: Json) -> str | None:
-    """The Microsoft (legacy CSP) subscription behind a CSP item, from the asset parameter ``ms_subscription_ids``
-    (a JSON object: CSP item id, or its MPN, -> subscription id)."""
-    raw = param_value(asset, "ms_subscription_ids")
-    if not raw:
-        return None
-    try:
-        mapping = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return None
-    if not isinstance(mapping, dict):
-        return None
-    value = mapping.get(str(csp_item["id"])) or mapping.get(str(csp_item.get("mpn", "")))
-    return str(value) if value else None
 
 
 def cap_customer(asset: Json) -> str:

@@ -1,7 +1,9 @@
-"""Reading Connect JSON objects (assets, requests, tier configs): parameters, tiers, items."""
+"""Reading Connect JSON objects (assets, requests, tier configs): parameters, tiers, items, the legacy subscription
+behind a CSP item."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,3 +51,19 @@ def quantity_of(item: Mapping[str, Any]) -> int:
         return int(str(item.get("quantity", "0")).strip())
     except ValueError:
         return 0
+
+
+def legacy_subscription_of(asset: Json, csp_item: Json) -> str | None:
+    """The Microsoft (legacy CSP) subscription behind a CSP item, from the asset parameter ``ms_subscription_ids``
+    (a JSON object: CSP item id, or its MPN, -> subscription id)."""
+    raw = param_value(asset, "ms_subscription_ids")
+    if not raw:
+        return None
+    try:
+        mapping = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+    if not isinstance(mapping, dict):
+        return None
+    value = mapping.get(str(csp_item["id"])) or mapping.get(str(csp_item.get("mpn", "")))
+    return str(value) if value else None

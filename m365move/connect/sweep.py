@@ -36,7 +36,7 @@ from m365move.connect.customer_seats import CustomerSeats
 from m365move.connect.late_rules import apply_late_rules, migration_candidates
 from m365move.connect.mca import mca_problem
 from m365move.connect.partner_center_reads import PartnerCenterReads
-from m365move.connect.payloads import Json, nested_id, param_value
+from m365move.connect.payloads import Json, legacy_subscription_of, nested_id, param_value
 from m365move.connect.purchase_marker import age_key, duplicate_reason, keeper, younger_duplicates
 from m365move.connect.request_creation import Settle, create_all_once, source_key
 from m365move.connect.requests_api import RequestNotPending, cancel_request_body, fail_asset_request
@@ -354,7 +354,7 @@ def _sweep_asset(settings: ExtensionSettings, catalog: NceCatalog, mapped: Mappe
         for order in p.orders:
             if order.kind is OrderKind.SALES and order.plan_id is not None:
                 targets.append((csp_item, order, mapped.nce_items[order.plan_id]))
-        if not _legacy_subscription(asset, csp_item):
+        if not legacy_subscription_of(asset, csp_item):
             problems.append(f"missing-legacy-subscription: CSP item {csp_item['id']} has no Microsoft subscription id "
                             "in the asset parameter ms_subscription_ids")
     for _, _, nce_item in targets:
@@ -372,7 +372,7 @@ def _sweep_asset(settings: ExtensionSettings, catalog: NceCatalog, mapped: Mappe
         if partner_center is not None and targets:
             bundled = bundle_targets(
                 partner_center, str(param_value(asset, "ms_customer_id")), targets,
-                {str(c["id"]): _legacy_subscription(asset, c) or "" for c, _, _ in targets},
+                {str(c["id"]): legacy_subscription_of(asset, c) or "" for c, _, _ in targets},
                 lambda item_id: external_uid(asset_id, item_id) in purchases)
             if bundled.held:
                 return AssetOutcome(asset_id, AssetStatus.BLOCKED, bundled.held)
@@ -444,21 +444,6 @@ def _reason_text(reason: Reason, asset: Json, settings: ExtensionSettings) -> st
     return f"{reason.code.value}: {reason.message}"
 
 
-def _legacy_subscription(asset: Json, csp_item: Json) -> str | None:
-    """The Microsoft (legacy CSP) subscription behind a CSP item, from the asset parameter ``ms_subscription_ids``."""
-    raw = param_value(asset, "ms_subscription_ids")
-    if not raw:
-        return None
-    try:
-        mapping = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return None
-    if not isinstance(mapping, dict):
-        return None
-    value = mapping.get(str(csp_item["id"])) or mapping.get(str(csp_item.get("mpn", "")))
-    return str(value) if value else None
-
-
 def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Json, connection_id: str,
                   schedule: Json | None = None, addons: Sequence[tuple[Target, str]] = ()) -> Json:
     """The NCE purchase request for one CSP item, with the NCE connector's documented migration parameters."""
@@ -467,7 +452,7 @@ def purchase_body(asset: Json, csp_item: Json, order: PlannedOrder, nce_item: Js
         "transaction_type": "NCEmigration",
         "ms_customer_id": param_value(asset, "ms_customer_id"),
         "csp_order_id": param_value(asset, "csp_order_id") or "",
-        "subscription_id": _legacy_subscription(asset, csp_item),
+        "subscription_id": legacy_subscription_of(asset, csp_item),
         "purchaseFullTerm": False,
         # The base's add-ons migrate with it (one Partner Center migration); their NCE items are ordered here too.
         # A purchase orders items of one product: an add-on item of another NCE product rides in ``addons[]`` only.

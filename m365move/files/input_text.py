@@ -24,6 +24,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode
 
 from m365move.errors import InputError
+from m365move.files.json_nesting import line_nested_deeper_than
 from m365move.files.yaml_plain import GAVE_UP, plain_yaml_data
 
 MAX_NESTING = 200
@@ -113,33 +114,9 @@ def parse_json_text(text: str, *, where: str) -> Any:
         raise InputError(str(error), where=where) from None
     except RecursionError:
         raise InputError(f"nested more than {MAX_NESTING} levels deep; no input here is",
-                         where=f"{where}:{_too_deep_line(text)}") from None
+                         where=f"{where}:{line_nested_deeper_than(text, MAX_NESTING) or 1}") from None
     except ValueError as error:  # a number Python refuses to convert
         raise InputError(f"cannot be read as JSON: {error}", where=where) from None
-
-
-def _too_deep_line(text: str) -> int:
-    """The line where JSON nesting first goes deeper than MAX_NESTING (only called once it went deeper)."""
-    depth, in_string, escaped, line = 0, False, False, 1
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return line
-        elif char in "]}":
-            depth -= 1
-        if char == "\n":
-            line += 1
-    return line
 
 
 def _refuse_duplicate_keys(node: MappingNode) -> None:
