@@ -15,10 +15,12 @@ from m365move.cli.plan_inputs import (
     add_plan_input_arguments,
     load_plan_inputs,
 )
+from m365move.cli.plan_prices import plan_prices
 from m365move.domain.migration_rules import DEFAULT_TERM_END_DAYS
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import plan_migration
 from m365move.domain.preflight import preflight_findings, term_ending_finding, terms_ending_soon
+from m365move.domain.price_comparison import PriceReport
 from m365move.domain.reconciliation import partner_center_findings
 from m365move.errors import InputError
 from m365move.files.atomic_files import atomic_writer
@@ -66,9 +68,12 @@ def _plan(args: argparse.Namespace) -> int:
     # Planning needs only the domain estate: the validated document (as big again) is let go here.
     del inputs
     estate = with_partner_center_view(args, estate, selection)  # Microsoft-led migrations, when credentials are set
-    plan = plan_migration(estate, MigrationMode(args.mode), plans_mapping=plans_mapping, selection=selection)
+    today = dt.datetime.now(dt.timezone.utc).date()
+    plan = plan_migration(estate, MigrationMode(args.mode), plans_mapping=plans_mapping, selection=selection,
+                          today=today)
+    prices = plan_prices(args, plan, estate)
     ending = terms_ending_soon(plan, ((s.id, s.expiration_date) for s in estate.subscriptions),
-                               today=dt.datetime.now(dt.timezone.utc).date(), days=args.term_ends_within)
+                               today=today, days=args.term_ends_within)
     findings = preflight_findings(plan, [term_ending_finding(ending, args.term_ends_within),
                                          *partner_center_findings(plan, estate.partner_center)])
     fmt = args.format or ("json" if args.output else "table")
@@ -77,27 +82,27 @@ def _plan(args: argparse.Namespace) -> int:
             raise InputError("the estate lists no reseller, so the plan cannot name the Commerce instance it is for",
                              where=args.estate or args.catalog, hint="add the resellers (commerce.resellers)")
         with atomic_writer(args.output, newline="") as handle:
-            sha256 = write_plan_file(plan, findings, estate, platform, handle)
+            sha256 = write_plan_file(plan, findings, estate, platform, handle, prices)
         counts = ", ".join(f"{n} {d}" for d, n in plan.summary().items())
         print(f"plan written to {args.output}: {counts}\nplan_sha256 {sha256}\n"
               f"review it, then apply exactly it: m365move migrate --plan {args.output} --commerce-url "
               f"{platform.commerce_url or 'URL'} --execute", file=sys.stderr)
     elif args.output:
         with atomic_writer(args.output, newline="") as handle:
-            _write(fmt, plan, findings, handle)
+            _write(fmt, plan, findings, handle, prices)
         print(f"plan written to {args.output}: {plan.summary()}", file=sys.stderr)
     else:
-        _write(fmt, plan, findings, sys.stdout)
+        _write(fmt, plan, findings, sys.stdout, prices)
     return 0
 
 
-def _write(fmt: str, plan: Any, findings: Any, handle: Any) -> None:
+def _write(fmt: str, plan: Any, findings: Any, handle: Any, prices: PriceReport) -> None:
     if fmt == "json":
-        write_plan_json(plan, findings, handle)
+        write_plan_json(plan, findings, handle, prices)
     elif fmt == "csv":
-        write_plan_csv(plan, handle)
+        write_plan_csv(plan, handle, prices)
     else:
-        handle.write(render_plan_table(plan, findings))
+        handle.write(render_plan_table(plan, findings, prices))
 
 
 def _days(text: str) -> int:

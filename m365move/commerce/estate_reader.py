@@ -206,6 +206,7 @@ def _subscriptions(
                 expiration_date=s.expiration_date,
                 resources=[SubscriptionResourceEntry(mpn=p.mpn, quantity=p.quantity) for p in s.products],
                 custom_attributes=dict(s.attributes),
+                auto_renew=s.renewal_status,
             )
         )
     return result, skipped

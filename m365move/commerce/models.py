@@ -141,6 +141,8 @@ class SubscriptionInfo(_ApiModel, frozen=True, kw_only=True):
     creation_date: dt.date | None = None
     expiration_date: dt.date | None = None
     attributes: dict[str, str] = {}
+    # Whether it renews at expiry (SimpleAPI's renewalStatus); Commerce renews unless told otherwise.
+    renewal_status: bool = True
 
     @property
     def has_details(self) -> bool:

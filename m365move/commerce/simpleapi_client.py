@@ -274,6 +274,11 @@ class SimpleApiClient:
                           before_send=before_send)
         return OrderInfo.read(body)
 
+    def estimate_order_body(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /orders/estimate (estimateOrder): the OrderDetailed answer with prices. Read-only, so retried like
+        a GET; CommerceApiError when Commerce refuses the order (``order_estimates`` reads the answer)."""
+        return self._call("POST", "/orders/estimate", json=payload, idempotent=True)
+
     # ---- plumbing ---------------------------------------------------------------------------------
 
     def _paged(self, path: str, params: dict[str, str | None]) -> Iterator[dict[str, Any]]:

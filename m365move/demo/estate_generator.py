@@ -21,6 +21,7 @@ import random
 import string
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 _PERIOD_SETS = (["1 month", "1 year"], ["1 year"], ["1 month"], ["1 year", "3 year"], ["1 month", "1 year", "3 year"])
@@ -59,6 +60,9 @@ def generate_estate(size: EstateSize, seed: int = 1) -> dict[str, Any]:
     plans, csp_plans = _plans(rng, size.plans, offers, reseller_ids)
     customers = _customers(rng, max(2, size.subscriptions // 3), reseller_ids)
     subscriptions = _subscriptions(rng, size.subscriptions, customers, csp_plans)
+    # Prices and renewal draw from their own generator: the rest of an estate stays what it was for a seed.
+    _add_prices(random.Random(f"prices-{seed}"), plans, offers)
+    _turn_auto_renew_off(random.Random(f"renewal-{seed}"), subscriptions)
     orders = [
         {"id": f"9{i:07d}", "subscription_id": s["id"], "type": "change", "status": "processing"}
         for i, s in enumerate(rng.sample(subscriptions, k=max(1, len(subscriptions) // 200)))
@@ -163,6 +167,45 @@ def _plans(
         )
         plan_id += 1
     return csp_plans + nce_plans, csp_plans
+
+
+# Microsoft's list prices per seat and month are a few to a few tens of euros; a provider sells in one currency
+# (plans in several currencies are the tests' business: tests/domain/test_price_comparison.py).
+_MONTHLY_TERM_UPLIFT = Decimal("1.20")  # an NCE monthly term costs 20 % more than an annual one
+_MONTHLY_BILLING_UPLIFT = Decimal("1.05")  # an NCE annual term billed monthly: +5 % since 2025-04-01
+
+
+def _add_prices(rng: random.Random, plans: list[dict[str, Any]], offers: list[dict[str, Any]]) -> None:
+    """``prices`` for every licence of every plan and subscription period: one seat, one billing period."""
+    monthly: dict[str, Decimal] = {}
+    for offer in offers:
+        price = Decimal(rng.randint(300, 5500)) / 100
+        for mpn in (offer["offer"].upper(), offer["nce"]):
+            monthly[mpn] = price
+    for plan in plans:
+        months = 12 if plan["billing_period"] == "1 year" else 1
+        nce = plan["id"] >= 6001
+        prices = []
+        for resource in plan["resources"]:
+            mpn = resource["mpn"].upper()
+            if resource["role"] == "other" or mpn not in monthly:
+                continue
+            for period in plan["subscription_periods"]:
+                price = monthly[mpn] * months
+                if nce and period == "1 month":
+                    price *= _MONTHLY_TERM_UPLIFT
+                elif nce and months == 1:
+                    price *= _MONTHLY_BILLING_UPLIFT
+                prices.append({"mpn": resource["mpn"], "subscription_period": period,
+                               "amount": str(price.quantize(Decimal("0.01"))), "currency": "EUR"})
+        plan["prices"] = prices
+
+
+def _turn_auto_renew_off(rng: random.Random, subscriptions: list[dict[str, Any]]) -> None:
+    """A few subscriptions do not renew at expiry (SimpleAPI renewalStatus false): their targets are flagged."""
+    for subscription in subscriptions:
+        if rng.random() < 0.04:
+            subscription["auto_renew"] = False
 
 
 def _customers(rng: random.Random, n: int, reseller_ids: list[str]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from m365move.domain.licenses import is_nce_license
+from m365move.domain.money import Money
 from m365move.domain.period import Period
 
 
@@ -45,6 +46,9 @@ class ServicePlan:
     subscription_periods: frozenset[Period]
     delegated_to: frozenset[str]
     upgrade_paths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # The plan's price list: one seat of a licence (MPN as written in upper case) for one billing period of a
+    # subscription of the given subscription period. Commerce's product prices; empty when nobody said.
+    prices: Mapping[tuple[str, Period], Money] = field(default_factory=dict)
     # Derived: role by MPN, because role_of runs for every resource of every subscription.
     _roles: Mapping[str, ResourceRole] = field(init=False, repr=False, compare=False)
 
@@ -57,6 +61,10 @@ class ServicePlan:
     def holds_license(self, mpn: str) -> bool:
         role = self._roles.get(mpn)
         return role is not None and role.is_license
+
+    def price_of(self, mpn: str, subscription_period: Period) -> Money | None:
+        """One seat of ``mpn`` for one billing period, on a subscription of ``subscription_period``."""
+        return self.prices.get((mpn.upper(), subscription_period)) if self.prices else None
 
     @property
     def is_nce(self) -> bool:

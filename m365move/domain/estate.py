@@ -52,6 +52,8 @@ class Subscription:
     expiration_date: dt.date | None
     resources: tuple[SubscriptionResource, ...]
     custom_attributes: Mapping[str, str] = field(default_factory=dict)
+    # Whether it renews at expiry (SimpleAPI's renewalStatus); a target created from it renews likewise.
+    auto_renew: bool = True
 
     @property
     def active(self) -> bool:

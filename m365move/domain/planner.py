@@ -7,6 +7,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from m365move import progress
+from m365move.domain.auto_renew import auto_renew_warnings
 from m365move.domain.estate import Estate, Subscription
 from m365move.domain.licenses import PlansMapping
 from m365move.domain.microsoft_migrations import partner_center_reasons
@@ -55,12 +56,14 @@ def plan_migration(
     plans_mapping: PlansMapping | None = None,
     selection: Selection | None = None,
     already_migrated: Set[str] = frozenset(),
+    today: dt.date | None = None,
 ) -> MigrationPlan:
-    """Decide every selected source subscription; deterministic for the same input."""
+    """Decide every selected source subscription; deterministic for the same input. ``today`` dates the
+    expiry of new targets in `auto-renew-off` warnings (without it they say "at the end of its first term")."""
     finder = TargetPlanFinder(estate.catalog, plans_mapping)
     with cyclic_gc_paused():
         plans = [
-            plan_subscription(estate, mode, s, finder, already_migrated)
+            plan_subscription(estate, mode, s, finder, already_migrated, today)
             for s in progress.iterate(source_subscriptions(estate, selection or Selection()), "subscriptions planned")
         ]
     return MigrationPlan(mode, tuple(plans))
@@ -72,6 +75,7 @@ def plan_subscription(
     subscription: Subscription,
     finder: TargetPlanFinder,
     already_migrated: Set[str] = frozenset(),
+    today: dt.date | None = None,
 ) -> SubscriptionPlan:
     """One subscription's decision: skip rules first, then every blocker, else its orders."""
     plan = estate.catalog[subscription.plan_id]
@@ -88,6 +92,9 @@ def plan_subscription(
     else:
         orders, problems, warnings = plan_switch_plan_orders(estate, subscription, plan, finder)
     blockers.extend(problems)
+    if not subscription.auto_renew:
+        # A warning, never a blocker: the targets renew as the source does (decision record auto-renew-off-fate).
+        warnings = [*warnings, *auto_renew_warnings(estate.catalog, orders, subscription.expiration_date, today)]
     if blockers:
         return _decided(subscription, reseller_id, plan.id, Decision.BLOCKED, blockers, warnings)
     return _decided(subscription, reseller_id, plan.id, Decision.MIGRATE, (), warnings, orders)

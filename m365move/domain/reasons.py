@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
@@ -51,6 +52,9 @@ class ReasonCode(str, Enum):
 
 class WarningCode(str, Enum):
     PLANS_MAPPING_IGNORED = "plans-mapping-ignored"
+    # a target created with auto-renew off: cancelled at expiry by CloudBlue's connector, or moved to
+    # Microsoft's paid Extended Service Term (DESIGN §2.4, §11)
+    AUTO_RENEW_OFF = "auto-renew-off"
 
 
 SKIP_CODES = frozenset(
@@ -83,3 +87,6 @@ class PlanWarning:
     code: WarningCode
     message: str
     license: str | None = None
+    # auto-renew-off: which fate applies (AutoRenewFate's value) and on which day, when known.
+    fate: str | None = None
+    fate_date: dt.date | None = None

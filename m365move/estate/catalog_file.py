@@ -33,6 +33,7 @@ from m365move.estate.schema import (
     IdText,
     LicenseMappingEntry,
     NonEmpty,
+    PlanPriceEntry,
     ResourceRole,
     TierConfig,
     period_text,
@@ -72,6 +73,8 @@ class CatalogPlan(_Strict, frozen=True, kw_only=True):
     ] = None
     switches: Annotated[list[int], msgspec.Meta(description="hint: Commerce planSwitches targets")] = []
     sold_by: Annotated[list[IdText], msgspec.Meta(description="hint: resellers with subscriptions on it")] = []
+    prices: Annotated[list[PlanPriceEntry], msgspec.Meta(
+        description="the plan's prices (one seat, one billing period); used where Commerce gives no estimate")] = []
 
     def __post_init__(self) -> None:
         if self.billing_period is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -53,6 +54,13 @@ class PlanResourceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True,
     role: Literal["base", "addon", "other"]
 
 
+class PlanPriceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    mpn: NonEmpty
+    subscription_period: str
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+
 class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     id: PlanId
     application: NonEmpty
@@ -62,6 +70,7 @@ class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
     name: NameText = ""
     delegated_to: list[IdText] = []
     upgrade_paths: dict[str, tuple[int, ...]] = {}
+    prices: list[PlanPriceEntry] = []
 
 
 class SubscriptionResourceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -81,6 +90,7 @@ class SubscriptionEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True,
     start_date: dt.date | None = None
     expiration_date: dt.date | None = None
     custom_attributes: dict[str, str] = {}
+    auto_renew: bool = True
 
 
 class LicenseMappingEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):

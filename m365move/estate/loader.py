@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from m365move.domain.catalog import Catalog, PlanResource, ResourceRole, ServicePlan
 from m365move.domain.estate import Customer, Estate, Reseller, Subscription, SubscriptionResource
 from m365move.domain.licenses import LicenseMapping, normalize_offer_id
+from m365move.domain.money import Money, checked_amount, checked_currency
 from m365move.domain.orders import FINAL_ORDER_STATUSES as DOMAIN_FINAL_ORDER_STATUSES
 from m365move.domain.period import Period
 from m365move.errors import InputError
@@ -304,8 +305,36 @@ def _build_plans(
             delegated_to=delegated_to,
             # The same reseller ids and target lists recur in every plan's paths: each kept once.
             upgrade_paths={shared(reseller_id): shared(tuple(targets)) for reseller_id, targets in p.upgrade_paths.items()},
+            prices=_plan_prices(p, i, fail) if p.prices else {},
         )
     return plans
+
+
+def _plan_prices(entry: Any, index: int, fail: Callable[[str, str], InputError]) -> dict[tuple[str, Period], Money]:
+    """A plan's price list keyed by (MPN, subscription period): each licence of the plan priced once per period."""
+    licences = {_mpn(r.mpn) for r in entry.resources}
+    prices: dict[tuple[str, Period], Money] = {}
+    for j, price in enumerate(entry.prices):
+        where = f"plans[{index}].prices[{j}]"
+        mpn = _mpn(price.mpn)
+        if mpn not in licences:
+            raise fail(f"{where}.mpn", f"{price.mpn} is not a resource of plan {entry.id}")
+        try:
+            period = _period(price.subscription_period)
+        except ValueError as error:
+            raise fail(f"{where}.subscription_period", str(error)) from None
+        try:
+            amount = checked_amount(price.amount)
+        except ValueError as error:
+            raise fail(f"{where}.amount", str(error)) from None
+        try:
+            money = Money(amount, checked_currency(price.currency))
+        except ValueError as error:
+            raise fail(f"{where}.currency", str(error)) from None
+        if (mpn, period) in prices:
+            raise fail(where, f"{price.mpn} is priced twice for subscription period {period}; keep one")
+        prices[(mpn, period)] = money
+    return prices
 
 
 class _Shared:
@@ -393,6 +422,7 @@ def _build_subscriptions(
                 shared(s.expiration_date),
                 tuple(resources),
                 attributes,
+                s.auto_renew,
             )
         )
     return result

@@ -8,11 +8,13 @@ Read a document with ``typed.convert(raw, EstateDocument)``.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from m365move.domain.licenses import parse_nce_license
+from m365move.domain.money import checked_amount, checked_currency
 from m365move.domain.period import Period
 from m365move.estate.id_rules import ID_PATTERN, MAX_ID_LENGTH, MAX_NAME_LENGTH, SubscriptionStatus
 from m365move.estate.typed import FieldProblem, convert, force_setattr
@@ -70,6 +72,27 @@ class PlanResourceEntry(_Strict, frozen=True, kw_only=True):
     role: ResourceRole
 
 
+class PlanPriceEntry(_Strict, frozen=True, kw_only=True):
+    """One seat of a licence of the plan, for one billing period of a subscription of ``subscription_period``
+    (Commerce's recurring product price; for an annual term billed monthly, the monthly charge)."""
+
+    mpn: NonEmpty
+    subscription_period: str
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "subscription_period", period_text(self.subscription_period, "subscription_period"))
+        try:
+            force_setattr(self, "amount", checked_amount(self.amount))
+        except ValueError as error:
+            raise FieldProblem("amount", str(error)) from None
+        try:
+            checked_currency(self.currency)
+        except ValueError as error:
+            raise FieldProblem("currency", str(error)) from None
+
+
 class PlanEntry(_Strict, frozen=True, kw_only=True):
     id: PlanId
     name: NameText = ""
@@ -80,6 +103,8 @@ class PlanEntry(_Strict, frozen=True, kw_only=True):
     delegated_to: list[IdText] = []
     # Tuples, as the domain holds them: the loader hands this mapping on without copying 2,000 × 500 lists.
     upgrade_paths: dict[str, tuple[int, ...]] = {}
+    # The plan's price list (Commerce's product prices); the plan's price where no order estimate is had.
+    prices: list[PlanPriceEntry] = []
 
     def __post_init__(self) -> None:
         force_setattr(self, "billing_period", period_text(self.billing_period, "billing_period"))
@@ -105,6 +130,8 @@ class SubscriptionEntry(_Strict, frozen=True, kw_only=True):
     expiration_date: dt.date | None = None
     resources: list[SubscriptionResourceEntry]
     custom_attributes: dict[str, str] = {}
+    # Whether the subscription renews at expiry (SimpleAPI's renewalStatus).
+    auto_renew: bool = True
 
     def __post_init__(self) -> None:
         force_setattr(self, "billing_period", period_text(self.billing_period, "billing_period"))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import IO
 
+from m365move.domain.price_comparison import PriceReport
 from m365move.domain.subscription_plan import MigrationPlan
 from m365move.files.spreadsheet_csv import FormulaSafeWriter
+from m365move.plan_output.price_fields import PRICE_COLUMNS, pricing_to_csv
 
 PLAN_CSV_COLUMNS = (
     "subscription_id", "reseller_id", "customer_id", "source_plan_id", "mode", "decision",
@@ -13,9 +15,12 @@ PLAN_CSV_COLUMNS = (
 )
 
 
-def write_plan_csv(plan: MigrationPlan, handle: IO[str]) -> None:
-    writer = FormulaSafeWriter(handle, PLAN_CSV_COLUMNS, lineterminator="\n")
+def write_plan_csv(plan: MigrationPlan, handle: IO[str], prices: PriceReport | None = None) -> None:
+    """One row per subscription; with ``prices``, the price and term columns (``PRICE_COLUMNS``) at the end."""
+    columns = PLAN_CSV_COLUMNS + (PRICE_COLUMNS if prices is not None else ())
+    writer = FormulaSafeWriter(handle, columns, lineterminator="\n")
     for sub in plan.subscriptions:
+        extra = pricing_to_csv(prices.of(sub.subscription_id)) if prices is not None else ()
         writer.writerow(
             (
                 sub.subscription_id,
@@ -31,5 +36,6 @@ def write_plan_csv(plan: MigrationPlan, handle: IO[str]) -> None:
                     f"{o.kind.value}:{o.plan_id}x{o.quantity}" if o.plan_id is not None else o.kind.value
                     for o in sub.orders
                 ),
+                *extra,
             )
         )

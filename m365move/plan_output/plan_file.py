@@ -30,12 +30,14 @@ from m365move.domain.licenses import LicenseMapping
 from m365move.domain.orders import Choice, MigrationMode, OrderKind, PlannedOrder
 from m365move.domain.period import Period
 from m365move.domain.preflight import Finding
+from m365move.domain.price_comparison import PriceReport
 from m365move.domain.reasons import Decision, PlanWarning, Reason, ReasonCode, WarningCode
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.errors import InputError
 from m365move.estate.platform_identity import PlatformIdentity
 from m365move.execution.plan_drift import SourceState
 from m365move.plan_output.json_format import finding_to_json, subscription_to_json
+from m365move.plan_output.price_fields import totals_to_json
 
 FORMAT = "m365move-plan/1"
 PLAN_FILE_MODIFIED = "plan-file-modified"
@@ -66,7 +68,7 @@ class _Hashing:
 
 
 def write_plan_file(plan: MigrationPlan, findings: list[Finding], estate: Estate, platform: PlatformIdentity,
-                    handle: IO[str]) -> str:
+                    handle: IO[str], prices: PriceReport | None = None) -> str:
     """Write the plan file; returns its ``plan_sha256``. The handle must write text as UTF-8 with ``\\n``."""
     out = _Hashing(handle)
     subscriptions = {s.id: s for s in estate.subscriptions}
@@ -74,12 +76,16 @@ def write_plan_file(plan: MigrationPlan, findings: list[Finding], estate: Estate
     out.write('{\n "format": ' + _text(FORMAT) + ',\n "created_at": ' + _text(created)
               + ',\n "platform": ' + _text(platform.to_json()))
     out.write(',\n "mode": ' + _text(plan.mode.value) + ',\n "summary": ' + _text(plan.summary()))
+    if prices is not None:
+        for key, value in totals_to_json(prices).items():
+            out.write(f',\n "{key}": ' + _text(value))
     out.write(',\n "findings": [' + ",".join("\n  " + _text(finding_to_json(f)) for f in findings) + "\n ]")
     out.write(',\n "names": ' + _text(_names(plan, estate)))
     out.write(',\n "subscriptions": [')
     for start in range(0, len(plan.subscriptions), _CHUNK):
         chunk = plan.subscriptions[start:start + _CHUNK]
-        out.write(("," if start else "") + ",".join("\n  " + _text(_subscription(s, subscriptions)) for s in chunk))
+        out.write(("," if start else "") + ",".join("\n  " + _text(_subscription(s, subscriptions, prices))
+                                                        for s in chunk))
     out.write("\n ]")
     sha256 = out.digest.hexdigest()
     handle.write(_HASH_MARKER.decode() + sha256 + '"\n}\n')
@@ -90,8 +96,9 @@ def _text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _subscription(plan: SubscriptionPlan, subscriptions: Mapping[str, Subscription]) -> dict[str, Any]:
-    document = subscription_to_json(plan)
+def _subscription(plan: SubscriptionPlan, subscriptions: Mapping[str, Subscription],
+                  prices: PriceReport | None) -> dict[str, Any]:
+    document = subscription_to_json(plan, prices)
     source = subscriptions.get(plan.subscription_id)
     if plan.decision is Decision.MIGRATE and source is not None:
         document["source"] = SourceState.of(source).to_json()
@@ -179,7 +186,8 @@ def _subscription_plan(item: Mapping[str, Any]) -> SubscriptionPlan:
         source_plan_id=int(item["source_plan_id"]),
         decision=Decision(item["decision"]),
         reasons=tuple(Reason(ReasonCode(r["code"]), r["message"], r.get("license")) for r in item["reasons"]),
-        warnings=tuple(PlanWarning(WarningCode(w["code"]), w["message"], w.get("license")) for w in item["warnings"]),
+        warnings=tuple(PlanWarning(WarningCode(w["code"]), w["message"], w.get("license"), w.get("fate"),
+                                   _date(w.get("fate_date"))) for w in item["warnings"]),
         orders=tuple(_order(o) for o in item["orders"]),
     )
 

@@ -22,6 +22,8 @@ How the sandbox fills what the spec leaves open:
   ``OrderDetailed`` both declare.
 - An order that failed says why in ``statusCode`` (the spec's "internal status code of the order", free
   text): Commerce's reason, e.g. the vendor's refusal. Completed orders carry ``CP``, the spec's example.
+- ``POST /orders/estimate`` (estimateOrder) checks the order as ``POST /orders`` does and answers its price from
+  the plan's prices (``commerce_estimates``); it creates nothing. Sales and migration orders only.
 - Errors answer ``{"code": ..., "message": ...}`` (the spec defines no error body).
 - Customers carry the attribute ``mcaAccepted`` (``"true"``/``"false"``) from the estate.
 """
@@ -40,6 +42,7 @@ from starlette.routing import BaseRoute, Route
 from m365move.domain.period import Period
 from m365move.estate.schema import CustomerEntry, PlanEntry, ResellerEntry
 from m365move.sandbox.auth import TokenIssuer
+from m365move.sandbox.commerce_estimates import estimate_json
 from m365move.sandbox.commerce_state import (
     TRIAL_PERIOD,
     CommerceState,
@@ -136,7 +139,7 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
             return error(404, "not-found", f"order {request.path_params['id']} does not exist")
         return JSONResponse(order_json(found, detailed=True))
 
-    async def place_order(request: Request) -> Response:
+    async def order_body(request: Request) -> dict[str, Any] | Response:
         try:
             body = json.loads(await request.body() or b"null")
         except json.JSONDecodeError as problem:
@@ -145,6 +148,22 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
             return error(400, "invalid-json", "the body is nested too deeply to parse")
         if not isinstance(body, dict):
             return error(400, "invalid-order", "the body must be an OrderDetailed object")
+        return body
+
+    async def estimate_order(request: Request) -> Response:
+        body = await order_body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            record, lines = state.estimate_order(body)
+        except OrderRejected as problem:
+            return error(400, "order-rejected", str(problem))
+        return JSONResponse(estimate_json(record.type, record.customer_id, lines))
+
+    async def place_order(request: Request) -> Response:
+        body = await order_body(request)
+        if isinstance(body, Response):
+            return body
         try:
             placed = state.place_order(body)
         except OrderRejected as problem:
@@ -161,6 +180,7 @@ def commerce_routes(state: CommerceState, issuer: TokenIssuer) -> list[BaseRoute
         Route("/subscriptions/{id}", protected(subscription), methods=["GET"]),
         Route("/orders", protected(orders), methods=["GET"]),
         Route("/orders", protected(place_order), methods=["POST"]),
+        Route("/orders/estimate", protected(estimate_order), methods=["POST"]),
         Route("/orders/{id}", protected(order), methods=["GET"]),
     ]
 
@@ -307,7 +327,7 @@ def subscription_json(record: SubscriptionRecord, state: CommerceState, *, detai
         "customerId": record.customer_id,
         "status": record.status if record.status in _SUBSCRIPTION_STATUSES else "unknown",
         "attributes": dict(record.attributes),
-        "renewalStatus": True,
+        "renewalStatus": record.auto_renew,
         "billingModel": "chargeBeforeBillingPeriod",
         "billingPeriod": period_json(record.billing_period),
         "subscriptionPeriod": period_json(TRIAL_PERIOD if record.trial else record.subscription_period),

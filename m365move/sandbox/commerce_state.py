@@ -28,6 +28,7 @@ from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.estate.loader import FINAL_ORDER_STATUSES
 from m365move.estate.schema import CustomerEntry, EstateDocument, PlanEntry, ResellerEntry
+from m365move.sandbox.commerce_estimates import EstimateLine, estimate_lines
 from m365move.sandbox.faults import FaultInjector
 from m365move.sandbox.state_log import StateLog, read_state
 
@@ -70,6 +71,8 @@ class SubscriptionRecord(msgspec.Struct, kw_only=True):
     creation_date: dt.date | None = None
     products: list[ProductLine]
     attributes: dict[str, str] = {}
+    # SimpleAPI's renewalStatus: whether the subscription renews at expiry.
+    auto_renew: bool = True
 
     def copy(self) -> SubscriptionRecord:
         """A copy the caller may change (its lists and mappings are its own)."""
@@ -392,7 +395,22 @@ class CommerceState:
             self._save()
             return record.copy()
 
-    def _new_order(self, body: dict[str, Any]) -> OrderRecord:
+    def estimate_order(self, body: dict[str, Any]) -> tuple[OrderRecord, list[EstimateLine]]:
+        """What a sales or migration order would cost (POST /orders/estimate): checked as ``place_order`` checks
+        it, priced from the plan's prices, and never recorded (no id taken, nothing saved)."""
+        with self._lock:
+            self._advance()
+            record = self._new_order(body, order_id=0)
+            if record.type not in ("sales", "migration"):
+                raise OrderRejected(f"the sandbox estimates sales and migration orders, not {record.type} orders")
+            try:
+                lines = estimate_lines(self.plans[record.plan_id or 0], ((p.mpn, p.quantity) for p in record.products),
+                                       record.subscription_period)
+            except ValueError as problem:
+                raise OrderRejected(str(problem)) from None
+            return record.copy(), lines
+
+    def _new_order(self, body: dict[str, Any], *, order_id: int | None = None) -> OrderRecord:
         kind = body.get("type", "sales")
         if kind not in ORDER_TYPES:
             raise OrderRejected(f"order type {kind!r} is not supported; use one of {', '.join(ORDER_TYPES)}")
@@ -402,7 +420,7 @@ class CommerceState:
             raise OrderRejected(f"customer {customer_id!r} does not exist")
         products = [_product_line(p) for p in body.get("products") or []]
         record = OrderRecord(
-            id=str(self._take_id()),
+            id=str(self._take_id() if order_id is None else order_id),
             order_number="",
             type=kind,
             customer_id=customer.id,
@@ -597,6 +615,7 @@ def _seed_snapshot(document: EstateDocument) -> _Snapshot:
             creation_date=s.start_date,
             products=[ProductLine(mpn=r.mpn, quantity=r.quantity) for r in s.resources],
             attributes=dict(s.custom_attributes),
+            auto_renew=s.auto_renew,
         )
         for s in commerce.subscriptions
     ]
