@@ -13,6 +13,7 @@ import io
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -28,6 +29,8 @@ COLOURS: dict[str, str] = {
     "failed": "#c62828",
     "partially-migrated": "#ef6c00",
     "pending": "#1565c0",
+    "now": "#9e9e9e",
+    "after migration": "#1565c0",
 }
 _FALLBACK = ("#6a1b9a", "#00838f", "#5d4037", "#ad1457")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -113,3 +116,32 @@ def _png(figure: Figure) -> bytes:
     canvas: Any = FigureCanvasAgg(figure)  # print_png is untyped
     canvas.print_png(buffer)
     return buffer.getvalue()
+
+
+def grouped_amounts(
+    groups: Mapping[str, Mapping[str, Decimal]], series: Sequence[str], *, title: str, value_label: str
+) -> Chart:
+    """Horizontal bars side by side, one set per group (e.g. currency: never one axis for two currencies' sums
+    would mean adding them), one bar per series (e.g. now, after migration), each labelled with its amount."""
+    if not groups:
+        raise ValueError("nothing to chart: no groups")
+    names = list(groups)
+    figure = Figure(figsize=(8.0, max(2.4, 0.8 * len(names) + 1.6)), dpi=100, layout="constrained")
+    axes: Any = figure.add_subplot()
+    height = 0.8 / max(1, len(series))
+    for index, name in enumerate(series):
+        values = [float(groups[group].get(name, 0)) for group in names]
+        positions = [i + index * height for i in range(len(names))]
+        colour = COLOURS.get(name, _FALLBACK[index % len(_FALLBACK)])
+        drawn = axes.barh(positions, values, height=height, label=name, color=colour)
+        axes.bar_label(drawn, labels=[f"{v:,.2f}" for v in values], padding=3, fontsize=8)
+    axes.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(names))], names)
+    axes.invert_yaxis()
+    axes.set_xlabel(value_label)
+    figure.suptitle(textwrap.fill(title, 90), x=0.01, ha="left", fontsize=11)
+    figure.legend(loc="outside lower center", fontsize=8, frameon=False, ncols=len(series))
+    axes.spines[["top", "right"]].set_visible(False)
+    described = "; ".join(
+        f"{group}: " + ", ".join(f"{name} {groups[group].get(name, 0):,.2f}" for name in series) for group in names
+    )
+    return Chart(_png(figure), f"{title}. {described}")

@@ -16,6 +16,7 @@ from typing import Any
 from m365move.domain.estate import Estate
 from m365move.domain.migration_rules import TermEnding
 from m365move.domain.preflight import Finding
+from m365move.domain.price_comparison import PriceReport
 from m365move.domain.reasons import Decision
 from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.files.atomic_files import atomic_writer
@@ -58,11 +59,12 @@ def write_findings_csv(findings: list[Finding], path: str | Path) -> Path:
     return target
 
 
-def write_plan_file(plan: MigrationPlan, path: str | Path) -> Path:
-    """The whole plan as CSV (``m365move plan --format csv``), every subscription."""
+def write_plan_file(plan: MigrationPlan, path: str | Path, prices: PriceReport | None = None) -> Path:
+    """The whole plan as CSV (``m365move plan --format csv``), every subscription; with ``prices``, its price and
+    term columns too."""
     target = Path(path)
     with atomic_writer(target, newline="") as handle:
-        write_plan_csv(plan, handle)
+        write_plan_csv(plan, handle, prices)
     return target
 
 
