@@ -23,7 +23,8 @@ def plan_prices(args: argparse.Namespace, plan: MigrationPlan, estate: Estate) -
 
     with SimpleApiClient(args.commerce_url, load_credentials(), max_retries=6,
                          rate_limit_per_second=getattr(args, "rate_limit", 20.0) or None) as client:
-        book = EstimatedPrices(client)
+        book = EstimatedPrices(client, workers=getattr(args, "concurrency", 8))
+        book.prefetch(plan, estate.catalog)
         report = compare_prices(plan, estate, book)
     if book.calls:
         print(f"prices: {book.calls} order estimates from Commerce"

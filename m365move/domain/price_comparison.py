@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Final, Protocol
 
 from m365move.domain.catalog import Catalog, ResourceRole, ServicePlan
@@ -64,6 +65,7 @@ class PlanPrices:
         return Quote(price, PriceFrom.PLAN) if price is not None else None
 
 
+@lru_cache(maxsize=256)
 def iso_duration(period: Period) -> str:
     """``1 month`` → ``P1M``, ``1 year`` → ``P1Y``, ``30 day`` → ``P30D`` (Microsoft's term notation)."""
     unit = {"month": "M", "year": "Y"}.get(period.unit, "D")
@@ -155,47 +157,49 @@ def compare_prices(plan: MigrationPlan, estate: Estate, book: PriceBook) -> Pric
 
 
 def _pricing(planned: SubscriptionPlan, source: Subscription, catalog: Catalog, book: PriceBook) -> SubscriptionPricing:
-    source_plan = catalog[source.plan_id]
-    source_monthly = _source_monthly(source, source_plan)
+    source_monthly = _source_monthly(source, catalog[source.plan_id])
     targets = [o for o in planned.orders if o.kind in _TARGET_KINDS and o.plan_id is not None]
     target_monthly: Money | None = None
     price_from: PriceFrom | None = None
     target_term = target_billing = None
-    changes: list[str] = []
+    changes: tuple[str, ...] = ()
     if targets:
         target_monthly, price_from = _target_monthly(planned, targets, catalog, book)
         first = catalog.get(targets[0].plan_id or 0)
-        term = Period.parse(targets[0].subscription_period) if targets[0].subscription_period else None
+        term = _period(targets[0].subscription_period) if targets[0].subscription_period else None
         target_term = iso_duration(term) if term else None
         target_billing = iso_duration(first.billing_period) if first else None
-        changes = _term_changes(source, term, first.billing_period if first else None)
+        changes = _term_changes(source.subscription_period, source.billing_period, term,
+                                first.billing_period if first else None)
     return SubscriptionPricing(
         source_monthly, target_monthly, price_from,
         iso_duration(source.subscription_period), iso_duration(source.billing_period),
-        target_term, target_billing, tuple(changes),
+        target_term, target_billing, changes,
     )
 
 
 def _source_monthly(source: Subscription, plan: ServicePlan) -> Money | None:
     months = months_in(source.billing_period)
-    if months is None:
+    if months is None or not plan.prices:
         return None
-    total: Money | None = None
+    amount, currency = Decimal(0), None
     for resource in source.resources:
-        role = plan.role_of(resource.mpn)
-        if role is None or role is ResourceRole.OTHER or resource.quantity <= 0:
+        if resource.quantity <= 0:
             continue
-        price = plan.price_of(resource.mpn, source.subscription_period)
-        if price is None or (total is not None and total.currency != price.currency):
+        role = plan.role_of(resource.mpn)
+        if role is None or role is ResourceRole.OTHER:
+            continue
+        price = plan.prices.get((resource.mpn, source.subscription_period))
+        if price is None or (currency is not None and currency != price.currency):
             return None
-        line = price.times(resource.quantity)
-        total = line if total is None else total + line
-    return Money(total.amount / months, total.currency) if total is not None else None
+        amount += price.amount * resource.quantity
+        currency = price.currency
+    return Money(amount / months, currency) if currency is not None else None
 
 
 def _target_monthly(planned: SubscriptionPlan, targets: list[PlannedOrder], catalog: Catalog,
                     book: PriceBook) -> tuple[Money | None, PriceFrom | None]:
-    total: Money | None = None
+    amount, currency = Decimal(0), None
     price_from = PriceFrom.ESTIMATE
     for order in targets:
         plan = catalog.get(order.plan_id or 0)
@@ -203,22 +207,37 @@ def _target_monthly(planned: SubscriptionPlan, targets: list[PlannedOrder], cata
         if plan is None or months is None or order.subscription_period is None or order.nce_license is None:
             return None, None
         quote = book.quote(planned.customer_id, planned.reseller_id, plan, order.nce_license,
-                           Period.parse(order.subscription_period))
-        if quote is None or (total is not None and total.currency != quote.price.currency):
+                           _period(order.subscription_period))
+        if quote is None or (currency is not None and currency != quote.price.currency):
             return None, None
         if quote.source is PriceFrom.PLAN:
             price_from = PriceFrom.PLAN
-        line = Money(quote.price.amount * (order.quantity or 0) / months, quote.price.currency)
-        total = line if total is None else total + line
-    return total, (price_from if total is not None else None)
+        amount += quote.price.amount * (order.quantity or 0) / months
+        currency = quote.price.currency
+    return (Money(amount, currency), price_from) if currency is not None else (None, None)
 
 
-def _term_changes(source: Subscription, term: Period | None, billing: Period | None) -> list[str]:
+@lru_cache(maxsize=256)
+def _term_changes(source_term: Period, source_billing: Period, term: Period | None,
+                  billing: Period | None) -> tuple[str, ...]:
     changes = []
-    if term is not None and term != source.subscription_period:
-        changes.append(f"term {iso_duration(source.subscription_period)}→{iso_duration(term)}")
-    if billing is not None and billing != source.billing_period:
-        changes.append(f"billing {iso_duration(source.billing_period)}→{iso_duration(billing)}")
+    if term is not None and term != source_term:
+        changes.append(f"term {iso_duration(source_term)}→{iso_duration(term)}")
+    if billing is not None and billing != source_billing:
+        changes.append(f"billing {iso_duration(source_billing)}→{iso_duration(billing)}")
     if term is not None and billing is not None and term.unit == "year" and billing == Period(1, "month"):
         changes.append(MONTHLY_BILLING_OF_ANNUAL_TERM)
-    return changes
+    return tuple(changes)
+
+
+_PERIODS: dict[str, Period] = {}
+
+
+def _period(text: str) -> Period:
+    """A planned order's period text as a Period (a handful of texts, parsed once each)."""
+    period = _PERIODS.get(text)
+    if period is None:
+        period = Period.parse(text)
+        if len(_PERIODS) < 256:
+            _PERIODS[text] = period
+    return period

@@ -24,7 +24,11 @@ PRICE_HEADERS = ("subscription", "decision", "now / month", "after / month", "di
 
 def plan_prices(plan: MigrationPlan, estate: Estate, client: SimpleApiClient | None = None) -> PriceReport:
     """Every planned subscription's prices: Commerce's estimate for the targets when a client is given."""
-    return compare_prices(plan, estate, EstimatedPrices(client) if client is not None else PlanPrices())
+    if client is None:
+        return compare_prices(plan, estate, PlanPrices())
+    book = EstimatedPrices(client)
+    book.prefetch(plan, estate.catalog)
+    return compare_prices(plan, estate, book)
 
 
 def _amount(value: Decimal) -> str:

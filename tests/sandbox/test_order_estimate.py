@@ -70,10 +70,10 @@ def test_the_estimate_is_refused_as_the_order_would_be(client: SimpleApiClient, 
     assert refused.value.status == 400 and words in str(refused.value.platform_message)
 
 
-def test_prices_are_asked_once_per_reseller_plan_and_period(sandbox: SandboxServer, client: SimpleApiClient) -> None:
+def test_prices_are_asked_once_per_plan_and_period(sandbox: SandboxServer, client: SimpleApiClient) -> None:
     book = EstimatedPrices(client)
     plan = sandbox_plan(sandbox, 6001)
-    for customer in ("2000001", "2000002") * 20:  # two customers of one reseller, many subscriptions
+    for customer in ("2000001", "2000002") * 20:  # two customers, many subscriptions
         quote = book.quote(customer, "1000001", plan, NCE_BASIC, YEAR)
         assert quote is not None and quote.source is PriceFrom.ESTIMATE and quote.price.amount == Decimal("6.30")
     assert book.calls == 1
@@ -87,3 +87,21 @@ def sandbox_plan(sandbox: SandboxServer, plan_id: int):  # type: ignore[no-untyp
 
     estate = build_estate(sandbox.context.document, "sandbox")
     return estate.catalog[plan_id]
+
+
+def test_a_plans_estimates_are_asked_before_pricing_once_each(sandbox: SandboxServer, client: SimpleApiClient) -> None:
+    from m365move.domain.orders import MigrationMode
+    from m365move.domain.planner import plan_migration
+    from m365move.domain.price_comparison import compare_prices
+    from m365move.estate.loader import build_estate
+
+    estate = build_estate(sandbox.context.document, "sandbox")
+    plan = plan_migration(estate, MigrationMode.NEW_SUBSCRIPTION)
+    book = EstimatedPrices(client, workers=4)
+    book.prefetch(plan, estate.catalog)
+    wanted = {(o.plan_id, o.subscription_period) for s in plan.subscriptions for o in s.orders if o.plan_id}
+    assert book.calls == len(wanted) > 0
+    report = compare_prices(plan, estate, book)
+    assert book.calls == len(wanted)  # pricing asked nothing more
+    priced = [report.of(s.subscription_id) for s in plan.migrating()]
+    assert any(p is not None and p.target_price_from is PriceFrom.ESTIMATE for p in priced)
