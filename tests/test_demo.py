@@ -21,6 +21,14 @@ def test_demo_runs_every_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         assert step in out
     # Partner Center was asked before ordering: the sources Microsoft migrated are listed to reconcile, not ordered.
     assert "terminate-in-commerce" in (tmp_path / "demo" / "reconciliation.csv").read_text()
+    # The executed CLI run's undo plan, with Partner Center's windows, sealed in the run's folder (audit verify ran).
+    undo = json.loads((tmp_path / "demo" / "undo-plan.json").read_text())
+    assert undo["entries"] and {e["window_source"] for e in undo["entries"]} == {"partner-center"}
+    (run_folder,) = (tmp_path / "demo" / "work" / "runs").iterdir()
+    assert (run_folder / "manifest.json").is_file() and "would-cancel" in out
+    for name in ("switch_plan_migration", "new_subscription_migration"):
+        runbook = json.loads((tmp_path / "demo" / "runbooks" / name / "undo-plan.json").read_text())
+        assert runbook["entries"] and runbook["partner_center_consulted"]
     audit = json.loads((tmp_path / "demo" / "audit" / "result.json").read_text())
     assert audit["anomalies"] == 0
     assert audit["summary"]["migrated"] > 0

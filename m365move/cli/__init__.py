@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "m365move.cli.audit_command",
     "m365move.cli.schedule_commands",
     "m365move.cli.reconcile_command",
+    "m365move.cli.undo_command",
 )
 
 EXIT_OK = 0

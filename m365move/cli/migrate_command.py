@@ -19,6 +19,7 @@ from m365move.cli.partner_center_lookup import (
     write_reconciliation,
 )
 from m365move.cli.plan_inputs import add_mode_argument, add_plan_input_arguments, load_plan_inputs, selection_from_args
+from m365move.cli.undo_command import write_run_undo_plan
 from m365move.commerce.credentials import load_credentials
 from m365move.commerce.estate_reader import read_estate
 from m365move.commerce.live_identity import read_identity
@@ -29,6 +30,7 @@ from m365move.domain.licenses import PlansMapping
 from m365move.domain.microsoft_migrations import NOT_CONSULTED_MESSAGE
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
+from m365move.domain.undo_plan import UNDO_PLAN_JSON
 from m365move.errors import InputError, JournalError
 from m365move.estate.csv_files import read_license_mapping, read_plans_mapping
 from m365move.estate.platform_identity import check_same_platform
@@ -241,13 +243,20 @@ def _run(args: argparse.Namespace, parameters: dict[str, Any], selection: Select
                   file=sys.stderr)
         elif not estate.partner_center.consulted:
             print(f"m365move: {NOT_CONSULTED_MESSAGE}", file=sys.stderr)
+        # After an executed run: what it created, still cancellable, and how to undo it (sealed, dry run first).
+        undo_folder = write_run_undo_plan(args, journal, report, mode, client, parameters)
     finally:
         client.close()
     status = exit_status(report)
     if args.format == "json":
-        print(json.dumps(report_json(report, mode, args, status), indent=1))
+        document = report_json(report, mode, args, status)
+        if undo_folder is not None:
+            document["undo_plan"] = str(undo_folder / UNDO_PLAN_JSON)
+        print(json.dumps(document, indent=1))
     else:
         _print_report(report, mode, args)
+        if undo_folder is not None:
+            print(f"undo plan: {undo_folder / UNDO_PLAN_JSON}")
     return status
 
 

@@ -2,8 +2,9 @@
 
 1. generate a demo estate;  2. preflight and plan both modes (read-only);
 3. on a sandbox seeded from the estate: a dry run, then an executed New Subscription migration with the
-   CLI (reseller 1000001);  4. the runbooks: preflight, Switch Plan (reseller 1000002) and New
-   Subscription (reseller 1000003), each first as a dry run whose plan gives the confirmation count;
+   CLI (reseller 1000001), whose undo plan (sealed in WORKSPACE/runs/RUN_ID/) is then applied as a dry run;
+4. the runbooks: preflight, Switch Plan (reseller 1000002) and New Subscription (reseller 1000003), each first
+   as a dry run whose plan gives the confirmation count (the executed ones write their undo plan);
 5. the Connect extension's New Subscription mode through the local event driver (when the estate has a
    Connect section);  6. the audit of everything above, rendered as HTML.
 """
@@ -45,10 +46,11 @@ def _cli(*args: str) -> None:
         raise SystemExit(f"demo: `m365move {' '.join(args)}` exited with {status}")
 
 
-def _runbook(name: str, params: Mapping[str, object], folder: Path) -> dict[str, Any]:
+def _runbook(name: str, params: Mapping[str, object], folder: Path,
+             env: Mapping[str, str] | None = None) -> dict[str, Any]:
     from m365move.runbooks.runner import run_runbook
 
-    outcome = run_runbook(name, dict(params), folder, extra_env=SANDBOX_CREDENTIALS)
+    outcome = run_runbook(name, dict(params), folder, extra_env=SANDBOX_CREDENTIALS | dict(env or {}))
     if not outcome.ok:
         raise SystemExit(f"demo: runbook {name} failed: {outcome.failure}; see {outcome.run_dir}")
     print(f"  {name}: {outcome.run_dir / 'report.html'}")
@@ -95,7 +97,13 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
                  "--output", str(reviewed), *partner_center)
             applying = ["--plan", str(reviewed), *common[2:]]
             _cli("migrate", *applying)
-            _cli("migrate", *applying, "--execute")
+            _cli("migrate", *applying, "--execute", *partner_center)
+            # The executed run's undo plan: each new subscription still inside Partner Center's
+            # cancellationAllowedUntilDate, sealed with the run's folder; applied here as a dry run only.
+            (run_folder,) = (workspace / "runs").iterdir()
+            shutil.copyfile(run_folder / "undo-plan.json", output_dir / "undo-plan.json")
+            _cli("audit", "verify", str(run_folder), "--allow-unsigned")
+            _cli("undo", str(run_folder), "--commerce-url", sandbox.url, *partner_center)
             _cli("reconcile", "--estate", str(estate), "--format", "csv", "--output",
                  str(output_dir / "reconciliation.csv"), *partner_center)
         finally:
@@ -107,9 +115,13 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
         _runbook("preflight", {"estate": str(estate), "mode": "switch-plan"}, runs / "preflight")
         for name, reseller in (("switch_plan_migration", "1000002"), ("new_subscription_migration", "1000003")):
             params = {"estate": str(estate), "commerce_url": sandbox.url, "reseller": reseller,
-                      "workspace": str(workspace.resolve()), "poll_interval": 0.2, "rate_limit": 0.0}
+                      "workspace": str(workspace.resolve()), "poll_interval": 0.2, "rate_limit": 0.0,
+                      "partner_center_url": f"{sandbox.url}/partnercenter",
+                      "partner_center_login_url": f"{sandbox.url}/partnercenter/oauth2/token"}
             dry = _runbook(name, params, runs / f"{name}-dry-run")
-            result = _runbook(name, params | {"execute": True, "confirm": int(dry["to_migrate"])}, runs / name)
+            # Partner Center's app for the undo plan's windows (environment only, never a parameter).
+            result = _runbook(name, params | {"execute": True, "confirm": int(dry["to_migrate"])}, runs / name,
+                              env=PARTNER_CENTER_SANDBOX)
             print(f"    {name}: {result.get('final_status')}")
 
         connect_section = _connect_demo(estate, output_dir)

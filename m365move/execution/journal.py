@@ -428,6 +428,18 @@ class Journal:
             rows = connection.execute(query.order_by(intents_table.c.subscription_id, intents_table.c.seq)).mappings()
             return [_intent(r) for r in rows]
 
+    def finished_times(self, keys: Iterable[str]) -> dict[str, dt.datetime]:
+        """When each intent reached its final status, as this journal saw it (the undo plan's completion time)."""
+        wanted = list(keys)
+        found: dict[str, dt.datetime] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                query = select(intents_table.c.key, intents_table.c.finished_at).where(
+                    intents_table.c.key.in_(wanted[start:start + 500]), intents_table.c.finished_at.is_not(None))
+                for key, finished in connection.execute(query):
+                    found[key] = dt.datetime.fromisoformat(finished)
+        return found
+
     def unfinished_subscriptions(self, mode: MigrationMode) -> set[str]:
         """Sources of ``mode`` with at least one intent not completed, asked of the database: reading every intent
         back to find them held the whole journal in memory (309k intents, about 260 MB, at 100k subscriptions)."""

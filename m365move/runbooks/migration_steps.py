@@ -8,6 +8,7 @@ A mistaken run (wrong count, a stale plan, a copy-pasted command) therefore plac
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.orders import MigrationMode
 from m365move.domain.planner import Selection
 from m365move.domain.subscription_plan import MigrationPlan
+from m365move.domain.undo_plan import UndoPlan
 from m365move.errors import InputError, JournalError
 from m365move.execution.executor import ExecutionOptions
 from m365move.execution.final_status import FINAL_STATUSES
@@ -27,6 +29,8 @@ from m365move.execution.migration_run import RunReport, RunRequest, run_migratio
 from m365move.execution.results_file import read_results
 from m365move.execution.resume import ResumeTarget, find_resume_target
 from m365move.execution.run_progress import Progress
+from m365move.execution.undo_plan_files import make_undo_plan, write_undo_plan
+from m365move.partnercenter.cancellation_windows import window_reader
 from m365move.rendering.report_tables import banner, key_value_table, show_html
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
 from m365move.text.secret_redaction import redacted
@@ -210,3 +214,42 @@ def path_for_result(path: Path, run_dir: Path | None = None) -> str:
 
 def unfinished_count(summary: Mapping[str, int]) -> int:
     return sum(int(summary.get(status, 0)) for status in UNFINISHED_STATUSES)
+
+
+UNDO_HEADERS = ("cancellation window ends", "window from", "subscription", "source", "order", "what undoing does",
+                "the legacy subscription")
+
+
+def undo_plan_here(run: RunReport, journal: Journal, mode: MigrationMode, client: SimpleApiClient,
+                   params: MigrationParameters, run_dir: Path | None = None) -> UndoPlan | None:
+    """After an executed run: the undo plan (``undo-plan.json``, ``undo-plan.csv``) in the run folder, which the runner
+    seals with the report; the windows from Partner Center when ``PARTNER_CENTER_*`` are set. None for a dry run."""
+    if run.dry_run:
+        return None
+    with window_reader(os.environ, params.partner_center_url, params.partner_center_login_url) as read:
+        plan = make_undo_plan(journal, run.run_id, mode, client, read)
+    write_undo_plan(plan, run_dir or Path.cwd())
+    return plan
+
+
+def undo_overview(plan: UndoPlan | None) -> str:
+    """HTML: what the undo plan holds and how to apply it (dry run first)."""
+    if plan is None:
+        return banner("No undo plan: a dry run created nothing.", "An executed run writes undo-plan.json here.",
+                      tone="info")
+    estimated = sum(1 for e in plan.entries if e.window_source == "estimate")
+    detail = ("Each window is Partner Center's cancellationAllowedUntilDate." if not estimated else
+              f"{estimated} window(s) are estimates (completion + 168 hours): Partner Center "
+              f"{'could not say' if plan.partner_center_consulted else 'was not consulted (PARTNER_CENTER_* not set)'}.")
+    return banner(f"Undo plan: {len(plan.entries)} new subscription(s) can still be cancelled",
+                  f"{detail} To apply it: m365move undo undo-plan.json --commerce-url URL (a dry run; --execute "
+                  "cancels, refusing any entry whose window has passed).", tone="warn" if plan.entries else "info")
+
+
+def undo_rows(plan: UndoPlan | None) -> list[tuple[str, ...]]:
+    """The undo plan as table rows, the window ending first on top."""
+    if plan is None:
+        return []
+    return [(str(e.as_dict()["cancellationAllowedUntilDate"]), e.window_source, e.created.subscription_id,
+             e.created.source_subscription_id, f"{e.created.order_kind}:{e.created.order_id}", e.undo_text(),
+             e.legacy_text()) for e in plan.entries]

@@ -117,6 +117,10 @@ class MigrationParameters(PlanParameters, frozen=True, kw_only=True):
     order_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
     poll_interval: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 200
+    # Partner Center, asked (when PARTNER_CENTER_* are set) for each new subscription's cancellationAllowedUntilDate
+    # in the undo plan an executed run writes; None: Microsoft's API and Entra ID's token endpoint.
+    partner_center_url: str | None = None
+    partner_center_login_url: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -22,6 +22,7 @@ from m365move.sandbox.connect_routes import connect_routes
 from m365move.sandbox.connect_state import ConnectState
 from m365move.sandbox.faults import FaultInjector, Faults
 from m365move.sandbox.graph_routes import graph_routes
+from m365move.sandbox.nce_connector import NceConnector
 from m365move.sandbox.partnercenter_routes import partnercenter_routes
 from m365move.sandbox.partnercenter_state import PartnerCenterState
 from m365move.sandbox.request_stats import RequestStats
@@ -51,11 +52,13 @@ def build_sandbox_app(
     """A Starlette app emulating the platforms, seeded from ``document`` (or resumed from ``state_file``)."""
     injector = FaultInjector(faults)
     stats = RequestStats()
-    commerce = CommerceState.open(document, injector=injector, state_file=state_file, clock=clock)
+    partner_center = PartnerCenterState(document.partner_center)
+    connector = NceConnector(partner_center, (m.nce for m in document.commerce.license_mappings))
+    commerce = CommerceState.open(document, injector=injector, state_file=state_file, clock=clock,
+                                  connector=connector)
     issuer = TokenIssuer(credentials or SandboxCredentials())
     context = SandboxContext(document, commerce, injector, stats, issuer)
     connect = ConnectState(document.connect)
-    partner_center = PartnerCenterState(document.partner_center)
     # One entry per emulated API; each is a plain list of routes (Connect, Partner Center and Graph
     # join here the same way).
     api_routes: list[BaseRoute] = [

@@ -23,6 +23,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from m365move.domain.microsoft_migrations import TENANT_ATTRIBUTE
 from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate import typed
@@ -30,6 +31,7 @@ from m365move.estate.loader import FINAL_ORDER_STATUSES
 from m365move.estate.schema import CustomerEntry, EstateDocument, PlanEntry, ResellerEntry
 from m365move.sandbox.commerce_estimates import EstimateLine, estimate_lines
 from m365move.sandbox.faults import FaultInjector
+from m365move.sandbox.nce_connector import CancellationRefused, NceConnector
 from m365move.sandbox.state_log import StateLog, read_state
 
 ORDER_TYPES = ("sales", "change", "migration", "cancellation")
@@ -169,8 +171,11 @@ class CommerceState:
         injector: FaultInjector | None = None,
         state_file: Path | None = None,
         clock: Callable[[], float] = time.time,
+        connector: NceConnector | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        # Provisions completed orders in Partner Center (None: Commerce alone, nothing linked).
+        self._connector = connector
         self._injector = injector or FaultInjector()
         self._state_file = state_file
         self._log: StateLog | None = None
@@ -215,6 +220,7 @@ class CommerceState:
         injector: FaultInjector | None = None,
         state_file: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        connector: NceConnector | None = None,
     ) -> CommerceState:
         """Seed from the estate, or resume from ``state_file`` when it exists (the file wins)."""
         path = Path(state_file) if state_file is not None else None
@@ -222,7 +228,7 @@ class CommerceState:
             snapshot = _read_snapshot(path)
         else:
             snapshot = _seed_snapshot(document)
-        state = cls(snapshot, injector=injector, state_file=path, clock=clock)
+        state = cls(snapshot, injector=injector, state_file=path, clock=clock, connector=connector)
         if path is not None:
             with state._lock:
                 # The whole state once (this also compacts the changes the previous run appended).
@@ -530,6 +536,7 @@ class CommerceState:
                 # A migrated subscription keeps its history: SimpleAPI's creationDate is its original start.
                 creation_date=start if order.type == "migration" else self.today(),
                 products=[typed.replace(p) for p in order.products],
+                attributes=self._provision(order.customer_id, order.products),
             )
             self._add_subscription(new)
             order.subscription_id = new.id
@@ -540,9 +547,28 @@ class CommerceState:
             raise OrderRejected(f"subscription {subscription.id} is {subscription.status}")
         self._changed_subscriptions.add(subscription.id)
         if order.type == "cancellation":
+            if self._connector is not None:
+                try:
+                    self._connector.cancel(subscription.attributes, _utc(self.now()))
+                except CancellationRefused as refused:
+                    raise OrderRejected(str(refused)) from None
             subscription.status = "terminated"
             return
         self._switch_plan(subscription, order)
+        linked = self._provision(subscription.customer_id, subscription.products)
+        if linked and self._connector is not None:
+            # Switched to new commerce: the legacy subscription is suspended, the Commerce one names the new one.
+            self._connector.cancel(subscription.attributes, _utc(self.now()))
+            subscription.attributes = {**subscription.attributes, **linked}
+
+    def _provision(self, customer_id: str, products: list[ProductLine]) -> dict[str, str]:
+        """The attributes naming the new-commerce subscription the connector bought for these products ({} none)."""
+        if self._connector is None:
+            return {}
+        tenant = next((self._subscriptions[i].attributes.get(TENANT_ATTRIBUTE)
+                       for i in self._subscriptions_by_customer.get(customer_id, [])
+                       if self._subscriptions[i].attributes.get(TENANT_ATTRIBUTE)), None)
+        return self._connector.provision(tenant, [(p.mpn, p.quantity) for p in products], _utc(self.now()))
 
     def _switch_plan(self, subscription: SubscriptionRecord, order: OrderRecord) -> None:
         source = self.plans[subscription.plan_id]

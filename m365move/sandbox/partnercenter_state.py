@@ -49,6 +49,7 @@ CODE_CUSTOMER_BUSY = 800004
 CODE_MANUAL_MIGRATION = 800005
 CODE_SCHEDULE_EXISTS = 800010
 CODE_SCHEDULE_STATE = 800011
+CODE_CANCELLATION_WINDOW = 800020
 LIST_PAGE = 300  # GET /v1/migrations/newcommerce answers at most this many per page
 # A migration that failed with the legacy subscription suspended is completed or reverted by Microsoft within this.
 SUSPENDED_RESOLUTION_SECONDS = 72 * 3600.0
@@ -302,6 +303,44 @@ class PartnerCenterState:
             items += self._nce_views(tenant_id)
             return {"totalCount": len(items), "items": items, "links": {}, "attributes": {"objectType": "Collection"}}
 
+    # -- purchases and cancellations Commerce's Microsoft connector makes (``sandbox.nce_connector``) ----------
+
+    def knows_tenant(self, tenant_id: str) -> bool:
+        """Whether the customer exists in this Partner Center (has a subscription of any kind)."""
+        tenant = tenant_id.lower()
+        with self.lock:
+            return (any(str(s["tenant_id"]).lower() == tenant for s in self.subscriptions.values())
+                    or any(str(n["tenant_id"]).lower() == tenant for n in self.nce_subscriptions.values()))
+
+    def purchase(self, tenant_id: str, offer_id: str, quantity: int, at: datetime) -> str:
+        """A new-commerce subscription bought at ``at`` (its cancellation window: 168 hours from then); its id."""
+        with self.lock:
+            subscription_id = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE,
+                                              f"purchase/{tenant_id.lower()}/{len(self.nce_subscriptions)}/{at}"))
+            self.nce_subscriptions[subscription_id] = {"id": subscription_id, "tenant_id": tenant_id,
+                                                       "offer_id": offer_id, "quantity": quantity,
+                                                       "created": format_time(at), "auto_renew": True}
+            return subscription_id
+
+    def cancel_subscription(self, tenant_id: str, subscription_id: str, at: datetime) -> None:
+        """Cancel a subscription at ``at``: a new-commerce one only until its ``cancellationAllowedUntilDate``
+        (afterwards Partner Center refuses: the customer keeps it to the term's end); a legacy one is suspended."""
+        with self.lock:
+            nce = self.nce_subscriptions.get(subscription_id.lower())
+            if nce is not None and str(nce["tenant_id"]).lower() == tenant_id.lower():
+                view = self._seeded_nce_view(nce)
+                until = parse_iso_time(view["cancellationAllowedUntilDate"])
+                if nce.get("status") == "deleted":
+                    return
+                if until is not None and at > until:
+                    raise PartnerCenterProblem(400, CODE_CANCELLATION_WINDOW, (
+                        f"Subscription {subscription_id} cannot be cancelled: its cancellation window ended at "
+                        f"{view['cancellationAllowedUntilDate']}. Set it not to renew instead."))
+                nce["status"] = "deleted"
+                return
+            legacy = self._subscription(tenant_id, subscription_id)
+            legacy["status"] = "suspended"
+
     def _subscription_view(self, subscription: Json) -> Json:
         view: Json = {"id": subscription["id"], "offerId": subscription.get("offer_id"),
                       "quantity": subscription.get("quantity"),
@@ -325,9 +364,7 @@ class PartnerCenterState:
         views: list[Json] = []
         for nce in self.nce_subscriptions.values():
             if str(nce["tenant_id"]).lower() == tenant:
-                views.append(self._nce_view(str(nce["id"]), str(nce.get("offer_id") or ""), nce.get("quantity", 1),
-                                            parse_iso_time(nce.get("created")), nce.get("auto_renew", True),
-                                            parse_iso_time(nce.get("cancellation_allowed_until"))))
+                views.append(self._seeded_nce_view(nce))
         for (holder, product), seats in self.nce_seats.items():
             if holder == tenant and seats:
                 held = str(uuid.uuid5(_NEW_SUBSCRIPTION_NAMESPACE, f"held/{holder}/{product}"))
@@ -345,11 +382,16 @@ class PartnerCenterState:
                                                 True, None))
         return views
 
+    def _seeded_nce_view(self, nce: Json) -> Json:
+        return self._nce_view(str(nce["id"]), str(nce.get("offer_id") or ""), nce.get("quantity", 1),
+                              parse_iso_time(nce.get("created")), nce.get("auto_renew", True),
+                              parse_iso_time(nce.get("cancellation_allowed_until")), str(nce.get("status") or "active"))
+
     def _nce_view(self, subscription_id: str, offer_id: str, quantity: Any, created: datetime | None,
-                  auto_renew: Any, cancellable_until: datetime | None) -> Json:
+                  auto_renew: Any, cancellable_until: datetime | None, status: str = "active") -> Json:
         created = created or self._datetime(0.0) - timedelta(days=30)
         until = cancellable_until or created + timedelta(hours=168)
-        return {"id": subscription_id, "offerId": offer_id, "quantity": quantity, "status": "active",
+        return {"id": subscription_id, "offerId": offer_id, "quantity": quantity, "status": status,
                 "autoRenewEnabled": auto_renew is not False, "billingType": "license", "termDuration": "P1Y",
                 "creationDate": format_time(created), "cancellationAllowedUntilDate": format_time(until)}
 
@@ -626,7 +668,8 @@ class PartnerCenterState:
         tenant = str(subscription["tenant_id"]).lower()
         total = self.nce_seats.get((tenant, product), 0) + quantity
         total += sum(int(n.get("quantity") or 0) for n in self.nce_subscriptions.values()
-                     if str(n["tenant_id"]).lower() == tenant and product_of(n.get("offer_id")) == product)
+                     if str(n["tenant_id"]).lower() == tenant and product_of(n.get("offer_id")) == product
+                     and n.get("status") != "deleted")
         for migration in self._customer_migrations(tenant):
             if migration["status"] != "Failed" and product_of(migration.get("catalogItemId")) == product:
                 total += int(migration.get("quantity") or 0)

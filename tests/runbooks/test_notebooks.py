@@ -172,6 +172,21 @@ class TestSwitchPlanMigration:
         expected = sum(len(s.orders) for s in plan.migrating())
         assert len(orders) == expected and {o["status"] for o in orders} == {"completed"}
 
+    def test_the_undo_plan_is_written_and_sealed_with_the_report(
+        self, executed: tuple[RunOutcome, dict[str, Any], list[dict[str, Any]]]
+    ) -> None:
+        """Every switched subscription (and add-on) inside its window; without Partner Center, estimates said so."""
+        outcome, _, orders = executed
+        undo = json.loads((outcome.run_dir / "undo-plan.json").read_text())
+        created = [o for o in orders if o["type"] in ("change", "migration")]
+        assert len(undo["entries"]) == len(created) > 0 and outcome.result is not None
+        assert outcome.result["undo_plan"] == {"file": "undo-plan.json", "entries": len(created)}
+        assert not undo["partner_center_consulted"] and undo["estimated_windows"] == len(created)
+        assert {e["window_source"] for e in undo["entries"]} == {"estimate"}
+        manifest = json.dumps(json.loads((outcome.run_dir / "manifest.json").read_text()))
+        assert "undo-plan.json" in manifest and "undo-plan.csv" in manifest
+        assert "Undo plan:" in outcome.report.read_text()
+
     def test_the_password_is_in_no_file_of_the_run_folder(
         self, executed: tuple[RunOutcome, dict[str, Any], list[dict[str, Any]]], secret: str
     ) -> None:
