@@ -29,9 +29,6 @@ from m365move.errors import InputError
 from m365move.files.atomic_files import atomic_writer
 from m365move.text.terminal_text import visible
 
-PO_PREFIX = "m365move-reconcile:"
-NCE_ATTRIBUTE = "NceSubscriptionId"
-
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -103,20 +100,12 @@ def write_rows(rows: list[ReconciliationRow], fmt: str, handle: IO[str]) -> None
 
 def _apply(rows: list[ReconciliationRow], commerce_url: str) -> int:
     from m365move.commerce.credentials import load_credentials
-    from m365move.commerce.models import OrderRequest
     from m365move.commerce.simpleapi_client import SimpleApiClient
+    from m365move.execution.commerce_terminations import terminate_migrated
 
     with SimpleApiClient(commerce_url, load_credentials(), max_retries=6) as client:
         client.verify_access()
-        for row in rows:
-            po = f"{PO_PREFIX}{row.subscription_id}"
-            placed = client.find_orders(subscription_id=row.subscription_id, po_number=po)
-            if placed:
-                print(visible(f"{row.subscription_id}: terminated already (order {placed[0].id})"))
-                continue
-            order = client.place_order(OrderRequest.cancellation(
-                customer_id=row.customer_id, po_number=po, subscription_id=row.subscription_id,
-                attributes={NCE_ATTRIBUTE: row.nce_subscription_id}))
-            print(visible(f"{row.subscription_id}: termination order {order.id} placed (new-commerce subscription "
-                          f"{row.nce_subscription_id} recorded)"))
+        nce_of = {row.subscription_id: row.nce_subscription_id for row in rows}
+        for termination in terminate_migrated(rows, client):
+            print(visible(termination.line(nce_of[termination.subscription_id])))
     return 0

@@ -18,6 +18,7 @@ A Commerce subscription names its Microsoft counterpart in two custom attributes
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -68,6 +69,8 @@ class NewCommerceSubscription:
     offer_id: str
     quantity: int | None = None
     status: str = "active"
+    # Until when it may be cancelled for a refund, as Partner Center says (None: it did not say).
+    cancellation_allowed_until: dt.datetime | None = None
 
     @property
     def product_sku(self) -> str:
@@ -104,6 +107,8 @@ class PartnerCenterView:
     consulted: bool
     facts: Mapping[str, LegacyFacts] = field(default_factory=dict)  # Commerce subscription id -> facts
     unlinked: frozenset[str] = frozenset()  # Commerce subscriptions naming no Microsoft subscription
+    # Every active new-commerce subscription of each customer tenant read (tenant id in lower case).
+    new_commerce: Mapping[str, tuple[NewCommerceSubscription, ...]] = field(default_factory=dict)
 
 
 NOT_CONSULTED = PartnerCenterView(consulted=False)

@@ -8,8 +8,9 @@ One row per planned source that Partner Center's view concerns, with the action 
   new-commerce subscription id on it; never order a new one;
 - ``wait``: a migration is processing, a failure Microsoft settles within 72 hours, or a waiting schedule: plan again
   after it (``customer-migration-in-progress``);
-- ``review``: a failed migration with the legacy subscription still active, or a new-commerce subscription of the
-  same product held beside an active legacy one (possibly bought elsewhere): a person decides; the plan goes on.
+- ``review``: a failed migration with the legacy subscription still active, a new-commerce subscription of the
+  same product held beside an active legacy one (possibly bought elsewhere), or a legacy subscription Partner Center
+  shows suspended or deleted (or does not list) with nothing in new commerce: a person decides; the plan goes on.
 
 Plus the plan's findings for the view: that Partner Center was not consulted (said once), the sources to reconcile,
 and the sources that name no Microsoft subscription.
@@ -101,6 +102,15 @@ def _row(subscription_id: str, customer_id: str, facts: LegacyFacts) -> Reconcil
                                  detail=f"the customer already holds new-commerce subscriptions of the same product: "
                                         f"{held}; check they are not this subscription bought again elsewhere before "
                                         "the order adds seats beside them")
+    legacy = (facts.legacy_status or "").lower()
+    if legacy in ("suspended", "deleted") or facts.legacy_status is None:
+        seen = f"is {legacy} in" if legacy else "is not listed by"
+        return ReconciliationRow(**base, nce_subscription_id="", action=REVIEW,  # type: ignore[arg-type]
+                                 detail=f"legacy subscription {facts.legacy_subscription_id} {seen} Partner Center, and "
+                                        "no migration nor new-commerce subscription of its product was found: Commerce "
+                                        "still bills it. Find out why (cancelled at Microsoft, moved to another "
+                                        "partner, suspended for non-payment, or the MicrosoftSubscriptionId attribute "
+                                        "names the wrong subscription), then terminate it in Commerce or fix it")
     return None
 
 

@@ -66,7 +66,9 @@ def read_partner_center_view(pc: PartnerCenterClient, estate: Estate, subscripti
             waiting_schedules=tuple(schedules_of.get(legacy.lower(), ())),
             same_product=tuple(_new_commerce(s) for s in of_tenant
                                if _is_new_commerce(s) and _product_sku(s.offer_id) in products[subscription_id]))
-    return PartnerCenterView(consulted=True, facts=facts, unlinked=frozenset(unlinked))
+    new_commerce = {tenant: tuple(_new_commerce(s) for s in found if _is_new_commerce(s))
+                    for tenant, found in listed.items()}
+    return PartnerCenterView(consulted=True, facts=facts, unlinked=frozenset(unlinked), new_commerce=new_commerce)
 
 
 def _record(migration: Migration) -> MigrationRecord:
@@ -94,4 +96,4 @@ def _product_sku(offer_id: str | None) -> str:
 
 def _new_commerce(subscription: LegacySubscription) -> NewCommerceSubscription:
     return NewCommerceSubscription(subscription.id, subscription.offer_id or "", subscription.quantity,
-                                   subscription.status.lower())
+                                   subscription.status.lower(), subscription.cancellation_allowed_until)

@@ -86,7 +86,8 @@ def run(name: str, params: Mapping[str, object], run_dir: Path, env: dict[str, s
 
 
 # Runbooks whose end-to-end tests live beside their package's tests.
-RUNBOOKS_RUN_ELSEWHERE = {"audit_report": Path(__file__).parents[1] / "audit" / "test_audit_runbook.py"}
+RUNBOOKS_RUN_ELSEWHERE = {"audit_report": Path(__file__).parents[1] / "audit" / "test_audit_runbook.py",
+                          "reconcile": Path(__file__).parent / "test_reconcile_runbook.py"}
 
 
 def test_every_runbook_is_run_by_these_tests() -> None:

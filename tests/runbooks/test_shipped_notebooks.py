@@ -9,7 +9,7 @@ from m365move.runbooks.catalog import find_runbook, list_runbooks, notebooks_dir
 from m365move.runbooks.check import check_all
 
 NOTEBOOKS = notebooks_dir()
-MUTATING = {"switch_plan_migration", "new_subscription_migration"}
+MUTATING = {"switch_plan_migration", "new_subscription_migration", "reconcile"}
 
 
 def test_runbook_check_passes_on_notebooks(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,7 +21,7 @@ def test_runbook_check_passes_on_notebooks(capsys: pytest.CaptureFixture[str]) -
     assert check_all(NOTEBOOKS) == []
 
 
-def test_exactly_the_migration_runbooks_are_mutating() -> None:
+def test_exactly_the_migration_and_reconcile_runbooks_are_mutating() -> None:
     assert {r.name for r in list_runbooks(NOTEBOOKS) if r.mutating} == MUTATING
 
 
