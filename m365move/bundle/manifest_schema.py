@@ -3,8 +3,8 @@
 ``verify`` must answer "NOT INTACT" for a manifest that was tampered with in any way, never crash on it:
 JSON nested thousands deep (Python's parser recurses), bytes that are not UTF-8, a ``\\udcff`` escape that
 cannot be encoded, a ``files`` entry of the wrong type, a path that climbs out of the folder (``../``),
-names a file twice or is absolute. :func:`parse_manifest` returns the checked manifest or one line saying
-what is wrong with it.
+names a file twice or is absolute, a key written twice in one object (JSON readers keep the last value, which
+a forger could choose). :func:`parse_manifest` returns the checked manifest or one line saying what is wrong.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from m365move.bundle.manifest import MANIFEST_VERSION
+from m365move.files.json_duplicate_keys import find_duplicate_key
 from m365move.files.json_nesting import line_nested_deeper_than
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -45,6 +46,10 @@ def parse_manifest(data: bytes) -> Manifest:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise Malformed(f"not JSON: {str(error).splitlines()[0][:200]}") from None
+    repeated = find_duplicate_key(data)  # (json keeps a repeated key's last value, which a forger could choose)
+    if repeated is not None:
+        line = f" (line {repeated.line})" if repeated.line is not None else ""
+        raise Malformed(f"{repeated.message()}{line}")
     if not isinstance(document, dict):
         raise Malformed(f"a JSON {type(document).__name__}, not an object")
     if document.get("manifest_version") != MANIFEST_VERSION or isinstance(document.get("manifest_version"), bool):

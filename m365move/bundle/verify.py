@@ -38,6 +38,7 @@ from m365move.bundle.signing import (
     signer_from_environment,
 )
 from m365move.errors import InputError
+from m365move.files.json_duplicate_keys import find_duplicate_key
 
 UNSIGNED_VERDICT = "unsigned: consistent with its own manifest, which anyone who can write the folder can rewrite"
 
@@ -220,4 +221,7 @@ def parse_signature(data: bytes) -> str:
         raise ValueError("not a signature file") from None
     if not isinstance(document, dict) or not isinstance(document.get("signature"), str):
         raise ValueError("not a signature file")
+    repeated = find_duplicate_key(data)
+    if repeated is not None:
+        raise ValueError(f"not a signature file: {repeated.message()}")
     return str(document["signature"])

@@ -33,7 +33,7 @@ import msgspec
 
 from m365move.errors import InputError
 from m365move.estate import typed
-from m365move.files.input_text import parse_yaml_text
+from m365move.files.input_text import parse_json_text, parse_yaml_text
 
 # A count of licences: whole, not negative, and below any real account's (60-digit counts are typos or attacks).
 LicenceCount = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
@@ -157,8 +157,11 @@ def load_accounts(path: str | Path) -> AccountsHierarchy:
         raise InputError("is not UTF-8 text", where=where) from None
     if not text.strip():
         raise InputError("is empty, expected an accounts hierarchy", where=where)
-    try:
-        data = parse_yaml_text(text, where=where)  # YAML is a superset of JSON: one parser for both
-    except InputError as error:
-        raise InputError(f"is neither JSON nor YAML: {error.message}", where=error.where) from None
+    if file.suffix.lower() == ".json":  # (its own reader: its errors, a repeated key among them, say JSON)
+        data = parse_json_text(text, where=where)
+    else:
+        try:
+            data = parse_yaml_text(text, where=where)  # YAML is a superset of JSON: one parser for both
+        except InputError as error:
+            raise InputError(f"is neither JSON nor YAML: {error.message}", where=error.where) from None
     return parse_accounts(data, where=where)

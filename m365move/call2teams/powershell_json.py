@@ -23,6 +23,7 @@ from typing import Any
 
 from m365move.errors import InputError
 from m365move.files.input_text import bounded_int, parse_json_text
+from m365move.files.json_duplicate_keys import refuse_duplicate_keys
 
 REEXPORT_HINT = "re-run Export-Call2TeamsTenant.ps1, which writes with ConvertTo-Json -Depth 10"
 
@@ -77,6 +78,7 @@ def parse_export(data: bytes, *, where: str) -> list[PsRecord]:
     except (RecursionError, ValueError):  # nested thousands deep, or a number thousands of digits long
         parse_json_text(text, where=where)  # raises the InputError naming the place
         raise
+    refuse_duplicate_keys(text, where=where)
     items = unwrap_collection(value)
     if items is None:
         raise InputError(

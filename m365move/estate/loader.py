@@ -28,6 +28,7 @@ from m365move.domain.period import Period
 from m365move.errors import InputError
 from m365move.estate import fast_schema, typed
 from m365move.files.input_text import parse_json_text, parse_yaml_text, read_input_bytes, read_input_text
+from m365move.files.json_duplicate_keys import refuse_duplicate_keys
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 
 if TYPE_CHECKING:
@@ -133,9 +134,10 @@ def _fast_estate_from_json(path: Path) -> Estate | None:
     """The domain estate straight from the file's bytes, or None when the fast structs refuse anything."""
     data = _json_bytes(path)
     document = fast_schema.decode_json_outline(data) if data is not None else None
-    del data  # (the outline's raw parts keep the bytes alive until the estate is built)
-    if document is None:
+    if data is None or document is None:
         return None
+    refuse_duplicate_keys(data, where=str(path))  # (msgspec keeps a repeated key's last value)
+    del data  # (the outline's raw parts keep the bytes alive until the estate is built)
     sections = []
     for raw in (document.connect, document.partner_center, document.call2teams):
         # The ordinary JSON reader, so its limits (nesting, number lengths) apply as on the ordinary path.
@@ -195,6 +197,7 @@ def _json_document(path: Path) -> EstateDocument | None:
         _check_platform_sections(document)  # as parse_estate_document checks them
     except typed.Invalid:
         return None
+    refuse_duplicate_keys(data, where=str(path))
     return document
 
 

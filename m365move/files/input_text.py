@@ -6,6 +6,7 @@
 - JSON: nesting deeper than Python's parser recurses and integers longer than :data:`MAX_INTEGER_DIGITS`
   digits are refused (no estate or export comes near; Python would otherwise fail with a
   ``RecursionError`` or a ``ValueError`` about integer string conversion). libyaml refuses deep YAML itself.
+- JSON: a key written twice in one object is refused, as in YAML (``m365move.files.json_duplicate_keys``).
 - YAML: a key written twice in one mapping is refused (PyYAML silently keeps the last one, so an
   edited estate could quietly lose a licence mapping or a quantity). Plain YAML is read by
   ``m365move.files.yaml_plain`` (the same values, faster), everything else by the safe loader.
@@ -24,6 +25,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode
 
 from m365move.errors import InputError
+from m365move.files.json_duplicate_keys import refuse_duplicate_keys
 from m365move.files.json_nesting import line_nested_deeper_than
 from m365move.files.yaml_plain import GAVE_UP, plain_yaml_data
 
@@ -105,9 +107,10 @@ def bounded_int(text: str) -> int:
 
 
 def parse_json_text(text: str, *, where: str) -> Any:
-    """JSON with nesting and integer lengths bounded; InputError naming the file (and line) otherwise."""
+    """JSON with nesting and integer lengths bounded and no key repeated in an object; InputError naming the file
+    (and line) otherwise."""
     try:
-        return json.loads(text, parse_int=bounded_int)
+        value = json.loads(text, parse_int=bounded_int)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON: {error.msg}", where=f"{where}:{error.lineno}:{error.colno}") from None
     except _TooLong as error:
@@ -117,6 +120,8 @@ def parse_json_text(text: str, *, where: str) -> Any:
                          where=f"{where}:{line_nested_deeper_than(text, MAX_NESTING) or 1}") from None
     except ValueError as error:  # a number Python refuses to convert
         raise InputError(f"cannot be read as JSON: {error}", where=where) from None
+    refuse_duplicate_keys(text, where=where)
+    return value
 
 
 def _refuse_duplicate_keys(node: MappingNode) -> None:

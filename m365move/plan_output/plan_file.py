@@ -36,6 +36,7 @@ from m365move.domain.subscription_plan import MigrationPlan, SubscriptionPlan
 from m365move.errors import InputError
 from m365move.estate.platform_identity import PlatformIdentity
 from m365move.execution.plan_drift import SourceState
+from m365move.files.json_duplicate_keys import find_duplicate_key
 from m365move.plan_output.json_format import finding_to_json, subscription_to_json
 from m365move.plan_output.price_fields import totals_to_json
 
@@ -141,6 +142,11 @@ def read_plan_file(path: str | Path) -> ReviewedPlan:
     if recorded != actual or document.get("format") != FORMAT:
         raise InputError(f"{PLAN_FILE_MODIFIED}: the plan file changed after it was written (its plan_sha256 is "
                          f"{recorded}, its content hashes to {actual}); nothing was placed", where=where,
+                         hint="plan again with --output, review the new file, then apply it")
+    repeated = find_duplicate_key(data)  # (orjson keeps a repeated key's last value; m365move never writes one)
+    if repeated is not None:
+        raise InputError(f"{PLAN_FILE_MODIFIED}: {repeated.message()}; not a plan m365move wrote, nothing was placed",
+                         where=f"{where}:{repeated.line}" if repeated.line is not None else where,
                          hint="plan again with --output, review the new file, then apply it")
     try:
         return _reviewed(document, actual, where)

@@ -8,6 +8,7 @@ refused unless ``--allow-unsigned``, and their verdict says what they prove.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from m365move.bundle import MANIFEST_NAME, SIGNATURE_NAME, seal_folder
+from m365move.bundle import MANIFEST_NAME, SIGNATURE_NAME, report_field, seal_folder
 from m365move.bundle.verify import UNSIGNED_VERDICT
 from m365move.cli import main
 from tests.bundle.test_manifest_and_verify import make_folder, private_pem, public_raw
@@ -88,6 +89,17 @@ def _manifest_text(old: str, new: str) -> Forgery:
     return forge
 
 
+def _key_twice(old: str, new: str) -> Forgery:
+    """The manifest's text with a key written twice, the report's manifest hash made to match: a forger's edit
+    that only a reader of repeated keys sees (the readers keep the last value, which is the sealed one)."""
+    def forge(folder: Path, outside: Path) -> None:
+        _manifest_text(old, new)(folder, outside)
+        report = folder / "report.html"
+        digest = hashlib.sha256((folder / MANIFEST_NAME).read_bytes()).hexdigest()
+        report.write_bytes(report_field.fill(report.read_bytes(), digest))
+    return forge
+
+
 def _first_file(key: str, value: object) -> Callable[[dict[str, object]], None]:
     def change(document: dict[str, object]) -> None:
         files = document["files"]
@@ -125,6 +137,9 @@ MALFORMED: dict[str, Forgery] = {
     "supersedes-a-list": _manifest(lambda d: d.update(supersedes=[1])),
     "huge-integer": _manifest_bytes(b'{"manifest_version": ' + b"9" * 5000 + b"}"),
     "a-directory": _manifest_directory,
+    # A key written twice: JSON readers keep the last value silently, another reader may keep the first.
+    "key-twice-at-the-top": _key_twice('"manifest_version": 1', '"manifest_version": 1,\n  "manifest_version": 1'),
+    "key-twice-in-an-entry": _key_twice('"path": "', '"path": "elsewhere.csv",\n      "path": "'),
 }
 
 
@@ -158,6 +173,21 @@ def test_each_forgery_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert document["intact"] is False and document["problems"] and document["verdict"].startswith("NOT INTACT")
     else:
         assert out.splitlines()[-1].startswith("NOT INTACT")
+
+
+@pytest.mark.usefixtures("no_keys")
+def test_a_signature_file_with_its_key_twice_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``{"signature": forged, "signature": good}``: the good one last, as a reader that keeps the last sees it."""
+    key = Ed25519PrivateKey.generate()
+    folder = make_folder(tmp_path / "signed")
+    seal_folder(folder, kind="audit", parameters={}, environ={"M365MOVE_SIGNING_KEY": private_pem(key)})
+    monkeypatch.setenv("M365MOVE_VERIFY_KEY", public_raw(key))
+    assert verify(folder, capsys)[0] == 0
+    good = json.loads((folder / SIGNATURE_NAME).read_text())["signature"]
+    (folder / SIGNATURE_NAME).write_text(json.dumps({"signature": "AAAA"})[:-1] + f', "signature": "{good}"}}')
+    code, out = verify(folder, capsys)
+    assert code == 3 and "NOT INTACT" in out
 
 
 @pytest.mark.usefixtures("no_keys")

@@ -136,6 +136,49 @@ def _id_place(name: str, as_json: bool) -> Callable[[Files], str]:
     return lambda f: f"{f.path(f'id-{name}.{suffix}')}: commerce.subscriptions[0].id: an id is 1 to 128 characters"
 
 
+# Duplicate JSON keys: every JSON input a user gives (issue 28). JSON readers keep the last value silently.
+DUP = "appears twice in one object"
+
+
+def _json_with(files: Files, name: str, text: str, old: str, new: str) -> str:
+    """``text`` with ``old`` (found once) replaced by ``new``: a key written again."""
+    assert text.count(old) == 1, old
+    return files.text(name, text.replace(old, new))
+
+
+def _estate_json(files: Files, name: str, old: str, new: str) -> str:
+    doc = copy.deepcopy(standard().subscription("3000001", resources=[(BASE, 12), (ADDON, 2)]).doc)
+    doc["connect"] = {"assets": []}
+    return _json_with(files, name, json.dumps(doc, indent=2), old, new)
+
+
+def _dup_place(name: str, path: str, key: str, *, after: str) -> Callable[[Files], str]:
+    """The error line's start: the file, the line of the key's second writing, its path, the first line."""
+    def place(files: Files) -> str:
+        second = _line_of(files.path(name), after) + 1
+        return f"{files.path(name)}:{second}: {path}: key '{key}' {DUP} (first on line {second - 1})"
+    return place
+
+
+def _plan_file_with_duplicate(files: Files) -> str:
+    """A plan file m365move wrote, given a second ``mode`` and its plan_sha256 computed again (no signature
+    stops that: the hash only says the file is as written)."""
+    import contextlib
+    import hashlib
+    import io
+
+    path = files.path("dup-plan.json")
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["plan", "--mode", "new-subscription", "--estate", files.estate("good.yaml"),
+                     "--output", str(path)]) == 0
+    text = path.read_text().replace('"mode": "new-subscription",', '"mode": "switch-plan",\n "mode": "new-subscription",', 1)
+    marker = text.rindex(',\n "plan_sha256": "')
+    recorded = text[marker:].split('"')[3]
+    text = text.replace(recorded, hashlib.sha256(text[:marker].encode()).hexdigest())
+    path.write_text(text)
+    return str(path)
+
+
 # (case id, command line, text that must name the place in the error line)
 Case = tuple[str, Callable[[Files], list[str]], Callable[[Files], str]]
 
@@ -322,6 +365,46 @@ CASES: list[Case] = [
     ("duplicate-yaml-key", lambda f: ["estate", "validate", _duplicate_yaml_key(f)],
      lambda f: f"{f.path('dup.yaml')}:{_line_of(f.path('dup.yaml'), 'quantity: 1200')}:7: not valid YAML: "
                "key 'quantity' appears twice"),
+    # Duplicate JSON keys in every JSON input (issue 28): refused as YAML's are, never the last one kept
+    ("duplicate-json-key-estate", lambda f: ["estate", "validate", _estate_json(
+        f, "dup-e1.json", '"plan_id": 5001,', '"plan_id": 5001,\n      "plan_id": 5002,')],
+     _dup_place("dup-e1.json", "commerce.subscriptions[0].plan_id", "plan_id", after='"plan_id": 5001,')),
+    ("duplicate-json-key-estate-quantity", lambda f: _plan(f, "--estate", _estate_json(
+        f, "dup-e2.json", '"quantity": 12', '"quantity": 12,\n          "quantity": 1200')),
+     _dup_place("dup-e2.json", "commerce.subscriptions[0].resources[0].quantity", "quantity", after='"quantity": 12,')),
+    ("duplicate-json-key-estate-top", lambda f: ["estate", "validate", _estate_json(
+        f, "dup-e3.json", '"version": 1,', '"version": 1,\n  "version": 1,')],
+     _dup_place("dup-e3.json", "version", "version", after='"version": 1,')),
+    ("duplicate-json-key-estate-connect", lambda f: ["estate", "validate", _estate_json(
+        f, "dup-e4.json", '"assets": []', '"assets": [],\n    "assets": []')],
+     _dup_place("dup-e4.json", "connect.assets", "assets", after='"assets": [],')),
+    ("duplicate-json-key-platform-snapshot", lambda f: ["audit", "--journal", _journal_file(f), "--platform-snapshot",
+                                                         f.text("dup-snap.json", '{\n"subscriptions": [],\n'
+                                                                                 '"subscriptions": []}')],
+     lambda f: f"{f.path('dup-snap.json')}:3: subscriptions: key 'subscriptions' {DUP} (first on line 2)"),
+    # (the last value is out of range: read without the check, the row fails on its message, not serving for ever)
+    ("duplicate-json-key-faults", lambda f: ["sandbox", "serve", "--estate", f.estate("good.yaml"), "--port", "0", "--faults",
+                                              f.text("dup-faults.json", '{"rate_429": 0.0,\n "rate_429": 5}')],
+     lambda f: f"{f.path('dup-faults.json')}:2: rate_429: key 'rate_429' {DUP} (first on line 1)"),
+    ("duplicate-json-key-accounts", lambda f: ["call2teams", "move-readiness", "--source", "S", "--target", "T", "--accounts",
+                                                f.text("dup-accounts.json", '{"base_accounts": [],\n "base_accounts": []}')],
+     lambda f: f"{f.path('dup-accounts.json')}:2: base_accounts: key 'base_accounts' {DUP} (first on line 1)"),
+    ("duplicate-json-key-plan-file", lambda f: ["migrate", "--plan", _plan_file_with_duplicate(f), "--commerce-url",
+                                                 "http://127.0.0.1:9/", "--workspace", str(f.path("work-dup"))],
+     lambda f: f"{f.path('dup-plan.json')}:{_line_of(f.path('dup-plan.json'), 'switch-plan') + 1}: plan-file-modified: "
+               f"mode: key 'mode' {DUP}"),
+    ("duplicate-json-key-catalog", lambda f: ["catalog", "check", f.text("dup-catalog.json",
+                                                                          '{"version": 1,\n "version": 1}')],
+     lambda f: f"{f.path('dup-catalog.json')}:2: version: key 'version' {DUP} (first on line 1)"),
+    ("duplicate-json-key-c2t-export", lambda f: ["call2teams", "check", "--tenant-dir", f.tenant_dir(
+        "t-dup", "voice_routes.json", '[{"Identity": "a",\n  "Identity": "b"}]')],
+     lambda f: f"{f.path('t-dup')}/voice_routes.json:2: [0].Identity: key 'Identity' {DUP} (first on line 1)"),
+    ("duplicate-json-key-bulk-import-users", lambda f: ["call2teams", "bulk-import", "--template", "pbx", "--output-dir",
+                                                         str(f.path("b-dup")), "--users", f.text(
+        "dup-users.json", '[{"UserPrincipalName": "a@b.c",\n  "UserPrincipalName": "d@e.f"}]')],
+     lambda f: f"{f.path('dup-users.json')}:2: [0].UserPrincipalName: key 'UserPrincipalName' {DUP} (first on line 1)"),
+    ("duplicate-json-key-runbook-f", lambda f: _runbook(f, "-f", f.text("params-dup.json", '{"rows": 5,\n "rows": 5000}')),
+     lambda f: f"{f.path('params-dup.json')}:2:2: not valid YAML: key 'rows' appears twice"),
 ]
 
 
