@@ -175,14 +175,20 @@ def test_each_forgery_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert out.splitlines()[-1].startswith("NOT INTACT")
 
 
-@pytest.mark.usefixtures("no_keys")
-def test_a_signature_file_with_its_key_twice_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """``{"signature": forged, "signature": good}``: the good one last, as a reader that keeps the last sees it."""
+def _signed_and_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A sealed folder signed with a new key, that key configured as the verify key."""
     key = Ed25519PrivateKey.generate()
     folder = make_folder(tmp_path / "signed")
     seal_folder(folder, kind="audit", parameters={}, environ={"M365MOVE_SIGNING_KEY": private_pem(key)})
     monkeypatch.setenv("M365MOVE_VERIFY_KEY", public_raw(key))
+    return folder
+
+
+@pytest.mark.usefixtures("no_keys")
+def test_a_signature_file_with_its_key_twice_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``{"signature": forged, "signature": good}``: the good one last, as a reader that keeps the last sees it."""
+    folder = _signed_and_trusted(tmp_path, monkeypatch)
     assert verify(folder, capsys)[0] == 0
     good = json.loads((folder / SIGNATURE_NAME).read_text())["signature"]
     (folder / SIGNATURE_NAME).write_text(json.dumps({"signature": "AAAA"})[:-1] + f', "signature": "{good}"}}')
@@ -193,12 +199,9 @@ def test_a_signature_file_with_its_key_twice_is_not_intact(tmp_path: Path, capsy
 @pytest.mark.usefixtures("no_keys")
 def test_a_signature_replaced_by_a_link_is_not_intact(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    key = Ed25519PrivateKey.generate()
-    folder = make_folder(tmp_path / "signed")
-    seal_folder(folder, kind="audit", parameters={}, environ={"M365MOVE_SIGNING_KEY": private_pem(key)})
+    folder = _signed_and_trusted(tmp_path, monkeypatch)
     (tmp_path / "outside").mkdir()
     _link_to_outside_copy(SIGNATURE_NAME)(folder, tmp_path / "outside")
-    monkeypatch.setenv("M365MOVE_VERIFY_KEY", public_raw(key))
     code, out = verify(folder, capsys)
     assert code == 3 and f"changed: {SIGNATURE_NAME}" in out
 
