@@ -111,6 +111,7 @@ class EventDriver:
         self._in_flight: set[str] = set()
         self._wake = threading.Event()  # set when the driver should look again before its pause ends
         self.history: list[TaskRecord] = []
+        self._tasks_ended = 0  # tasks other than the schedulable's, ended so far (see _sweep_changed_nothing)
         self._install_platform_clock()
 
     # -- one step each -------------------------------------------------------------------------------
@@ -349,8 +350,14 @@ class EventDriver:
 
     def _sweep_changed_nothing(self, parameter: Mapping[str, Any] | None) -> bool:
         before = self._request_count()
+        with self._lock:
+            tasks_before = self._tasks_ended
         self.run_schedule(parameter)
-        return self._request_count() == before and self._quiet()
+        with self._lock:
+            # A task that ended during the pass (a purchase approved) may have made a next step due (the CSP asset's
+            # cancel) after the pass had read that asset: only a pass no task ran beside proves nothing is left.
+            quiet_beside = self._tasks_ended == tasks_before
+        return self._request_count() == before and quiet_beside and self._quiet()
 
     def _quiet(self) -> bool:
         """No task waiting and no request any handler or the vendor still has to move."""
@@ -384,3 +391,5 @@ class EventDriver:
     def _remember(self, record: TaskRecord) -> None:
         with self._lock:
             self.history.append(record)
+            if record.event_type != SCHEDULE_TASK:
+                self._tasks_ended += 1

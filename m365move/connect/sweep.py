@@ -69,6 +69,8 @@ class AssetStatus(str, Enum):
     REQUESTED = "requested"                # purchase requests exist, not all approved yet
     TARGET_FAILED = "target-failed"        # a purchase failed: no cancel, an operator decides
     CANCEL_REQUESTED = "cancel-requested"  # every target approved; the CSP asset's cancel is pending
+    # Every target approved and no cancel request yet (a run's report, ``run_report``: the next sweep creates it).
+    CANCEL_DUE = "cancel-due"
     MIGRATED = "migrated"                  # the cancel request is approved
     ERROR = "error"                        # a platform call failed; the next sweep retries
 

@@ -6,17 +6,13 @@ The runner is in the project's dev extra (``.venv`` has it; README "The Connect 
 from __future__ import annotations
 
 import json
-import logging
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from connect.client import R
-
-from m365move.connect import queries
 from m365move.connect.client import make_connect_client, sandbox_endpoint
 from m365move.connect.settings import ExtensionSettings
-from m365move.connect.sweep import AssetOutcome, AssetStatus, SweepParameters, SweepReport, run_sweep
+from m365move.connect.sweep import SweepReport
 from m365move.errors import InputError
 from m365move.files.atomic_files import write_text_atomically
 
@@ -43,26 +39,24 @@ def sandbox_config(connect_section: dict[str, Any], partner_center_section: dict
 
 
 def final_state(driver: EventDriver) -> SweepReport:
-    """Every CSP asset's state now, read from Connect: active ones by a sweep that may not create anything,
-    terminated ones (cancelled after migrating) with the approved purchases that replaced them."""
-    settings = ExtensionSettings.from_config({**driver.config, "DRY_RUN": "true"})
-    report = run_sweep(driver.client, settings, SweepParameters(), logging.getLogger("m365move.demo.connect_walkthrough"))
-    query = R().product.id.oneof(list(settings.csp_product_ids)) & R().status.eq("terminated")
-    terminated = [str(a["id"]) for a in queries.fetch_all(driver.client, "assets", query, page_size=1000)]
-    purchases: dict[str, list[str]] = {}
-    for request in queries.migration_purchases(driver.client, settings.nce_product_ids, terminated):
-        purchases.setdefault(str(request["asset"].get("external_id")), []).append(str(request["id"]))
-    cancels = {str(r["asset"]["id"]): str(r["id"]) for r in queries.cancel_requests(driver.client, terminated)}
-    for asset_id in terminated:
-        report.outcomes.append(AssetOutcome(asset_id, AssetStatus.MIGRATED, (), tuple(sorted(purchases.get(asset_id, []))),
-                                            cancels.get(asset_id)))
-    report.outcomes.sort(key=lambda o: o.asset_id)
-    return report
+    """Every CSP asset's state now, from what its requests in Connect say was done (``connect.run_report``), Partner
+    Center asked as the extension asks it for the assets nothing was requested for."""
+    from m365move.connect.run_report import what_was_done
+    from m365move.partnercenter.client import PartnerCenterClient
+
+    settings = ExtensionSettings.from_config(driver.config)
+    if settings.partner_center is None:
+        return what_was_done(driver.client, settings, None)
+    with PartnerCenterClient(settings.partner_center, base_url=settings.partner_center_endpoint) as partner_center:
+        return what_was_done(driver.client, settings, partner_center)
 
 
 def render(report: SweepReport, driver_report: DriverReport) -> str:
+    from m365move.connect.run_report import settled
+
+    done = settled(report, driver_report.settled)
     lines = [f"Connect New Subscription mode: {driver_report.sweeps} sweeps, {len(driver_report.deliveries)} task "
-             f"deliveries in {driver_report.seconds:.1f} s ({'settled' if driver_report.settled else 'NOT settled'})"]
+             f"deliveries in {driver_report.seconds:.1f} s ({'settled' if done else 'NOT settled'})"]
     lines.append("  assets: " + ", ".join(f"{k} {v}" for k, v in report.counts().items()))
     results = Counter(f"{r.event_type}:{r.result}" for r in driver_report.deliveries)
     lines.append("  tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(results.items())))
