@@ -65,6 +65,9 @@ _RESULTS_CHUNK = 2000
 # partially-migrated subscriptions, make an executed run end with exit status 6.
 PLATFORM_BLOCK_CODES = frozenset({ReasonCode.SEAT_COUNT_CHANGED, ReasonCode.MIGRATED_IN_OTHER_MODE,
                                   ReasonCode.CHANGED_SINCE_PLAN})
+# What Partner Center's view says of a source (read when the run starts, `resume` included): Microsoft (or another
+# partner) migrated it, or is migrating it. An earlier run's unfinished orders for such a source are not carried on.
+PARTNER_CENTER_HOLD_CODES = frozenset({ReasonCode.MIGRATED_BY_MICROSOFT, ReasonCode.CUSTOMER_MIGRATION_IN_PROGRESS})
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def run_migration(
         request.confirm(sum(1 for s in plan.subscriptions if s.decision is Decision.MIGRATE or _already_migrated(s)))
     # One read of m365move's orders on the platform for the run's customers (before anything is journaled):
     # the other mode's keys block a source, this mode's keys are adopted by the executor instead of placed.
-    platform = read_platform_orders(client, _customers(request, journal, plan.migrating())) if client else None
+    held = held_by_partner_center(plan)
+    platform = read_platform_orders(client, _customers(request, journal, plan.migrating(), held)) if client else None
     plan = _block_other_mode(plan, other_mode_blocks(request.mode, plan.migrating(), journal, platform))
     run_id = journal.start_run(request.mode, not request.execute, request.parameters)
     works: list[SubscriptionWork] = []
@@ -113,7 +117,7 @@ def run_migration(
             if request.execute:
                 if client is None:
                     raise ValueError("executing needs a Commerce client")
-                works = _works(request, journal, run_id, plan.migrating())
+                works = _works(request, journal, run_id, plan.migrating(), held)
                 progress = progress or Progress(len(works))
                 progress.total = len(works)
                 check = (PlanDriftCheck(client, journal, request.reviewed_sources)
@@ -136,7 +140,8 @@ def run_migration(
     finally:
         # Also on a second Ctrl+C: the results say what the journal knows.
         results_path, summary, attention = _record_outcome(request, journal, run_id, plan, works, workspace,
-                                                           interrupted, journal_failure, duplicates)
+                                                           interrupted, journal_failure, duplicates,
+                                                           _left_unfinished(journal, request, held))
     if journal_failure is not None:
         raise JournalError(f"run {run_id} interrupted: {journal_failure}; once fixed: "
                            f"`m365move resume {run_id} --execute`") from journal_failure
@@ -158,7 +163,7 @@ def _duplicates(client: SimpleApiClient, works: list[SubscriptionWork]) -> list[
 def _record_outcome(
     request: RunRequest, journal: Journal, run_id: str, plan: MigrationPlan, works: list[SubscriptionWork],
     workspace: Path, interrupted: bool, journal_failure: JournalError | None,
-    duplicates: list[DuplicateOrders] | None = None,
+    duplicates: list[DuplicateOrders] | None = None, held: frozenset[str] = frozenset(),
 ) -> tuple[Path, dict[str, int], tuple[str, ...]]:
     """Write the results file and the run's end in the journal; a journal or disk refusing that is one error.
     Returns the file, the count per final status and the subscriptions that need attention."""
@@ -188,11 +193,13 @@ def _record_outcome(
                     if sub_id in twice:
                         row["reasons"] = " | ".join([*filter(None, [row["reasons"]]),
                                                      *(d.message() for d in twice[sub_id])])
+                    if sub_id in held:
+                        row["reasons"] = " | ".join([*filter(None, [row["reasons"]]), HELD_MESSAGE])
                     batch.append(row | context_columns(request.estate, plans_by_id.get(sub_id), intents, source_plans))
                 journal.record_results(run_id, batch)
                 for row in batch:
                     summary[row["final_status"]] += 1
-                    if needs_attention(row):
+                    if needs_attention(row) or row["subscription_id"] in held:
                         attention.append(row["subscription_id"])
                 yield from batch
 
@@ -238,7 +245,8 @@ def _block_other_mode(plan: MigrationPlan, blocks: Mapping[str, Reason]) -> Migr
         if s.subscription_id in blocks else s for s in plan.subscriptions))
 
 
-def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[SubscriptionPlan, ...]) -> list[SubscriptionWork]:
+def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[SubscriptionPlan, ...],
+           held: frozenset[str] = frozenset()) -> list[SubscriptionWork]:
     subscriptions = {s.id: s for s in request.estate.subscriptions}
     works: list[SubscriptionWork] = []
     for start in range(0, len(migrating), _RECORD_CHUNK):
@@ -256,7 +264,7 @@ def _works(request: RunRequest, journal: Journal, run_id: str, migrating: tuple[
             works.append(SubscriptionWork(sub_plan.subscription_id, sub_plan.customer_id,
                                           [next(recorded) for _ in intents]))
     planned = frozenset(w.subscription_id for w in works)
-    for sub_id, intents in unfinished_journal_work(journal, request.mode, request.selection, planned).items():
+    for sub_id, intents in unfinished_journal_work(journal, request.mode, request.selection, planned | held).items():
         works.append(SubscriptionWork(sub_id, intents[0].customer_id, intents))
     for work in works:
         work.intents = [_retried(journal, i, run_id) if i.failed else i for i in work.intents]
@@ -272,10 +280,31 @@ def _retried(journal: Journal, intent: Intent, run_id: str) -> Intent:
     return journal.intent(intent.key) or intent
 
 
-def _customers(request: RunRequest, journal: Journal, migrating: tuple[SubscriptionPlan, ...]) -> set[str]:
+def held_by_partner_center(plan: MigrationPlan) -> frozenset[str]:
+    """Sources the plan does not migrate because Partner Center shows them migrated or migrating: whatever an earlier
+    run left unfinished for them is not carried on (ordering now would buy a second new-commerce subscription)."""
+    return frozenset(s.subscription_id for s in plan.subscriptions if s.decision is not Decision.MIGRATE
+                     and any(r.code in PARTNER_CENTER_HOLD_CODES for r in s.reasons))
+
+
+HELD_MESSAGE = ("an earlier run's unfinished orders for this subscription are not carried on: Partner Center shows it "
+                "migrated or migrating (what that run created is in its undo plan, WORKSPACE/runs/RUN_ID/; "
+                "`m365move reconcile` for the rest)")
+
+
+def _left_unfinished(journal: Journal, request: RunRequest, held: frozenset[str]) -> frozenset[str]:
+    """The held sources that do have unfinished journaled work (the ones the results must name)."""
+    if not held:
+        return frozenset()
+    return frozenset(unfinished_journal_work(journal, request.mode, replace(request.selection,
+                                                                             subscription_ids=held)))
+
+
+def _customers(request: RunRequest, journal: Journal, migrating: tuple[SubscriptionPlan, ...],
+               held: frozenset[str] = frozenset()) -> set[str]:
     """The customers whose orders a run may place: of the planned sources and of unfinished journaled work."""
     planned = frozenset(p.subscription_id for p in migrating)
-    unfinished = unfinished_journal_work(journal, request.mode, request.selection, planned)
+    unfinished = unfinished_journal_work(journal, request.mode, request.selection, planned | held)
     return {p.customer_id for p in migrating} | {intents[0].customer_id for intents in unfinished.values()}
 
 

@@ -279,3 +279,39 @@ def test_the_sandbox_refuses_a_cancellation_after_the_window(
     outcome = {e["subscription_id"]: e for e in json.loads(capsys.readouterr().out)["entries"]}[entry["subscription_id"]]
     assert outcome["outcome"] == "failed" and "cancellation window ended" in outcome["detail"]
     assert subscriptions(server)[entry["subscription_id"]]["status"] == "active"
+
+
+class TestResumeAsksPartnerCenterFirst:
+    def test_a_source_microsoft_migrated_since_the_first_run_is_not_ordered_by_the_resume(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        """The first run's orders for 3000002 failed; Microsoft then migrated its legacy subscription: the resume
+        reads Partner Center, places nothing for it, and names what was left (exit 6)."""
+        use_credentials(monkeypatch)
+        with_partner_center(monkeypatch)
+        estate = write_estate(tmp_path, estate_document())
+        workspace = tmp_path / "work"
+        TOKEN_CACHE.clear()
+        with sandbox_on(estate, Faults(order_processing_seconds=0.05, error_subscriptions=["3000002"])) as server:
+            connection = ["--partner-center-url", f"{server.url}/partnercenter",
+                          "--token-url", f"{server.url}/partnercenter/oauth2/token"]
+            capsys.readouterr()
+            assert main([*migrate_args("new-subscription", estate, server, workspace, "--execute", "--format",
+                                       "json"), *connection]) == 6
+            out = capsys.readouterr().out
+            first = json.loads(out[out.rindex('{\n "run_id"'):])
+            set_faults(server, Faults(order_processing_seconds=0.05))
+            pc = server.app.state.partner_center
+            pc.migrations["m-3000002"] = {
+                "id": "m-3000002", "status": "Completed", "microsoftLed": True, "currentSubscriptionId": LEGACY["3000002"],
+                "customerTenantId": TENANT, "newCommerceSubscriptionId": "5e0c3a9f-0002-4c7e-8f6a-9d8c7b6a5f4e",
+                "quantity": 4}
+            pc.subscriptions[LEGACY["3000002"]]["status"] = "suspended"
+            orders_before = len(state(server)["orders"])
+            assert main(["resume", first["results_path"], "--workspace", str(workspace), "--execute",
+                         "--poll-interval", "0.02", "--rate-limit", "0", "--format", "json", *connection]) == 6
+            out = capsys.readouterr().out
+            resumed = json.loads(out[out.rindex('{\n "run_id"'):])
+            assert len(state(server)["orders"]) == orders_before  # nothing ordered again
+        TOKEN_CACHE.clear()
+        row = next(r for r in (Path(resumed["results_path"]).read_text().splitlines()) if r.split(",")[1] == "3000002")
+        assert "migrated-by-microsoft" in row and "not carried on" in row
