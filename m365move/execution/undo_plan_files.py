@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,12 +41,16 @@ log = logging.getLogger(__name__)
 _CREATING = (OrderKind.SALES, OrderKind.CHANGE, OrderKind.MIGRATION)
 # The folder, under the workspace, that holds each CLI run's sealed undo plan: WORKSPACE/runs/<run id>/.
 RUN_FOLDERS = "runs"
-# Partner Center reads failing in a row after which the rest of the plan's windows are estimated without asking.
+# Partner Center reads failing after which the rest of the plan's windows are estimated without asking.
 GIVE_UP_AFTER = 3
+# Reads in flight at once (a Commerce read, then a Partner Center read, per new subscription).
+READ_WORKERS = 8
 
 
 class SubscriptionAttributes(Protocol):
-    """Commerce's subscription read (``SimpleApiClient.get_subscription``): only its custom attributes are used."""
+    """Commerce's subscription reads (``SimpleApiClient``): only the custom attributes are used."""
+
+    def list_subscriptions(self, customer_id: str | None = None, status: str | None = None) -> list[Any]: ...
 
     def get_subscription(self, subscription_id: str) -> Any: ...
 
@@ -78,36 +84,82 @@ def created_subscriptions(journal: Journal, run_id: str, mode: MigrationMode) ->
 
 
 def cancellation_windows(commerce: SubscriptionAttributes, read_window: WindowReader | None,
-                         created: Iterable[CreatedSubscription]) -> dict[str, CancellationWindow]:
-    """Per Commerce subscription, its new-commerce subscription and Partner Center's window. A subscription naming no
-    Microsoft subscription, or a read that fails, is left to the estimate (logged, never guessed); without
-    ``read_window`` (no credentials) nothing is read, not even Commerce: every window is an estimate."""
-    windows: dict[str, CancellationWindow] = {}
+                         created: Iterable[CreatedSubscription], *, workers: int = READ_WORKERS
+                         ) -> dict[str, CancellationWindow]:
+    """Per Commerce subscription, its new-commerce subscription and Partner Center's window, read ``workers`` at a
+    time. A subscription naming no Microsoft subscription, or a read that fails, is left to the estimate (logged,
+    never guessed); without ``read_window`` (no credentials) nothing is read, not even Commerce."""
     if read_window is None:
-        return windows
-    failures = 0  # in a row: Partner Center unreachable or refusing the app is not asked again for each subscription
-    for subscription in created:
+        return {}
+    failures = _Failures()
+    subscriptions = list(created)
+    attributes = _attributes_by_customer(commerce, subscriptions, workers)
+
+    def window(subscription: CreatedSubscription) -> CancellationWindow | None:
         try:
-            ids = microsoft_ids(commerce.get_subscription(subscription.subscription_id).attributes)
+            named = attributes.get(subscription.subscription_id)
+            if named is None:  # not in its customer's listing (moved since?): read on its own
+                named = commerce.get_subscription(subscription.subscription_id).attributes
         except PlatformError as error:
             log.warning("subscription %s: cannot read it from Commerce (%s); its window is estimated",
                         subscription.subscription_id, error)
-            continue
+            return None
+        ids = microsoft_ids(named)
         if ids is None:
-            continue
+            return None
         tenant, nce = ids
-        until = None
-        if failures < GIVE_UP_AFTER:
-            try:
-                until = read_window(tenant, nce)
-                failures = 0
-            except PlatformError as error:
-                failures += 1
-                log.warning("new-commerce subscription %s: Partner Center read failed (%s); its window is estimated%s",
-                            nce, error, "; Partner Center is not asked again for this plan (every further window is "
-                            "estimated)" if failures == GIVE_UP_AFTER else "")
-        windows[subscription.subscription_id] = CancellationWindow(tenant, nce, until)
-    return windows
+        if failures.given_up():
+            return CancellationWindow(tenant, nce, None)
+        try:
+            return CancellationWindow(tenant, nce, read_window(tenant, nce))
+        except PlatformError as error:
+            last = failures.failed()
+            log.warning("new-commerce subscription %s: Partner Center read failed (%s); its window is estimated%s",
+                        nce, error, "; Partner Center is not asked again for this plan (every further window is "
+                        "estimated)" if last else "")
+            return CancellationWindow(tenant, nce, None)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-undo") as pool:
+        found = list(pool.map(window, subscriptions))
+    return {s.subscription_id: w for s, w in zip(subscriptions, found, strict=True) if w is not None}
+
+
+def _attributes_by_customer(commerce: SubscriptionAttributes, created: list[CreatedSubscription],
+                            workers: int) -> dict[str, Mapping[str, str]]:
+    """The custom attributes of the new subscriptions, from one listing per customer (list items carry them) rather
+    than one read per subscription; a customer whose listing fails is left to the reads one by one."""
+    customers = sorted({s.customer_id for s in created})
+
+    def listed(customer_id: str) -> list[Any]:
+        try:
+            return commerce.list_subscriptions(customer_id=customer_id)
+        except PlatformError as error:
+            log.warning("customer %s: cannot list its subscriptions in Commerce (%s)", customer_id, error)
+            return []
+
+    wanted = {s.subscription_id for s in created}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="m365move-undo") as pool:
+        return {str(item.id): item.attributes for items in pool.map(listed, customers) for item in items
+                if str(item.id) in wanted}
+
+
+class _Failures:
+    """Partner Center reads that failed: after GIVE_UP_AFTER, Partner Center (unreachable, or refusing the app) is
+    not asked again for each remaining subscription."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def given_up(self) -> bool:
+        with self._lock:
+            return self._count >= GIVE_UP_AFTER
+
+    def failed(self) -> bool:
+        """Count one; True when this one made the plan give up."""
+        with self._lock:
+            self._count += 1
+            return self._count == GIVE_UP_AFTER
 
 
 def make_undo_plan(journal: Journal, run_id: str, mode: MigrationMode, commerce: SubscriptionAttributes,
