@@ -19,12 +19,13 @@ def test_protocol_holds_and_each_old_defect_has_a_counterexample() -> None:
     """The protocol keeps every invariant under all faults and completes without faults; the variants
     without fencing, resending after a 502, without the seat check or the cross-mode checks each fail. The
     two-actor model (claims, late commits, both modes, retries, two journals) holds in each scenario, and the
-    old behaviour of each case of issue 26 gives a counterexample."""
+    old behaviour of each case of issue 26 gives a counterexample. The Connect path (two extension processes,
+    Partner Center) holds; without the marker, with a fresh MS-RequestId or without the settle it fails."""
     done = subprocess.run([str(CHECK)], capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert sum(line.endswith("holds") for line in lines) == 2 + 6, done.stdout
-    assert sum("counterexample found (as expected)" in line for line in lines) == 5 + 6, done.stdout
+    assert sum(line.endswith("holds") for line in lines) == 2 + 6 + 1, done.stdout
+    assert sum("counterexample found (as expected)" in line for line in lines) == 5 + 6 + 3, done.stdout
     # The paused worker's duplicate: the trace shows the pause, the takeover and the second POST.
     assert "is paused past its lease" in done.stdout
     assert "the platform now holds 2 order(s) with this key" in done.stdout
@@ -33,3 +34,7 @@ def test_protocol_holds_and_each_old_defect_has_a_counterexample() -> None:
     assert "the holder's lease runs out" in done.stdout
     assert "placed attempt 1; the platform now holds 2 order(s) with this key" in done.stdout
     assert "the source now has 2 live NCE target(s)" in done.stdout
+    # Issue 26 case 7 (model/connect_path.pml): two purchases approved against one migration without the marker or
+    # the settle; two migrations with a fresh MS-RequestId per call.
+    assert "2 approved purchase(s) for the item" in done.stdout
+    assert "2 migration(s) of the subscription" in done.stdout
