@@ -27,7 +27,13 @@ from connect.client import ConnectClient
 from m365move.connect import queries
 from m365move.connect.catalog_mapping import billing_cycle, item_periods, term_duration
 from m365move.connect.payloads import Json, nested_id, param_value, quantity_of
-from m365move.connect.purchase_marker import duplicate_reason, marker_of, marker_purchases, standing_duplicate
+from m365move.connect.purchase_marker import (
+    duplicate_reason,
+    marker_of,
+    marker_purchases,
+    settle_left,
+    standing_duplicate,
+)
 from m365move.connect.requests_api import (
     RequestNotPending,
     approve_asset_request,
@@ -328,12 +334,20 @@ def _advance(request: Json, purchase: MigrationPurchase, client: ConnectClient, 
                                  microsoft_led=migration.microsoft_led)
     if completed:
         # Bound to one purchase: a younger duplicate (or one whose item already has an approved purchase) is failed,
-        # never approved against the same migration.
+        # never approved against the same migration. One update for both ids first (Connect's approve takes no
+        # parameters): its answer is Connect's clock. An older purchase of the item may still be committing (its
+        # create's answer lost); the marker's purchases prove there is none only once the settle window has passed
+        # since this one's `created`: until then, look again later.
+        written = update_asset_request_params(client, purchase.request_id, store)
+        wait = settle_left(request, written, settings.connect_settle_seconds)
+        if wait > 0:
+            return FulfilmentOutcome(Action.RESCHEDULE, f"{led} completed; approval waits {wait:.0f} s for any older "
+                                     "purchase of this CSP item still being committed (CONNECT_SETTLE_SECONDS)",
+                                     countdown=max(1, math.ceil(wait)), migration_id=migration.id,
+                                     microsoft_led=migration.microsoft_led)
         duplicate = _duplicate_of(client, request, settings)
         if duplicate is not None:
             return duplicate
-        # One update for both ids (Connect's approve takes no parameters), then the approval.
-        update_asset_request_params(client, purchase.request_id, store)
         approve_asset_request(client, purchase.request_id, settings.asset_approve_template_id)
         # New commerce can be cancelled for 168 hours after purchase, then never: the operator sees until when.
         window = cancellation_window_end(migration)

@@ -18,7 +18,11 @@ at the create; they are settled afterwards, before anything is spent on them:
   migration, and only the keeper is approved: two purchases of one marker are never both approved against it.
 
 A create whose answer was lost is looked up after a settle window (``request_creation``), not at once: a platform
-may commit the request after the gateway answered.
+may commit the request after the gateway answered. The same holds for the check before approval: a purchase
+committed late carries the ``created`` of its arrival, so it may be *older* than the purchase being approved while
+still unseen. A read of the marker's purchases proves "no older purchase" only once Connect's clock has passed this
+purchase's ``created`` by the settle window (``settle_left``); until then the approval waits (DESIGN: platforms
+commit late; the model is ``model/connect_path.pml``, variant ``NO_SETTLE``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from connect.client import ConnectClient
 
 from m365move.connect import queries
 from m365move.connect.payloads import Json
+from m365move.text.iso_time import parse_iso_time
 
 DUPLICATE_PURCHASE = "duplicate-purchase"
 _CLOSED = ("failed", "revoked")
@@ -82,3 +87,14 @@ def standing_duplicate(request: Json, siblings: Sequence[Json]) -> Json | None:
     if kept is not None and str(kept.get("id")) != request_id:
         return kept
     return None
+
+
+def settle_left(request: Json, written: Json, settle_seconds: float) -> float:
+    """Seconds until a read of ``request``'s marker proves that no older purchase exists: the settle window less
+    the time between the request's ``created`` and Connect's answer to a write made just now (``written['updated']``,
+    Connect's clock; no host's clock is compared with Connect's). 0 when proved (or when Connect gives no times)."""
+    created = parse_iso_time(written.get("created") or request.get("created"))
+    now = parse_iso_time(written.get("updated"))
+    if created is None or now is None:
+        return 0.0
+    return max(0.0, settle_seconds - (now - created).total_seconds())

@@ -34,11 +34,15 @@ def cancel_request_body(asset: Json) -> Json:
     return body
 
 
-def update_asset_request_params(client: ConnectClient, request_id: str, values: Mapping[str, str]) -> None:
+def update_asset_request_params(client: ConnectClient, request_id: str, values: Mapping[str, str]) -> Json:
+    """Write parameters of a pending request; Connect's answer (the request, with its ``updated`` on Connect's
+    clock)."""
     params = [{"id": key, "value": value} for key, value in values.items()]
     try:
-        with_retries(client, f"update parameters of {request_id}",
-                     lambda: client.requests[segment(request_id)].update(payload={"asset": {"params": params}}))
+        written: Json = with_retries(
+            client, f"update parameters of {request_id}",
+            lambda: client.requests[segment(request_id)].update(payload={"asset": {"params": params}}))
+        return written
     except ConnectApiError as error:
         # A redelivered task finds the request already approved or failed: nothing left to do.
         if error.status_code == 400:

@@ -12,6 +12,7 @@ and the route runs N seconds after the request arrived (the order appears then).
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 import uuid
@@ -24,6 +25,9 @@ from m365move.sandbox.faults import FaultInjector, HttpFault
 from m365move.sandbox.request_stats import RequestStats
 
 ADMIN_PREFIX = "/_sandbox"
+# The request's arrival (ISO-8601, UTC) in ``scope["state"]`` of a request committed after its answer: a platform
+# stamps rows when its transaction starts, so what commits late carries the earlier time (Connect's ``created``).
+ARRIVED_AT = "m365move_arrived_at"
 CORRELATION_HEADER = "X-Correlation-ID"
 
 
@@ -105,8 +109,11 @@ class ApiMiddleware:
     async def _commit_after_answer(self, scope: Scope, receive: Receive, send: Send, early: object,
                                    seconds: float) -> None:
         """Answer first (a gateway error or a dropped connection at once; for "timeout", nothing until the commit),
-        then run the route ``seconds`` after the request arrived, as Commerce does behind a gateway that gave up."""
+        then run the route ``seconds`` after the request arrived, as Commerce does behind a gateway that gave up.
+        The route sees the arrival time (``ARRIVED_AT``): Connect stamps a request created late with it."""
         receive = await _buffered(receive)
+        arrived = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+        scope = {**scope, "state": {**scope.get("state", {}), ARRIVED_AT: arrived}}
         if early == "timeout":
             await asyncio.sleep(seconds)
             await self.app(scope, receive, _swallow)

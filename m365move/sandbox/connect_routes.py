@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from m365move.sandbox.api_middleware import ARRIVED_AT
 from m365move.sandbox.connect_state import ConnectApiProblem, ConnectState
 from m365move.sandbox.json_answer import json_answer
 from m365move.sandbox.rql import RqlError, equality_hints, matched_objects, page_from, page_of, parse_query
@@ -96,7 +97,8 @@ def connect_routes(state: ConnectState) -> list[BaseRoute]:
         raise ConnectApiProblem(404, "PRD_404", f"item {request.path_params['item_id']} not found")
 
     async def create_request(request: Request) -> Response:
-        return JSONResponse(state.create_request(await _body(request)), status_code=201)
+        arrived = request.scope.get("state", {}).get(ARRIVED_AT)  # committed after its answer: created at arrival
+        return JSONResponse(state.create_request(await _body(request), created=arrived), status_code=201)
 
     async def update_request(request: Request) -> Response:
         return JSONResponse(state.update_request(request.path_params["id"], await _body(request)))

@@ -257,17 +257,19 @@ class ConnectState:
 
     # -- asset requests ------------------------------------------------------------------------------
 
-    def create_request(self, body: Json) -> Json:
+    def create_request(self, body: Json, created: str | None = None) -> Json:
+        """A new purchase or cancel request; ``created`` is when it arrived when that was before now (a request
+        committed after its answer carries its arrival time, and is seen only now)."""
         with self.lock:
             self._tick()
             kind = body.get("type")
             if kind == "purchase":
-                return self._create_purchase(body)
+                return self._create_purchase(body, created)
             if kind == "cancel":
-                return self._create_on_asset(body, "cancel")
+                return self._create_on_asset(body, "cancel", created)
             raise ConnectApiProblem(400, "REQ_001", f"request type {kind!r} is not supported by the sandbox")
 
-    def _create_purchase(self, body: Json) -> Json:
+    def _create_purchase(self, body: Json, created: str | None = None) -> Json:
         asset_in = body.get("asset") or {}
         product_id = (asset_in.get("product") or {}).get("id")
         if product_id not in self.products:
@@ -303,9 +305,9 @@ class ConnectState:
         self.assets[asset_id] = asset
         self._position["assets"][asset_id] = len(self._position["assets"])
         self.changed()
-        return self._new_request("purchase", asset, marketplace)
+        return self._new_request("purchase", asset, marketplace, created)
 
-    def _create_on_asset(self, body: Json, kind: str) -> Json:
+    def _create_on_asset(self, body: Json, kind: str, created: str | None = None) -> Json:
         asset_id = (body.get("asset") or {}).get("id")
         asset = self.assets.get(asset_id or "")
         if asset is None:
@@ -316,15 +318,15 @@ class ConnectState:
                  if self.requests[r]["status"] in OPEN_STATUSES]
         if open_:
             raise ConnectApiProblem(400, "REQ_005", f"asset {asset_id} already has an open request {open_[0]}")
-        request = self._new_request(kind, asset, asset.get("marketplace") or {})
+        request = self._new_request(kind, asset, asset.get("marketplace") or {}, created)
         if kind == "cancel":
             self._due[request["id"]] = self.clock.now() + self.cancel_approval_seconds
         return request
 
-    def _new_request(self, kind: str, asset: Json, marketplace: Json) -> Json:
+    def _new_request(self, kind: str, asset: Json, marketplace: Json, created: str | None = None) -> Json:
         request_id = f"PR-{next(self._ids):04d}-{len(self.requests):04d}-{len(self.assets):04d}"
         now = _now_iso()
-        request = {"id": request_id, "type": kind, "status": "pending", "created": now, "updated": now,
+        request = {"id": request_id, "type": kind, "status": "pending", "created": created or now, "updated": now,
                    "asset": asset, "marketplace": marketplace, "note": "", "reason": ""}
         self.requests[request_id] = request
         self._position["requests"][request_id] = len(self._position["requests"])
