@@ -393,7 +393,17 @@ class MigrationExecutor:
             self._created_at[order.id] = order.creation_date
         created = order.subscription_id if intent.kind in _CREATING_KINDS and order.completed else None
         message = failure_message(order)
-        self.journal.mark_placed(intent.key, order.id, order.status, created, message, source_seats=intent.source_seats)
+        if not self.journal.mark_placed(intent, order.id, order.status, created, message,
+                                        source_seats=intent.source_seats):
+            # Another worker moved the intent since this one read or claimed it (took the claim over, journaled or
+            # retried it): its journal row stands; the order is on the platform for that worker's look-up.
+            log.warning("order %s for %s not journaled by this worker: the intent moved on meanwhile", order.id,
+                        intent.key)
+            self.progress.count("journal moved on")
+            current = self.journal.intent(intent.key)
+            if current is not None:
+                work.replace(current)
+            return
         work.replace(replace(_placed(intent, order, created), failure_message=message))
 
     # ---- polling ----------------------------------------------------------------------------------

@@ -500,20 +500,26 @@ class Journal:
             wait = connection.execute(_COMMIT_WAIT, {"k": key, "deadline": deadline}).scalar()
         return None if wait is None else float(wait)
 
-    def mark_placed(self, key: str, order_id: str, status: str, created_subscription_id: str | None = None,
-                    failure_message: str | None = None, *, source_seats: str | None = None) -> None:
+    def mark_placed(self, intent: Intent, order_id: str, status: str, created_subscription_id: str | None = None,
+                    failure_message: str | None = None, *, source_seats: str | None = None) -> bool:
+        """Journal the order placed (or found) for ``intent``: a compare-and-set on the state, attempt and generation
+        as the caller holds them (its claim, or the planned intent it read), like ``retry``. False: another actor
+        moved the row meanwhile (took the claim over, retried it, journaled it): nothing is written, and the order,
+        which is on the platform, is the new holder's to find (it looks the key up before sending anything)."""
         final = status in FINAL_PLATFORM_STATUSES
-        self._set(
-            key,
+        values: dict[str, Any] = {
             **({"source_seats": source_seats} if source_seats else {}),
-            state=(IntentState.FINAL if final else IntentState.PLACED).value,
-            platform_order_id=order_id,
-            platform_status=status,
-            created_subscription_id=created_subscription_id,
-            placed_at=now_text(),
-            finished_at=now_text() if final else None,
-            failure_message=failure_message,
-        )
+            "state": (IntentState.FINAL if final else IntentState.PLACED).value,
+            "platform_order_id": order_id,
+            "platform_status": status,
+            "created_subscription_id": created_subscription_id,
+            "placed_at": now_text(),
+            "finished_at": now_text() if final else None,
+            "failure_message": failure_message,
+        }
+        return self._hot((_mark_placed_statement(frozenset(values)), {
+            "k": intent.key, "read_state": intent.state.value, "read_attempt": intent.attempt,
+            "read_generation": intent.claim_generation, **{f"v_{name}": v for name, v in values.items()}}))
 
     def mark_status(self, key: str, status: str, created_subscription_id: str | None = None,
                     failure_message: str | None = None) -> None:
@@ -639,6 +645,17 @@ def _set_statement(columns: frozenset[str]) -> Any:
     """UPDATE intents SET <columns> WHERE key = :k, built once per set of columns (see _CLAIM)."""
     return update(intents_table).where(intents_table.c.key == bindparam("k")).values(
         {name: bindparam(f"v_{name}") for name in sorted(columns)})
+
+
+@functools.cache
+def _mark_placed_statement(columns: frozenset[str]) -> Any:
+    """UPDATE intents SET <columns> WHERE key = :k and the row is as read (state, attempt, generation): see
+    ``Journal.mark_placed``."""
+    return update(intents_table).where(
+        intents_table.c.key == bindparam("k"), intents_table.c.state == bindparam("read_state"),
+        intents_table.c.attempt == bindparam("read_attempt"),
+        intents_table.c.claim_generation == bindparam("read_generation"),
+    ).values({name: bindparam(f"v_{name}") for name in sorted(columns)})
 
 
 def _write_error(url: str, error: BaseException) -> JournalError:

@@ -24,7 +24,7 @@ def journal_with_one_migration(path: Path) -> str:
                    0, OrderKind.SALES, BASE, "CFQ7TTC0LH18:0001", 6001, 12, "1 year", None, None)
     journal.record_intents(run_id, [sales])
     assert journal.claim(sales, run_id)
-    journal.mark_placed(sales.key, "9000001", "completed", "4000001")
+    journal.mark_placed(journal.intent(sales.key), "9000001", "completed", "4000001")
     journal.record_results(run_id, [{"subscription_id": "3000001", "mode": "new-subscription", "decision": "migrate",
                                      "final_status": "migrated", "reasons": ""}])
     journal.finish_run(run_id, "finished", {"migrated": 1}, None)

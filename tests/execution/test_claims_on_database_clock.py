@@ -125,18 +125,45 @@ def test_retry_is_a_compare_and_set(journal_url: str) -> None:
     first, second = journal.start_run(NS, False, {}), journal.start_run(NS, False, {})
     seen, = journal.record_intents(first, [intent()])
     journal.claim(seen, first)
-    journal.mark_placed(seen.key, "O-1", "error", failure_message="no")
+    journal.mark_placed(journal.intent(seen.key), "O-1", "error", failure_message="no")
     failed = journal.intent(seen.key)
     assert failed is not None and failed.failed
     retried = journal.retry(failed, first)
     assert retried is not None and retried.attempt == 2
     assert journal.claim(retried, first) == 2
-    journal.mark_placed(seen.key, "O-2", "submitted")
+    journal.mark_placed(journal.intent(seen.key), "O-2", "submitted")
     assert journal.retry(failed, second) is None  # the second worker's read is old
     now = journal.intent(seen.key)
     assert now is not None and (now.attempt, now.platform_order_id, now.state) == (2, "O-2", IntentState.PLACED)
     journal.close()
 
+
+
+def test_mark_placed_is_a_compare_and_set(journal_url: str) -> None:
+    """Journaling an order is refused when the row moved since the caller read or claimed it: a planned intent
+    another worker claimed meanwhile, a claim taken over after its lease ran out (the first holder's late answer),
+    and an attempt retried since. The row keeps the other actor's version; nothing of the late answer is written."""
+    journal = Journal(journal_url)
+    holder, taker = journal.start_run(NS, False, {}), journal.start_run(NS, False, {})
+    planned, = journal.record_intents(holder, [intent()])
+    assert journal.claim(planned, holder) == 1
+    held = journal.intent(planned.key)
+    assert held is not None and held.state is IntentState.PLACING
+    assert journal.mark_placed(planned, "O-0", "submitted") is False  # read as planned; claimed since
+    time.sleep(LEASE + 0.3)
+    read_by_taker, = journal.record_intents(taker, [intent()])
+    assert journal.claim(read_by_taker, taker) == 2
+    assert journal.mark_placed(held, "O-1", "submitted") is False  # the first holder's late answer
+    now = journal.intent(planned.key)
+    assert now is not None and (now.state, now.claimed_by, now.platform_order_id) == (IntentState.PLACING, taker, None)
+    assert journal.mark_placed(now, "O-1", "error", failure_message="no") is True  # the taker adopts the order
+    failed = journal.intent(planned.key)
+    assert failed is not None and journal.retry(failed, taker) is not None
+    assert journal.mark_placed(now, "O-1", "submitted") is False  # -A2 is not turned into -A1's order
+    assert journal.mark_placed(held, "O-1", "submitted") is False
+    after = journal.intent(planned.key)
+    assert after is not None and (after.attempt, after.state, after.platform_order_id) == (2, IntentState.PLANNED, None)
+    journal.close()
 
 class TestLiveness:
     def test_a_process_that_ended_here_is_gone_and_a_live_one_is_not(self) -> None:

@@ -46,7 +46,7 @@ class TestOneModePerSourceInTheClaim:
         ns_intent, = journal.record_intents(ns_run, [intent(NS)])
         sp_intent, = journal.record_intents(sp_run, [intent(SP)])
         journal.claim(sp_intent, sp_run)
-        journal.mark_placed(sp_intent.key, "O1", status)
+        journal.mark_placed(journal.intent(sp_intent.key), "O1", status)
         assert journal.other_mode_started(ns_intent) is blocks
         assert (journal.claim(ns_intent, ns_run) is None) is blocks
 

@@ -31,10 +31,10 @@ def test_only_sources_with_an_order_not_completed_are_carried_on(tmp_path: Path)
                      ("3000005", "2000001"), ("3000006", "2000002")])
     journal.record_intents(journal.start_run(SP, False, {}), intents("3000007", SP))
     for intent in done:
-        journal.mark_placed(intent.key, f"O-{intent.key}", "completed")
-    journal.mark_placed(half[0].key, "O-half", "completed")  # the cancellation is still planned (no status yet)
-    journal.mark_placed(error[0].key, "O-error", "completed")
-    journal.mark_placed(error[1].key, "O-error-2", "error")
+        journal.mark_placed(journal.intent(intent.key), f"O-{intent.key}", "completed")
+    journal.mark_placed(journal.intent(half[0].key), "O-half", "completed")  # the cancellation is still planned (no status yet)
+    journal.mark_placed(journal.intent(error[0].key), "O-error", "completed")
+    journal.mark_placed(journal.intent(error[1].key), "O-error-2", "error")
 
     found = unfinished_journal_work(journal, NS, Selection(customer_ids=frozenset({"2000001"})),
                                     exclude=frozenset({"3000005"}))
