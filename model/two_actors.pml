@@ -13,6 +13,11 @@
  *   RETRY    two workers; the first order ended in error; each retries it from its own read.
  *   JOURNALS two journals (two workspaces): New Subscription's order ends in error, Switch Plan completes from the
  *            other journal, then New Subscription is resumed.
+ *   RACE     two journals (two workspaces) start the same source in the same mode at the same instant: each
+ *            re-checks the platform, claims in its own journal, POSTs; Commerce has no conditional create, so two
+ *            orders under one key are possible. What the protocol promises here is that they are reported: after
+ *            its run each lists the orders by key (exit 6 on a key with two orders). Invariant (at the end):
+ *            duplicate_reported.
  *
  * Old behaviours (each reproduces one case of issue 26):
  *   OLD_STALE_CHECK  the holder is judged stale by a SELECT before the claim; the claim compares state/attempt/
@@ -23,12 +28,17 @@
  *   OLD_LOOK_UP      a look-up right after the answer (a one-second settle) proves the order absent
  *   NO_SOURCE_LOCK   the claim's other-mode read and its write are two steps (READ COMMITTED write skew)
  *   BLIND_RETRY      Journal.retry writes without comparing what it read
+ *   BLIND_MARK_PLACED Journal.mark_placed writes by key, without comparing the claim it was given (a late answer of
+ *                    a taken-over or retried attempt overwrites the row)
  *   NO_RECHECK       the platform is read once at run start, not before each placement
+ *   NO_ORDERS_BY_KEY (RACE) no listing of the orders by key after the run
  *   PROMPT_COMMITS   (an assumption, not a behaviour) the platform commits each POST when it answers it: no
  *                    uncertain answer, no drop; a POST is still in flight between the socket write and the answer
  *
  * Invariants: one_order_per_key (at most one order per poNumber on the platform), one_target (never two live
- * targets for one source: two attempts of one key, or both modes).
+ * targets for one source: two attempts of one key, or both modes); at the end (CLAIM, RETRY) no_order_forgotten:
+ * every live order is the one the journal names, or is under the intent's current key while it is planned or
+ * placing (a resume looks it up).
  */
 
 #ifndef SCENARIO
@@ -38,6 +48,7 @@
 #define MODES 2
 #define RETRY 3
 #define JOURNALS 4
+#define RACE 5
 
 #define NOBODY 255
 #define NATT 3                     /* attempts 1 and 2 (index 0 unused) */
@@ -62,6 +73,7 @@ byte gen;
 byte attempt = 1;
 bool fresh;                        /* the holder's last proof is younger than its lease (database clock) */
 mtype jstatus = NONE;
+byte jorder;                       /* the attempt whose order the row names (platform_order_id), 0: none */
 mtype state_x = PLANNED;           /* the other mode's intent for the source (MODES) */
 
 byte done_workers;
@@ -69,8 +81,12 @@ byte done_workers;
 #define LIVE_TARGETS ((orders[1] > 0 && pstatus[1] != ERROR) + (orders[2] > 0 && pstatus[2] != ERROR) + (orders_x > 0))
 
 inline check_invariants() {
+#if SCENARIO != RACE
     assert(orders[1] <= 1 && orders[2] <= 1);   /* one_order_per_key */
     assert(LIVE_TARGETS <= 1)                   /* one_target */
+#else
+    skip                                        /* not preventable across journals: reported (duplicate_reported) */
+#endif
 }
 
 /* The platform: commits a POST (answered already or not), drops one, ends an order. Never a commit after the
@@ -85,7 +101,7 @@ active proctype Platform()
 {
 end_platform:
     do
-#ifndef PROMPT_COMMITS
+#if !defined(PROMPT_COMMITS) && SCENARIO != RACE   /* RACE counts each journal's late commits (LateCommits) */
     :: atomic { inflight[1] > 0 -> commit(1) }
     :: atomic { inflight[2] > 0 -> commit(2) }
     :: atomic { inflight[1] > 0 -> inflight[1]--; printf("platform: drops a POST of attempt 1\n") }
@@ -119,6 +135,14 @@ end_platform:
 #define OWN_LEASE_LIVE true
 #else
 #define OWN_LEASE_LIVE fresh
+#endif
+
+/* Journal.mark_placed's condition: the row is as this worker holds it (its claim: placing, the attempt it sent,
+ * its generation) */
+#ifdef BLIND_MARK_PLACED
+#define MARK_OK(att) true
+#else
+#define MARK_OK(att) (state == PLACING && attempt == (att) && gen == mygen)
 #endif
 
 proctype Worker(byte me)
@@ -163,8 +187,9 @@ look_up:
             fi
         }
         if
-        :: found -> atomic { if :: gen == mygen -> state = PLACED; jstatus = pstatus[attempt] :: else -> skip fi };
-                    printf("worker %d: finds and adopts attempt %d\n", me, attempt); goto finished
+        :: found -> atomic { if :: MARK_OK(r_att) -> state = PLACED; jstatus = pstatus[r_att]; jorder = r_att
+                             :: else -> skip fi };
+                    printf("worker %d: finds and adopts attempt %d\n", me, attempt); goto poll
         :: else -> printf("worker %d: looks up attempt %d: nothing\n", me, attempt)
         fi
     :: else -> skip
@@ -174,7 +199,7 @@ fence:
      * Its POST may leave within the fence's window (the worker's freshness check on its monotonic clock). */
     atomic {
         if
-        :: gen == mygen && owner == me && OWN_LEASE_LIVE -> fresh = true; a = attempt; windows[a]++
+        :: gen == mygen && owner == me && state == PLACING && OWN_LEASE_LIVE -> fresh = true; a = attempt; windows[a]++
         :: else ->
             if
             :: gen == mygen && owner == me && state == PLACING -> printf("worker %d: lease ran out, claims again\n", me); goto read
@@ -189,9 +214,14 @@ fence:
     :: atomic { inflight[a] > 0 -> inflight[a]--; orders[a]++; pstatus[a] = PROCESSING;
                 printf("worker %d: placed attempt %d; the platform now holds %d order(s) with this key\n", me, a,
                        orders[a]);
-                check_invariants();
-                if :: gen == mygen -> state = PLACED; jstatus = PROCESSING :: else -> skip fi }
-       goto finished
+                check_invariants() }
+       /* _record_placed → Journal.mark_placed, a statement of its own after the answer: a compare-and-set on the
+        * claim as held (state placing, attempt, generation) */
+       atomic { if :: MARK_OK(a) -> state = PLACED; jstatus = PROCESSING; jorder = a;
+                      printf("worker %d: journals attempt %d's order\n", me, a)
+                   :: else -> printf("worker %d: the intent moved on; its order is not journaled by it\n", me);
+                      goto finished fi }
+       goto poll
 #ifndef PROMPT_COMMITS
     :: printf("worker %d: uncertain answer for attempt %d\n", me, a); goto read
 #endif
@@ -205,11 +235,16 @@ retry:
 #else
         :: state == FINAL && attempt == r_att && gen == r_gen && jstatus == ERROR ->
 #endif
-           attempt = r_att + 1; state = PLANNED; owner = NOBODY; jstatus = NONE;
+           attempt = r_att + 1; state = PLANNED; owner = NOBODY; jstatus = NONE; jorder = 0;
            printf("worker %d: retries under attempt %d\n", me, attempt)
         :: else -> printf("worker %d: retry refused (changed since read)\n", me)
         fi
     }
+    goto read;
+poll:
+    /* the run polls its order to a final status; a later run (resume) reads the intent again: an error is retried */
+end_poll:
+    atomic { state != PLACED -> skip }
     goto read;
 finished:
     atomic { done_workers++ }
@@ -221,10 +256,23 @@ active proctype World()
 {
 end_world:
     do
-    :: atomic { state == PLACED && pstatus[attempt] == ERROR -> state = FINAL; jstatus = ERROR }
-    :: atomic { state == PLACED && pstatus[attempt] == COMPLETED -> state = FINAL; jstatus = COMPLETED }
+    :: atomic { state == PLACED && pstatus[jorder] == ERROR -> state = FINAL; jstatus = ERROR }
+    :: atomic { state == PLACED && pstatus[jorder] == COMPLETED -> state = FINAL; jstatus = COMPLETED }
     :: atomic { fresh && windows[1] == 0 && windows[2] == 0 -> fresh = false; printf("the holder's lease runs out\n") }
     od
+}
+
+/* At the end (nothing can move): no live order the journal forgot (no_order_forgotten). */
+#define KNOWN(a) (jorder == (a) || ((state == PLACING || state == PLANNED) && attempt == (a)))
+active proctype Judge()
+{
+    timeout ->
+    if
+    :: !((orders[1] == 0 || pstatus[1] == ERROR || KNOWN(1)) && (orders[2] == 0 || pstatus[2] == ERROR || KNOWN(2))) ->
+        printf("the end: attempt %d's journal row names attempt %d's order; a live order is forgotten\n", attempt, jorder)
+    :: else -> skip
+    fi;
+    assert((orders[1] == 0 || pstatus[1] == ERROR || KNOWN(1)) && (orders[2] == 0 || pstatus[2] == ERROR || KNOWN(2)))
 }
 
 init
@@ -232,7 +280,7 @@ init
     pstatus[1] = NONE; pstatus[2] = NONE;
 #if SCENARIO == RETRY
     /* attempt 1 was placed and ended in error before the workers read it */
-    atomic { orders[1] = 1; pstatus[1] = ERROR; state = FINAL; jstatus = ERROR; gen = 1;
+    atomic { orders[1] = 1; pstatus[1] = ERROR; state = FINAL; jstatus = ERROR; jorder = 1; gen = 1;
              run Worker(0); run Worker(1) }
 #else
     atomic { run Worker(0); run Worker(1) }
@@ -313,4 +361,69 @@ init
     atomic { state_x = FINAL }
     run Resume()
 }
+#endif
+
+#if SCENARIO == RACE
+/* ---------------------------------------------------------------------------------------------------------------
+ * Two journals, one source, one mode, at the same instant. Each journal's intent row is its own (no claim
+ * contention); the platform is the only shared memory.
+ * ------------------------------------------------------------------------------------------------------------- */
+bool reported[2];
+byte sent[2];                      /* this journal's POSTs in flight (its own sent-until) */
+
+proctype Journal(byte j)
+{
+    bool found; byte rounds;
+    /* _recheck_platform: the customer's orders, right before placing (a committed order of this key is adopted) */
+    atomic { found = (orders[1] > 0) }
+    if :: found -> printf("journal %d: finds the order on the platform, adopts it\n", j); goto listed
+       :: else -> printf("journal %d: re-checks the platform: no order under the key\n", j) fi;
+    /* Journal.claim (its own journal: nobody else claims there), fence, socket write */
+post:
+    atomic { inflight[1]++; sent[j]++; printf("journal %d: POSTs the key\n", j) }
+    if
+    :: atomic { inflight[1] > 0 && sent[j] > 0 -> inflight[1]--; sent[j]--; orders[1]++; pstatus[1] = PROCESSING;
+                printf("journal %d: placed; the platform now holds %d order(s) with this key\n", j, orders[1]) }
+       goto listed
+    :: printf("journal %d: uncertain answer\n", j)
+    fi;
+    /* _look_up_until_deadline: the commit deadline passed after this journal's own sent-until */
+    atomic { sent[j] == 0 -> found = (orders[1] > 0) }
+    if :: found -> printf("journal %d: finds an order under the key, adopts it\n", j)
+       :: else -> if :: rounds < 1 -> rounds++; goto post :: else -> skip fi
+    fi;
+listed:
+#ifndef NO_ORDERS_BY_KEY
+    /* duplicate_orders: after the run (its orders polled), the orders listed by key */
+    atomic { if :: orders[1] >= 2 -> reported[j] = true;
+                    printf("journal %d: lists the orders by key: %d under one key, exit 6\n", j, orders[1])
+                 :: else -> skip fi }
+#endif
+    skip
+}
+
+/* The platform's commits of POSTs whose answers were lost count against the journal that sent them. */
+active proctype LateCommits()
+{
+end_late:
+    do
+    :: atomic { sent[0] > 0 && inflight[1] > 0 -> sent[0]--; inflight[1]--; orders[1]++; pstatus[1] = PROCESSING;
+                printf("platform: commits journal 0's POST late; %d order(s) with this key\n", orders[1]) }
+    :: atomic { sent[1] > 0 && inflight[1] > 0 -> sent[1]--; inflight[1]--; orders[1]++; pstatus[1] = PROCESSING;
+                printf("platform: commits journal 1's POST late; %d order(s) with this key\n", orders[1]) }
+    :: atomic { sent[0] > 0 && inflight[1] > 0 -> sent[0]--; inflight[1]-- }
+    :: atomic { sent[1] > 0 && inflight[1] > 0 -> sent[1]--; inflight[1]-- }
+    od
+}
+
+active proctype Judge()
+{
+    timeout ->
+    if :: orders[1] >= 2 && !reported[0] && !reported[1] ->
+          printf("the end: %d orders under one key, and both runs ended without reporting it\n", orders[1])
+       :: else -> skip fi;
+    assert(orders[1] <= 1 || reported[0] || reported[1])   /* duplicate_reported */
+}
+
+init { pstatus[1] = NONE; pstatus[2] = NONE; atomic { run Journal(0); run Journal(1) } }
 #endif
