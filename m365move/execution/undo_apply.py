@@ -22,6 +22,7 @@ from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.undo_plan import ESTIMATE, UNDO_PO_PREFIX
 from m365move.errors import InputError, PlatformError
 from m365move.execution.undo_plan_files import WindowReader
+from m365move.files.json_duplicate_keys import refuse_duplicate_keys
 from m365move.text.iso_time import parse_iso_time
 
 WOULD_CANCEL = "would-cancel"
@@ -67,10 +68,12 @@ def read_undo_plan(path: str | Path) -> tuple[str, list[PlannedUndo]]:
     if source.is_dir():
         source = source / "undo-plan.json"
     try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise InputError(f"not a readable undo plan ({str(error).splitlines()[0]})", where=str(source),
-                         hint="give the undo-plan.json a run wrote (or its folder)") from None
+        text = source.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise InputError(f"not a readable undo plan ({(str(error) or type(error).__name__).splitlines()[0]})",
+                         where=str(source), hint="give the undo-plan.json a run wrote (or its folder)") from None
+    refuse_duplicate_keys(text, where=str(source))  # (json keeps a repeated subscription_id's last value)
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
         raise InputError("not an undo plan: no 'entries' list", where=str(source))
     entries = []

@@ -13,10 +13,12 @@ like one: never fewer than there are). So equal counts prove that no key repeats
 piece to a parser in Python that keeps every key and its position, which names the repeated key or finds that
 an escape only looked like one.
 
-**Large text** is taken apart a level at a time (``dict[str, Raw]``, ``list[Raw]``: no values built), so no
-more than :data:`PIECE_BYTES` bytes are decoded into Python objects at once (memory stays flat) and a piece
-that holds no ``{`` at all, such as a plan's list of 500 reseller ids, is passed over. At an object's level the
-same count holds: its members plus its keys' colons plus its values' colons.
+**Large text** is taken apart a level at a time (``dict[str, Raw]``, ``list[Raw]``: no values built, nothing
+copied), so no more than :data:`PIECE_BYTES` bytes are decoded into Python objects at once (memory stays flat;
+a long list's small items are decoded in batches of that size). The same count holds over the whole text: the
+members and keys' colons of the objects taken apart, plus the text colons of every piece decoded whole (each
+proven on its own), must equal the text's colons. Only when they do not is the text searched piece by piece for
+the place (``_in_piece``), which is slower: it copies and counts each level.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import msgspec
 from m365move.errors import InputError
 from m365move.memory.cyclic_gc import cyclic_gc_paused
 
-PIECE_BYTES = 1 << 20  # decoded whole up to this size; taken apart a level at a time above it
+PIECE_BYTES = 1 << 16  # decoded whole up to this size; taken apart a level at a time above it
 
 _ANY = msgspec.json.Decoder()
 _MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -76,15 +78,75 @@ def find_duplicate_key(data: bytes | str) -> DuplicateKey | None:
     data = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     pending: list[_Part] = [(data, (), None)]
     with cyclic_gc_paused():  # what is decoded here is freed at once and holds no cycle
-        while pending:
+        if _proven(data):
+            return None
+        while pending:  # the slower search, which names the place
             piece, path, colons = pending.pop()
-            found = _in_piece(piece, path, _text_colons(piece) if colons is None else colons, pending)
+            found = _in_piece(piece, path, text_colons(piece) if colons is None else colons, pending)
             if found is not None:
                 return _placed(data, piece, path, found)
     return None
 
 
 _Part = tuple[bytes, Path, int | None]  # a piece of the text, its path, its colons when already counted
+
+
+def _proven(data: bytes) -> bool:
+    """True when the counts prove that no key repeats anywhere in ``data``; False when they do not (a repeat, or
+    an escape that only looked like a colon). One sum for the whole text: the members and keys of the large
+    objects taken apart, and the text colons of every piece decoded whole, each of which must agree with its own
+    decoded count; large values are never copied nor counted."""
+    accounted = 0
+    pending: list[bytes | msgspec.Raw] = [data]
+    try:
+        while pending:
+            node = pending.pop()
+            if len(node) <= PIECE_BYTES:
+                piece = node if isinstance(node, bytes) else bytes(node)
+                colons = text_colons(piece)
+                if b"{" in piece and decoded_colons(_ANY.decode(piece)) != colons:
+                    return False
+                accounted += colons
+                continue
+            head = bytes(memoryview(node)[:64]).lstrip()[:1]
+            if head == b"{":
+                members = _MEMBERS.decode(node)
+                accounted += len(members) + sum(key.count(":") for key in members)
+                pending.extend(members.values())
+            elif head == b"[":
+                accounted += _batch_colons(_ITEMS.decode(node), pending)
+            else:  # a long text
+                accounted += text_colons(bytes(node))
+    except (msgspec.DecodeError, msgspec.ValidationError, _Unproven):
+        return False
+    return accounted == text_colons(data)
+
+
+class _Unproven(Exception):
+    pass
+
+
+def _batch_colons(items: list[msgspec.Raw], pending: list[bytes | msgspec.Raw]) -> int:
+    """The text colons of a long list's small items, decoded a batch of :data:`PIECE_BYTES` at a time, each batch
+    proven; its large items go onto ``pending``. _Unproven when a batch's counts differ."""
+    colons = 0
+    batch: list[bytes] = []
+    size = 0
+    for item in [*items, None]:
+        if item is not None and len(item) > PIECE_BYTES:
+            pending.append(item)
+            continue
+        if batch and (item is None or size + len(item) > PIECE_BYTES):
+            text = b"[" + b",".join(batch) + b"]"
+            counted = text_colons(text)
+            if b"{" in text and decoded_colons(_ANY.decode(text)) != counted:
+                raise _Unproven
+            colons += counted
+            batch, size = [], 0
+        if item is not None:
+            batch.append(bytes(item))
+            size += len(item)
+    return colons
 
 
 def _in_piece(piece: bytes, path: Path, colons: int, pending: list[_Part]) -> _Repeat | None:
@@ -103,7 +165,7 @@ def _in_piece(piece: bytes, path: Path, colons: int, pending: list[_Part]) -> _R
         members = [(key, bytes(raw)) for key, raw in _MEMBERS.decode(piece).items()]
     except (msgspec.DecodeError, msgspec.ValidationError):
         return _repeat(piece.decode("utf-8", "surrogatepass"), deep=True)
-    counted = [(key, value, _text_colons(value)) for key, value in members]
+    counted = [(key, value, text_colons(value)) for key, value in members]
     if len(counted) + sum(key.count(":") + value_colons for key, _, value_colons in counted) != colons:
         found = _repeat(piece.decode("utf-8", "surrogatepass"), deep=False)
         if found is not None:
@@ -136,13 +198,18 @@ def _batches(items: list[msgspec.Raw], path: Path, pending: list[_Part]) -> None
             size += len(items[end])
             end += 1
         batch = b"[" + b",".join(bytes(item) for item in items[start:end]) + b"]"
-        if end - start == 1 or not _counts_agree(batch, _text_colons(batch)):
+        if end - start == 1 or not _counts_agree(batch, text_colons(batch)):
             unproven.extend((bytes(items[index]), (*path, index), None) for index in range(start, end))
         start = end
     pending.extend(reversed(unproven))
 
 
-def _text_colons(piece: bytes) -> int:
+def decoded_colons(value: Any) -> int:
+    """The colons of a decoded value encoded again: its objects' members and its texts' colons."""
+    return _encode(value).count(b":")
+
+
+def text_colons(piece: bytes) -> int:
     """Colons in the text, and escapes that may be one (``\\u003a``, ``\\u003A``): never fewer than there are."""
     colons = piece.count(b":")
     if b"\\" in piece:  # (a byte search, fast; estates rarely hold a backslash)

@@ -403,6 +403,15 @@ CASES: list[Case] = [
                                                          str(f.path("b-dup")), "--users", f.text(
         "dup-users.json", '[{"UserPrincipalName": "a@b.c",\n  "UserPrincipalName": "d@e.f"}]')],
      lambda f: f"{f.path('dup-users.json')}:2: [0].UserPrincipalName: key 'UserPrincipalName' {DUP} (first on line 1)"),
+    ("duplicate-json-key-undo-plan", lambda f: ["undo", f.text("dup-undo.json", '{"run_id": "r", "entries": [\n'
+                                                                    '{"subscription_id": "3000001", "customer_id": "c",\n'
+                                                                    ' "subscription_id": "3000002",\n'
+                                                                    ' "cancellationAllowedUntilDate": "2099-01-01T00:00:00Z"}]}'),
+                                                 "--commerce-url", "http://127.0.0.1:9/"],
+     lambda f: f"{f.path('dup-undo.json')}:3: entries[0].subscription_id: key 'subscription_id' {DUP} (first on line 2)"),
+    ("undo-plan-deep", lambda f: ["undo", f.text("deep-undo.json", "[" * DEEP + "]" * DEEP), "--commerce-url",
+                                  "http://127.0.0.1:9/"],
+     lambda f: f"{f.path('deep-undo.json')}: not a readable undo plan"),
     ("duplicate-json-key-runbook-f", lambda f: _runbook(f, "-f", f.text("params-dup.json", '{"rows": 5,\n "rows": 5000}')),
      lambda f: f"{f.path('params-dup.json')}:2:2: not valid YAML: key 'rows' appears twice"),
 ]
