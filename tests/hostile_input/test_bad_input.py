@@ -160,6 +160,13 @@ def _dup_place(name: str, path: str, key: str, *, after: str) -> Callable[[Files
     return place
 
 
+def _accounts_case(name: str, count: str) -> Callable[[Files], list[str]]:
+    text = ("base_accounts: [{id: B, partner: P}]\n"
+            f"sub_accounts: [{{id: S, parent: B, licences: {{pbx: {count}}}}}, {{id: T, parent: B}}]\n")
+    return lambda f: ["call2teams", "move-readiness", "--source", "S", "--target", "T",
+                      "--accounts", f.text(f"acc-{name}.yaml", text)]
+
+
 def _plan_file_with_duplicate(files: Files) -> str:
     """A plan file m365move wrote, given a second ``mode`` and its plan_sha256 computed again (no signature
     stops that: the hash only says the file is as written)."""
@@ -412,6 +419,22 @@ CASES: list[Case] = [
     ("undo-plan-deep", lambda f: ["undo", f.text("deep-undo.json", "[" * DEEP + "]" * DEEP), "--commerce-url",
                                   "http://127.0.0.1:9/"],
      lambda f: f"{f.path('deep-undo.json')}: not a readable undo plan"),
+    # The rest of the issue's silent accepts, one row each (issue 28, item 7)
+    ("licence-mapping-duplicate-column", lambda f: _plan(f, "--license-mapping", f.text(
+        "ldup.csv", "CspOfferId,NceProductIdSkuId,NceProductIdSkuId\nX,A,B\n")),
+     lambda f: f"{f.path('ldup.csv')}:1: column NceProductIdSkuId appears more than once"),
+    ("results-duplicate-column", lambda f: ["audit", "--journal", _journal_file(f), "--results", f.text(
+        "rdup.csv", "run_id,subscription_id,mode,decision,final_status,orders,new_subscription_ids,reasons,subscription_id\n")],
+     lambda f: f"{f.path('rdup.csv')}:1: column subscription_id appears more than once"),
+    ("bulk-import-nul", lambda f: ["call2teams", "bulk-import", "--template", "pbx", "--output-dir", str(f.path("b3")),
+                                   "--users", f.text("u3.csv", "UserPrincipalName\na@b.c\x00\n")],
+     lambda f: f"{f.path('u3.csv')}: is binary or UTF-16 without a byte-order mark"),
+    *[(f"accounts-licences-{name}", _accounts_case(name, count),
+       lambda f, name=name: f"{f.path(f'acc-{name}.yaml')}: sub_accounts.0.licences.pbx: must be")
+      for name, count in (("negative", "-1"), ("60-digits", "9" * 60))],
+    ("faults-latency-1e300", lambda f: ["sandbox", "serve", "--estate", f.estate("good.yaml"), "--port", "0", "--faults",
+                                        f.text("slow-faults.yaml", "latency_ms: 1e300\n")],
+     lambda f: f"{f.path('slow-faults.yaml')}: latency_ms"),
     ("duplicate-json-key-runbook-f", lambda f: _runbook(f, "-f", f.text("params-dup.json", '{"rows": 5,\n "rows": 5000}')),
      lambda f: f"{f.path('params-dup.json')}:2:2: not valid YAML: key 'rows' appears twice"),
 ]
