@@ -39,7 +39,7 @@ def checked_amount(value: object) -> Decimal:
     except (InvalidOperation, ValueError):
         raise ValueError(f"{value!r} is not an amount of money; write it as 12.50") from None
     if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount of money; write it as 12.50")
+        raise ValueError(f"{value} is not an amount of money; write it as 12.50")
     if amount < 0:
         raise ValueError(f"a price cannot be negative ({amount})")
     if amount >= MAX_AMOUNT:
