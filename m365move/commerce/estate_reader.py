@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import cast
 
 from m365move import progress
-from m365move.commerce.models import PlanInfo, SubscriptionInfo
+from m365move.commerce.models import PlanInfo, ProductQuantity, SubscriptionInfo
 from m365move.commerce.simpleapi_client import SimpleApiClient
 from m365move.domain.estate import Estate
+from m365move.domain.money import checked_amount, checked_currency
 from m365move.errors import InputError
 from m365move.estate import typed
 from m365move.estate.catalog_file import parse_catalog, to_estate_document
@@ -49,6 +50,7 @@ from m365move.estate.schema import (
     ResellerEntry,
     SubscriptionEntry,
     SubscriptionResourceEntry,
+    UnitPriceEntry,
 )
 
 log = logging.getLogger("m365move.commerce")
@@ -175,6 +177,17 @@ def _visible(plan: PlanEntry, resellers: set[str]) -> PlanEntry:
     return typed.replace(plan, delegated_to=[r for r in plan.delegated_to if r in resellers])
 
 
+def _unit_price(product: ProductQuantity) -> UnitPriceEntry | None:
+    """The subscription's own price of one seat, when Commerce gives a readable one (else its plan's is used)."""
+    price = product.unit_price
+    if price is None:
+        return None
+    try:
+        return UnitPriceEntry(amount=checked_amount(price.amount), currency=checked_currency(price.currency))
+    except ValueError:
+        return None
+
+
 def _subscriptions(
     detailed: Iterable[SubscriptionInfo], plans: dict[int, PlanEntry], trial_plans: dict[int, PlanInfo]
 ) -> tuple[list[SubscriptionEntry], list[tuple[str, str]]]:
@@ -204,7 +217,8 @@ def _subscriptions(
                 subscription_period=str(s.subscription_period),
                 start_date=s.creation_date,
                 expiration_date=s.expiration_date,
-                resources=[SubscriptionResourceEntry(mpn=p.mpn, quantity=p.quantity) for p in s.products],
+                resources=[SubscriptionResourceEntry(mpn=p.mpn, quantity=p.quantity, unit_price=_unit_price(p))
+                           for p in s.products],
                 custom_attributes=dict(s.attributes),
                 auto_renew=s.renewal_status,
             )

@@ -120,9 +120,16 @@ class PlanInfo(_ApiModel, frozen=True, kw_only=True):
         return period is not None and period in self.trial_periods
 
 
+class UnitPriceInfo(_ApiModel, frozen=True, kw_only=True):
+    amount: str
+    currency: str
+
+
 class ProductQuantity(_ApiModel, frozen=True, kw_only=True):
     mpn: str
     quantity: int = 0
+    # GET /subscriptions/{id} only: what one seat is billed per billing period (SimpleAPI unitPrice).
+    unit_price: UnitPriceInfo | None = None
 
 
 class SubscriptionInfo(_ApiModel, frozen=True, kw_only=True):

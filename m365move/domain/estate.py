@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from m365move.domain.catalog import Catalog
 from m365move.domain.licenses import LicenseMapping
 from m365move.domain.microsoft_migrations import NOT_CONSULTED, PartnerCenterView
+from m365move.domain.money import Money
 from m365move.domain.period import Period
 
 TIER_CONFIG_ACTIVE = "active"
@@ -37,6 +38,8 @@ class Customer:
 class SubscriptionResource:
     mpn: str
     quantity: int
+    # What Commerce bills for one seat per billing period of this subscription, when known (else its plan's price).
+    unit_price: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

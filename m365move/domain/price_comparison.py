@@ -6,8 +6,9 @@ are never added: a subscription whose source and target prices are in different 
 and totals are kept per currency.
 
 The target's price comes from a ``PriceBook``: Commerce's order estimate where it answers, else the plan's
-price (``commerce.order_estimates``); the source's from its plan's prices in the catalog (the estate file, the
-catalog file). A subscription with an unpriced licence has no price rather than a wrong one.
+price (``commerce.order_estimates``); the source's from what Commerce bills it (``products[].unitPrice`` of the
+subscription, the estate's ``resources[].unit_price``), else its plan's prices (the estate or catalog file). A
+subscription with an unpriced licence has no price rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def _pricing(planned: SubscriptionPlan, source: Subscription, catalog: Catalog, 
 
 def _source_monthly(source: Subscription, plan: ServicePlan) -> Money | None:
     months = months_in(source.billing_period)
-    if months is None or not plan.prices:
+    if months is None:
         return None
     amount, currency = Decimal(0), None
     for resource in source.resources:
@@ -189,7 +190,7 @@ def _source_monthly(source: Subscription, plan: ServicePlan) -> Money | None:
         role = plan.role_of(resource.mpn)
         if role is None or role is ResourceRole.OTHER:
             continue
-        price = plan.prices.get((resource.mpn, source.subscription_period))
+        price = resource.unit_price or plan.prices.get((resource.mpn, source.subscription_period))
         if price is None or (currency is not None and currency != price.currency):
             return None
         amount += price.amount * resource.quantity

@@ -73,9 +73,15 @@ class PlanEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=Fals
     prices: list[PlanPriceEntry] = []
 
 
+class UnitPriceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+
 class SubscriptionResourceEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):
     mpn: NonEmpty
     quantity: Seats
+    unit_price: UnitPriceEntry | None = None
 
 
 class SubscriptionEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, gc=False):

@@ -313,6 +313,17 @@ def _build_plans(
     return plans
 
 
+def _unit_price(entry: Any, where: str, fail: Callable[[str, str], InputError]) -> Money:
+    try:
+        amount = checked_amount(entry.amount)
+    except ValueError as error:
+        raise fail(f"{where}.unit_price.amount", str(error)) from None
+    try:
+        return Money(amount, checked_currency(entry.currency))
+    except ValueError as error:
+        raise fail(f"{where}.unit_price.currency", str(error)) from None
+
+
 def _plan_prices(entry: Any, index: int, fail: Callable[[str, str], InputError]) -> dict[tuple[str, Period], Money]:
     """A plan's price list keyed by (MPN, subscription period): each licence of the plan priced once per period."""
     licences = {_mpn(r.mpn) for r in entry.resources}
@@ -398,7 +409,11 @@ def _build_subscriptions(
             mpn = mpns(r.mpn) or _mpn(r.mpn)
             if plan.role_of(mpn) is None:
                 raise fail(f"subscriptions[{i}].resources[{j}].mpn", f"{r.mpn} is not a resource of plan {plan.id}")
-            resources.append(SubscriptionResource(mpn, r.quantity))
+            if r.unit_price is None:
+                resources.append(SubscriptionResource(mpn, r.quantity))
+            else:
+                resources.append(SubscriptionResource(mpn, r.quantity,
+                                                      _unit_price(r.unit_price, f"subscriptions[{i}].resources[{j}]", fail)))
         if strict and len(resources) > 1 and len({r.mpn for r in resources}) != len(resources):
             raise ValueError("a licence appears twice")  # the ordinary path names it
         if s.start_date is not None and s.expiration_date is not None and s.expiration_date < s.start_date:

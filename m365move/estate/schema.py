@@ -112,10 +112,29 @@ class PlanEntry(_Strict, frozen=True, kw_only=True):
                       [period_text(p, "subscription_periods") for p in self.subscription_periods])
 
 
+class UnitPriceEntry(_Strict, frozen=True, kw_only=True):
+    """What one seat of a subscription's licence is billed per billing period (SimpleAPI ``products[].unitPrice``)."""
+
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
+
+    def __post_init__(self) -> None:
+        try:
+            force_setattr(self, "amount", checked_amount(self.amount))
+        except ValueError as error:
+            raise FieldProblem("amount", str(error)) from None
+        try:
+            checked_currency(self.currency)
+        except ValueError as error:
+            raise FieldProblem("currency", str(error)) from None
+
+
 class SubscriptionResourceEntry(_Strict, frozen=True, kw_only=True):
     mpn: NonEmpty
     # Strict: a quantity written as text ("12") is a mistake in the file, not something to guess at.
     quantity: Seats
+    # The subscription's own price of one seat (optional): the source's price in the plan, before its plan's prices.
+    unit_price: UnitPriceEntry | None = None
 
 
 class SubscriptionEntry(_Strict, frozen=True, kw_only=True):

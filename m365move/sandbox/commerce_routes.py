@@ -40,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from m365move.domain.period import Period
-from m365move.estate.schema import CustomerEntry, PlanEntry, ResellerEntry
+from m365move.estate.schema import CustomerEntry, PlanEntry, PlanPriceEntry, ResellerEntry
 from m365move.sandbox.auth import TokenIssuer
 from m365move.sandbox.commerce_estimates import estimate_json
 from m365move.sandbox.commerce_state import (
@@ -50,6 +50,7 @@ from m365move.sandbox.commerce_state import (
     OrderRecord,
     OrderRejected,
     Page,
+    ProductLine,
     SubscriptionRecord,
 )
 
@@ -339,7 +340,19 @@ def subscription_json(record: SubscriptionRecord, state: CommerceState, *, detai
         shape["renewalDate"] = record.expiration_date.isoformat()
     if detailed:
         shape["planId"] = record.plan_id
-        shape["products"] = [{"mpn": p.mpn, "id": p.mpn, "quantity": p.quantity} for p in record.products]
+        prices = {(p.mpn.upper(), p.subscription_period): p for p in plan.prices} if plan else {}
+        shape["products"] = [_product_json(p, prices.get((p.mpn.upper(), record.subscription_period)))
+                             for p in record.products]
+    return shape
+
+
+def _product_json(product: ProductLine, plan_price: PlanPriceEntry | None) -> dict[str, Any]:
+    """A SubscriptionProduct; ``unitPrice`` is the subscription's own price when seeded with one, else its plan's."""
+    shape: dict[str, Any] = {"mpn": product.mpn, "id": product.mpn, "quantity": product.quantity}
+    if product.unit_price is not None and product.currency is not None:
+        shape["unitPrice"] = {"amount": product.unit_price, "currency": product.currency}
+    elif plan_price is not None:
+        shape["unitPrice"] = {"amount": str(plan_price.amount), "currency": plan_price.currency}
     return shape
 
 

@@ -58,6 +58,9 @@ class OrderRejected(ValueError):
 class ProductLine(msgspec.Struct):
     mpn: str
     quantity: int
+    # A seeded subscription's own price of one seat (the estate's unit_price); else its plan's price is served.
+    unit_price: str | None = None
+    currency: str | None = None
 
 
 class SubscriptionRecord(msgspec.Struct, kw_only=True):
@@ -639,7 +642,9 @@ def _seed_snapshot(document: EstateDocument) -> _Snapshot:
             start_date=s.start_date,
             expiration_date=s.expiration_date,
             creation_date=s.start_date,
-            products=[ProductLine(mpn=r.mpn, quantity=r.quantity) for r in s.resources],
+            products=[ProductLine(mpn=r.mpn, quantity=r.quantity,
+                                  unit_price=str(r.unit_price.amount) if r.unit_price else None,
+                                  currency=r.unit_price.currency if r.unit_price else None) for r in s.resources],
             attributes=dict(s.custom_attributes),
             auto_renew=s.auto_renew,
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from m365move.cli import main
 from m365move.plan_output.csv_format import PLAN_CSV_COLUMNS
@@ -80,3 +82,28 @@ def test_the_table_shows_totals_per_currency_and_each_subscriptions_price(tmp_pa
     assert "EUR          140.00 →         147.00  difference +7.00  (2 subscriptions)" in table
     line = next(x for x in table.splitlines() if x.strip().startswith("3000001"))
     assert "120.00 EUR" in line and "126.00 EUR" in line and "+6.00" in line and "P1Y→P1Y" in line
+
+
+def test_a_live_plan_prices_from_commerce_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A catalog as `catalog export` writes it has no prices: the sources' come from their subscriptions on
+    Commerce (products[].unitPrice, here 9.00 a seat for 3000001 as billed, its plan's 10.00 for 3000002), the
+    targets' from the order estimate."""
+    estate = estate_file(tmp_path)
+    document = yaml.safe_load(estate.read_text())
+    document["commerce"]["subscriptions"][0]["resources"][0]["unit_price"] = {"amount": "9.00", "currency": "EUR"}
+    estate.write_text(yaml.safe_dump(document))
+    catalog = copy.deepcopy(document)
+    for plan in catalog["commerce"]["plans"]:
+        del plan["prices"]
+    del catalog["commerce"]["subscriptions"]
+    catalog_path = tmp_path / "catalog.yaml"
+    catalog_path.write_text(yaml.safe_dump(catalog))
+    with sandbox_on(estate) as server:
+        live = json.loads(plan_output(capsys, "--catalog", str(catalog_path), "--commerce-url", server.url,
+                                      "--format", "json"))
+    offline = json.loads(plan_output(capsys, "--estate", str(estate), "--format", "json"))
+    for document_ in (live, offline):
+        prices = {s["subscription_id"]: (s["source_monthly_price"], s["target_monthly_price"])
+                  for s in document_["subscriptions"]}
+        assert prices == {"3000001": ("108.00", "126.00"), "3000002": ("20.00", "21.00")}
+    assert {s["target_price_from"] for s in live["subscriptions"]} == {"estimate"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -11,6 +12,7 @@ from sandbox_fixtures import ESTATE_FILE, estate_document
 
 from m365move.commerce import SimpleApiClient
 from m365move.commerce.estate_reader import read_estate
+from m365move.domain.money import Money
 from m365move.domain.orders import MigrationMode
 from m365move.domain.period import Period
 from m365move.domain.planner import plan_migration
@@ -40,7 +42,12 @@ class TestReadEstate:
         assert live.skipped == ()
         # Commerce reports a trial subscription on its plan's trial period (30 days), whatever the file said.
         on_trial_period = [replace(s, subscription_period=Period(30, "day")) if s.trial else s for s in expected.subscriptions]
-        assert sorted(live.estate.subscriptions, key=lambda s: s.id) == sorted(on_trial_period, key=lambda s: s.id)
+        # Commerce says what each seat is billed (products[].unitPrice: here the plan's price); the file does not.
+        billed = {s.id: s.resources[0].unit_price for s in live.estate.subscriptions}
+        assert billed["3000001"] == Money(Decimal("6.00"), "EUR")
+        unpriced = [replace(s, resources=tuple(replace(r, unit_price=None) for r in s.resources))
+                    for s in live.estate.subscriptions]
+        assert sorted(unpriced, key=lambda s: s.id) == sorted(on_trial_period, key=lambda s: s.id)
         assert live.estate.resellers == expected.resellers
         assert {c.id: c.mca_accepted for c in live.estate.customers.values()} == {
             "2000001": True,
