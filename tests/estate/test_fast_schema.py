@@ -212,6 +212,8 @@ def changed_docs(draw: st.DrawFn) -> dict[str, Any]:
             parent[last]  # noqa: B018 - the place may be gone after an earlier change
         except (KeyError, IndexError, TypeError):
             continue
+        if not isinstance(parent, (dict, list)):
+            continue  # an earlier change made it a text: its characters read, but cannot be set
         action = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
         if action == "delete":
             del parent[last]
