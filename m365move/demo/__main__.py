@@ -118,8 +118,9 @@ def run_demo(output_dir: Path, subscriptions: int) -> int:
                       "workspace": str(workspace.resolve()), "poll_interval": 0.2, "rate_limit": 0.0,
                       "partner_center_url": f"{sandbox.url}/partnercenter",
                       "partner_center_login_url": f"{sandbox.url}/partnercenter/oauth2/token"}
-            dry = _runbook(name, params, runs / f"{name}-dry-run")
-            # Partner Center's app for the undo plan's windows (environment only, never a parameter).
+            # Partner Center's app (environment only, never a parameter): asked before planning, in the dry run as in
+            # the executed one (so both count the same subscriptions), and for the undo plan's windows.
+            dry = _runbook(name, params, runs / f"{name}-dry-run", env=PARTNER_CENTER_SANDBOX)
             result = _runbook(name, params | {"execute": True, "confirm": int(dry["to_migrate"])}, runs / name,
                               env=PARTNER_CENTER_SANDBOX)
             print(f"    {name}: {result.get('final_status')}")

@@ -32,6 +32,7 @@ from m365move.execution.run_progress import Progress
 from m365move.execution.undo_plan_files import make_undo_plan, write_undo_plan
 from m365move.partnercenter.cancellation_windows import window_reader
 from m365move.rendering.report_tables import banner, key_value_table, show_html
+from m365move.runbooks.partner_center_view import with_partner_center_view
 from m365move.runbooks.plan_inputs import MigrationParameters, PlanInputs, load_inputs
 from m365move.text.secret_redaction import redacted
 from m365move.text.warning_summary import summarised
@@ -58,18 +59,24 @@ class PreparedRun:
 def prepare_run(
     params: MigrationParameters, mode: MigrationMode, journal: Journal, client: SimpleApiClient | None
 ) -> PreparedRun:
-    """A fresh run's inputs from the parameters; a resume's from the earlier run, narrowed to what it left unfinished."""
+    """A fresh run's inputs from the parameters; a resume's from the earlier run, narrowed to what it left unfinished.
+
+    Either way Partner Center is asked about the selected sources now (when ``PARTNER_CENTER_*`` are set), so the plan
+    never orders what Microsoft already migrated, also not on a resume of a run made before Microsoft did."""
     if not params.resume_from:
         recorded = params.recorded()
-        return PreparedRun(load_inputs(recorded, client), recorded)
+        return PreparedRun(_seen_by_partner_center(load_inputs(recorded, client), params), recorded)
     resume = resume_target(journal, params.resume_from, mode)
     # The earlier run's own files and filters, so a resume cannot quietly widen or change the run.
     recorded = resume.parameters | {"commerce_url": params.commerce_url, "resumed_from": resume.run_id}
     inputs = load_inputs(recorded, client)
-    if resume.subscription_ids is None:  # the run left no results: its whole selection again
-        return PreparedRun(inputs, recorded, resume.run_id)
-    narrowed = replace(inputs, selection=Selection(subscription_ids=resume.subscription_ids))
-    return PreparedRun(narrowed, recorded, resume.run_id)
+    if resume.subscription_ids is not None:  # None: the run left no results, its whole selection again
+        inputs = replace(inputs, selection=Selection(subscription_ids=resume.subscription_ids))
+    return PreparedRun(_seen_by_partner_center(inputs, params), recorded, resume.run_id)
+
+
+def _seen_by_partner_center(inputs: PlanInputs, params: MigrationParameters) -> PlanInputs:
+    return with_partner_center_view(inputs, os.environ, params.partner_center_url, params.partner_center_login_url)
 
 
 def journal_location(workspace: Path, environ: Mapping[str, str]) -> str:

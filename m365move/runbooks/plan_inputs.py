@@ -53,6 +53,11 @@ class PlanParameters(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw
     # limit) and subscriptions worked on at once.
     rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 20.0
     concurrency: Annotated[int, msgspec.Meta(ge=1)] = 8
+    # Partner Center, asked before anything is planned (what Microsoft already migrated is never ordered again) when
+    # PARTNER_CENTER_* are set, and after an executed run for each new subscription's cancellationAllowedUntilDate;
+    # None: Microsoft's API and Entra ID's token endpoint.
+    partner_center_url: str | None = None
+    partner_center_login_url: str | None = None
 
     @classmethod
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Self:
@@ -117,10 +122,6 @@ class MigrationParameters(PlanParameters, frozen=True, kw_only=True):
     order_timeout: Annotated[float, msgspec.Meta(gt=0)] = 600.0
     poll_interval: Annotated[float, msgspec.Meta(gt=0)] = 5.0
     batch_size: Annotated[int, msgspec.Meta(ge=1)] = 200
-    # Partner Center, asked (when PARTNER_CENTER_* are set) for each new subscription's cancellationAllowedUntilDate
-    # in the undo plan an executed run writes; None: Microsoft's API and Entra ID's token endpoint.
-    partner_center_url: str | None = None
-    partner_center_login_url: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -43,8 +43,6 @@ UNBILLED_HEADERS = ("tenant", "Commerce customer", "new-commerce subscription", 
 class ReconcileParameters(PlanParameters, frozen=True, kw_only=True):
     """The reconcile runbook's parameters: what to read, Partner Center's address, and the confirmation gate."""
 
-    partner_center_url: str | None = None
-    partner_center_login_url: str | None = None
     execute: bool = False
     confirm: int | None = None
 

@@ -14,6 +14,8 @@ import nbformat
 import papermill
 import pytest
 
+from m365move.demo.__main__ import PARTNER_CENTER_SANDBOX
+from m365move.demo.commerce_partner_center import add_commerce_partner_center
 from m365move.demo.estate_generator import EstateSize, generate_estate
 from m365move.estate.loader import load_estate
 from m365move.runbooks.catalog import list_runbooks, notebooks_dir
@@ -89,7 +91,9 @@ CREDENTIALS = {"M365MOVE_COMMERCE_USER": "sandbox", "M365MOVE_COMMERCE_PASSWORD"
 @pytest.mark.slow
 def test_plain_papermill_runs_every_runbook_with_ids(tmp_path: Path) -> None:
     estate_path = tmp_path / "estate.json"
-    estate_path.write_text(json.dumps(generate_estate(EstateSize.for_subscriptions(30), seed=1)))
+    document = generate_estate(EstateSize.for_subscriptions(30), seed=1)
+    add_commerce_partner_center(document, seed=1)  # the reconcile runbook reads Partner Center
+    estate_path.write_text(json.dumps(document))
     reseller = sorted(load_estate(estate_path).estate.resellers)[0]
     assert reseller.isdigit()  # papermill reads it as an integer: the runbook must turn it back into text
     ran: set[str] = set()
@@ -111,6 +115,13 @@ def test_plain_papermill_runs_every_runbook_with_ids(tmp_path: Path) -> None:
         _, result = papermill_run("audit_report", tmp_path / "audit", ("journal", str(workspace / "journal.sqlite")),
                                   ("commerce_url", server.url), ("reseller", reseller), env=CREDENTIALS)
         ran.add("audit_report")
+        _, result = papermill_run("reconcile", tmp_path / "reconcile", ("estate", str(estate_path)),
+                                  ("commerce_url", server.url), ("reseller", reseller),
+                                  ("partner_center_url", f"{server.url}/partnercenter"),
+                                  ("partner_center_login_url", f"{server.url}/partnercenter/oauth2/token"),
+                                  env=CREDENTIALS | PARTNER_CENTER_SANDBOX)
+        assert result["executed"] is False
+        ran.add("reconcile")
 
     _, result = papermill_run("call2teams_tenant_check", tmp_path / "c2t",
                               ("tenant_dirs", str(C2T_FIXTURES / "contoso")),
