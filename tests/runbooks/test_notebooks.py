@@ -27,6 +27,7 @@ from m365move.domain.orders import MigrationMode, OrderKind
 from m365move.domain.planner import Selection, plan_migration
 from m365move.domain.preflight import preflight_findings
 from m365move.domain.reasons import Decision
+from m365move.domain.reconciliation import partner_center_findings
 from m365move.estate.loader import load_estate
 from m365move.runbooks.catalog import list_runbooks, notebooks_dir
 from m365move.runbooks.outcome import RunOutcome, RunStatus
@@ -111,7 +112,8 @@ class TestPreflight:
         assert result["mode"] == "new-subscription"
         assert result["summary"] == plan.summary()
         assert 0 < result["subscriptions"] < len(estate.subscriptions)  # the filter applied
-        assert result["findings"] == len(preflight_findings(plan))
+        # the plan's findings and, as `plan` says it, that Partner Center was not consulted (no PARTNER_CENTER_* here)
+        assert result["findings"] == len(preflight_findings(plan, partner_center_findings(plan, estate.partner_center)))
         report = (tmp_path / "run" / "report.html").read_text()
         assert "Decisions by reseller" in report and 'alt="new-subscription: decisions by reseller.' in report
         for row in ("started", "ended", "duration"):  # the header a reviewer signs: never "unknown"
