@@ -54,6 +54,18 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     pass
 
 
+def _check_money(entry: PlanPriceEntry | UnitPriceEntry) -> None:
+    """An entry's ``amount`` (normalised in place) and ``currency``, each refused with its own field named."""
+    try:
+        force_setattr(entry, "amount", checked_amount(entry.amount))
+    except ValueError as error:
+        raise FieldProblem("amount", str(error)) from None
+    try:
+        checked_currency(entry.currency)
+    except ValueError as error:
+        raise FieldProblem("currency", str(error)) from None
+
+
 class ResellerEntry(_Strict, frozen=True, kw_only=True):
     id: IdText
     name: NameText = ""
@@ -83,14 +95,7 @@ class PlanPriceEntry(_Strict, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         force_setattr(self, "subscription_period", period_text(self.subscription_period, "subscription_period"))
-        try:
-            force_setattr(self, "amount", checked_amount(self.amount))
-        except ValueError as error:
-            raise FieldProblem("amount", str(error)) from None
-        try:
-            checked_currency(self.currency)
-        except ValueError as error:
-            raise FieldProblem("currency", str(error)) from None
+        _check_money(self)
 
 
 class PlanEntry(_Strict, frozen=True, kw_only=True):
@@ -119,14 +124,7 @@ class UnitPriceEntry(_Strict, frozen=True, kw_only=True):
     currency: Annotated[str, msgspec.Meta(min_length=3, max_length=3)]
 
     def __post_init__(self) -> None:
-        try:
-            force_setattr(self, "amount", checked_amount(self.amount))
-        except ValueError as error:
-            raise FieldProblem("amount", str(error)) from None
-        try:
-            checked_currency(self.currency)
-        except ValueError as error:
-            raise FieldProblem("currency", str(error)) from None
+        _check_money(self)
 
 
 class SubscriptionResourceEntry(_Strict, frozen=True, kw_only=True):
